@@ -1,0 +1,63 @@
+/**
+ * A collector sink writing JSONL files (Node): one `<session_id>.trace.jsonl` per session in `dir`, or every event
+ * in one `file`. Append-only; a batch is fsynced before it counts as taken.
+ *
+ * Keep a sink's folder apart from a JSONL store's: the store refuses to create a file that already exists.
+ *
+ * @module
+ */
+
+import { mkdir, open } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { CraError } from '../errors.ts';
+import type { TraceEvent } from '../types.ts';
+import type { TraceSink } from './collector.ts';
+
+/** An event's place: its session and sequence (event ids need not be unique across sessions). */
+const key = (e: TraceEvent) => `${e.session_id}#${e.sequence}`;
+
+export type JsonlSinkOptions =
+  | { dir: string; file?: undefined; fsync?: boolean }
+  | { file: string; dir?: undefined; fsync?: boolean };
+
+export function jsonlSink(options: JsonlSinkOptions): TraceSink {
+  if (!options || (typeof options.dir !== 'string' && typeof options.file !== 'string')) {
+    throw new CraError('invalid_request', 'a JSONL sink needs a dir or a file', { path: '' });
+  }
+  const fsync = options.fsync ?? true;
+  const target = (sessionId: string) =>
+    options.file ?? join(options.dir!, `${sessionId.replace(/[^0-9a-f-]/gi, '_')}.trace.jsonl`);
+  // Events of a batch that failed half-way and were already written: skipped when the batch comes again.
+  const written = new Set<string>();
+  return {
+    name: `jsonl:${options.file ?? options.dir}`,
+    async write(events: readonly TraceEvent[]) {
+      const groups = new Map<string, TraceEvent[]>();
+      for (const e of events) {
+        if (written.has(key(e))) continue;
+        const path = target(e.session_id);
+        let group = groups.get(path);
+        if (!group) groups.set(path, (group = []));
+        group.push(e);
+      }
+      for (const [path, group] of groups) {
+        await mkdir(dirname(path), { recursive: true });
+        const fh = await open(path, 'a');
+        try {
+          const { size } = await fh.stat();
+          try {
+            await fh.writeFile(group.map((e) => `${JSON.stringify(e)}\n`).join(''));
+            if (fsync) await fh.datasync();
+          } catch (err) {
+            await fh.truncate(size).catch(() => undefined);
+            throw err;
+          }
+        } finally {
+          await fh.close();
+        }
+        for (const e of group) written.add(key(e));
+      }
+      written.clear();
+    },
+  };
+}

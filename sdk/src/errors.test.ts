@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { CraError, ERROR_STATUS, isCraError } from './errors.ts';
+
+describe('CraError', () => {
+  it('carries code, message, path and the HTTP status of its code', () => {
+    const e = new CraError('atlas_invalid', 'bad id', { path: '/actions/3/action_id' });
+    expect(e).toBeInstanceOf(Error);
+    expect(e.name).toBe('CraError');
+    expect(e.code).toBe('atlas_invalid');
+    expect(e.message).toBe('bad id');
+    expect(e.path).toBe('/actions/3/action_id');
+    expect(e.status).toBe(400);
+    expect(e.toJSON()).toEqual({ error: { code: 'atlas_invalid', message: 'bad id', path: '/actions/3/action_id' } });
+  });
+
+  it('maps every ABI code to its status and unknown codes to 500', () => {
+    expect(new CraError('session_not_found', 'x').status).toBe(404);
+    expect(new CraError('agent_mismatch', 'x').status).toBe(403);
+    expect(new CraError('idempotency_conflict', 'x').status).toBe(409);
+    expect(new CraError('core_failure', 'x').status).toBe(500);
+    expect(new CraError('some_new_code', 'x').status).toBe(500);
+    expect(Object.keys(ERROR_STATUS)).toHaveLength(26);
+  });
+
+  it('defaults path to null and keeps the cause', () => {
+    const cause = new Error('disk');
+    const e = new CraError('storage_failure', 'cannot write', { cause });
+    expect(e.path).toBeNull();
+    expect(e.cause).toBe(cause);
+  });
+
+  it('isCraError narrows by code', () => {
+    const e = new CraError('clock_skew', 'late');
+    expect(isCraError(e)).toBe(true);
+    expect(isCraError(e, 'clock_skew', 'invalid_json')).toBe(true);
+    expect(isCraError(e, 'invalid_json')).toBe(false);
+    expect(isCraError(new Error('x'))).toBe(false);
+  });
+});

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { isoFromMicros, isUuid, microsFromIso, systemClock, systemIds, uuidv7 } from './host.ts';
+
+describe('uuidv7', () => {
+  it('is a lowercase version-7, variant-1 UUID carrying the millisecond time', () => {
+    const ms = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
+    const id = uuidv7(ms);
+    expect(isUuid(id)).toBe(true);
+    expect(id[14]).toBe('7');
+    expect('89ab').toContain(id[19]);
+    expect(parseInt(id.replace(/-/g, '').slice(0, 12), 16)).toBe(ms);
+  });
+
+  it('sorts by time and does not repeat', () => {
+    const a = uuidv7(1_700_000_000_000);
+    const b = uuidv7(1_700_000_000_001);
+    expect(a < b).toBe(true);
+    const many = new Set(Array.from({ length: 2000 }, () => systemIds()));
+    expect(many.size).toBe(2000);
+  });
+});
+
+describe('isUuid', () => {
+  it('accepts only the lowercase canonical form', () => {
+    expect(isUuid('01234567-89ab-cdef-0123-456789abcdef')).toBe(true);
+    expect(isUuid('01234567-89AB-cdef-0123-456789abcdef')).toBe(false);
+    expect(isUuid('0123456789ab-cdef-0123-456789abcdef0')).toBe(false);
+    expect(isUuid(42)).toBe(false);
+  });
+});
+
+describe('time', () => {
+  it('renders microseconds as RFC 3339 with six fractional digits', () => {
+    const us = Date.UTC(2024, 11, 28, 12, 0, 0, 123) * 1000 + 456;
+    expect(isoFromMicros(us)).toBe('2024-12-28T12:00:00.123456Z');
+    expect(isoFromMicros(Date.UTC(2024, 11, 28, 12, 0, 0) * 1000)).toBe('2024-12-28T12:00:00.000000Z');
+  });
+
+  it('parses RFC 3339 back to microseconds, with offsets and any fraction length', () => {
+    expect(microsFromIso('2024-12-28T12:00:00.123456Z')).toBe(Date.UTC(2024, 11, 28, 12, 0, 0, 123) * 1000 + 456);
+    expect(microsFromIso('2024-12-28T14:00:00.5+02:00')).toBe(Date.UTC(2024, 11, 28, 12, 0, 0, 500) * 1000);
+    expect(microsFromIso('2024-12-28T12:00:00Z')).toBe(Date.UTC(2024, 11, 28, 12) * 1000);
+    expect(Number.isNaN(microsFromIso('yesterday'))).toBe(true);
+  });
+
+  it('the system clock answers integral microseconds close to Date.now()', () => {
+    const t = systemClock();
+    expect(Number.isSafeInteger(t)).toBe(true);
+    expect(Math.abs(t / 1000 - Date.now())).toBeLessThan(1000);
+  });
+});

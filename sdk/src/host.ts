@@ -1,0 +1,71 @@
+/**
+ * What the host supplies to the core: time (microseconds since the Unix epoch) and ids (lowercase UUIDs).
+ *
+ * @module
+ */
+
+/** Microseconds since the Unix epoch, an integer. */
+export type Clock = () => number;
+/** A fresh lowercase UUID. */
+export type IdSource = () => string;
+
+/**
+ * The default clock: `performance.timeOrigin + performance.now()` in microseconds where the platform has it (sub-
+ * millisecond and monotonic within a process), else `Date.now() * 1000`.
+ */
+export const systemClock: Clock = (() => {
+  const perf = (globalThis as { performance?: Performance }).performance;
+  if (perf && typeof perf.now === 'function' && typeof perf.timeOrigin === 'number' && perf.timeOrigin > 0) {
+    return () => Math.floor((perf.timeOrigin + perf.now()) * 1000);
+  }
+  return () => Date.now() * 1000;
+})();
+
+const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/**
+ * A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then random bits from `crypto.getRandomValues`. Time-ordered
+ * ids keep traces and files sorted by creation.
+ */
+export function uuidv7(nowMs: number = Date.now()): string {
+  const b = new Uint8Array(16);
+  crypto.getRandomValues(b);
+  let ms = Math.floor(nowMs);
+  for (let i = 5; i >= 0; i--) {
+    b[i] = ms % 256;
+    ms = Math.floor(ms / 256);
+  }
+  b[6] = 0x70 | (b[6]! & 0x0f);
+  b[8] = 0x80 | (b[8]! & 0x3f);
+  let s = '';
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) s += '-';
+    s += HEX[b[i]!];
+  }
+  return s;
+}
+
+/** The default id source: {@link uuidv7}. */
+export const systemIds: IdSource = () => uuidv7();
+
+/** Lowercase UUID check (the form the core accepts). */
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value);
+}
+
+/** RFC 3339 UTC with six fractional digits, e.g. `2026-01-02T03:04:05.123456Z`. */
+export function isoFromMicros(us: number): string {
+  const ms = Math.floor(us / 1000);
+  const micros = us - ms * 1000;
+  const iso = new Date(ms).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
+  return `${iso.slice(0, 23)}${String(micros).padStart(3, '0')}Z`;
+}
+
+/** Microseconds since the epoch of an RFC 3339 timestamp (sub-microsecond digits are cut). */
+export function microsFromIso(iso: string): number {
+  const m = /^(.*?)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/i.exec(iso);
+  if (!m) return Number.NaN;
+  const base = Date.parse(`${m[1]}${m[3]}`);
+  const frac = (m[2] ?? '').padEnd(6, '0').slice(0, 6);
+  return base * 1000 + Number(frac);
+}

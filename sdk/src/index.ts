@@ -1,0 +1,54 @@
+/**
+ * CRA — the authority layer between AI agents and their tools. This entry is isomorphic (Node, Deno, edge
+ * workers, browsers): it imports nothing platform-specific. Node extras (JSONL storage and sinks, reading atlas
+ * folders) are in the `node` entry.
+ *
+ * ```ts
+ * const runtime = await createRuntime();
+ * await runtime.loadAtlas({ manifest, files });
+ * const session = await runtime.createSession({ agentId: 'support-bot', goal: 'Answer ticket 42' });
+ * const resolution = await session.resolve();
+ * const execution = await session.requestAction({ actionId: 'ticket.lookup', parameters: { ticket_id: '42' } });
+ * if (execution.status === 'approved') await session.complete(execution, { result: { ok: true } });
+ * await session.end();
+ * const verdict = await verifyTrace(await session.trace());
+ * ```
+ *
+ * @module
+ */
+
+export { createRuntime, EmbeddedRuntime, type RuntimeOptions } from './runtime/runtime.ts';
+export { EmbeddedSession } from './runtime/session.ts';
+export type {
+  ActionRequest,
+  ApproveOptions,
+  CarpResult,
+  CompleteOptions,
+  CraRuntime,
+  CraSession,
+  CreateSessionOptions,
+  DenyOptions,
+  FailOptions,
+  LoadAtlasOptions,
+  ResolveOptions,
+} from './interface.ts';
+export { compileCore, defaultCoreUrl, type CoreSource } from './runtime/load.ts';
+export { CHECK, tzOffsetMinutes, UNKNOWN_ZONE } from './runtime/core.ts';
+export { validateParameters } from './runtime/params.ts';
+export {
+  canonicalHash,
+  diffTraces,
+  fromJsonl,
+  replayTrace,
+  toJsonl,
+  verifyTrace,
+  type ReplayOptions,
+  type ToolOptions,
+} from './runtime/tools.ts';
+export { CraError, ERROR_STATUS, isCraError, type CoreErrorCode, type CraErrorCode, type SdkErrorCode } from './errors.ts';
+export { isoFromMicros, isUuid, microsFromIso, systemClock, systemIds, uuidv7, type Clock, type IdSource } from './host.ts';
+export { MemoryStore, memoryStore } from './storage/memory.ts';
+export type { StoredTrace, StoreIssue, StoreOpenResult, TraceStore } from './storage/store.ts';
+export { BufferedCollector, createCollector, type CollectorOptions, type TraceSink } from './collector/collector.ts';
+export { callbackSink, memorySink, type MemorySink } from './collector/sinks.ts';
+export type * from './types.ts';

@@ -1,0 +1,166 @@
+/**
+ * The runtime interface shared by both modes: embedded (the core in-process, {@link createRuntime}) and HTTP (a
+ * client of the CRA server). Application code written against {@link CraRuntime} runs unchanged on either; the
+ * same request gives the same resolution and the same trace.
+ *
+ * Every method is async and rejects with a `CraError`. On a rejection nothing was recorded and no state changed.
+ *
+ * @module
+ */
+
+import type {
+  AtlasBundle,
+  AtlasLoadResult,
+  AtlasManifest,
+  AtlasSummary,
+  AtlasValidation,
+  CarpRequest,
+  CheckAnswer,
+  DiffResult,
+  EndReason,
+  Execution,
+  JsonObject,
+  Json,
+  ReplayResult,
+  Resolution,
+  RiskTier,
+  RuntimeStats,
+  Session,
+  TraceEvent,
+  TraceEventType,
+  VerifyResult,
+} from './types.ts';
+
+export interface LoadAtlasOptions {
+  /** Text of the context-pack files by manifest path (merged over a bundle's own `files`). */
+  files?: Record<string, string>;
+  /** Replace a loaded atlas with the same id (sessions keep the resolutions they had). */
+  replace?: boolean;
+}
+
+export interface CreateSessionOptions {
+  agentId: string;
+  goal: string;
+  /** A lowercase UUID; generated when omitted. */
+  sessionId?: string;
+  parentSessionId?: string;
+  metadata?: JsonObject;
+}
+
+/** A resolve request in SDK form; the session fills in requester, ids and time. */
+export interface ResolveOptions {
+  /** Default: the session's goal. */
+  goal?: string;
+  riskTier?: RiskTier;
+  contextHints?: string[];
+  requiredCapabilities?: string[];
+  /** Default: every loaded atlas. */
+  atlasIds?: string[];
+  /** Request context (`context_matches` conditions read it; `max_context_tokens` sets the context budget). */
+  context?: JsonObject;
+  /** Default: a fresh id. */
+  requestId?: string;
+  /** RFC 3339; default: the runtime clock. */
+  timestamp?: string;
+}
+
+export interface ActionRequest {
+  actionId: string;
+  parameters?: JsonObject;
+  /** Default: the session's latest resolution. */
+  resolutionId?: string;
+  idempotencyKey?: string;
+}
+
+export interface ApproveOptions {
+  approver?: string;
+  /**
+   * The approval hash of the exact execution being approved. Default: the `approval_hash` of the execution object
+   * when one is passed to {@link CraSession.approve}.
+   */
+  approvalHash?: string;
+}
+
+export interface DenyOptions {
+  reason?: string;
+  approver?: string;
+}
+
+export interface CompleteOptions {
+  /** The tool's result; only its hash is traced. */
+  result?: Json;
+  durationMs?: number;
+}
+
+export interface FailOptions {
+  errorCode: string;
+  errorMessage: string;
+  durationMs?: number;
+}
+
+/** What `carp()` answers: a resolution for `resolve` / `validate`, an execution for `execute`. */
+export interface CarpResult {
+  resolution?: Resolution;
+  execution?: Execution;
+}
+
+/** One agent session: its requests, actions and hash-chained trace. */
+export interface CraSession {
+  readonly id: string;
+  readonly agentId: string;
+  readonly goal: string;
+  /** Current state (status, counts, chain head). */
+  info(): Promise<Session>;
+  /** Resolves which context and actions the agent gets (traced). */
+  resolve(request?: ResolveOptions | CarpRequest): Promise<Resolution>;
+  /** Computes a resolution exactly as {@link resolve} would, recording nothing. */
+  validate(request?: ResolveOptions | CarpRequest): Promise<Resolution>;
+  /** The hot path: may this session run `actionId` now? Records nothing. Never answers `allow` on error. */
+  check(actionId: string): Promise<CheckAnswer>;
+  /** Asks to execute an action; the answer's status says whether it may run (`approved`) or why not. */
+  requestAction(request: ActionRequest): Promise<Execution>;
+  /** Grants a pending approval. */
+  approve(execution: string | Execution, options?: ApproveOptions): Promise<Execution>;
+  /** Refuses a pending approval. */
+  deny(execution: string | Execution, options?: DenyOptions): Promise<Execution>;
+  /** Reports that an approved action ran. */
+  complete(execution: string | Execution, options?: CompleteOptions): Promise<Execution>;
+  /** Reports that an approved action failed. */
+  fail(execution: string | Execution, options: FailOptions): Promise<Execution>;
+  /** Appends a host-emitted event (e.g. `error.occurred`, `context.redacted`). */
+  record(eventType: TraceEventType, payload: JsonObject): Promise<TraceEvent[]>;
+  /** Ends the session; every later request on it is refused. */
+  end(reason?: EndReason): Promise<Session>;
+  /** The session's trace, in chain order. */
+  trace(): Promise<TraceEvent[]>;
+}
+
+/** A CRA runtime: atlases, sessions and their traces. */
+export interface CraRuntime {
+  /** `embedded` (in-process core) or `http` (server client). */
+  readonly mode: 'embedded' | 'http';
+  loadAtlas(atlas: AtlasManifest | AtlasBundle, options?: LoadAtlasOptions): Promise<AtlasLoadResult>;
+  validateAtlas(atlas: AtlasManifest | AtlasBundle, options?: Pick<LoadAtlasOptions, 'files'>): Promise<AtlasValidation>;
+  unloadAtlas(atlasId: string): Promise<void>;
+  listAtlases(): Promise<AtlasSummary[]>;
+  getAtlas(atlasId: string): Promise<AtlasManifest>;
+  createSession(options: CreateSessionOptions): Promise<CraSession>;
+  /** A handle on an existing session (rejects with `session_not_found`). */
+  getSession(sessionId: string): Promise<CraSession>;
+  listSessions(): Promise<Session[]>;
+  /** Runs a raw CARP/1.0 request (nested or flat form, any operation). */
+  carp(request: CarpRequest | JsonObject): Promise<CarpResult>;
+  /** A session's stored trace, in chain order. */
+  trace(sessionId: string): Promise<TraceEvent[]>;
+  /** Verifies a session's stored trace against the head the runtime holds for it. */
+  verify(sessionId: string): Promise<VerifyResult>;
+  /** Replays a session's trace against the loaded atlases in a scratch instance and reports divergences. */
+  replay(sessionId: string): Promise<ReplayResult>;
+  /** Compares two traces, ignoring ids, timestamps and hashes. */
+  diff(a: readonly TraceEvent[], b: readonly TraceEvent[]): Promise<DiffResult>;
+  stats(): Promise<RuntimeStats>;
+  /** Drains buffered trace collection to every sink. */
+  flush(): Promise<void>;
+  /** Drains, syncs storage and refuses further calls. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,98 @@
+/**
+ * Trace tools that need no runtime: verify, diff, replay, JSONL conversion and canonical hashing. They run in the
+ * core (the one implementation of the hash rule), on a shared instance that holds no state.
+ *
+ * @module
+ */
+
+import { CraError } from '../errors.ts';
+import { type IdSource, systemClock, systemIds } from '../host.ts';
+import type { AtlasBundle, AtlasManifest, ChainHead, CoreConfig, DiffResult, ReplayResult, TraceEvent, VerifyResult } from '../types.ts';
+import { compact, isObject } from '../util.ts';
+import { Core } from './core.ts';
+import { compileCore, type CoreSource } from './load.ts';
+
+export interface ToolOptions {
+  /** Where the core module comes from (default: the module shipped with the package). */
+  wasm?: CoreSource;
+}
+
+let shared: { source: CoreSource | undefined; core: Promise<Core> } | null = null;
+
+/** The shared stateless instance; a poisoned or failed one is replaced. */
+async function sharedCore(source: CoreSource | undefined): Promise<Core> {
+  if (shared && shared.source === source) {
+    const current = shared;
+    const core = await current.core.catch(() => null);
+    if (core && !core.poisoned) return core;
+    if (shared === current) shared = null;
+  }
+  const core = compileCore(source).then((m) => Core.instantiate(m, { ids: systemIds }));
+  const entry = { source, core };
+  shared = entry;
+  core.catch(() => {
+    if (shared === entry) shared = null;
+  });
+  return core;
+}
+
+async function withCore<T>(options: ToolOptions | undefined, fn: (core: Core, now: number) => T): Promise<T> {
+  const core = await sharedCore(options?.wasm);
+  return fn(core, systemClock());
+}
+
+/** Verifies a chain (SPEC §4.2); with `expectedHead`, also that it has not been cut. */
+export function verifyTrace(events: readonly TraceEvent[], options: ToolOptions & { expectedHead?: ChainHead } = {}): Promise<VerifyResult> {
+  return withCore(options, (core, now) =>
+    core.call<VerifyResult>('trace.verify', compact({ events, expected_head: options.expectedHead }), now),
+  );
+}
+
+/** Compares two traces event by event, ignoring ids, timestamps and hashes. */
+export function diffTraces(a: readonly TraceEvent[], b: readonly TraceEvent[], options?: ToolOptions): Promise<DiffResult> {
+  return withCore(options, (core, now) => core.call<DiffResult>('trace.diff', { a, b }, now));
+}
+
+/** One JSON event per line, LF-terminated. */
+export function toJsonl(events: readonly TraceEvent[], options?: ToolOptions): Promise<string> {
+  return withCore(options, (core, now) => core.call<{ text: string }>('trace.to_jsonl', { events }, now).text);
+}
+
+/** Parses JSONL text into events (a malformed or torn line is an error naming it). */
+export function fromJsonl(text: string, options?: ToolOptions): Promise<TraceEvent[]> {
+  return withCore(options, (core, now) => core.call<{ events: TraceEvent[] }>('trace.from_jsonl', { text }, now).events);
+}
+
+/** RFC 8785 canonical JSON of `value` and its SHA-256. */
+export function canonicalHash(value: unknown, options?: ToolOptions): Promise<{ canonical: string; sha256: string }> {
+  return withCore(options, (core, now) => core.call<{ canonical: string; sha256: string }>('canonical.hash', { value }, now));
+}
+
+export interface ReplayOptions extends ToolOptions {
+  /** Ids for the replayed events. */
+  ids?: IdSource;
+  /** Core configuration of the original runtime (replay must run under the same rules). */
+  config?: CoreConfig;
+}
+
+/**
+ * Replays a trace in a fresh instance with `atlas` loaded (the same versions as when it was recorded) and reports
+ * whether the runtime reproduces it.
+ */
+export async function replayTrace(
+  events: readonly TraceEvent[],
+  atlas: AtlasManifest | AtlasBundle | Array<AtlasManifest | AtlasBundle>,
+  options: ReplayOptions = {},
+): Promise<ReplayResult> {
+  const module = await compileCore(options.wasm);
+  const core = await Core.instantiate(module, { ids: options.ids ?? systemIds });
+  const now = systemClock();
+  if (options.config) core.call('runtime.configure', options.config, now);
+  const list = Array.isArray(atlas) ? atlas : [atlas];
+  for (const [i, a] of list.entries()) {
+    if (!isObject(a)) throw new CraError('invalid_request', 'an atlas must be a manifest or {manifest, files}', { path: `/atlases/${i}` });
+    const bundle = 'manifest' in a && !('atlas_version' in a) ? a : { manifest: a };
+    core.call('atlas.load', bundle, now);
+  }
+  return core.call<ReplayResult>('trace.replay', { events }, now);
+}

@@ -1,0 +1,159 @@
+/** Sessions survive a restart of the process: a new runtime on the same JSONL folder restores them, chains intact. */
+
+import { appendFile, readFile, readdir, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { notesAtlas, simpleAtlas, tempDir, testClock, testIds } from '../../test/helpers.ts';
+import { CraError } from '../errors.ts';
+import { createRuntime, type EmbeddedRuntime, type RuntimeOptions } from '../runtime/runtime.ts';
+import type { TraceEvent } from '../types.ts';
+import { JsonlStore } from './jsonl.ts';
+
+const simple = await simpleAtlas();
+
+describe('restart with a JSONL store', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  const runtimes: EmbeddedRuntime[] = [];
+  beforeEach(async () => {
+    ({ dir, cleanup } = await tempDir());
+  });
+  afterEach(async () => {
+    for (const rt of runtimes.splice(0)) await rt.close().catch(() => undefined);
+    await cleanup();
+  });
+
+  const clock = testClock();
+  const start = async (options: RuntimeOptions = {}) => {
+    const rt = await createRuntime({
+      clock,
+      ids: testIds(`b${runtimes.length.toString(16).padStart(7, '0')}`),
+      storage: new JsonlStore({ dir, fsyncIntervalMs: 0 }),
+      atlases: [simple, notesAtlas()],
+      ...options,
+    });
+    runtimes.push(rt);
+    return rt;
+  };
+  const lines = async (sessionId: string) => (await readFile(join(dir, `${sessionId}.trace.jsonl`), 'utf8')).trimEnd().split('\n');
+
+  it('restores sessions with their chains, resolutions and limits, and continues them', async () => {
+    const first = await start();
+    const session = await first.createSession({ agentId: 'agent-1', goal: 'Work on notes' });
+    const resolution = await session.resolve({ atlasIds: ['org.test.notes'] });
+    for (const text of ['a', 'b']) {
+      const ex = await session.requestAction({ actionId: 'note.write', parameters: { text } });
+      await session.complete(ex);
+    }
+    const ended = await first.createSession({ agentId: 'agent-2', goal: 'Done already' });
+    await ended.end('completed');
+    const before = await first.trace(session.id);
+    await first.close(); // a clean stop; a crash is below
+
+    const second = await start();
+    expect(second.storageIssues).toEqual([]);
+    const again = await second.getSession(session.id);
+    expect(again.agentId).toBe('agent-1');
+    expect(await again.trace()).toEqual(before);
+    expect(await second.verify(session.id)).toEqual({ valid: true, length: before.length, head_hash: before.at(-1)!.event_hash });
+    expect(await again.info()).toMatchObject({ status: 'active', event_count: before.length, head_hash: before.at(-1)!.event_hash });
+    expect((await (await second.getSession(ended.id)).info()).status).toBe('ended');
+
+    // The restored resolution still governs: the rate limit counted before the restart still applies.
+    expect(await again.check('note.read')).toMatchObject({ result: 'allow' });
+    expect(await again.check('note.write')).toMatchObject({ result: 'rate_limited' });
+    const third = await again.requestAction({ actionId: 'note.write', parameters: { text: 'c' } });
+    expect(third.status).toBe('denied');
+    expect(third.resolution_id).toBe(resolution.resolution_id);
+
+    const read = await again.requestAction({ actionId: 'note.read', parameters: { id: 'n1' } });
+    expect(read.status).toBe('approved');
+    await again.end('completed');
+    const after = await second.trace(session.id);
+    expect(after.slice(0, before.length)).toEqual(before);
+    expect(after[before.length]!.previous_event_hash).toBe(before.at(-1)!.event_hash);
+    expect((await lines(session.id)).map((l) => JSON.parse(l) as TraceEvent)).toEqual(after);
+    expect(JSON.parse(await readFile(join(dir, `${session.id}.head.json`), 'utf8'))).toEqual({ length: after.length, head_hash: after.at(-1)!.event_hash });
+  });
+
+  it('survives a crash without close(): what reached the file is restored', async () => {
+    const first = await start();
+    const session = await first.createSession({ agentId: 'agent-1', goal: 'g' });
+    await session.resolve({ atlasIds: ['com.cra.conformance.simple'] });
+    const before = await first.trace(session.id);
+    runtimes.splice(runtimes.indexOf(first), 1); // never closed: as if the process died
+
+    const second = await start();
+    expect(await (await second.getSession(session.id)).trace()).toEqual(before);
+    expect(await (await second.getSession(session.id)).check('resource.get')).toMatchObject({ result: 'allow' });
+  });
+
+  it('a torn last line fails the start by default, listing the damage; it is never silently accepted', async () => {
+    const first = await start();
+    const good = await first.createSession({ agentId: 'a', goal: 'good' });
+    const torn = await first.createSession({ agentId: 'b', goal: 'torn' });
+    await torn.resolve();
+    await first.close();
+    const path = join(dir, `${torn.id}.trace.jsonl`);
+    await appendFile(path, '{"trace_version":"1.0","event_id":"c0ffee'); // the process died mid-write
+
+    const err = (await start().then(
+      () => null,
+      (e: unknown) => e,
+    )) as CraError;
+    expect(err).toBeInstanceOf(CraError);
+    expect(err.code).toBe('storage_corrupt');
+    expect(err.details).toEqual([expect.objectContaining({ session_id: torn.id, kind: 'torn_line', line: 6, intact_events: 5 })]);
+
+    // Opting in to skip: the damaged session is left out and reported; the others are restored.
+    const lenient = await start({ onCorruptTrace: 'skip' });
+    expect(lenient.storageIssues).toEqual([expect.objectContaining({ session_id: torn.id, kind: 'torn_line' })]);
+    expect((await lenient.getSession(good.id)).id).toBe(good.id);
+    await expect(lenient.getSession(torn.id)).rejects.toMatchObject({ code: 'session_not_found' });
+    await expect(lenient.createSession({ agentId: 'b', goal: 'again', sessionId: torn.id })).rejects.toBeInstanceOf(CraError);
+    await lenient.close();
+
+    // Cutting the torn tail is an explicit act; afterwards the session restores.
+    const store = new JsonlStore({ dir, fsyncIntervalMs: 0 });
+    expect(await store.repair(torn.id)).toMatchObject({ events: 5 });
+    await store.close();
+    const repaired = await start();
+    expect(await (await repaired.getSession(torn.id)).trace()).toHaveLength(5);
+    expect((await repaired.verify(torn.id)).valid).toBe(true);
+  });
+
+  it('reports a tampered event and a file cut below its synced head', async () => {
+    const first = await start();
+    const tampered = await first.createSession({ agentId: 'a', goal: 'tampered' });
+    await tampered.resolve();
+    const cut = await first.createSession({ agentId: 'b', goal: 'cut' });
+    await cut.resolve();
+    await cut.end('completed');
+    await first.close();
+
+    const path = join(dir, `${tampered.id}.trace.jsonl`);
+    const text = await readFile(path, 'utf8');
+    await writeFile(path, text.replace('"goal":"tampered"', '"goal":"innocent"'));
+    const cutLines = await lines(cut.id);
+    await truncate(join(dir, `${cut.id}.trace.jsonl`), Buffer.byteLength(cutLines.slice(0, 3).join('\n') + '\n'));
+
+    const rt = await start({ onCorruptTrace: 'skip' });
+    const issues = [...rt.storageIssues].sort((a, b) => (a.kind < b.kind ? -1 : 1));
+    expect(issues).toEqual([
+      expect.objectContaining({ session_id: tampered.id, kind: 'invalid_chain', message: expect.stringMatching(/hash_mismatch/) }),
+      expect.objectContaining({ session_id: cut.id, kind: 'truncated' }),
+    ]);
+    expect(await rt.listSessions()).toEqual([]);
+  });
+
+  it('writes one file per session and nothing else beside the heads', async () => {
+    const rt = await start();
+    const a = await rt.createSession({ agentId: 'a', goal: 'g' });
+    const b = await rt.createSession({ agentId: 'b', goal: 'g' });
+    await a.end();
+    await b.end();
+    expect((await readdir(dir)).sort()).toEqual(
+      [`${a.id}.head.json`, `${a.id}.trace.jsonl`, `${b.id}.head.json`, `${b.id}.trace.jsonl`].sort(),
+    );
+  });
+});

@@ -1,0 +1,46 @@
+//! What the core asks of its host: fresh ids and time-zone offsets. Time itself is passed with every call.
+
+use crate::error::{CoreError, CoreResult};
+use crate::ids::is_uuid;
+
+pub trait Host {
+    /// A fresh lowercase UUID (v7 preferred). The core never invents ids.
+    fn new_id(&mut self) -> String;
+    /// UTC offset in minutes of an IANA zone at `epoch_secs`, or `None` for an unknown zone.
+    fn tz_offset_minutes(&mut self, zone: &str, epoch_secs: i64) -> Option<i32>;
+}
+
+/// Takes an id from the host and refuses anything that is not a lowercase UUID (fail closed).
+pub fn fresh_id(host: &mut dyn Host) -> CoreResult<String> {
+    let id = host.new_id();
+    if is_uuid(&id) {
+        Ok(id)
+    } else {
+        Err(CoreError::new("host_id_invalid", "the host supplied an id that is not a lowercase UUID"))
+    }
+}
+
+/// Deterministic host for tests and replays: ids count up from a seed, only fixed zones are known.
+pub struct CountingHost {
+    pub prefix: u32,
+    pub next: u64,
+    pub zones: Vec<(String, i32)>,
+}
+
+impl CountingHost {
+    pub fn new(prefix: u32) -> Self {
+        CountingHost { prefix, next: 1, zones: Vec::new() }
+    }
+}
+
+impl Host for CountingHost {
+    fn new_id(&mut self) -> String {
+        let n = self.next;
+        self.next += 1;
+        format!("{:08x}-0000-7000-8000-{:012x}", self.prefix, n)
+    }
+
+    fn tz_offset_minutes(&mut self, zone: &str, _epoch_secs: i64) -> Option<i32> {
+        self.zones.iter().find(|(z, _)| z == zone).map(|(_, o)| *o)
+    }
+}
