@@ -5,6 +5,7 @@
 //! [`abi`]; natively it is whatever the caller plugs in (tests use a counter).
 
 pub mod error;
+pub mod input;
 pub mod host;
 pub mod json;
 pub mod time;

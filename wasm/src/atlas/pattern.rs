@@ -1,0 +1,107 @@
+//! Action patterns of SPEC §1: an exact id, `*`, `prefix.*` (any id under `prefix.`, at any depth) or `*.suffix`
+//! (any id ending in `.suffix`). Nothing else is special: `a*b` is the literal id `a*b` and matches nothing real.
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pattern {
+    Exact(String),
+    Any,
+    /// Stored with the trailing dot: `prefix.`.
+    Prefix(String),
+    /// Stored with the leading dot: `.suffix`.
+    Suffix(String),
+}
+
+impl Pattern {
+    pub fn parse(s: &str) -> Pattern {
+        if s == "*" {
+            Pattern::Any
+        } else if s.len() > 2 && s.ends_with(".*") && !s[..s.len() - 2].contains('*') {
+            Pattern::Prefix(s[..s.len() - 1].to_string())
+        } else if s.len() > 2 && s.starts_with("*.") && !s[2..].contains('*') {
+            Pattern::Suffix(s[1..].to_string())
+        } else {
+            Pattern::Exact(s.to_string())
+        }
+    }
+
+    pub fn matches(&self, id: &str) -> bool {
+        match self {
+            Pattern::Exact(x) => x == id,
+            Pattern::Any => true,
+            Pattern::Prefix(p) => id.len() > p.len() && id.starts_with(p.as_str()),
+            Pattern::Suffix(s) => id.len() > s.len() && id.ends_with(s.as_str()),
+        }
+    }
+}
+
+/// Glob on agent ids (`*` any run of characters, `?` exactly one), iterative so that no input can blow the stack
+/// or take exponential time.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns() {
+        assert!(Pattern::parse("ticket.lookup").matches("ticket.lookup"));
+        assert!(!Pattern::parse("ticket.lookup").matches("ticket.lookups"));
+        assert!(Pattern::parse("*").matches("a.b"));
+        let p = Pattern::parse("ticket.*");
+        assert!(p.matches("ticket.lookup") && p.matches("ticket.note.add"));
+        assert!(!p.matches("ticket") && !p.matches("tickets.lookup"));
+        let s = Pattern::parse("*.delete");
+        assert!(s.matches("resource.delete") && s.matches("a.b.delete"));
+        assert!(!s.matches("resource.undelete") && !s.matches("delete"));
+        assert_eq!(Pattern::parse("res*"), Pattern::Exact("res*".into()));
+        assert_eq!(Pattern::parse("*.*"), Pattern::Exact("*.*".into()));
+        assert!(!Pattern::parse("a*b").matches("axb"));
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("support-*", "support-bot-1"));
+        assert!(glob_match("*", ""));
+        assert!(glob_match("a?c", "abc"));
+        assert!(!glob_match("a?c", "ac"));
+        assert!(glob_match("*-bot-*", "x-bot-y"));
+        assert!(!glob_match("support-*", "billing-bot"));
+        assert!(glob_match("exact", "exact"));
+        let long = "a".repeat(5000);
+        assert!(!glob_match(&"*a".repeat(50).add_b(), &long));
+    }
+
+    trait AddB {
+        fn add_b(self) -> String;
+    }
+    impl AddB for String {
+        fn add_b(mut self) -> String {
+            self.push('b');
+            self
+        }
+    }
+}

@@ -1,0 +1,818 @@
+//! Atlas/1.0 validation and compilation (SPEC §1): the manifest is checked against the schema's rules plus the
+//! semantic ones (unique ids, references, dependencies), collecting every error with its JSON pointer (relative to
+//! the manifest), then compiled into an [`Atlas`] with its indexes.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{Map, Value};
+
+use crate::error::{CoreError, CoreResult};
+use crate::host::Host;
+use crate::ids::{is_action_id, is_atlas_id, is_capability_id, is_semver};
+use crate::input::{as_object, type_name, Obj};
+use crate::json::{pointer_index, pointer_push};
+use crate::time::{parse_time_of_day, Micros};
+
+use super::conditions::{zone_of, Conditions, RiskTier, TimeWindow, Zone};
+use super::model::*;
+use super::pattern::Pattern;
+
+const CODE: &str = "atlas_invalid";
+
+const TOP_FIELDS: &[&str] = &[
+    "atlas_version", "atlas_id", "version", "name", "description", "authors", "license", "homepage", "repository",
+    "domains", "capabilities", "context_packs", "policies", "actions", "adapters", "dependencies", "metadata",
+];
+const ACTION_FIELDS: &[&str] = &[
+    "action_id", "name", "description", "parameters_schema", "returns_schema", "risk_tier", "idempotent",
+    "requires_confirmation", "executor", "timeout_seconds", "rate_limit", "examples",
+];
+const CAPABILITY_FIELDS: &[&str] = &["capability_id", "name", "description", "actions", "context_packs"];
+const PACK_FIELDS: &[&str] = &["pack_id", "name", "description", "files", "priority", "conditions", "max_tokens"];
+// `reason` is not in the schema but SPEC §9 accepts it beside `parameters.reason`.
+const POLICY_FIELDS: &[&str] =
+    &["policy_id", "name", "description", "type", "priority", "conditions", "actions", "parameters", "reason"];
+const CONDITION_FIELDS: &[&str] = &["risk_tiers", "agents", "capabilities", "context_matches", "time_window"];
+const WINDOW_FIELDS: &[&str] = &["start", "end", "timezone", "days"];
+const DAYS: &[&str] = &["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// The outcome of validating one manifest.
+pub struct Validation {
+    pub atlas: Option<Atlas>,
+    pub errors: Vec<CoreError>,
+    pub warnings: Vec<CoreError>,
+}
+
+/// Validates and compiles `manifest`. `files` holds the text of context files by path (missing ones are a warning
+/// and give empty blocks). Named time zones are checked with the host at `now`.
+pub fn compile(manifest: &Value, files: Option<&Map<String, Value>>, host: &mut dyn Host, now: Micros) -> Validation {
+    let mut v = Validator { errors: Vec::new(), warnings: Vec::new(), host, now };
+    let atlas = v.manifest(manifest, files);
+    let atlas = if v.errors.is_empty() { atlas } else { None };
+    Validation { atlas, errors: v.errors, warnings: v.warnings }
+}
+
+struct Validator<'h> {
+    errors: Vec<CoreError>,
+    warnings: Vec<CoreError>,
+    host: &'h mut dyn Host,
+    now: Micros,
+}
+
+impl<'h> Validator<'h> {
+    fn take<T>(&mut self, r: CoreResult<T>) -> Option<T> {
+        match r {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.errors.push(e);
+                None
+            }
+        }
+    }
+
+    fn error(&mut self, path: String, message: impl Into<String>) {
+        self.errors.push(CoreError::at(CODE, path, message));
+    }
+
+    fn warn(&mut self, path: String, message: impl Into<String>) {
+        self.warnings.push(CoreError::at("atlas_warning", path, message));
+    }
+
+    fn manifest(&mut self, manifest: &Value, files: Option<&Map<String, Value>>) -> Option<Atlas> {
+        let root = match as_object(manifest, "", CODE) {
+            Ok(o) => o,
+            Err(e) => {
+                self.errors.push(e);
+                return None;
+            }
+        };
+        let r = root.deny_unknown(TOP_FIELDS, CODE);
+        self.take(r);
+
+        match root.opt_str("atlas_version", CODE) {
+            Ok(Some("1.0")) => {}
+            Ok(Some(other)) => self.error("/atlas_version".into(), format!("unsupported atlas_version `{}`; this runtime reads 1.0", other)),
+            Ok(None) => self.error("/atlas_version".into(), "`atlas_version` is required"),
+            Err(e) => self.errors.push(e),
+        }
+        let atlas_id = self.required_id(root, "atlas_id", is_atlas_id, "a reverse-domain id such as `com.example.support`");
+        let version = match root.req_str("version", CODE) {
+            Ok(s) if is_semver(s) => Some(s.to_string()),
+            Ok(_) => {
+                self.error("/version".into(), "`version` must be a semantic version (e.g. 1.2.0)");
+                None
+            }
+            Err(e) => {
+                self.errors.push(e);
+                None
+            }
+        };
+        let r = root.req_text("name", 1, 100, CODE);
+        let name = self.take(r).map(str::to_string);
+        let r = root.req_text("description", 0, 1000, CODE);
+        let description = self.take(r).map(str::to_string);
+        for key in ["authors", "domains"] {
+            let r = root.opt_str_list(key, CODE, |_| None);
+            self.take(r);
+        }
+        let r = root.opt_str("license", CODE);
+        self.take(r);
+        for key in ["homepage", "repository"] {
+            match root.opt_str(key, CODE) {
+                Ok(Some(s)) if !looks_like_uri(s) => self.error(root.field_path(key), format!("`{}` must be a URI", key)),
+                Ok(_) => {}
+                Err(e) => self.errors.push(e),
+            }
+        }
+        let r = root.opt_object("metadata", CODE);
+        self.take(r);
+        self.adapters(root);
+        let dependencies = self.dependencies(root);
+
+        let actions = self.list(root, "actions", |v, o| v.action(o));
+        let mut action_index = HashMap::new();
+        for (i, a) in actions.iter().enumerate() {
+            if let Some(a) = a {
+                if action_index.insert(a.action_id.clone(), i).is_some() {
+                    self.error(format!("/actions/{}/action_id", i), format!("duplicate action id `{}`", a.action_id));
+                }
+            }
+        }
+        let action_ids: Vec<String> = actions.iter().flatten().map(|a| a.action_id.clone()).collect();
+
+        let packs = self.list(root, "context_packs", |v, o| v.pack(o, files));
+        self.unique(packs.iter().map(|p| p.as_ref().map(|p| p.pack_id.as_str())), "/context_packs", "pack_id");
+        let pack_ids: HashSet<String> = packs.iter().flatten().map(|p| p.pack_id.clone()).collect();
+
+        let capabilities = self.list(root, "capabilities", |v, o| v.capability(o, &action_ids, &pack_ids));
+        self.unique(
+            capabilities.iter().map(|c| c.as_ref().map(|c| c.capability_id.as_str())),
+            "/capabilities",
+            "capability_id",
+        );
+
+        let policies = self.list(root, "policies", |v, o| v.policy(o, &action_ids));
+        self.unique(policies.iter().map(|p| p.as_ref().map(|p| p.policy_id.as_str())), "/policies", "policy_id");
+
+        if !self.errors.is_empty() {
+            return None;
+        }
+        let mut atlas = Atlas {
+            atlas_id: atlas_id?,
+            version: version?,
+            name: name?,
+            description: description?,
+            manifest: manifest.clone(),
+            dependencies,
+            actions: actions.into_iter().flatten().collect(),
+            action_index,
+            capabilities: capabilities.into_iter().flatten().collect(),
+            packs: packs.into_iter().flatten().collect(),
+            policies: policies.into_iter().flatten().collect(),
+        };
+        index_policies(&mut atlas);
+        Some(atlas)
+    }
+
+    fn required_id(&mut self, o: Obj, key: &str, check: fn(&str) -> bool, what: &str) -> Option<String> {
+        match o.req_str(key, CODE) {
+            Ok(s) if check(s) => Some(s.to_string()),
+            Ok(s) => {
+                self.error(o.field_path(key), format!("`{}` is not {}", s, what));
+                None
+            }
+            Err(e) => {
+                self.errors.push(e);
+                None
+            }
+        }
+    }
+
+    /// Reads an optional array of objects with `item`, keeping positions (`None` for items that failed).
+    fn list<T>(&mut self, root: Obj, key: &str, mut item: impl FnMut(&mut Self, Obj) -> Option<T>) -> Vec<Option<T>> {
+        let arr = match root.opt_array(key, CODE) {
+            Ok(Some(a)) => a,
+            Ok(None) => return Vec::new(),
+            Err(e) => {
+                self.errors.push(e);
+                return Vec::new();
+            }
+        };
+        let base = root.field_path(key);
+        let mut out = Vec::with_capacity(arr.len());
+        for (i, v) in arr.iter().enumerate() {
+            let path = pointer_index(&base, i);
+            match as_object(v, &path, CODE) {
+                Ok(o) => out.push(item(self, o)),
+                Err(e) => {
+                    self.errors.push(e);
+                    out.push(None);
+                }
+            }
+        }
+        out
+    }
+
+    fn unique<'a>(&mut self, ids: impl Iterator<Item = Option<&'a str>>, base: &str, key: &str) {
+        let mut seen = HashSet::new();
+        for (i, id) in ids.enumerate() {
+            if let Some(id) = id {
+                if !seen.insert(id) {
+                    self.error(format!("{}/{}/{}", base, i, key), format!("duplicate {} `{}`", key, id));
+                }
+            }
+        }
+    }
+
+    fn adapters(&mut self, root: Obj) {
+        let map = match root.opt_object("adapters", CODE) {
+            Ok(Some(m)) => m,
+            Ok(None) => return,
+            Err(e) => return self.errors.push(e),
+        };
+        let base = root.field_path("adapters");
+        for (name, v) in map {
+            let path = pointer_push(&base, name);
+            match as_object(v, &path, CODE) {
+                Ok(o) => {
+                    let r = o.opt_bool("enabled", CODE);
+                    self.take(r);
+                    let r = o.opt_object("settings", CODE);
+                    self.take(r);
+                }
+                Err(e) => self.errors.push(e),
+            }
+        }
+    }
+
+    fn dependencies(&mut self, root: Obj) -> Vec<(String, String)> {
+        let map = match root.opt_object("dependencies", CODE) {
+            Ok(Some(m)) => m,
+            Ok(None) => return Vec::new(),
+            Err(e) => {
+                self.errors.push(e);
+                return Vec::new();
+            }
+        };
+        let base = root.field_path("dependencies");
+        let mut out = Vec::new();
+        for (id, range) in map {
+            let path = pointer_push(&base, id);
+            if !is_atlas_id(id) {
+                self.error(path, format!("dependency `{}` is not an atlas id", id));
+                continue;
+            }
+            match range {
+                Value::String(r) if super::deps::parse_range(r).is_some() => out.push((id.clone(), r.clone())),
+                Value::String(r) => self.error(path, format!("`{}` is not a version range (e.g. ^1.2.0, >=1.0.0 <2.0.0, *)", r)),
+                other => self.error(path, format!("expected a version range string, found {}", type_name(other))),
+            }
+        }
+        out
+    }
+
+    fn action(&mut self, o: Obj) -> Option<Action> {
+        let r = o.deny_unknown(ACTION_FIELDS, CODE);
+        self.take(r);
+        let id = self.required_id(o, "action_id", is_action_id, "a dotted action id such as `ticket.lookup`");
+        let r = o.req_str("name", CODE);
+        let name = self.take(r);
+        let r = o.req_str("description", CODE);
+        let description = self.take(r);
+        let r = o.opt_object("parameters_schema", CODE);
+        let params = self.take(r);
+        let r = o.opt_object("returns_schema", CODE);
+        let returns = self.take(r);
+        let risk = self.risk_tier(o, "risk_tier");
+        let r = o.opt_bool("idempotent", CODE);
+        let idempotent = self.take(r);
+        let r = o.opt_bool("requires_confirmation", CODE);
+        let confirm = self.take(r);
+        let r = o.opt_str("executor", CODE);
+        self.take(r);
+        let r = o.opt_int("timeout_seconds", 1, 300, CODE);
+        self.take(r);
+        let rate_limit = match o.opt_object("rate_limit", CODE) {
+            Ok(Some(m)) => {
+                let path = o.field_path("rate_limit");
+                let rl = Obj { map: m, path: &path };
+                let r = rl.deny_unknown(&["max_calls", "window_seconds"], CODE);
+                self.take(r);
+                let max = self.required_int(rl, "max_calls", 1);
+                let window = self.required_int(rl, "window_seconds", 1);
+                match (max, window) {
+                    (Some(m), Some(w)) => Some(Some((m as u64, w as u64))),
+                    _ => None,
+                }
+            }
+            Ok(None) => Some(None),
+            Err(e) => {
+                self.errors.push(e);
+                None
+            }
+        };
+        if let Ok(Some(examples)) = o.opt_array("examples", CODE) {
+            for (i, ex) in examples.iter().enumerate() {
+                if !ex.is_object() {
+                    self.error(pointer_index(&o.field_path("examples"), i), "an example must be an object");
+                }
+            }
+        } else if let Err(e) = o.opt_array("examples", CODE) {
+            self.errors.push(e);
+        }
+        Some(Action {
+            action_id: id?,
+            name: name?.to_string(),
+            description: description?.to_string(),
+            parameters_schema: params?.map(|m| Value::Object(m.clone())),
+            returns_schema: returns?.map(|m| Value::Object(m.clone())),
+            risk_tier: risk?.unwrap_or(RiskTier::Low),
+            idempotent: idempotent?.unwrap_or(false),
+            requires_confirmation: confirm?.unwrap_or(false),
+            rate_limit: rate_limit?,
+            policies: Vec::new(),
+            dynamic: false,
+        })
+    }
+
+    fn required_int(&mut self, o: Obj, key: &str, min: i64) -> Option<i64> {
+        match o.opt_int(key, min, i64::MAX, CODE) {
+            Ok(Some(n)) => Some(n),
+            Ok(None) => {
+                self.error(o.field_path(key), format!("`{}` is required", key));
+                None
+            }
+            Err(e) => {
+                self.errors.push(e);
+                None
+            }
+        }
+    }
+
+    fn risk_tier(&mut self, o: Obj, key: &str) -> Option<Option<RiskTier>> {
+        match o.opt_str(key, CODE) {
+            Ok(None) => Some(None),
+            Ok(Some(s)) => match RiskTier::parse(s) {
+                Some(t) => Some(Some(t)),
+                None => {
+                    self.error(o.field_path(key), format!("`{}` is not a risk tier (low, medium, high, critical)", s));
+                    None
+                }
+            },
+            Err(e) => {
+                self.errors.push(e);
+                None
+            }
+        }
+    }
+
+    /// Action patterns: strings; one that matches no action of this atlas is a warning.
+    fn patterns(&mut self, o: Obj, key: &str, action_ids: &[String]) -> Option<Vec<Pattern>> {
+        let r = o.opt_str_list(key, CODE, |s| if s.is_empty() { Some("a pattern must not be empty".into()) } else { None });
+        let list = self.take(r)?.unwrap_or_default();
+        let base = o.field_path(key);
+        let mut out = Vec::with_capacity(list.len());
+        for (i, s) in list.iter().enumerate() {
+            let p = Pattern::parse(s);
+            if !action_ids.iter().any(|a| p.matches(a)) {
+                self.warn(pointer_index(&base, i), format!("`{}` matches no action of this atlas", s));
+            }
+            out.push(p);
+        }
+        Some(out)
+    }
+
+    fn capability(&mut self, o: Obj, action_ids: &[String], pack_ids: &HashSet<String>) -> Option<Capability> {
+        let r = o.deny_unknown(CAPABILITY_FIELDS, CODE);
+        self.take(r);
+        let id = self.required_id(o, "capability_id", is_capability_id, "a capability id such as `resource.read`");
+        let r = o.req_str("name", CODE);
+        let name = self.take(r);
+        let r = o.opt_str("description", CODE);
+        self.take(r);
+        let patterns = self.patterns(o, "actions", action_ids);
+        let r = o.opt_str_list("context_packs", CODE, |s| {
+            if pack_ids.contains(s) {
+                None
+            } else {
+                Some(format!("unknown context pack `{}`", s))
+            }
+        });
+        let packs = self.take(r);
+        Some(Capability {
+            capability_id: id?,
+            name: name?.to_string(),
+            patterns: patterns?,
+            context_packs: packs?.unwrap_or_default(),
+        })
+    }
+
+    fn pack(&mut self, o: Obj, files: Option<&Map<String, Value>>) -> Option<ContextPack> {
+        let r = o.deny_unknown(PACK_FIELDS, CODE);
+        self.take(r);
+        let r = o.req_text("pack_id", 1, 200, CODE);
+        let id = self.take(r);
+        let r = o.req_str("name", CODE);
+        let name = self.take(r);
+        let r = o.opt_str("description", CODE);
+        self.take(r);
+        let r = o.opt_int("priority", 0, 1000, CODE);
+        let priority = self.take(r);
+        let r = o.opt_int("max_tokens", 0, i64::MAX, CODE);
+        let max_tokens = self.take(r);
+        let conditions = self.conditions(o);
+        let paths = match o.opt_str_list("files", CODE, check_file_path) {
+            Ok(Some(p)) => Some(p),
+            Ok(None) => {
+                self.error(o.field_path("files"), "`files` is required");
+                None
+            }
+            Err(e) => {
+                self.errors.push(e);
+                None
+            }
+        };
+        let mut out_files = Vec::new();
+        if let Some(paths) = &paths {
+            let base = o.field_path("files");
+            for (i, p) in paths.iter().enumerate() {
+                let text = match files.and_then(|f| f.get(p)) {
+                    Some(Value::String(t)) => t.clone(),
+                    Some(other) => {
+                        self.errors.push(CoreError::at(
+                            "invalid_request",
+                            format!("/files{}", pointer_push("", p)),
+                            format!("the text of `{}` must be a string, found {}", p, type_name(other)),
+                        ));
+                        String::new()
+                    }
+                    None => {
+                        self.warn(pointer_index(&base, i), format!("the text of `{}` was not supplied; its block is empty", p));
+                        String::new()
+                    }
+                };
+                out_files.push(ContextFile { path: p.clone(), text });
+            }
+        }
+        paths?;
+        Some(ContextPack {
+            pack_id: id?.to_string(),
+            name: name?.to_string(),
+            files: out_files,
+            priority: priority?.unwrap_or(100),
+            conditions: conditions?,
+            max_tokens: max_tokens?.map(|n| n as u64),
+        })
+    }
+
+    fn policy(&mut self, o: Obj, action_ids: &[String]) -> Option<Policy> {
+        let r = o.deny_unknown(POLICY_FIELDS, CODE);
+        self.take(r);
+        let r = o.req_text("policy_id", 1, 200, CODE);
+        let id = self.take(r);
+        let kind = match o.req_str("type", CODE) {
+            Ok(s) => match PolicyKind::parse(s) {
+                Some(k) => Some(k),
+                None => {
+                    self.error(
+                        o.field_path("type"),
+                        format!("`{}` is not a policy type (allow, deny, rate_limit, require_approval, budget, scope)", s),
+                    );
+                    None
+                }
+            },
+            Err(e) => {
+                self.errors.push(e);
+                None
+            }
+        };
+        for key in ["name", "description"] {
+            let r = o.opt_str(key, CODE);
+            self.take(r);
+        }
+        let r = o.opt_int("priority", i64::MIN / 2, i64::MAX / 2, CODE);
+        let priority = self.take(r);
+        let conditions = self.conditions(o);
+        let patterns = if o.present("actions").is_none() {
+            self.warn(o.field_path("actions"), "the policy lists no actions and governs nothing");
+            Some(Vec::new())
+        } else {
+            self.patterns(o, "actions", action_ids)
+        };
+        let r = o.opt_object("parameters", CODE);
+        let params = self.take(r);
+        let ppath = o.field_path("parameters");
+        let empty = Map::new();
+        let p = Obj { map: params.flatten().unwrap_or(&empty), path: &ppath };
+        let r = o.opt_str("reason", CODE);
+        let top_reason = self.take(r);
+        let r = p.opt_str("reason", CODE);
+        let param_reason = self.take(r);
+        let reason = top_reason.flatten().or(param_reason.flatten()).map(str::to_string);
+
+        let (mut rate, mut budget, mut scope) = (None, None, None);
+        match kind {
+            Some(PolicyKind::RateLimit) => rate = self.rate_params(p),
+            Some(PolicyKind::Budget) => budget = self.budget_params(p),
+            Some(PolicyKind::Scope) => scope = self.scope_params(p),
+            _ => {}
+        }
+        let kind = kind?;
+        let ok_params = match kind {
+            PolicyKind::RateLimit => rate.is_some(),
+            PolicyKind::Budget => budget.is_some(),
+            PolicyKind::Scope => scope.is_some(),
+            _ => true,
+        };
+        if !ok_params {
+            return None;
+        }
+        Some(Policy {
+            policy_id: id?.to_string(),
+            kind,
+            priority: priority?.unwrap_or(0),
+            conditions: conditions?,
+            patterns: patterns?,
+            reason,
+            rate,
+            budget,
+            scope,
+            implicit: false,
+        })
+    }
+
+    fn rate_params(&mut self, p: Obj) -> Option<RateParams> {
+        let max = self.required_int(p, "max_calls", 1);
+        let window = self.required_int(p, "window_seconds", 1);
+        let scope = match p.opt_str("scope", CODE) {
+            Ok(None) | Ok(Some("session")) => Some(LimitScope::Session),
+            Ok(Some("agent")) => Some(LimitScope::Agent),
+            Ok(Some("global")) => Some(LimitScope::Global),
+            Ok(Some(other)) => {
+                self.error(p.field_path("scope"), format!("`{}` is not a rate-limit scope (session, agent, global)", other));
+                None
+            }
+            Err(e) => {
+                self.errors.push(e);
+                None
+            }
+        };
+        Some(RateParams { max_calls: max? as u64, window_seconds: window? as u64, scope: scope? })
+    }
+
+    fn budget_params(&mut self, p: Obj) -> Option<BudgetParams> {
+        if p.present("max_cost").is_some() || p.present("cost_param").is_some() {
+            let max_cost = match p.present("max_cost").and_then(|v| v.as_f64()) {
+                Some(c) if c >= 0.0 && c.is_finite() => Some(c),
+                _ => {
+                    self.error(p.field_path("max_cost"), "`max_cost` must be a non-negative number");
+                    None
+                }
+            };
+            let r = p.req_text("cost_param", 1, 200, CODE);
+            let param = self.take(r);
+            Some(BudgetParams::Cost { max_cost: max_cost?, cost_param: param?.to_string() })
+        } else {
+            let r = p.opt_int("max_calls", 0, i64::MAX, CODE);
+            match self.take(r)? {
+                Some(n) => Some(BudgetParams::Calls(n as u64)),
+                None => {
+                    self.error(p.path.to_string(), "a budget policy needs `max_calls`, or `max_cost` with `cost_param`");
+                    None
+                }
+            }
+        }
+    }
+
+    fn scope_params(&mut self, p: Obj) -> Option<ScopeParams> {
+        let mut out = ScopeParams::default();
+        let mut ok = true;
+        match p.opt_object("allowed_values", CODE) {
+            Ok(Some(m)) => {
+                let base = p.field_path("allowed_values");
+                for (param, vals) in m {
+                    match vals {
+                        Value::Array(a) => out.allowed_values.push((param.clone(), a.clone())),
+                        other => {
+                            ok = false;
+                            self.error(pointer_push(&base, param), format!("expected an array of values, found {}", type_name(other)));
+                        }
+                    }
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                ok = false;
+                self.errors.push(e);
+            }
+        }
+        match p.opt_object("max", CODE) {
+            Ok(Some(m)) => {
+                let base = p.field_path("max");
+                for (param, n) in m {
+                    match n.as_f64() {
+                        Some(f) if f.is_finite() => out.max.push((param.clone(), f)),
+                        _ => {
+                            ok = false;
+                            self.error(pointer_push(&base, param), "expected a number");
+                        }
+                    }
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                ok = false;
+                self.errors.push(e);
+            }
+        }
+        if ok && out.allowed_values.is_empty() && out.max.is_empty() {
+            self.error(p.path.to_string(), "a scope policy needs `allowed_values` or `max`");
+            ok = false;
+        }
+        if ok {
+            Some(out)
+        } else {
+            None
+        }
+    }
+
+    /// `Some(None)` when absent, `Some(Some(c))` when valid, `None` on error.
+    fn conditions(&mut self, o: Obj) -> Option<Option<Conditions>> {
+        let m = match o.opt_object("conditions", CODE) {
+            Ok(Some(m)) => m,
+            Ok(None) => return Some(None),
+            Err(e) => {
+                self.errors.push(e);
+                return None;
+            }
+        };
+        let path = o.field_path("conditions");
+        let c = Obj { map: m, path: &path };
+        let before = self.errors.len();
+        let r = c.deny_unknown(CONDITION_FIELDS, CODE);
+        self.take(r);
+        let r = c.opt_str_list("risk_tiers", CODE, |s| {
+            if RiskTier::parse(s).is_some() {
+                None
+            } else {
+                Some(format!("`{}` is not a risk tier", s))
+            }
+        });
+        let risk_tiers = self.take(r).flatten().map(|l| l.iter().filter_map(|s| RiskTier::parse(s)).collect());
+        let r = c.opt_str_list("agents", CODE, |_| None);
+        let agents = self.take(r).flatten();
+        let r = c.opt_str_list("capabilities", CODE, |_| None);
+        let capabilities = self.take(r).flatten();
+        let mut context_matches = None;
+        match c.opt_object("context_matches", CODE) {
+            Ok(Some(m)) => {
+                let base = c.field_path("context_matches");
+                let mut list = Vec::new();
+                for (k, v) in m {
+                    match v {
+                        Value::String(s) => list.push((k.clone(), s.clone())),
+                        other => self.error(pointer_push(&base, k), format!("expected a string, found {}", type_name(other))),
+                    }
+                }
+                context_matches = Some(list);
+            }
+            Ok(None) => {}
+            Err(e) => self.errors.push(e),
+        }
+        let time_window = self.time_window(c);
+        if self.errors.len() > before {
+            return None;
+        }
+        Some(Some(Conditions { risk_tiers, agents, capabilities, context_matches, time_window }))
+    }
+
+    fn time_window(&mut self, c: Obj) -> Option<TimeWindow> {
+        let m = match c.opt_object("time_window", CODE) {
+            Ok(Some(m)) => m,
+            Ok(None) => return None,
+            Err(e) => {
+                self.errors.push(e);
+                return None;
+            }
+        };
+        let path = c.field_path("time_window");
+        let w = Obj { map: m, path: &path };
+        let r = w.deny_unknown(WINDOW_FIELDS, CODE);
+        self.take(r);
+        let bound = |v: &mut Self, key: &str| -> Option<u32> {
+            match w.opt_str(key, CODE) {
+                Ok(Some(s)) => match parse_time_of_day(s) {
+                    Some(t) => Some(t),
+                    None => {
+                        v.error(w.field_path(key), format!("`{}` is not a time of day (HH:MM or HH:MM:SS)", s));
+                        None
+                    }
+                },
+                Ok(None) => None,
+                Err(e) => {
+                    v.errors.push(e);
+                    None
+                }
+            }
+        };
+        let start = bound(self, "start");
+        let end = bound(self, "end");
+        let zone = match w.opt_str("timezone", CODE) {
+            Ok(Some(name)) => {
+                let z = zone_of(name);
+                if let Zone::Named(n) = &z {
+                    if self.host.tz_offset_minutes(n, self.now.div_euclid(1_000_000)).is_none() {
+                        self.error(w.field_path("timezone"), format!("unknown time zone `{}`", n));
+                    }
+                }
+                z
+            }
+            Ok(None) => Zone::Fixed(0),
+            Err(e) => {
+                self.errors.push(e);
+                Zone::Fixed(0)
+            }
+        };
+        let r = w.opt_str_list("days", CODE, |s| {
+            if DAYS.contains(&s) {
+                None
+            } else {
+                Some(format!("`{}` is not a day (mon … sun)", s))
+            }
+        });
+        let days = self.take(r).flatten().map(|list| {
+            list.iter().fold(0u8, |acc, d| acc | DAYS.iter().position(|x| x == d).map(|i| 1u8 << i).unwrap_or(0))
+        });
+        Some(TimeWindow { start, end, zone, days, raw: Value::Object(m.clone()) })
+    }
+}
+
+fn looks_like_uri(s: &str) -> bool {
+    match s.split_once(':') {
+        Some((scheme, rest)) => {
+            !rest.is_empty()
+                && scheme.chars().next().map(|c| c.is_ascii_alphabetic()).unwrap_or(false)
+                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.')
+        }
+        None => false,
+    }
+}
+
+/// Context file paths are relative to the atlas folder and may not climb out of it.
+fn check_file_path(p: &str) -> Option<String> {
+    if p.is_empty() || p.starts_with('/') || p.contains('\\') || p.contains('\0') || p.split('/').any(|s| s == "..") {
+        Some(format!("`{}` must be a relative path inside the atlas folder", p))
+    } else {
+        None
+    }
+}
+
+/// Builds each action's policy list (matching patterns, sorted by type order, priority descending, declaration
+/// order) and adds the implicit policies of the action's own `requires_confirmation` and `rate_limit`.
+fn index_policies(atlas: &mut Atlas) {
+    for ai in 0..atlas.actions.len() {
+        let (id, confirm, rate) = {
+            let a = &atlas.actions[ai];
+            (a.action_id.clone(), a.requires_confirmation, a.rate_limit)
+        };
+        if confirm {
+            atlas.policies.push(implicit(&id, "requires_confirmation", PolicyKind::RequireApproval, None));
+        }
+        if let Some((max_calls, window_seconds)) = rate {
+            let r = RateParams { max_calls, window_seconds, scope: LimitScope::Session };
+            atlas.policies.push(implicit(&id, "rate_limit", PolicyKind::RateLimit, Some(r)));
+        }
+    }
+    for a in atlas.actions.iter_mut() {
+        let mut list: Vec<usize> = atlas
+            .policies
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.patterns.iter().any(|pat| pat.matches(&a.action_id)))
+            .map(|(i, _)| i)
+            .collect();
+        let ps = &atlas.policies;
+        // Stable sort: equal type and priority keep declaration order.
+        list.sort_by(|x, y| {
+            let (px, py) = (&ps[*x], &ps[*y]);
+            px.kind.cmp(&py.kind).then(py.priority.cmp(&px.priority))
+        });
+        a.dynamic = list.iter().any(|i| ps[*i].is_dynamic());
+        a.policies = list;
+    }
+}
+
+fn implicit(action_id: &str, what: &str, kind: PolicyKind, rate: Option<RateParams>) -> Policy {
+    Policy {
+        policy_id: format!("{}#{}", action_id, what),
+        kind,
+        priority: i64::MIN,
+        conditions: None,
+        patterns: vec![Pattern::Exact(action_id.to_string())],
+        reason: None,
+        rate,
+        budget: None,
+        scope: None,
+        implicit: true,
+    }
+}

@@ -1,0 +1,460 @@
+//! The action lifecycle (SPEC §2–§4): request → (approve | deny) → executed | failed, each step checked against
+//! the session's resolution. Every function here plans first (validating, taking ids, building events) and
+//! returns a [`Change`] that the caller commits; nothing is mutated on error.
+
+use std::rc::Rc;
+
+use serde_json::{json, Map, Value};
+
+use crate::atlas::{Atlas, BudgetParams, PolicyKind};
+use crate::error::{CoreError, CoreResult};
+use crate::host::{fresh_id, Host};
+use crate::json::canonical_hash;
+use crate::time::Micros;
+use crate::trace::Emitter;
+
+use super::ledger::{Ledger, Who};
+use super::policy::{evaluate, Verdict};
+use super::resolve::{Outcome, Resolution};
+use super::session::{ExecStatus, Execution, Session};
+
+/// A planned state change: the execution's new state, usage to charge, and the events to append.
+pub struct Change {
+    pub execution: Execution,
+    pub charges: Vec<(Rc<Atlas>, usize)>,
+    pub emitter: Emitter,
+    /// False when an idempotency key returned an existing execution (nothing to commit but the answer).
+    pub is_new: bool,
+}
+
+impl Change {
+    pub fn commit(self, session: &mut Session, ledger: &mut Ledger, now: Micros) -> (Execution, Emitter) {
+        let Change { execution, charges, emitter, is_new } = self;
+        if !is_new {
+            return (execution, emitter);
+        }
+        {
+            let who = Who { session_id: &session.session_id, agent_id: &session.agent_id };
+            for (atlas, idx) in &charges {
+                if let Some(p) = atlas.policies.get(*idx) {
+                    ledger.record(atlas, p, &execution.action_id, &who, now, execution.cost);
+                }
+            }
+        }
+        if !session.executions.contains_key(&execution.execution_id) {
+            session.action_count += 1;
+            if let Some(k) = &execution.idempotency_key {
+                session.idempotency.insert(k.clone(), execution.execution_id.clone());
+            }
+        }
+        session.chain = emitter.head.clone();
+        session.executions.insert(execution.execution_id.clone(), execution.clone());
+        (execution, emitter)
+    }
+}
+
+pub struct ActionInput {
+    pub resolution_id: String,
+    pub action_id: String,
+    pub parameters: Map<String, Value>,
+    pub idempotency_key: Option<String>,
+    /// JSON Schema errors of the parameters, computed by the host against the action's `parameters_schema`.
+    pub schema_errors: Vec<(String, String)>,
+}
+
+pub fn active(session: &Session) -> CoreResult<()> {
+    if session.ended {
+        Err(CoreError::new("session_ended", format!("session {} has ended", session.session_id)))
+    } else {
+        Ok(())
+    }
+}
+
+pub fn request(
+    session: &Session,
+    ledger: &Ledger,
+    input: ActionInput,
+    timestamp: String,
+    now: Micros,
+    host: &mut dyn Host,
+) -> CoreResult<Change> {
+    active(session)?;
+    let resolution = session.resolutions.get(&input.resolution_id).ok_or_else(|| {
+        CoreError::at("resolution_not_found", "/resolution_id", format!("no resolution {} in this session", input.resolution_id))
+    })?;
+    let parameters_hash = canonical_hash(&Value::Object(input.parameters.clone()));
+    if let Some(key) = &input.idempotency_key {
+        if let Some(existing) = session.idempotency.get(key).and_then(|id| session.executions.get(id)) {
+            if existing.parameters_hash == parameters_hash
+                && existing.action_id == input.action_id
+                && existing.resolution_id == input.resolution_id
+            {
+                return Ok(Change {
+                    execution: existing.clone(),
+                    charges: Vec::new(),
+                    emitter: Emitter::new(&session.chain, timestamp),
+                    is_new: false,
+                });
+            }
+            return Err(CoreError::at(
+                "idempotency_conflict",
+                "/idempotency_key",
+                "this idempotency key was used for a different execution",
+            ));
+        }
+    }
+    let approval_hash = canonical_hash(&json!({
+        "session_id": session.session_id,
+        "resolution_id": input.resolution_id,
+        "action_id": input.action_id,
+        "parameters_hash": parameters_hash,
+    }));
+    let execution_id = fresh_id(host)?;
+    let mut em = Emitter::new(&session.chain, timestamp);
+    let mut p = Map::new();
+    p.insert("action_id".into(), json!(input.action_id));
+    p.insert("resolution_id".into(), json!(input.resolution_id));
+    p.insert("execution_id".into(), json!(execution_id));
+    p.insert("parameters_hash".into(), json!(parameters_hash));
+    if let Some(k) = &input.idempotency_key {
+        p.insert("idempotency_key".into(), json!(k));
+    }
+    let parent = if resolution.request_span.is_empty() { session.root_span.as_str() } else { resolution.request_span.as_str() };
+    let span = em.emit(host, "action.requested", Some(parent), p)?;
+    let mut exec = Execution {
+        execution_id,
+        resolution_id: input.resolution_id.clone(),
+        action_id: input.action_id.clone(),
+        status: ExecStatus::Denied,
+        parameters_hash,
+        approval_hash,
+        reason: None,
+        policy_id: None,
+        created_at: now,
+        span_id: span,
+        idempotency_key: input.idempotency_key.clone(),
+        cost: 0.0,
+    };
+    let who = Who { session_id: &session.session_id, agent_id: &session.agent_id };
+
+    let outcome = resolution.by_action.get(&input.action_id).and_then(|i| resolution.outcomes.get(*i));
+    let verdict = match outcome {
+        _ if resolution.stale => Err(("stale".to_string(), "the resolution could not be re-established after a restart; resolve again".to_string(), None)),
+        _ if resolution.expired(now) => Err(("ttl".to_string(), "the resolution has expired; resolve again".to_string(), None)),
+        None => Err(("default".to_string(), "the action is not part of this resolution".to_string(), None)),
+        Some(o) => current_verdict(o, resolution, ledger, &who, now, host),
+    };
+    let (gate, restrictors, outcome) = match (verdict, outcome) {
+        (Err((policy, reason, retry)), _) => {
+            deny(&mut em, host, &mut exec, &policy, reason, retry)?;
+            return Ok(Change { execution: exec, charges: Vec::new(), emitter: em, is_new: true });
+        }
+        (Ok((gate, restrictors)), Some(o)) => (gate, restrictors, o),
+        (Ok(_), None) => return Err(CoreError::new("internal", "an allowed verdict without an outcome")),
+    };
+
+    // Parameters: the host's schema errors, then the atlas's scope policies, then cost-budget parameters.
+    let mut violations: Vec<(String, &'static str, Map<String, Value>)> = Vec::new();
+    if !input.schema_errors.is_empty() {
+        let errs: Vec<Value> = input.schema_errors.iter().map(|(p, m)| json!({"path": p, "message": m})).collect();
+        let mut d = Map::new();
+        d.insert("errors".into(), Value::Array(errs));
+        violations.push(("parameters_schema".into(), "invalid_parameters", d));
+    }
+    let mut cost = 0.0;
+    let mut over_budget: Option<String> = None;
+    for &i in &restrictors {
+        let p = match outcome.atlas.policies.get(i) {
+            Some(p) => p,
+            None => continue,
+        };
+        if let Some(s) = &p.scope {
+            if let Some(problem) = scope_problem(s, &input.parameters) {
+                let mut d = Map::new();
+                d.insert("parameter".into(), json!(problem.0));
+                d.insert("message".into(), json!(problem.1));
+                violations.push((p.policy_id.clone(), "scope", d));
+            }
+        }
+        if let Some(BudgetParams::Cost { max_cost, cost_param }) = &p.budget {
+            match input.parameters.get(cost_param).and_then(Value::as_f64) {
+                Some(c) if c >= 0.0 && c.is_finite() => {
+                    cost += c;
+                    let left = ledger.budget_left(&outcome.atlas, p, &who).unwrap_or(0.0);
+                    if c > left {
+                        over_budget.get_or_insert(p.policy_id.clone());
+                    }
+                    let _ = max_cost;
+                }
+                _ => {
+                    let mut d = Map::new();
+                    d.insert("parameter".into(), json!(cost_param));
+                    d.insert("message".into(), json!("the budget's cost parameter must be a non-negative number"));
+                    violations.push((p.policy_id.clone(), "invalid_parameters", d));
+                }
+            }
+        }
+    }
+    exec.cost = cost;
+    if let Some((policy_id, kind, details)) = violations.into_iter().next() {
+        let mut p = Map::new();
+        p.insert("policy_id".into(), json!(policy_id));
+        p.insert("violation_type".into(), json!(kind));
+        p.insert("details".into(), Value::Object(details));
+        p.insert("action_id".into(), json!(exec.action_id));
+        p.insert("execution_id".into(), json!(exec.execution_id));
+        em.emit(host, "policy.violated", Some(&exec.span_id.clone()), p)?;
+        exec.status = ExecStatus::Violated;
+        exec.policy_id = Some(policy_id);
+        exec.reason = Some(if kind == "scope" { "parameters outside the policy's scope".into() } else { "invalid parameters".into() });
+        return Ok(Change { execution: exec, charges: Vec::new(), emitter: em, is_new: true });
+    }
+    if let Some(policy_id) = over_budget {
+        deny(&mut em, host, &mut exec, &policy_id, "budget_exhausted".into(), None)?;
+        return Ok(Change { execution: exec, charges: Vec::new(), emitter: em, is_new: true });
+    }
+    if let Some(g) = gate {
+        exec.status = ExecStatus::PendingApproval;
+        exec.policy_id = outcome.atlas.policies.get(g).map(|p| p.policy_id.clone());
+        exec.reason = Some("approval required".into());
+        return Ok(Change { execution: exec, charges: Vec::new(), emitter: em, is_new: true });
+    }
+    approve_into(&mut em, host, &mut exec, None)?;
+    let charges = charges(&outcome.atlas, &restrictors);
+    Ok(Change { execution: exec, charges, emitter: em, is_new: true })
+}
+
+pub fn approve(
+    session: &Session,
+    ledger: &Ledger,
+    execution_id: &str,
+    approver: Option<String>,
+    approval_hash: Option<&str>,
+    timestamp: String,
+    now: Micros,
+    host: &mut dyn Host,
+) -> CoreResult<Change> {
+    active(session)?;
+    let mut exec = pending(session, execution_id, "approve")?;
+    if let Some(h) = approval_hash {
+        if h != exec.approval_hash {
+            return Err(CoreError::at("approval_mismatch", "/approval_hash", "the approval was granted for a different execution"));
+        }
+    }
+    let resolution = session.resolutions.get(&exec.resolution_id).ok_or_else(|| CoreError::new("internal", "execution without resolution"))?;
+    let outcome = resolution.by_action.get(&exec.action_id).and_then(|i| resolution.outcomes.get(*i));
+    let who = Who { session_id: &session.session_id, agent_id: &session.agent_id };
+    let mut em = Emitter::new(&session.chain, timestamp);
+    let verdict = match outcome {
+        _ if resolution.expired(now) => Err(("ttl".to_string(), "the resolution has expired; resolve again".to_string(), None)),
+        None => Err(("default".to_string(), "the action is not part of this resolution".to_string(), None)),
+        Some(o) => current_verdict(o, resolution, ledger, &who, now, host),
+    };
+    match (verdict, outcome) {
+        (Ok((_, restrictors)), Some(o)) => {
+            approve_into(&mut em, host, &mut exec, approver)?;
+            let charges = charges(&o.atlas, &restrictors);
+            Ok(Change { execution: exec, charges, emitter: em, is_new: true })
+        }
+        (Err((policy, reason, retry)), _) => {
+            deny(&mut em, host, &mut exec, &policy, reason, retry)?;
+            Ok(Change { execution: exec, charges: Vec::new(), emitter: em, is_new: true })
+        }
+        (Ok(_), None) => Err(CoreError::new("internal", "an allowed verdict without an outcome")),
+    }
+}
+
+/// The host (a human, an approval service) refuses a pending execution.
+pub fn refuse(
+    session: &Session,
+    execution_id: &str,
+    reason: Option<String>,
+    approver: Option<String>,
+    timestamp: String,
+    host: &mut dyn Host,
+) -> CoreResult<Change> {
+    active(session)?;
+    let mut exec = pending(session, execution_id, "deny")?;
+    let mut em = Emitter::new(&session.chain, timestamp);
+    let policy = exec.policy_id.clone().unwrap_or_else(|| "approval".into());
+    let reason = reason.unwrap_or_else(|| "approval denied".into());
+    let mut p = denied_payload(&exec, &policy, &reason, None);
+    if let Some(a) = approver {
+        p.insert("approver".into(), json!(a));
+    }
+    em.emit(host, "action.denied", Some(&exec.span_id.clone()), p)?;
+    exec.status = ExecStatus::Denied;
+    exec.reason = Some(reason);
+    exec.policy_id = Some(policy);
+    Ok(Change { execution: exec, charges: Vec::new(), emitter: em, is_new: true })
+}
+
+/// The host reports the outcome of running an approved action.
+pub fn outcome(
+    session: &Session,
+    execution_id: &str,
+    result: Result<(Value, Option<u64>), (String, String, Option<u64>)>,
+    timestamp: String,
+    host: &mut dyn Host,
+) -> CoreResult<Change> {
+    active(session)?;
+    let mut exec = find(session, execution_id)?;
+    if exec.status != ExecStatus::Approved {
+        return Err(CoreError::new(
+            "invalid_state",
+            format!("execution {} is {}; only an approved execution can report an outcome", exec.execution_id, exec.status.as_str()),
+        ));
+    }
+    let mut em = Emitter::new(&session.chain, timestamp);
+    let mut p = Map::new();
+    p.insert("action_id".into(), json!(exec.action_id));
+    p.insert("execution_id".into(), json!(exec.execution_id));
+    let span = exec.span_id.clone();
+    match result {
+        Ok((value, duration)) => {
+            p.insert("duration_ms".into(), json!(duration.unwrap_or(0)));
+            p.insert("result_hash".into(), json!(canonical_hash(&value)));
+            em.emit(host, "action.executed", Some(&span), p)?;
+            exec.status = ExecStatus::Executed;
+        }
+        Err((code, message, duration)) => {
+            p.insert("error_code".into(), json!(code));
+            p.insert("error_message".into(), json!(message));
+            if let Some(d) = duration {
+                p.insert("duration_ms".into(), json!(d));
+            }
+            em.emit(host, "action.failed", Some(&span), p)?;
+            exec.status = ExecStatus::Failed;
+            exec.reason = Some(message);
+        }
+    }
+    Ok(Change { execution: exec, charges: Vec::new(), emitter: em, is_new: true })
+}
+
+fn find(session: &Session, execution_id: &str) -> CoreResult<Execution> {
+    session.executions.get(execution_id).cloned().ok_or_else(|| {
+        CoreError::at("execution_not_found", "/execution_id", format!("no execution {} in this session", execution_id))
+    })
+}
+
+fn pending(session: &Session, execution_id: &str, what: &str) -> CoreResult<Execution> {
+    let exec = find(session, execution_id)?;
+    if exec.status != ExecStatus::PendingApproval {
+        return Err(CoreError::new(
+            "invalid_state",
+            format!("cannot {} execution {}: it is {}, not pending_approval", what, exec.execution_id, exec.status.as_str()),
+        ));
+    }
+    Ok(exec)
+}
+
+/// A refusal: (policy id, reason, retry-after seconds).
+type Refusal = (String, String, Option<u64>);
+
+/// The verdict that holds now: a stored denial stands; an allowed action whose policies depend on time or
+/// counters is evaluated again with the resolution's request facts.
+fn current_verdict(
+    o: &Outcome,
+    resolution: &Resolution,
+    ledger: &Ledger,
+    who: &Who,
+    now: Micros,
+    host: &mut dyn Host,
+) -> Result<(Option<usize>, Vec<usize>), Refusal> {
+    let stored = match &o.verdict {
+        Verdict::Denied { policy_id, reason, .. } => return Err((policy_id.clone(), reason.clone(), None)),
+        Verdict::Allowed { gate, restrictors } => (*gate, restrictors.clone()),
+    };
+    if !o.action().dynamic {
+        return Ok(stored);
+    }
+    // default_allow does not matter here: the action was allowed at resolve time.
+    match evaluate(&o.atlas, o.action(), &resolution.facts.at(now), host, ledger, who, true) {
+        Verdict::Allowed { gate, restrictors } => Ok((gate.or(stored.0), restrictors)),
+        Verdict::Denied { policy_id, reason, retry_after_seconds, .. } => Err((policy_id, reason, retry_after_seconds)),
+    }
+}
+
+fn charges(atlas: &Rc<Atlas>, restrictors: &[usize]) -> Vec<(Rc<Atlas>, usize)> {
+    restrictors
+        .iter()
+        .filter(|i| atlas.policies.get(**i).map(|p| matches!(p.kind, PolicyKind::RateLimit | PolicyKind::Budget)).unwrap_or(false))
+        .map(|i| (atlas.clone(), *i))
+        .collect()
+}
+
+fn denied_payload(exec: &Execution, policy_id: &str, reason: &str, retry: Option<u64>) -> Map<String, Value> {
+    let mut p = Map::new();
+    p.insert("action_id".into(), json!(exec.action_id));
+    p.insert("reason".into(), json!(reason));
+    p.insert("policy_id".into(), json!(policy_id));
+    p.insert("execution_id".into(), json!(exec.execution_id));
+    if let Some(r) = retry {
+        p.insert("retry_after_seconds".into(), json!(r));
+    }
+    p
+}
+
+fn deny(em: &mut Emitter, host: &mut dyn Host, exec: &mut Execution, policy: &str, reason: String, retry: Option<u64>) -> CoreResult<()> {
+    let p = denied_payload(exec, policy, &reason, retry);
+    em.emit(host, "action.denied", Some(&exec.span_id.clone()), p)?;
+    exec.status = ExecStatus::Denied;
+    exec.policy_id = Some(policy.to_string());
+    exec.reason = Some(reason);
+    Ok(())
+}
+
+fn approve_into(em: &mut Emitter, host: &mut dyn Host, exec: &mut Execution, approver: Option<String>) -> CoreResult<()> {
+    let mut p = Map::new();
+    p.insert("action_id".into(), json!(exec.action_id));
+    p.insert("resolution_id".into(), json!(exec.resolution_id));
+    p.insert("execution_id".into(), json!(exec.execution_id));
+    if let Some(a) = approver {
+        p.insert("approver".into(), json!(a));
+    }
+    if exec.cost > 0.0 {
+        p.insert("cost".into(), cost_value(exec.cost));
+    }
+    em.emit(host, "action.approved", Some(&exec.span_id.clone()), p)?;
+    exec.status = ExecStatus::Approved;
+    exec.reason = None;
+    Ok(())
+}
+
+/// Payload numbers must be integers (SPEC §4.1); a fractional cost is recorded as its decimal string.
+fn cost_value(cost: f64) -> Value {
+    if cost.fract() == 0.0 && cost.abs() < 9.0e15 {
+        json!(cost as i64)
+    } else {
+        json!(cost.to_string())
+    }
+}
+
+/// The first parameter outside a scope policy's bounds: (parameter, message).
+fn scope_problem(s: &crate::atlas::model::ScopeParams, params: &Map<String, Value>) -> Option<(String, String)> {
+    for (name, allowed) in &s.allowed_values {
+        if let Some(v) = params.get(name) {
+            if !allowed.iter().any(|a| json_eq(a, v)) {
+                return Some((name.clone(), format!("`{}` is not one of the allowed values", name)));
+            }
+        }
+    }
+    for (name, max) in &s.max {
+        if let Some(v) = params.get(name) {
+            match v.as_f64() {
+                Some(n) if n <= *max => {}
+                Some(_) => return Some((name.clone(), format!("`{}` exceeds the maximum {}", name, max))),
+                None => return Some((name.clone(), format!("`{}` must be a number", name))),
+            }
+        }
+    }
+    None
+}
+
+/// JSON equality with numbers compared by value (1 == 1.0).
+fn json_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        _ => a == b,
+    }
+}

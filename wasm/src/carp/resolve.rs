@@ -1,0 +1,440 @@
+//! Resolution (SPEC §2–§3): which actions of the atlases in scope are allowed, gated or denied for a request,
+//! which context goes with them, the decision type, and the events a resolve emits. Computing and emitting are
+//! separate so that `validate` (a dry run), replay and restore share the exact computation.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use serde_json::{json, Map, Value};
+
+use crate::atlas::{Atlas, BudgetParams, Facts, Pattern, PolicyKind, RiskTier};
+use crate::error::CoreResult;
+use crate::host::{fresh_id, Host};
+use crate::time::{format_micros, Micros};
+use crate::trace::Emitter;
+
+use super::context::{select, Block};
+use super::handles::Interner;
+use super::ledger::{Ledger, Who};
+use super::policy::{evaluate, Verdict};
+use super::request::Request;
+
+/// The request's facts, kept with the resolution so that execute-time checks evaluate the same conditions.
+#[derive(Debug, Clone)]
+pub struct RequestFacts {
+    pub risk_tier: RiskTier,
+    pub agent_id: String,
+    pub capabilities: Vec<String>,
+    pub context: Map<String, Value>,
+}
+
+impl RequestFacts {
+    pub fn at(&self, now: Micros) -> Facts<'_> {
+        Facts {
+            risk_tier: self.risk_tier,
+            agent_id: &self.agent_id,
+            capabilities: &self.capabilities,
+            context: &self.context,
+            now,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub atlas: Rc<Atlas>,
+    pub action_index: usize,
+    pub handle: u32,
+    pub verdict: Verdict,
+}
+
+impl Outcome {
+    pub fn action(&self) -> &crate::atlas::Action {
+        &self.atlas.actions[self.action_index]
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Resolution {
+    pub resolution_id: String,
+    pub request_id: String,
+    pub timestamp: Micros,
+    pub ttl_seconds: u64,
+    pub decision: &'static str,
+    pub reason: Option<String>,
+    pub approval_id: Option<String>,
+    pub blocks: Vec<Block>,
+    pub outcomes: Vec<Outcome>,
+    pub by_action: HashMap<String, usize>,
+    pub by_handle: HashMap<u32, usize>,
+    pub constraints: Vec<Value>,
+    pub atlas_ids: Vec<String>,
+    pub trace_id: String,
+    pub facts: RequestFacts,
+    /// Span of this request's `carp.request.received`.
+    pub request_span: String,
+    /// Rebuilt from a trace whose recorded outcome this runtime no longer reproduces: nothing may run on it.
+    pub stale: bool,
+}
+
+/// What a resolve needs from the runtime.
+pub struct Env<'a> {
+    pub atlases: Vec<Rc<Atlas>>,
+    pub ledger: &'a Ledger,
+    pub handles: &'a Interner,
+    pub default_allow: bool,
+    pub max_context_tokens: u64,
+    pub ttl_seconds: u64,
+}
+
+impl Resolution {
+    pub fn expires_at(&self) -> Micros {
+        self.timestamp.saturating_add((self.ttl_seconds as i64).saturating_mul(1_000_000))
+    }
+
+    pub fn expired(&self, now: Micros) -> bool {
+        now >= self.expires_at()
+    }
+
+    pub fn allowed_count(&self) -> usize {
+        self.outcomes.iter().filter(|o| o.verdict.is_allowed()).count()
+    }
+
+    pub fn denied_count(&self) -> usize {
+        self.outcomes.len() - self.allowed_count()
+    }
+
+    pub fn to_json(&self) -> Value {
+        let mut allowed = Vec::new();
+        let mut denied = Vec::new();
+        for o in &self.outcomes {
+            match &o.verdict {
+                Verdict::Allowed { gate, restrictors } => allowed.push(allowed_json(o, gate.is_some(), restrictors)),
+                Verdict::Denied { policy_id, reason, .. } => {
+                    denied.push(json!({"action_id": o.action().action_id, "reason": reason, "policy_id": policy_id}))
+                }
+            }
+        }
+        let approval = self.approval_id.is_some();
+        json!({
+            "carp_version": "1.0",
+            "resolution_id": self.resolution_id,
+            "request_id": self.request_id,
+            "timestamp": format_micros(self.timestamp),
+            "decision": {
+                "type": self.decision,
+                "reason": self.reason,
+                "approval_id": self.approval_id,
+                "expires_at": if approval { format_micros(self.expires_at()) } else { None },
+            },
+            "context_blocks": self.blocks.iter().map(Block::to_json).collect::<Vec<_>>(),
+            "allowed_actions": allowed,
+            "denied_actions": denied,
+            "constraints": self.constraints,
+            "ttl_seconds": self.ttl_seconds,
+            "trace_id": self.trace_id,
+        })
+    }
+
+    /// The resolve events (SPEC §4): request received, context injected, restricted actions, completion.
+    pub fn emit(&self, req: &Request, root_span: &str, em: &mut Emitter, host: &mut dyn Host) -> CoreResult<String> {
+        let span = em.emit(host, "carp.request.received", Some(root_span), request_payload(req, &self.atlas_ids))?;
+        for b in &self.blocks {
+            let mut p = Map::new();
+            p.insert("block_id".into(), json!(b.block_id));
+            p.insert("source".into(), json!(b.source));
+            p.insert("content_type".into(), json!(b.content_type));
+            p.insert("token_count".into(), json!(b.token_estimate));
+            p.insert("priority".into(), json!(b.priority));
+            em.emit(host, "context.injected", Some(&span), p)?;
+        }
+        for o in &self.outcomes {
+            if let Some(p) = evaluated_payload(o) {
+                em.emit(host, "policy.evaluated", Some(&span), p)?;
+            }
+        }
+        let mut p = Map::new();
+        p.insert("resolution_id".into(), json!(self.resolution_id));
+        p.insert("request_id".into(), json!(self.request_id));
+        p.insert("decision_type".into(), json!(self.decision));
+        p.insert("allowed_count".into(), json!(self.allowed_count()));
+        p.insert("denied_count".into(), json!(self.denied_count()));
+        p.insert("context_block_count".into(), json!(self.blocks.len()));
+        p.insert("ttl_seconds".into(), json!(self.ttl_seconds));
+        if let Some(a) = &self.approval_id {
+            p.insert("approval_id".into(), json!(a));
+        }
+        em.emit(host, "carp.resolution.completed", Some(&span), p)?;
+        Ok(span)
+    }
+}
+
+/// `carp.request.received`: the protocol's four fields, plus the request's other inputs when they are not the
+/// defaults, so that replay can re-run the request from the trace alone.
+pub fn request_payload(req: &Request, atlas_ids: &[String]) -> Map<String, Value> {
+    let mut p = Map::new();
+    p.insert("request_id".into(), json!(req.request_id));
+    p.insert("operation".into(), json!(req.operation.as_str()));
+    p.insert("goal".into(), json!(req.goal));
+    p.insert("atlas_ids".into(), json!(atlas_ids));
+    if req.tier() != RiskTier::Low {
+        p.insert("risk_tier".into(), json!(req.tier().as_str()));
+    }
+    if let Some(caps) = &req.required_capabilities {
+        p.insert("required_capabilities".into(), json!(caps));
+    }
+    if !req.context_hints.is_empty() {
+        p.insert("context_hints".into(), json!(req.context_hints));
+    }
+    if !req.context.is_empty() {
+        p.insert("context".into(), Value::Object(req.context.clone()));
+    }
+    p
+}
+
+fn evaluated_payload(o: &Outcome) -> Option<Map<String, Value>> {
+    let (policy_id, result, retry) = match &o.verdict {
+        Verdict::Denied { policy_id, result, retry_after_seconds, .. } => (policy_id.clone(), *result, *retry_after_seconds),
+        Verdict::Allowed { gate: Some(g), .. } => (o.atlas.policies.get(*g)?.policy_id.clone(), "require_approval", None),
+        Verdict::Allowed { .. } => return None,
+    };
+    let mut p = Map::new();
+    p.insert("policy_id".into(), json!(policy_id));
+    p.insert("result".into(), json!(result));
+    p.insert("action_id".into(), json!(o.action().action_id));
+    if let Some(r) = retry {
+        p.insert("retry_after_seconds".into(), json!(r));
+    }
+    Some(p)
+}
+
+fn allowed_json(o: &Outcome, gated: bool, restrictors: &[usize]) -> Value {
+    let a = o.action();
+    let mut m = Map::new();
+    m.insert("action_id".into(), json!(a.action_id));
+    m.insert("name".into(), json!(a.name));
+    m.insert("description".into(), json!(a.description));
+    if let Some(s) = &a.parameters_schema {
+        m.insert("parameters_schema".into(), s.clone());
+    }
+    if let Some(s) = &a.returns_schema {
+        m.insert("returns_schema".into(), s.clone());
+    }
+    m.insert("risk_tier".into(), json!(a.risk_tier.as_str()));
+    m.insert("requires_confirmation".into(), json!(gated));
+    m.insert("idempotent".into(), json!(a.idempotent));
+    let rate = restrictors.iter().filter_map(|i| o.atlas.policies.get(*i)).find_map(|p| p.rate.as_ref());
+    if let Some(r) = rate {
+        m.insert("rate_limit".into(), json!({"max_calls": r.max_calls, "window_seconds": r.window_seconds}));
+    }
+    Value::Object(m)
+}
+
+/// Computes the resolution of `req` for session `session_id` at `now`.
+pub fn compute(env: &mut Env, req: &Request, session_id: &str, trace_id: &str, now: Micros, host: &mut dyn Host) -> CoreResult<Resolution> {
+    let facts = RequestFacts {
+        risk_tier: req.tier(),
+        agent_id: req.agent_id.clone(),
+        capabilities: req.required_capabilities.clone().unwrap_or_default(),
+        context: req.context.clone(),
+    };
+    let who = Who { session_id, agent_id: &req.agent_id };
+
+    // Which actions are considered: the atlases' actions, narrowed to the required capabilities' actions.
+    let mut unknown_caps = Vec::new();
+    let mut cap_patterns: Vec<(usize, Vec<Pattern>)> = Vec::new();
+    if let Some(caps) = &req.required_capabilities {
+        for cap in caps {
+            let mut found = false;
+            for (ai, atlas) in env.atlases.iter().enumerate() {
+                if let Some(c) = atlas.capability(cap) {
+                    found = true;
+                    cap_patterns.push((ai, c.patterns.clone()));
+                }
+            }
+            if !found {
+                unknown_caps.push(cap.clone());
+            }
+        }
+    }
+    let mut outcomes = Vec::new();
+    let mut by_action = HashMap::new();
+    let mut by_handle = HashMap::new();
+    for (ai, atlas) in env.atlases.iter().enumerate() {
+        for (idx, action) in atlas.actions.iter().enumerate() {
+            if req.required_capabilities.is_some()
+                && !cap_patterns.iter().any(|(a, ps)| *a == ai && ps.iter().any(|p| p.matches(&action.action_id)))
+            {
+                continue;
+            }
+            if by_action.contains_key(&action.action_id) {
+                continue;
+            }
+            let verdict = evaluate(atlas, action, &facts.at(now), host, env.ledger, &who, env.default_allow);
+            // Atlas actions are interned at load time; 0 (never a handle) only if that invariant broke.
+            let handle = env.handles.get(&action.action_id).unwrap_or(0);
+            by_action.insert(action.action_id.clone(), outcomes.len());
+            by_handle.insert(handle, outcomes.len());
+            outcomes.push(Outcome { atlas: atlas.clone(), action_index: idx, handle, verdict });
+        }
+    }
+
+    let outright = outcomes.iter().filter(|o| o.verdict.is_allowed() && !o.verdict.gated()).count();
+    let gated = outcomes.iter().filter(|o| o.verdict.gated()).count();
+    let denied = outcomes.len() - outright - gated;
+    let decision = if req.required_capabilities.is_some() {
+        if outright + gated == 0 {
+            "deny"
+        } else if outright == 0 {
+            "requires_approval"
+        } else if gated == 0 && denied == 0 && unknown_caps.is_empty() {
+            "allow"
+        } else {
+            "partial"
+        }
+    } else if outright > 0 {
+        "allow"
+    } else if gated > 0 {
+        "requires_approval"
+    } else {
+        "deny"
+    };
+    let reason = decision_reason(decision, &outcomes, &unknown_caps);
+
+    let budget = req.max_context_tokens().unwrap_or(env.max_context_tokens);
+    let scope_caps = req.required_capabilities.as_deref();
+    let blocks = select(&env.atlases, scope_caps, &facts.at(now), host, budget);
+    let constraints = constraints(&outcomes, env.ledger, &who, now);
+
+    let resolution_id = fresh_id(host)?;
+    let approval_id = if decision == "requires_approval" { Some(fresh_id(host)?) } else { None };
+    Ok(Resolution {
+        resolution_id,
+        request_id: req.request_id.clone(),
+        timestamp: now,
+        ttl_seconds: env.ttl_seconds,
+        decision,
+        reason,
+        approval_id,
+        blocks,
+        outcomes,
+        by_action,
+        by_handle,
+        constraints,
+        atlas_ids: env.atlases.iter().map(|a| a.atlas_id.clone()).collect(),
+        trace_id: trace_id.to_string(),
+        facts,
+        request_span: String::new(),
+        stale: false,
+    })
+}
+
+fn decision_reason(decision: &str, outcomes: &[Outcome], unknown_caps: &[String]) -> Option<String> {
+    let denied: Vec<&str> = outcomes
+        .iter()
+        .filter(|o| !o.verdict.is_allowed())
+        .map(|o| o.action().action_id.as_str())
+        .collect();
+    let mut parts = Vec::new();
+    if !unknown_caps.is_empty() {
+        parts.push(format!("unknown capabilities: {}", unknown_caps.join(", ")));
+    }
+    match decision {
+        "allow" => return None,
+        "deny" if outcomes.is_empty() => parts.insert(0, "no actions are in scope".to_string()),
+        "deny" => parts.insert(0, "no action is allowed for this request".to_string()),
+        "requires_approval" => {
+            let gated: Vec<&str> =
+                outcomes.iter().filter(|o| o.verdict.gated()).map(|o| o.action().action_id.as_str()).collect();
+            parts.insert(0, format!("approval required for: {}", gated.join(", ")));
+        }
+        _ => {
+            if !denied.is_empty() {
+                parts.insert(0, format!("denied: {}", denied.join(", ")));
+            }
+            let gated: Vec<&str> =
+                outcomes.iter().filter(|o| o.verdict.gated()).map(|o| o.action().action_id.as_str()).collect();
+            if !gated.is_empty() {
+                parts.push(format!("approval required for: {}", gated.join(", ")));
+            }
+        }
+    }
+    let mut s = parts.join("; ");
+    if let Some(first) = s.get(0..1) {
+        let upper = first.to_ascii_uppercase();
+        s.replace_range(0..1, &upper);
+    }
+    Some(s)
+}
+
+/// One constraint per restricting policy in force on an allowed action, listing the actions it restricts.
+fn constraints(outcomes: &[Outcome], ledger: &Ledger, who: &Who, now: Micros) -> Vec<Value> {
+    let mut order: Vec<(String, usize, Rc<Atlas>)> = Vec::new();
+    let mut actions: HashMap<(String, usize), Vec<String>> = HashMap::new();
+    for o in outcomes {
+        if let Verdict::Allowed { restrictors, .. } = &o.verdict {
+            for &i in restrictors {
+                let key = (o.atlas.atlas_id.clone(), i);
+                if !actions.contains_key(&key) {
+                    order.push((key.0.clone(), i, o.atlas.clone()));
+                }
+                actions.entry(key).or_default().push(o.action().action_id.clone());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (atlas_id, i, atlas) in order {
+        let p = match atlas.policies.get(i) {
+            Some(p) => p,
+            None => continue,
+        };
+        let ids = actions.remove(&(atlas_id, i)).unwrap_or_default();
+        let mut params = Map::new();
+        match p.kind {
+            PolicyKind::RateLimit => {
+                if let Some(r) = &p.rate {
+                    params.insert("max_calls".into(), json!(r.max_calls));
+                    params.insert("window_seconds".into(), json!(r.window_seconds));
+                    params.insert("scope".into(), json!(r.scope.as_str()));
+                    let remaining: Map<String, Value> = ids
+                        .iter()
+                        .map(|a| (a.clone(), json!(r.max_calls.saturating_sub(ledger.calls_in_window(&atlas, p, a, who, now)))))
+                        .collect();
+                    params.insert("remaining".into(), Value::Object(remaining));
+                }
+            }
+            PolicyKind::Budget => match &p.budget {
+                Some(BudgetParams::Calls(n)) => {
+                    params.insert("max_calls".into(), json!(n));
+                    params.insert("remaining".into(), json!(ledger.budget_left(&atlas, p, who).unwrap_or(0.0) as u64));
+                }
+                Some(BudgetParams::Cost { max_cost, cost_param }) => {
+                    params.insert("max_cost".into(), json!(max_cost));
+                    params.insert("cost_param".into(), json!(cost_param));
+                    params.insert("remaining".into(), json!(ledger.budget_left(&atlas, p, who).unwrap_or(0.0)));
+                }
+                None => {}
+            },
+            PolicyKind::Scope => {
+                if let Some(s) = &p.scope {
+                    if !s.allowed_values.is_empty() {
+                        let m: Map<String, Value> =
+                            s.allowed_values.iter().map(|(k, v)| (k.clone(), Value::Array(v.clone()))).collect();
+                        params.insert("allowed_values".into(), Value::Object(m));
+                    }
+                    if !s.max.is_empty() {
+                        let m: Map<String, Value> = s.max.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+                        params.insert("max".into(), Value::Object(m));
+                    }
+                }
+            }
+            _ => {}
+        }
+        if let Some(r) = &p.reason {
+            params.insert("reason".into(), json!(r));
+        }
+        params.insert("actions".into(), json!(ids));
+        out.push(json!({"constraint_id": p.policy_id, "type": p.kind.as_str(), "parameters": params}));
+    }
+    out
+}

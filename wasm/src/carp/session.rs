@@ -1,0 +1,119 @@
+//! Session state held by the core: identity, the chain head, resolutions and executions. Everything here can be
+//! rebuilt from the session's trace (see `runtime::restore`).
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{json, Map, Value};
+
+use crate::time::{format_micros, Micros};
+use crate::trace::ChainHead;
+
+use super::resolve::Resolution;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExecStatus {
+    PendingApproval,
+    Approved,
+    Denied,
+    Violated,
+    Executed,
+    Failed,
+}
+
+impl ExecStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecStatus::PendingApproval => "pending_approval",
+            ExecStatus::Approved => "approved",
+            ExecStatus::Denied => "denied",
+            ExecStatus::Violated => "violated",
+            ExecStatus::Executed => "executed",
+            ExecStatus::Failed => "failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Execution {
+    pub execution_id: String,
+    pub resolution_id: String,
+    pub action_id: String,
+    pub status: ExecStatus,
+    pub parameters_hash: String,
+    /// SHA-256 of the canonical `{action_id, parameters_hash, resolution_id, session_id}`: what an approval is
+    /// bound to (the parameters through their hash, so that a restored session can still check approvals).
+    pub approval_hash: String,
+    pub reason: Option<String>,
+    pub policy_id: Option<String>,
+    pub created_at: Micros,
+    /// The span of `action.requested`; later events of this execution are its children.
+    pub span_id: String,
+    pub idempotency_key: Option<String>,
+    /// Cost charged to cost budgets on approval (from the budget's `cost_param`).
+    pub cost: f64,
+}
+
+impl Execution {
+    pub fn to_json(&self, session_id: &str) -> Value {
+        json!({
+            "execution_id": self.execution_id,
+            "session_id": session_id,
+            "resolution_id": self.resolution_id,
+            "action_id": self.action_id,
+            "status": self.status.as_str(),
+            "parameters_hash": self.parameters_hash,
+            "approval_hash": self.approval_hash,
+            "reason": self.reason,
+            "policy_id": self.policy_id,
+            "created_at": format_micros(self.created_at),
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub session_id: String,
+    pub agent_id: String,
+    pub goal: String,
+    pub parent_session_id: Option<String>,
+    pub metadata: Option<Map<String, Value>>,
+    pub ended: bool,
+    pub created_at: Micros,
+    pub ended_at: Option<Micros>,
+    pub chain: ChainHead,
+    /// Span of `session.started`: the root of the session's span tree.
+    pub root_span: String,
+    pub handle: u32,
+    pub resolutions: HashMap<String, Resolution>,
+    /// The latest resolution: what `cra_check` answers from.
+    pub current: Option<String>,
+    pub executions: HashMap<String, Execution>,
+    pub request_ids: HashSet<String>,
+    pub idempotency: HashMap<String, String>,
+    pub resolution_count: u64,
+    pub action_count: u64,
+}
+
+impl Session {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "session_id": self.session_id,
+            "agent_id": self.agent_id,
+            "goal": self.goal,
+            "status": if self.ended { "ended" } else { "active" },
+            "created_at": format_micros(self.created_at),
+            "ended_at": self.ended_at.and_then(format_micros),
+            "event_count": self.chain.next_sequence,
+            "head_hash": self.chain.head_hash,
+            "resolution_count": self.resolution_count,
+            "action_count": self.action_count,
+            "trace_id": self.chain.trace_id,
+            "parent_session_id": self.parent_session_id,
+            "metadata": self.metadata,
+        })
+    }
+
+    pub fn current_resolution(&self) -> Option<&Resolution> {
+        self.current.as_ref().and_then(|id| self.resolutions.get(id))
+    }
+}

@@ -1,0 +1,246 @@
+//! Typed reading of JSON input with precise errors: every failure names the JSON pointer of the field to blame.
+//! All operation inputs, requests and manifests are read through [`Obj`], so no input path can reach an `unwrap`.
+
+use serde_json::{Map, Value};
+
+use crate::error::{CoreError, CoreResult};
+use crate::ids::normalize_uuid;
+use crate::json::{pointer_index, pointer_push};
+
+/// A JSON object being read, with the pointer at which it sits in the operation's input.
+#[derive(Clone, Copy)]
+pub struct Obj<'a> {
+    pub map: &'a Map<String, Value>,
+    pub path: &'a str,
+}
+
+/// Short names of JSON types for messages.
+pub fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+pub fn as_object<'a>(v: &'a Value, path: &'a str, code: &'static str) -> CoreResult<Obj<'a>> {
+    match v {
+        Value::Object(map) => Ok(Obj { map, path }),
+        other => Err(CoreError::at(code, path, format!("expected an object, found {}", type_name(other)))),
+    }
+}
+
+impl<'a> Obj<'a> {
+    pub fn field_path(&self, key: &str) -> String {
+        pointer_push(self.path, key)
+    }
+
+    pub fn get(&self, key: &str) -> Option<&'a Value> {
+        self.map.get(key)
+    }
+
+    /// A present, non-null value.
+    pub fn present(&self, key: &str) -> Option<&'a Value> {
+        match self.map.get(key) {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(v),
+        }
+    }
+
+    pub fn err(&self, code: &'static str, key: &str, message: impl Into<String>) -> CoreError {
+        CoreError::at(code, self.field_path(key), message)
+    }
+
+    /// Refuses members not in `allowed` (the schemas say `additionalProperties: false`).
+    pub fn deny_unknown(&self, allowed: &[&str], code: &'static str) -> CoreResult<()> {
+        for key in self.map.keys() {
+            if !allowed.contains(&key.as_str()) {
+                return Err(self.err(code, key, format!("unknown field `{}`", key)));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn opt_str(&self, key: &str, code: &'static str) -> CoreResult<Option<&'a str>> {
+        match self.present(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.as_str())),
+            Some(other) => Err(self.err(code, key, format!("expected a string, found {}", type_name(other)))),
+        }
+    }
+
+    pub fn req_str(&self, key: &str, code: &'static str) -> CoreResult<&'a str> {
+        match self.opt_str(key, code)? {
+            Some(s) => Ok(s),
+            None => Err(self.err(code, key, format!("`{}` is required", key))),
+        }
+    }
+
+    /// A required string of `min..=max` characters.
+    pub fn req_text(&self, key: &str, min: usize, max: usize, code: &'static str) -> CoreResult<&'a str> {
+        let s = self.req_str(key, code)?;
+        check_len(s, min, max).map_err(|m| self.err(code, key, m))?;
+        Ok(s)
+    }
+
+    pub fn opt_text(&self, key: &str, min: usize, max: usize, code: &'static str) -> CoreResult<Option<&'a str>> {
+        match self.opt_str(key, code)? {
+            None => Ok(None),
+            Some(s) => {
+                check_len(s, min, max).map_err(|m| self.err(code, key, m))?;
+                Ok(Some(s))
+            }
+        }
+    }
+
+    pub fn opt_uuid(&self, key: &str, code: &'static str) -> CoreResult<Option<String>> {
+        match self.opt_str(key, code)? {
+            None => Ok(None),
+            Some(s) => match normalize_uuid(s) {
+                Some(u) => Ok(Some(u)),
+                None => Err(self.err(code, key, format!("`{}` must be a UUID", key))),
+            },
+        }
+    }
+
+    pub fn req_uuid(&self, key: &str, code: &'static str) -> CoreResult<String> {
+        match self.opt_uuid(key, code)? {
+            Some(u) => Ok(u),
+            None => Err(self.err(code, key, format!("`{}` is required", key))),
+        }
+    }
+
+    pub fn opt_bool(&self, key: &str, code: &'static str) -> CoreResult<Option<bool>> {
+        match self.present(key) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(self.err(code, key, format!("expected a boolean, found {}", type_name(other)))),
+        }
+    }
+
+    /// An integer in `min..=max`.
+    pub fn opt_int(&self, key: &str, min: i64, max: i64, code: &'static str) -> CoreResult<Option<i64>> {
+        match self.present(key) {
+            None => Ok(None),
+            Some(v) => match as_int(v) {
+                Some(n) if n >= min && n <= max => Ok(Some(n)),
+                Some(_) => Err(self.err(code, key, format!("`{}` must be between {} and {}", key, min, max))),
+                None => Err(self.err(code, key, format!("`{}` must be an integer, found {}", key, type_name(v)))),
+            },
+        }
+    }
+
+    pub fn opt_object(&self, key: &str, code: &'static str) -> CoreResult<Option<&'a Map<String, Value>>> {
+        match self.present(key) {
+            None => Ok(None),
+            Some(Value::Object(m)) => Ok(Some(m)),
+            Some(other) => Err(self.err(code, key, format!("expected an object, found {}", type_name(other)))),
+        }
+    }
+
+    pub fn opt_array(&self, key: &str, code: &'static str) -> CoreResult<Option<&'a Vec<Value>>> {
+        match self.present(key) {
+            None => Ok(None),
+            Some(Value::Array(a)) => Ok(Some(a)),
+            Some(other) => Err(self.err(code, key, format!("expected an array, found {}", type_name(other)))),
+        }
+    }
+
+    /// An optional array of strings, each checked by `check` (which returns a message on failure).
+    pub fn opt_str_list(
+        &self,
+        key: &str,
+        code: &'static str,
+        check: impl Fn(&str) -> Option<String>,
+    ) -> CoreResult<Option<Vec<String>>> {
+        let arr = match self.opt_array(key, code)? {
+            None => return Ok(None),
+            Some(a) => a,
+        };
+        let base = self.field_path(key);
+        let mut out = Vec::with_capacity(arr.len());
+        for (i, v) in arr.iter().enumerate() {
+            match v {
+                Value::String(s) => {
+                    if let Some(msg) = check(s) {
+                        return Err(CoreError::at(code, pointer_index(&base, i), msg));
+                    }
+                    out.push(s.clone());
+                }
+                other => {
+                    return Err(CoreError::at(
+                        code,
+                        pointer_index(&base, i),
+                        format!("expected a string, found {}", type_name(other)),
+                    ))
+                }
+            }
+        }
+        Ok(Some(out))
+    }
+}
+
+/// An integral JSON number as i64 (floats with no fractional part count, e.g. `3.0`).
+pub fn as_int(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Some(i)
+            } else if let Some(f) = n.as_f64() {
+                if f.fract() == 0.0 && f.abs() < 9.0e15 {
+                    Some(f as i64)
+                } else {
+                    None
+                }
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+fn check_len(s: &str, min: usize, max: usize) -> Result<(), String> {
+    let n = s.chars().count();
+    if n < min {
+        Err(if min == 1 { "must not be empty".to_string() } else { format!("must be at least {} characters", min) })
+    } else if n > max {
+        Err(format!("must be at most {} characters", max))
+    } else {
+        Ok(())
+    }
+}
+
+/// True when every key (at any depth) matches `[a-z0-9_]+` and every number is an integer: the payload rule of
+/// SPEC §4.1 under which every canonical-JSON reading agrees. Returns the pointer of the first offender.
+pub fn payload_safe(v: &Value, path: &str) -> Result<(), String> {
+    match v {
+        Value::Number(n) => {
+            if n.is_i64() || n.is_u64() {
+                Ok(())
+            } else {
+                Err(path.to_string())
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                payload_safe(x, &pointer_index(path, i))?;
+            }
+            Ok(())
+        }
+        Value::Object(m) => {
+            for (k, x) in m {
+                let p = pointer_push(path, k);
+                if k.is_empty() || !k.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_') {
+                    return Err(p);
+                }
+                payload_safe(x, &p)?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,119 @@
+//! The runtime: loaded atlases, live sessions, usage counters, and one entry point per operation of
+//! `wasm/ABI.md`. Every operation validates its whole input before it changes anything.
+
+mod atlases;
+mod ops;
+mod rebuild;
+mod sessions;
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use serde_json::{json, Value};
+
+use crate::atlas::Atlas;
+use crate::carp::handles::Interner;
+use crate::carp::ledger::Ledger;
+use crate::carp::Session;
+use crate::error::{CoreError, CoreResult};
+use crate::host::Host;
+use crate::json::parse_strict;
+use crate::time::{format_micros, Micros};
+
+/// Largest accepted host time: 9999-12-31T23:59:59.999999Z.
+const MAX_MICROS: f64 = 253_402_300_799_999_999.0;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// SPEC §3's `defaultDecision`: deny (the protocol's rule) unless set to allow.
+    pub default_allow: bool,
+    pub max_context_tokens: u64,
+    pub clock_skew_seconds: u64,
+    pub default_ttl_seconds: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { default_allow: false, max_context_tokens: 8000, clock_skew_seconds: 300, default_ttl_seconds: 3600 }
+    }
+}
+
+impl Config {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "default_decision": if self.default_allow { "allow" } else { "deny" },
+            "max_context_tokens": self.max_context_tokens,
+            "clock_skew_seconds": self.clock_skew_seconds,
+            "default_ttl_seconds": self.default_ttl_seconds,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct Runtime {
+    pub config: Config,
+    /// In load order: the order of atlases everywhere (SPEC §9: never hash-map order).
+    atlases: Vec<Rc<Atlas>>,
+    sessions: HashMap<String, Session>,
+    /// Session ids in creation order, for listing.
+    session_order: Vec<String>,
+    session_handles: HashMap<u32, String>,
+    next_session_handle: u32,
+    actions: Interner,
+    ledger: Ledger,
+}
+
+/// Host time as passed over the ABI: integral microseconds within years 1970–9999.
+pub fn checked_now(now_us: f64) -> CoreResult<Micros> {
+    if now_us.is_finite() && now_us >= 0.0 && now_us <= MAX_MICROS && now_us.fract() == 0.0 {
+        Ok(now_us as Micros)
+    } else {
+        Err(CoreError::new("invalid_request", "the host time must be integral microseconds since 1970 (before year 10000)"))
+    }
+}
+
+pub fn timestamp(now: Micros) -> CoreResult<String> {
+    format_micros(now).ok_or_else(|| CoreError::new("invalid_request", "the host time is out of range"))
+}
+
+impl Runtime {
+    pub fn new() -> Self {
+        Runtime { next_session_handle: 1, ..Default::default() }
+    }
+
+    /// Runs one operation on raw input bytes and answers the JSON envelope (`{"ok":…}` or `{"error":…}`).
+    pub fn call(&mut self, op: &str, input: &[u8], now_us: f64, host: &mut dyn Host) -> String {
+        let result = checked_now(now_us)
+            .and_then(|now| parse_strict(input).map(|v| (now, v)))
+            .and_then(|(now, v)| self.dispatch(op, &v, now, host));
+        match result {
+            Ok(v) => json!({ "ok": v }).to_string(),
+            Err(e) => json!({ "error": e.to_json() }).to_string(),
+        }
+    }
+
+    /// Runs one operation on parsed input.
+    pub fn dispatch(&mut self, op: &str, input: &Value, now: Micros, host: &mut dyn Host) -> CoreResult<Value> {
+        ops::dispatch(self, op, input, now, host)
+    }
+
+    pub fn session(&self, session_id: &str) -> Option<&Session> {
+        self.sessions.get(session_id)
+    }
+
+    /// The hot path: may this session run this action now? (codes in `wasm/ABI.md`). Records nothing.
+    pub fn check(&self, session_handle: u32, action_handle: u32, now_us: f64, host: &mut dyn Host) -> i32 {
+        let now = match checked_now(now_us) {
+            Ok(n) => n,
+            Err(_) => return 0,
+        };
+        let session = match self.session_handles.get(&session_handle).and_then(|id| self.sessions.get(id)) {
+            Some(s) => s,
+            None => return 7,
+        };
+        if self.actions.name(action_handle).is_none() {
+            return 8;
+        }
+        sessions::check_code(session, action_handle, &self.ledger, now, host)
+    }
+}

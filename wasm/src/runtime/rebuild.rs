@@ -1,0 +1,394 @@
+//! Rebuilding sessions from their traces. `restore` brings a stored session back to life after a restart
+//! (verify, then reconstruct its state: resolutions are recomputed at their recorded times and must reproduce
+//! the recorded outcome, else they are kept as stale and nothing may run on them — fail closed). `replay`
+//! re-runs a trace's requests in a scratch runtime and reports every divergence (SPEC §4.2).
+
+use std::collections::HashMap;
+
+use serde_json::{json, Map, Value};
+
+use crate::atlas::{Facts, PolicyKind, RiskTier};
+use crate::carp::ledger::{Ledger, Who};
+use crate::carp::request::{Operation, Request};
+use crate::carp::resolve::{compute, Env, Outcome};
+use crate::carp::{ExecStatus, Execution, Session};
+use crate::error::{CoreError, CoreResult};
+use crate::host::Host;
+use crate::input::Obj;
+use crate::json::canonical_hash;
+use crate::time::{parse_stored, Micros};
+use crate::trace::diff::diff;
+use crate::trace::{verify, ChainHead, Emitter, Event, Verdict};
+
+use super::ops::{events_of, expected_head};
+use super::sessions::new_session;
+use super::{timestamp, Runtime};
+
+const CODE: &str = "invalid_request";
+
+/// Ids for recomputations whose ids are discarded; time zones still come from the real host.
+struct ScratchHost<'a> {
+    inner: &'a mut dyn Host,
+    next: u64,
+}
+
+impl<'a> Host for ScratchHost<'a> {
+    fn new_id(&mut self) -> String {
+        self.next += 1;
+        format!("00000000-0000-7000-8000-{:012x}", self.next)
+    }
+
+    fn tz_offset_minutes(&mut self, zone: &str, epoch_secs: i64) -> Option<i32> {
+        self.inner.tz_offset_minutes(zone, epoch_secs)
+    }
+}
+
+pub fn micros_of(stored: &str) -> Micros {
+    parse_stored(stored).map(|t| t.secs.saturating_mul(1_000_000).saturating_add((t.nanos / 1000) as i64)).unwrap_or(0)
+}
+
+fn verified(o: Obj) -> CoreResult<Vec<Event>> {
+    o.deny_unknown(&["events", "expected_head"], CODE)?;
+    let events = events_of(o, "events")?;
+    if events.is_empty() {
+        return Err(CoreError::invalid("/events", "a session trace starts with session.started; this one is empty"));
+    }
+    let head = expected_head(o)?;
+    match verify(events, head.as_ref()) {
+        (Verdict::Valid { .. }, parsed) => Ok(parsed),
+        (Verdict::Invalid { index, reason, message }, _) => {
+            Err(CoreError::at("trace_invalid", format!("/events/{}", index), format!("{}: {}", reason, message)))
+        }
+    }
+}
+
+fn text(p: &Map<String, Value>, key: &str) -> String {
+    p.get(key).and_then(Value::as_str).unwrap_or("").to_string()
+}
+
+fn strings(p: &Map<String, Value>, key: &str) -> Option<Vec<String>> {
+    p.get(key).and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+}
+
+/// The request a `carp.request.received` event records (it records every non-default input).
+fn request_of(e: &Event, s: &Session) -> Request {
+    let p = &e.payload;
+    Request {
+        request_id: text(p, "request_id"),
+        timestamp: None,
+        operation: Operation::Resolve,
+        agent_id: s.agent_id.clone(),
+        session_id: s.session_id.clone(),
+        parent_session_id: s.parent_session_id.clone(),
+        goal: text(p, "goal"),
+        risk_tier: p.get("risk_tier").and_then(Value::as_str).and_then(RiskTier::parse),
+        context_hints: strings(p, "context_hints").unwrap_or_default(),
+        required_capabilities: strings(p, "required_capabilities"),
+        atlas_ids: strings(p, "atlas_ids"),
+        context: p.get("context").and_then(Value::as_object).cloned().unwrap_or_default(),
+        execution: None,
+    }
+}
+
+fn session_of(e: &Event) -> Session {
+    let p = &e.payload;
+    let mut s = new_session(
+        e.session_id.clone(),
+        text(p, "agent_id"),
+        text(p, "goal"),
+        p.get("parent_session_id").and_then(Value::as_str).map(str::to_string),
+        p.get("metadata").and_then(Value::as_object).cloned(),
+        e.trace_id.clone(),
+        micros_of(&e.timestamp),
+    );
+    s.root_span = e.span_id.clone();
+    s
+}
+
+/// Rate-limit and budget policies in force for an outcome at `now` (what an approval is charged to).
+fn limit_policies(o: &Outcome, facts: &Facts, host: &mut dyn Host) -> Vec<usize> {
+    o.action()
+        .policies
+        .iter()
+        .copied()
+        .filter(|i| {
+            o.atlas.policies.get(*i).map_or(false, |p| {
+                matches!(p.kind, PolicyKind::RateLimit | PolicyKind::Budget)
+                    && p.conditions.as_ref().map_or(true, |c| c.holds(facts, host, true))
+            })
+        })
+        .collect()
+}
+
+/// Applies a recorded execution event to a session's state (and its approvals to the usage counters).
+fn apply_execution_event(s: &mut Session, ledger: &mut Ledger, e: &Event, host: &mut dyn Host) {
+    let p = &e.payload;
+    let now = micros_of(&e.timestamp);
+    let exec_id = text(p, "execution_id");
+    match e.event_type.as_str() {
+        "action.requested" => {
+            let resolution_id = text(p, "resolution_id");
+            let action_id = text(p, "action_id");
+            let parameters_hash = text(p, "parameters_hash");
+            let gate = s.resolutions.get(&resolution_id).and_then(|r| {
+                let o = r.outcomes.get(*r.by_action.get(&action_id)?)?;
+                match &o.verdict {
+                    crate::carp::policy::Verdict::Allowed { gate: Some(g), .. } => o.atlas.policies.get(*g).map(|p| p.policy_id.clone()),
+                    _ => None,
+                }
+            });
+            let approval_hash = canonical_hash(&json!({
+                "session_id": s.session_id, "resolution_id": resolution_id,
+                "action_id": action_id, "parameters_hash": parameters_hash,
+            }));
+            let key = p.get("idempotency_key").and_then(Value::as_str).map(str::to_string);
+            if let Some(k) = &key {
+                s.idempotency.insert(k.clone(), exec_id.clone());
+            }
+            s.action_count += 1;
+            s.executions.insert(
+                exec_id.clone(),
+                Execution {
+                    execution_id: exec_id,
+                    resolution_id,
+                    action_id,
+                    status: ExecStatus::PendingApproval,
+                    parameters_hash,
+                    approval_hash,
+                    reason: Some("approval required".into()),
+                    policy_id: gate,
+                    created_at: now,
+                    span_id: e.span_id.clone(),
+                    idempotency_key: key,
+                    cost: 0.0,
+                },
+            );
+        }
+        "action.approved" => {
+            let cost = match p.get("cost") {
+                Some(Value::String(c)) => c.parse().unwrap_or(0.0),
+                Some(v) => v.as_f64().unwrap_or(0.0),
+                None => 0.0,
+            };
+            let (session_id, agent_id) = (s.session_id.clone(), s.agent_id.clone());
+            if let Some(x) = s.executions.get_mut(&exec_id) {
+                x.status = ExecStatus::Approved;
+                x.reason = None;
+                x.cost = cost;
+                if let Some(r) = s.resolutions.get(&x.resolution_id) {
+                    if let Some(o) = r.by_action.get(&x.action_id).and_then(|i| r.outcomes.get(*i)) {
+                        let who = Who { session_id: &session_id, agent_id: &agent_id };
+                        for i in limit_policies(o, &r.facts.at(now), host) {
+                            if let Some(pol) = o.atlas.policies.get(i) {
+                                ledger.record(&o.atlas, pol, &x.action_id, &who, now, cost);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        "action.denied" | "policy.violated" | "action.executed" | "action.failed" => {
+            if let Some(x) = s.executions.get_mut(&exec_id) {
+                x.status = match e.event_type.as_str() {
+                    "action.denied" => ExecStatus::Denied,
+                    "policy.violated" => ExecStatus::Violated,
+                    "action.executed" => ExecStatus::Executed,
+                    _ => ExecStatus::Failed,
+                };
+                x.reason = p.get("reason").or_else(|| p.get("error_message")).and_then(Value::as_str).map(str::to_string);
+                if let Some(pid) = p.get("policy_id").and_then(Value::as_str) {
+                    x.policy_id = Some(pid.to_string());
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+impl Runtime {
+    pub fn restore(&mut self, o: Obj, host: &mut dyn Host) -> CoreResult<Value> {
+        let events = verified(o)?;
+        let first = &events[0];
+        if self.sessions.contains_key(&first.session_id) {
+            return Err(CoreError::at("session_exists", "/events/0/session_id", format!("session {} is live", first.session_id)));
+        }
+        let mut s = session_of(first);
+        let mut ledger = self.ledger.clone();
+        let mut scratch = ScratchHost { inner: host, next: 0 };
+        let mut pending: Option<(Request, Micros, String)> = None;
+        let mut stale = Vec::new();
+        for e in &events[1..] {
+            let now = micros_of(&e.timestamp);
+            match e.event_type.as_str() {
+                "carp.request.received" => {
+                    let req = request_of(e, &s);
+                    s.request_ids.insert(req.request_id.clone());
+                    pending = Some((req, now, e.span_id.clone()));
+                }
+                "carp.resolution.completed" => {
+                    let (req, at, span) = match pending.take() {
+                        Some(x) => x,
+                        None => continue,
+                    };
+                    let p = &e.payload;
+                    let ttl = p.get("ttl_seconds").and_then(Value::as_u64).unwrap_or(self.config.default_ttl_seconds);
+                    let computed = self.atlases_in_scope(req.atlas_ids.as_deref(), "/events").and_then(|atlases| {
+                        let mut env = Env {
+                            atlases,
+                            ledger: &ledger,
+                            handles: &self.actions,
+                            default_allow: self.config.default_allow,
+                            max_context_tokens: self.config.max_context_tokens,
+                            ttl_seconds: ttl,
+                        };
+                        compute(&mut env, &req, &s.session_id, &s.chain.trace_id, at, &mut scratch)
+                    });
+                    let mut res = match computed {
+                        Ok(r) => r,
+                        Err(_) => {
+                            // The atlas is gone: keep an empty, stale resolution so that its id stays known.
+                            let mut env = Env {
+                                atlases: Vec::new(),
+                                ledger: &ledger,
+                                handles: &self.actions,
+                                default_allow: false,
+                                max_context_tokens: 0,
+                                ttl_seconds: ttl,
+                            };
+                            let mut r = compute(&mut env, &req, &s.session_id, &s.chain.trace_id, at, &mut scratch)?;
+                            r.stale = true;
+                            r
+                        }
+                    };
+                    let same = p.get("decision_type").and_then(Value::as_str) == Some(res.decision)
+                        && p.get("allowed_count").and_then(Value::as_u64) == Some(res.allowed_count() as u64)
+                        && p.get("denied_count").and_then(Value::as_u64) == Some(res.denied_count() as u64)
+                        && p.get("context_block_count").and_then(Value::as_u64) == Some(res.blocks.len() as u64);
+                    res.resolution_id = text(p, "resolution_id");
+                    res.approval_id = p.get("approval_id").and_then(Value::as_str).map(str::to_string);
+                    res.request_span = span;
+                    if !same {
+                        res.stale = true;
+                    }
+                    if res.stale {
+                        stale.push(res.resolution_id.clone());
+                    }
+                    s.resolution_count += 1;
+                    s.current = Some(res.resolution_id.clone());
+                    s.resolutions.insert(res.resolution_id.clone(), res);
+                }
+                "session.ended" => {
+                    s.ended = true;
+                    s.ended_at = Some(now);
+                }
+                _ => apply_execution_event(&mut s, &mut ledger, e, &mut scratch),
+            }
+        }
+        let last = &events[events.len() - 1];
+        s.chain = ChainHead {
+            session_id: s.session_id.clone(),
+            trace_id: first.trace_id.clone(),
+            next_sequence: events.len() as u64,
+            head_hash: last.event_hash.clone(),
+        };
+        self.ledger = ledger;
+        let view = s.to_json();
+        let handle = self.insert_session(s);
+        Ok(json!({"session": view, "handle": handle, "stale_resolutions": stale}))
+    }
+
+    pub fn replay(&self, o: Obj, host: &mut dyn Host) -> CoreResult<Value> {
+        let events = verified(o)?;
+        let originals: Vec<Value> = events.iter().map(Event::to_json).collect();
+        let mut r = Runtime {
+            config: self.config.clone(),
+            atlases: self.atlases.clone(),
+            actions: self.actions.clone(),
+            next_session_handle: 1,
+            ..Default::default()
+        };
+        let mut h = ScratchHost { inner: host, next: 0 };
+        let mut replayed: Vec<Value> = Vec::new();
+        let mut errors: Vec<Value> = Vec::new();
+        let mut resolution_ids: HashMap<String, String> = HashMap::new();
+        let mut last_resolution: Option<String> = None;
+        let sid = events[0].session_id.clone();
+        for (index, e) in events.iter().enumerate() {
+            let now = micros_of(&e.timestamp);
+            let outcome: CoreResult<Option<Value>> = match e.event_type.as_str() {
+                "session.started" => {
+                    let mut input = e.payload.clone();
+                    input.insert("session_id".into(), json!(e.session_id));
+                    let v = Value::Object(input);
+                    crate::input::as_object(&v, "", CODE)
+                        .and_then(|o| r.create_session(o, now, &mut h))
+                        .map(|out| Some(out["events"].clone()))
+                }
+                "carp.request.received" => match r.sessions.get(&sid) {
+                    Some(s) => {
+                        let req = request_of(e, s);
+                        r.admit(&req, now, false).and_then(|_| r.resolve(&req, now, &mut h)).map(|(res, evs)| {
+                            last_resolution = res["resolution_id"].as_str().map(str::to_string);
+                            Some(evs)
+                        })
+                    }
+                    None => Err(CoreError::new("session_not_found", "the replayed session is missing")),
+                },
+                "carp.resolution.completed" => {
+                    if let Some(new_id) = last_resolution.take() {
+                        resolution_ids.insert(text(&e.payload, "resolution_id"), new_id);
+                    }
+                    Ok(None)
+                }
+                "context.injected" | "policy.evaluated" => Ok(None),
+                "session.ended" => {
+                    let input = json!({"session_id": sid, "reason": text(&e.payload, "reason")});
+                    crate::input::as_object(&input, "", CODE)
+                        .and_then(|o| r.end_session(o, now, &mut h))
+                        .map(|out| Some(out["events"].clone()))
+                }
+                _ => r.copy_event(&sid, e, &resolution_ids, now, &mut h).map(Some),
+            };
+            match outcome {
+                Ok(Some(Value::Array(evs))) => replayed.extend(evs),
+                Ok(_) => {}
+                Err(err) => errors.push(json!({"index": index, "event_type": e.event_type, "error": err.to_json()})),
+            }
+        }
+        let differences = diff(&originals, &replayed);
+        let mut divergences: Vec<Value> = differences.iter().map(|d| d.to_json()).collect();
+        for err in &errors {
+            let mut d = err.clone();
+            d["kind"] = json!("error");
+            divergences.push(d);
+        }
+        Ok(json!({
+            "identical": divergences.is_empty(),
+            "divergences": divergences,
+            "original_length": originals.len(),
+            "replayed_length": replayed.len(),
+            "events": replayed,
+        }))
+    }
+
+    /// Replays an event that records the host's part (executions, outcomes, host events): copied into the
+    /// replayed chain with resolution ids mapped, and applied to the replayed state.
+    fn copy_event(&mut self, sid: &str, e: &Event, ids: &HashMap<String, String>, now: Micros, host: &mut dyn Host) -> CoreResult<Value> {
+        let ts = timestamp(now)?;
+        let s = self.sessions.get_mut(sid).ok_or_else(|| CoreError::new("session_not_found", "the replayed session is missing"))?;
+        let mut payload = e.payload.clone();
+        if let Some(Value::String(rid)) = payload.get("resolution_id") {
+            if let Some(mapped) = ids.get(rid) {
+                payload.insert("resolution_id".into(), json!(mapped));
+            }
+        }
+        let mut em = Emitter::new(&s.chain, ts);
+        let root = s.root_span.clone();
+        em.emit(host, &e.event_type, Some(&root), payload.clone())?;
+        s.chain = em.head.clone();
+        let mut copy = em.events[0].clone();
+        copy.payload = payload;
+        apply_execution_event(s, &mut self.ledger, &copy, host);
+        Ok(em.events_json())
+    }
+}

@@ -1,0 +1,437 @@
+//! Session operations: create, get, end, forget; resolve (and the CARP request dispatcher); the action
+//! lifecycle; host-appended events; and the check behind `cra_check`.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{json, Map, Value};
+
+use crate::carp::execute::{self, ActionInput, Change};
+use crate::carp::ledger::{Ledger, Who};
+use crate::carp::policy::{evaluate, Verdict};
+use crate::carp::request::parse_execution;
+use crate::carp::resolve::{compute, Env, Resolution};
+use crate::carp::{parse_request, Operation, Request, Session};
+use crate::error::{CoreError, CoreResult};
+use crate::host::{fresh_id, Host};
+use crate::input::{payload_safe, Obj};
+use crate::time::Micros;
+use crate::trace::{ChainHead, Emitter};
+
+use super::{timestamp, Runtime};
+
+const CODE: &str = "invalid_request";
+const END_REASONS: &[&str] = &["completed", "timeout", "error", "cancelled"];
+/// Event types the host may append itself; everything else is emitted by the runtime's own operations.
+const HOST_EVENTS: &[(&str, &[&str])] = &[
+    ("error.occurred", &["code", "message"]),
+    ("context.redacted", &["block_id", "redaction_reason"]),
+    ("carp.resolution.cached", &["resolution_id", "cache_hit"]),
+];
+
+impl Runtime {
+    fn live(&self, o: Obj, key: &str) -> CoreResult<&Session> {
+        let id = o.req_uuid(key, CODE)?;
+        self.sessions
+            .get(&id)
+            .ok_or_else(|| CoreError::at("session_not_found", o.field_path(key), format!("no session {}", id)))
+    }
+
+    pub(super) fn insert_session(&mut self, mut s: Session) -> u32 {
+        let handle = self.next_session_handle;
+        self.next_session_handle = self.next_session_handle.wrapping_add(1).max(1);
+        s.handle = handle;
+        self.session_handles.insert(handle, s.session_id.clone());
+        self.session_order.push(s.session_id.clone());
+        self.sessions.insert(s.session_id.clone(), s);
+        handle
+    }
+
+    pub fn create_session(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<Value> {
+        o.deny_unknown(&["agent_id", "goal", "session_id", "parent_session_id", "metadata"], CODE)?;
+        let agent_id = o.req_text("agent_id", 1, 255, CODE)?.to_string();
+        let goal = o.req_text("goal", 1, 10_000, CODE)?.to_string();
+        let requested = o.opt_uuid("session_id", CODE)?;
+        let parent = o.opt_uuid("parent_session_id", CODE)?;
+        let metadata = o.opt_object("metadata", CODE)?.cloned();
+        if let Some(m) = &metadata {
+            payload_safe(&Value::Object(m.clone()), &o.field_path("metadata")).map_err(|p| {
+                CoreError::invalid(p, "metadata keys must match [a-z0-9_]+ and numbers must be integers (the trace records them)")
+            })?;
+        }
+        if let Some(id) = &requested {
+            if self.sessions.contains_key(id) {
+                return Err(o.err("session_exists", "session_id", format!("session {} exists", id)));
+            }
+        }
+        let session_id = match requested {
+            Some(id) => id,
+            None => fresh_id(host)?,
+        };
+        let trace_id = fresh_id(host)?;
+        let mut s = new_session(session_id, agent_id, goal, parent, metadata, trace_id, now);
+        let mut em = Emitter::new(&s.chain, timestamp(now)?);
+        s.root_span = em.emit(host, "session.started", None, started_payload(&s))?;
+        s.chain = em.head.clone();
+        let view = s.to_json();
+        let handle = self.insert_session(s);
+        let mut view = view;
+        view["event_count"] = json!(1);
+        Ok(json!({"session": view, "handle": handle, "events": em.events_json()}))
+    }
+
+    pub fn get_session(&self, o: Obj) -> CoreResult<Value> {
+        let s = self.live(o, "session_id")?;
+        Ok(json!({"session": s.to_json(), "handle": s.handle}))
+    }
+
+    pub fn end_session(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<Value> {
+        o.deny_unknown(&["session_id", "reason"], CODE)?;
+        let reason = o.opt_str("reason", CODE)?.unwrap_or("completed");
+        if !END_REASONS.contains(&reason) {
+            return Err(o.err(CODE, "reason", format!("`{}` is not an end reason (completed, timeout, error, cancelled)", reason)));
+        }
+        let s = self.live(o, "session_id")?;
+        execute::active(s)?;
+        let mut em = Emitter::new(&s.chain, timestamp(now)?);
+        let mut p = Map::new();
+        p.insert("reason".into(), json!(reason));
+        p.insert("duration_ms".into(), json!(now.saturating_sub(s.created_at).max(0) / 1000));
+        em.emit(host, "session.ended", Some(&s.root_span.clone()), p)?;
+        let id = s.session_id.clone();
+        let s = self.sessions.get_mut(&id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
+        s.chain = em.head.clone();
+        s.ended = true;
+        s.ended_at = Some(now);
+        Ok(json!({"session": s.to_json(), "events": em.events_json()}))
+    }
+
+    pub fn forget_session(&mut self, o: Obj) -> CoreResult<Value> {
+        let id = self.live(o, "session_id")?.session_id.clone();
+        if let Some(s) = self.sessions.remove(&id) {
+            self.session_handles.remove(&s.handle);
+            self.session_order.retain(|x| x != &id);
+            self.ledger.forget_session(&id);
+        }
+        Ok(json!({"session_id": id}))
+    }
+
+    pub fn check_json(&self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<Value> {
+        let s = self.live(o, "session_id")?;
+        let action_id = o.req_str("action_id", CODE)?;
+        let code = match self.actions.get(action_id) {
+            Some(h) => check_code(s, h, &self.ledger, now, host),
+            None => check_code(s, 0, &self.ledger, now, host),
+        };
+        Ok(json!({"result": check_name(code), "code": code}))
+    }
+
+    /// `session.resolve` (resolve only) and `carp.request` (any operation).
+    pub fn resolve_op(&mut self, o: Obj, now: Micros, host: &mut dyn Host, resolve_only: bool) -> CoreResult<Value> {
+        if resolve_only {
+            o.deny_unknown(&["request"], CODE)?;
+        } else {
+            o.deny_unknown(&["request", "schema_errors"], CODE)?;
+        }
+        let raw = o.get("request").ok_or_else(|| o.err(CODE, "request", "`request` is required"))?;
+        let req = parse_request(raw, "/request", host)?;
+        if resolve_only && req.operation != Operation::Resolve {
+            return Err(CoreError::invalid("/request/operation", "session.resolve takes resolve requests; use carp.request"));
+        }
+        self.admit(&req, now, true)?;
+        match req.operation {
+            Operation::Validate => {
+                let s = self.sessions.get(&req.session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
+                let (res, _) = self.compute_resolution(s, &req, now, host)?;
+                Ok(json!({"resolution": res.to_json()}))
+            }
+            Operation::Resolve => {
+                let (resolution, events) = self.resolve(&req, now, host)?;
+                Ok(json!({"resolution": resolution, "events": events}))
+            }
+            Operation::Execute => {
+                let block = req.execution.clone().ok_or_else(|| CoreError::invalid("/request/execution", "`execution` is required"))?;
+                let schema_errors = schema_errors(o)?;
+                let input = ActionInput {
+                    resolution_id: block.resolution_id,
+                    action_id: block.action_id,
+                    parameters: block.parameters,
+                    idempotency_key: block.idempotency_key,
+                    schema_errors,
+                };
+                let mut out = self.run_change(&req.session_id, now, |s, ledger, ts, host| execute::request(s, ledger, input, ts, now, host), host)?;
+                if let Some(s) = self.sessions.get_mut(&req.session_id) {
+                    s.request_ids.insert(req.request_id.clone());
+                }
+                out["execution"]["request_id"] = json!(req.request_id);
+                Ok(out)
+            }
+        }
+    }
+
+    /// Request checks of SPEC §2 that do not depend on the operation.
+    pub(super) fn admit(&self, req: &Request, now: Micros, check_clock: bool) -> CoreResult<()> {
+        let s = self.sessions.get(&req.session_id).ok_or_else(|| {
+            CoreError::at("session_not_found", "/request", format!("no session {}; create it first", req.session_id))
+        })?;
+        execute::active(s)?;
+        if s.agent_id != req.agent_id {
+            return Err(CoreError::at("agent_mismatch", "/request", "the request's agent is not the session's agent"));
+        }
+        if s.request_ids.contains(&req.request_id) {
+            return Err(CoreError::at("duplicate_request", "/request/request_id", format!("request {} was already seen in this session", req.request_id)));
+        }
+        if check_clock {
+            if let Some(ts) = req.timestamp {
+                let skew = (self.config.clock_skew_seconds as i64).saturating_mul(1_000_000);
+                if (ts - now).abs() > skew {
+                    return Err(CoreError::at(
+                        "clock_skew",
+                        "/request/timestamp",
+                        format!("the request timestamp is more than {} s from the runtime's clock", self.config.clock_skew_seconds),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn compute_resolution(&self, s: &Session, req: &Request, now: Micros, host: &mut dyn Host) -> CoreResult<(Resolution, Vec<String>)> {
+        let atlases = self.atlases_in_scope(req.atlas_ids.as_deref(), "/request/atlas_ids")?;
+        let mut env = Env {
+            atlases,
+            ledger: &self.ledger,
+            handles: &self.actions,
+            default_allow: self.config.default_allow,
+            max_context_tokens: self.config.max_context_tokens,
+            ttl_seconds: self.config.default_ttl_seconds,
+        };
+        let res = compute(&mut env, req, &s.session_id, &s.chain.trace_id, now, host)?;
+        Ok((res, Vec::new()))
+    }
+
+    /// Resolves and records: emits the resolve events and makes the resolution the session's current one.
+    pub(super) fn resolve(&mut self, req: &Request, now: Micros, host: &mut dyn Host) -> CoreResult<(Value, Value)> {
+        let s = self.sessions.get(&req.session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
+        let (mut res, _) = self.compute_resolution(s, req, now, host)?;
+        let mut em = Emitter::new(&s.chain, timestamp(now)?);
+        res.request_span = res.emit(req, &s.root_span, &mut em, host)?;
+        let json = res.to_json();
+        let s = self.sessions.get_mut(&req.session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
+        s.chain = em.head.clone();
+        s.request_ids.insert(req.request_id.clone());
+        s.resolution_count += 1;
+        s.current = Some(res.resolution_id.clone());
+        s.resolutions.insert(res.resolution_id.clone(), res);
+        Ok((json, em.events_json()))
+    }
+
+    /// Plans a change on a live session with `plan`, then commits it; answers `{execution, events}`.
+    fn run_change(
+        &mut self,
+        session_id: &str,
+        now: Micros,
+        plan: impl FnOnce(&Session, &Ledger, String, &mut dyn Host) -> CoreResult<Change>,
+        host: &mut dyn Host,
+    ) -> CoreResult<Value> {
+        let ts = timestamp(now)?;
+        let s = self.sessions.get(session_id).ok_or_else(|| {
+            CoreError::at("session_not_found", "/session_id", format!("no session {}", session_id))
+        })?;
+        let change = plan(s, &self.ledger, ts, host)?;
+        let s = self.sessions.get_mut(session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
+        let (exec, em) = change.commit(s, &mut self.ledger, now);
+        Ok(json!({"execution": exec.to_json(session_id), "events": em.events_json()}))
+    }
+
+    pub fn request_action(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<Value> {
+        o.deny_unknown(&["session_id", "resolution_id", "action_id", "parameters", "idempotency_key", "schema_errors"], CODE)?;
+        let session_id = self.live(o, "session_id")?.session_id.clone();
+        let mut block_map = o.map.clone();
+        block_map.remove("session_id");
+        block_map.remove("schema_errors");
+        let block = parse_execution(Obj { map: &block_map, path: "" })?;
+        let input = ActionInput {
+            resolution_id: block.resolution_id,
+            action_id: block.action_id,
+            parameters: block.parameters,
+            idempotency_key: block.idempotency_key,
+            schema_errors: schema_errors(o)?,
+        };
+        self.run_change(&session_id, now, |s, ledger, ts, host| execute::request(s, ledger, input, ts, now, host), host)
+    }
+
+    pub fn approve_action(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<Value> {
+        o.deny_unknown(&["session_id", "execution_id", "approver", "approval_hash"], CODE)?;
+        let session_id = self.live(o, "session_id")?.session_id.clone();
+        let execution_id = o.req_uuid("execution_id", CODE)?;
+        let approver = o.opt_text("approver", 1, 255, CODE)?.map(str::to_string);
+        let hash = o.opt_str("approval_hash", CODE)?.map(str::to_string);
+        self.run_change(
+            &session_id,
+            now,
+            |s, ledger, ts, host| execute::approve(s, ledger, &execution_id, approver, hash.as_deref(), ts, now, host),
+            host,
+        )
+    }
+
+    pub fn deny_action(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<Value> {
+        o.deny_unknown(&["session_id", "execution_id", "reason", "approver"], CODE)?;
+        let session_id = self.live(o, "session_id")?.session_id.clone();
+        let execution_id = o.req_uuid("execution_id", CODE)?;
+        let reason = o.opt_text("reason", 1, 1000, CODE)?.map(str::to_string);
+        let approver = o.opt_text("approver", 1, 255, CODE)?.map(str::to_string);
+        self.run_change(&session_id, now, |s, _, ts, host| execute::refuse(s, &execution_id, reason, approver, ts, host), host)
+    }
+
+    pub fn complete_action(&mut self, o: Obj, now: Micros, host: &mut dyn Host, success: bool) -> CoreResult<Value> {
+        let session_id = self.live(o, "session_id")?.session_id.clone();
+        let execution_id = o.req_uuid("execution_id", CODE)?;
+        let duration = o.opt_int("duration_ms", 0, i64::MAX, CODE)?.map(|d| d as u64);
+        let result = if success {
+            o.deny_unknown(&["session_id", "execution_id", "result", "duration_ms"], CODE)?;
+            Ok((o.get("result").cloned().unwrap_or(Value::Null), duration))
+        } else {
+            o.deny_unknown(&["session_id", "execution_id", "error_code", "error_message", "duration_ms"], CODE)?;
+            let code = o.req_text("error_code", 1, 255, CODE)?.to_string();
+            let message = o.req_text("error_message", 0, 10_000, CODE)?.to_string();
+            Err((code, message, duration))
+        };
+        self.run_change(&session_id, now, |s, _, ts, host| execute::outcome(s, &execution_id, result, ts, host), host)
+    }
+
+    pub fn append(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<Value> {
+        o.deny_unknown(&["session_id", "event_type", "payload"], CODE)?;
+        let s = self.live(o, "session_id")?;
+        execute::active(s)?;
+        let event_type = o.req_str("event_type", CODE)?;
+        let required = HOST_EVENTS.iter().find(|(t, _)| *t == event_type).map(|(_, r)| *r).ok_or_else(|| {
+            o.err(CODE, "event_type", format!("`{}` cannot be appended by the host (allowed: error.occurred, context.redacted, carp.resolution.cached)", event_type))
+        })?;
+        let payload = o.opt_object("payload", CODE)?.cloned().ok_or_else(|| o.err(CODE, "payload", "`payload` is required"))?;
+        for key in required {
+            if payload.get(*key).map(Value::is_null).unwrap_or(true) {
+                return Err(CoreError::invalid(format!("/payload/{}", key), format!("`{}` is required for {}", key, event_type)));
+            }
+        }
+        payload_safe(&Value::Object(payload.clone()), "/payload")
+            .map_err(|p| CoreError::invalid(p, "payload keys must match [a-z0-9_]+ and numbers must be integers"))?;
+        let mut em = Emitter::new(&s.chain, timestamp(now)?);
+        em.emit(host, event_type, Some(&s.root_span.clone()), payload)?;
+        let id = s.session_id.clone();
+        if let Some(s) = self.sessions.get_mut(&id) {
+            s.chain = em.head.clone();
+        }
+        Ok(json!({"events": em.events_json()}))
+    }
+}
+
+pub(super) fn new_session(
+    session_id: String,
+    agent_id: String,
+    goal: String,
+    parent_session_id: Option<String>,
+    metadata: Option<Map<String, Value>>,
+    trace_id: String,
+    now: Micros,
+) -> Session {
+    Session {
+        chain: ChainHead::new(session_id.clone(), trace_id),
+        session_id,
+        agent_id,
+        goal,
+        parent_session_id,
+        metadata,
+        ended: false,
+        created_at: now,
+        ended_at: None,
+        root_span: String::new(),
+        handle: 0,
+        resolutions: HashMap::new(),
+        current: None,
+        executions: HashMap::new(),
+        request_ids: HashSet::new(),
+        idempotency: HashMap::new(),
+        resolution_count: 0,
+        action_count: 0,
+    }
+}
+
+pub(super) fn started_payload(s: &Session) -> Map<String, Value> {
+    let mut p = Map::new();
+    p.insert("agent_id".into(), json!(s.agent_id));
+    p.insert("goal".into(), json!(s.goal));
+    if let Some(parent) = &s.parent_session_id {
+        p.insert("parent_session_id".into(), json!(parent));
+    }
+    if let Some(m) = &s.metadata {
+        p.insert("metadata".into(), Value::Object(m.clone()));
+    }
+    p
+}
+
+fn schema_errors(o: Obj) -> CoreResult<Vec<(String, String)>> {
+    let list = match o.opt_array("schema_errors", CODE)? {
+        Some(l) => l,
+        None => return Ok(Vec::new()),
+    };
+    let mut out = Vec::new();
+    for (i, e) in list.iter().enumerate() {
+        let path = format!("/schema_errors/{}", i);
+        let m = e.as_object().ok_or_else(|| CoreError::invalid(path.clone(), "expected {path, message}"))?;
+        let eo = Obj { map: m, path: &path };
+        out.push((eo.opt_str("path", CODE)?.unwrap_or("").to_string(), eo.req_str("message", CODE)?.to_string()));
+    }
+    Ok(out)
+}
+
+pub fn check_name(code: i32) -> &'static str {
+    match code {
+        1 => "allow",
+        2 => "requires_approval",
+        3 => "rate_limited",
+        4 => "budget_exhausted",
+        5 => "expired",
+        6 => "session_ended",
+        7 => "unknown_session",
+        8 => "unknown_action",
+        -1 => "no_resolution",
+        _ => "deny",
+    }
+}
+
+/// The `cra_check` answer for one session and action handle; agrees with what `action.request` would do now.
+pub fn check_code(s: &Session, action_handle: u32, ledger: &Ledger, now: Micros, host: &mut dyn Host) -> i32 {
+    if s.ended {
+        return 6;
+    }
+    let res = match s.current_resolution() {
+        Some(r) => r,
+        None => return -1,
+    };
+    if res.stale {
+        return 0;
+    }
+    if res.expired(now) {
+        return 5;
+    }
+    let o = match res.by_handle.get(&action_handle).and_then(|i| res.outcomes.get(*i)) {
+        Some(o) => o,
+        None => return 0,
+    };
+    let verdict_code = |v: &Verdict| match v {
+        Verdict::Allowed { gate: Some(_), .. } => 2,
+        Verdict::Allowed { .. } => 1,
+        Verdict::Denied { result: "rate_limited", .. } => 3,
+        Verdict::Denied { result: "budget_exhausted", .. } => 4,
+        Verdict::Denied { .. } => 0,
+    };
+    if !o.verdict.is_allowed() || !o.action().dynamic {
+        return verdict_code(&o.verdict);
+    }
+    let who = Who { session_id: &s.session_id, agent_id: &s.agent_id };
+    let now_verdict = evaluate(&o.atlas, o.action(), &res.facts.at(now), host, ledger, &who, true);
+    match (&now_verdict, o.verdict.gated()) {
+        (Verdict::Allowed { .. }, true) => 2,
+        _ => verdict_code(&now_verdict),
+    }
+}

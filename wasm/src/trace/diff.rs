@@ -1,0 +1,151 @@
+//! Trace diff (SPEC §4.2): two traces compared event by event, ignoring what legitimately differs between runs
+//! (ids, timestamps, hashes, runtime-generated resolution and execution ids, measured durations). Events are
+//! aligned by longest common subsequence so that one inserted event shows as one `added`, not as a cascade of
+//! changes; between aligned events, same-type pairs are reported as `changed` with the payload paths that differ.
+
+use serde_json::{json, Map, Value};
+
+use crate::json::{pointer_index, pointer_push};
+
+/// Payload members that differ between two honest runs of the same requests.
+const VOLATILE: &[&str] = &["resolution_id", "execution_id"];
+/// Above this many cell comparisons the alignment falls back to positional (keeps memory bounded).
+const MAX_LCS_CELLS: usize = 4_000_000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Difference {
+    pub kind: &'static str,
+    pub a_index: Option<usize>,
+    pub b_index: Option<usize>,
+    pub event_type: String,
+    pub paths: Vec<String>,
+}
+
+impl Difference {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "index": self.a_index.or(self.b_index),
+            "kind": self.kind,
+            "a_index": self.a_index,
+            "b_index": self.b_index,
+            "event_type": self.event_type,
+            "paths": self.paths,
+        })
+    }
+}
+
+/// The comparable part of an event: its type and its payload without volatile members.
+fn essence(e: &Value) -> (String, Value) {
+    let t = e.get("event_type").and_then(Value::as_str).unwrap_or("").to_string();
+    let mut payload: Map<String, Value> = e.get("payload").and_then(Value::as_object).cloned().unwrap_or_default();
+    for k in VOLATILE {
+        payload.remove(*k);
+    }
+    if t == "session.ended" {
+        payload.remove("duration_ms");
+    }
+    (t, Value::Object(payload))
+}
+
+pub fn diff(a: &[Value], b: &[Value]) -> Vec<Difference> {
+    let ea: Vec<(String, Value)> = a.iter().map(essence).collect();
+    let eb: Vec<(String, Value)> = b.iter().map(essence).collect();
+    let pairs = if ea.len().saturating_mul(eb.len()) <= MAX_LCS_CELLS { lcs(&ea, &eb) } else { positional(&ea, &eb) };
+    let mut out = Vec::new();
+    let (mut i, mut j) = (0usize, 0usize);
+    for (pi, pj) in pairs.into_iter().chain(std::iter::once((ea.len(), eb.len()))) {
+        gap(&ea[i..pi], &eb[j..pj], i, j, &mut out);
+        if pi < ea.len() && pj < eb.len() && ea[pi] != eb[pj] {
+            out.push(changed(&ea[pi], &eb[pj], pi, pj));
+        }
+        i = pi + 1;
+        j = pj + 1;
+    }
+    out
+}
+
+fn positional(a: &[(String, Value)], b: &[(String, Value)]) -> Vec<(usize, usize)> {
+    (0..a.len().min(b.len())).map(|k| (k, k)).collect()
+}
+
+/// Matched index pairs of a longest common subsequence of equal essences.
+fn lcs(a: &[(String, Value)], b: &[(String, Value)]) -> Vec<(usize, usize)> {
+    let (n, m) = (a.len(), b.len());
+    let w = m + 1;
+    let mut t = vec![0u32; (n + 1) * w];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            t[i * w + j] = if a[i] == b[j] { t[(i + 1) * w + j + 1] + 1 } else { t[(i + 1) * w + j].max(t[i * w + j + 1]) };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::new();
+    while i < n && j < m {
+        if a[i] == b[j] {
+            out.push((i, j));
+            i += 1;
+            j += 1;
+        } else if t[(i + 1) * w + j] >= t[i * w + j + 1] {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    out
+}
+
+/// Unmatched runs: same-type events pair up as changes, the rest are removals (from a) and additions (in b).
+fn gap(a: &[(String, Value)], b: &[(String, Value)], ai: usize, bj: usize, out: &mut Vec<Difference>) {
+    let (mut x, mut y) = (0, 0);
+    while x < a.len() && y < b.len() && a[x].0 == b[y].0 {
+        out.push(changed(&a[x], &b[y], ai + x, bj + y));
+        x += 1;
+        y += 1;
+    }
+    for k in x..a.len() {
+        out.push(Difference { kind: "removed", a_index: Some(ai + k), b_index: None, event_type: a[k].0.clone(), paths: vec![] });
+    }
+    for k in y..b.len() {
+        out.push(Difference { kind: "added", a_index: None, b_index: Some(bj + k), event_type: b[k].0.clone(), paths: vec![] });
+    }
+}
+
+fn changed(a: &(String, Value), b: &(String, Value), ai: usize, bj: usize) -> Difference {
+    let mut paths = Vec::new();
+    if a.0 != b.0 {
+        paths.push("/event_type".to_string());
+    }
+    value_paths(&a.1, &b.1, "/payload", &mut paths);
+    Difference { kind: "changed", a_index: Some(ai), b_index: Some(bj), event_type: a.0.clone(), paths }
+}
+
+fn value_paths(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, v) in x {
+                match y.get(k) {
+                    Some(w) => value_paths(v, w, &pointer_push(path, k), out),
+                    None => out.push(pointer_push(path, k)),
+                }
+            }
+            for k in y.keys() {
+                if !x.contains_key(k) {
+                    out.push(pointer_push(path, k));
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            for k in 0..x.len().max(y.len()) {
+                match (x.get(k), y.get(k)) {
+                    (Some(v), Some(w)) => value_paths(v, w, &pointer_index(path, k), out),
+                    _ => out.push(pointer_index(path, k)),
+                }
+            }
+        }
+        _ => {
+            if a != b {
+                out.push(path.to_string());
+            }
+        }
+    }
+}

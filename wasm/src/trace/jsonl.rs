@@ -1,0 +1,43 @@
+//! JSONL import and export (SPEC §4.2): one event per line, UTF-8, LF, a trailing newline after the last event.
+
+use serde_json::Value;
+
+use crate::error::{CoreError, CoreResult};
+use crate::json::parse_strict;
+
+pub fn to_jsonl(events: &[Value]) -> CoreResult<String> {
+    let mut out = String::new();
+    for (i, e) in events.iter().enumerate() {
+        if !e.is_object() {
+            return Err(CoreError::invalid(format!("/events/{}", i), "an event must be an object"));
+        }
+        out.push_str(&e.to_string());
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// Parses JSONL text. A last line without its newline is a torn write and is refused, never silently dropped.
+pub fn from_jsonl(text: &str) -> CoreResult<Vec<Value>> {
+    let mut events = Vec::new();
+    if text.is_empty() {
+        return Ok(events);
+    }
+    let body = match text.strip_suffix('\n') {
+        Some(b) => b,
+        None => {
+            let line = text.split('\n').count();
+            return Err(CoreError::at("invalid_json", "/text", format!("line {} is not terminated by a newline (torn write)", line)));
+        }
+    };
+    for (i, line) in body.split('\n').enumerate() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let v = parse_strict(line.as_bytes())
+            .map_err(|e| CoreError::at("invalid_json", "/text", format!("line {}: {}", i + 1, e.message)))?;
+        if !v.is_object() {
+            return Err(CoreError::at("invalid_json", "/text", format!("line {}: an event must be a JSON object", i + 1)));
+        }
+        events.push(v);
+    }
+    Ok(events)
+}

@@ -1,0 +1,11 @@
+//! TRACE/1.0: the hash-chained event log — events and their hash, appending, verification, diff and JSONL.
+
+pub mod chain;
+pub mod diff;
+pub mod event;
+pub mod jsonl;
+pub mod verify;
+
+pub use chain::{ChainHead, Emitter};
+pub use event::{Event, EVENT_TYPES, GENESIS_HASH};
+pub use verify::{verify, Head, Verdict};
