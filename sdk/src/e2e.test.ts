@@ -36,7 +36,7 @@ describe('end to end', () => {
     runtimes.push(rt);
     await rt.loadAtlas(await simpleAtlas());
     const request = await readJson<CarpRequest>('simple-resolve/request.json');
-    const expected = await readJson<Resolution>('simple-resolve/expected-resolution.json');
+    const { $comment: _comment, ...expected } = await readJson<Resolution & { $comment?: string }>('simple-resolve/expected-resolution.json');
     const expectedTrace = await readJsonl('simple-resolve/expected-trace.jsonl');
 
     const session = await rt.createSession({

@@ -93,7 +93,7 @@ impl Runtime {
         if existing.is_some() && !replace {
             return Err(CoreError::at(
                 "atlas_exists",
-                "/manifest/atlas_id",
+                "/atlas_id",
                 format!("atlas `{}` is already loaded (pass replace to load a new version)", atlas.atlas_id),
             ));
         }

@@ -26,8 +26,6 @@ impl Difference {
         json!({
             "index": self.a_index.or(self.b_index),
             "kind": self.kind,
-            "a_index": self.a_index,
-            "b_index": self.b_index,
             "event_type": self.event_type,
             "paths": self.paths,
         })

@@ -15,9 +15,7 @@ impl Verdict {
     pub fn to_json(&self) -> Value {
         match self {
             Verdict::Valid { length, head_hash } => json!({"valid": true, "length": length, "head_hash": head_hash}),
-            Verdict::Invalid { index, reason, message } => {
-                json!({"valid": false, "index": index, "reason": reason, "message": message})
-            }
+            Verdict::Invalid { index, reason, .. } => json!({"valid": false, "index": index, "reason": reason}),
         }
     }
 }
