@@ -18,7 +18,9 @@ describe('verifyTrace', () => {
     expect(await verifyTrace([chain[0]!, chain[2]!])).toMatchObject({ valid: false, index: 1, reason: 'sequence_gap' });
     expect(await verifyTrace(edit(3, { previous_event_hash: chain[1]!.event_hash }))).toMatchObject({ valid: false, index: 3, reason: 'broken_link' });
     expect(await verifyTrace(edit(5, { payload: { ...chain[5]!.payload, result: 'deny' } }))).toEqual({ valid: false, index: 5, reason: 'hash_mismatch' });
-    expect(await verifyTrace(edit(2, { session_id: '00000000-0000-7000-8000-000000000101' }))).toMatchObject({ valid: false, index: 2, reason: 'session_mismatch' });
+    // SPEC §4.2 checks the hash before the session: a moved event that was not re-hashed fails on its hash
+    // (the core's own tests cover a re-hashed event of another session, which fails with session_mismatch).
+    expect(await verifyTrace(edit(2, { session_id: '00000000-0000-7000-8000-000000000101' }))).toMatchObject({ valid: false, index: 2, reason: 'hash_mismatch' });
     expect(await verifyTrace(edit(4, { event_id: chain[4]!.event_id.toUpperCase() }))).toMatchObject({ valid: false, index: 4, reason: 'malformed_event' });
     expect(await verifyTrace(edit(0, { previous_event_hash: 'f'.repeat(64) }))).toMatchObject({ valid: false, index: 0, reason: 'bad_genesis' });
   });

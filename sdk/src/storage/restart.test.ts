@@ -93,6 +93,7 @@ describe('restart with a JSONL store', () => {
     const good = await first.createSession({ agentId: 'a', goal: 'good' });
     const torn = await first.createSession({ agentId: 'b', goal: 'torn' });
     await torn.resolve();
+    const intact = (await torn.trace()).length;
     await first.close();
     const path = join(dir, `${torn.id}.trace.jsonl`);
     await appendFile(path, '{"trace_version":"1.0","event_id":"c0ffee'); // the process died mid-write
@@ -103,7 +104,7 @@ describe('restart with a JSONL store', () => {
     )) as CraError;
     expect(err).toBeInstanceOf(CraError);
     expect(err.code).toBe('storage_corrupt');
-    expect(err.details).toEqual([expect.objectContaining({ session_id: torn.id, kind: 'torn_line', line: 6, intact_events: 5 })]);
+    expect(err.details).toEqual([expect.objectContaining({ session_id: torn.id, kind: 'torn_line', line: intact + 1, intact_events: intact })]);
 
     // Opting in to skip: the damaged session is left out and reported; the others are restored.
     const lenient = await start({ onCorruptTrace: 'skip' });
@@ -115,10 +116,10 @@ describe('restart with a JSONL store', () => {
 
     // Cutting the torn tail is an explicit act; afterwards the session restores.
     const store = new JsonlStore({ dir, fsyncIntervalMs: 0 });
-    expect(await store.repair(torn.id)).toMatchObject({ events: 5 });
+    expect(await store.repair(torn.id)).toMatchObject({ events: intact });
     await store.close();
     const repaired = await start();
-    expect(await (await repaired.getSession(torn.id)).trace()).toHaveLength(5);
+    expect(await (await repaired.getSession(torn.id)).trace()).toHaveLength(intact);
     expect((await repaired.verify(torn.id)).valid).toBe(true);
   });
 

@@ -48,7 +48,23 @@ fn essence(e: &Value) -> (String, Value) {
 pub fn diff(a: &[Value], b: &[Value]) -> Vec<Difference> {
     let ea: Vec<(String, Value)> = a.iter().map(essence).collect();
     let eb: Vec<(String, Value)> = b.iter().map(essence).collect();
-    let pairs = if ea.len().saturating_mul(eb.len()) <= MAX_LCS_CELLS { lcs(&ea, &eb) } else { positional(&ea, &eb) };
+    // Common prefix and suffix align positionally (as in any diff), so that an edit of one event among many
+    // look-alikes is reported at its own index; only the middle is aligned by LCS.
+    let mut pre = 0;
+    while pre < ea.len() && pre < eb.len() && ea[pre] == eb[pre] {
+        pre += 1;
+    }
+    let mut suf = 0;
+    while suf < ea.len() - pre && suf < eb.len() - pre && ea[ea.len() - 1 - suf] == eb[eb.len() - 1 - suf] {
+        suf += 1;
+    }
+    let (ma, mb) = (&ea[pre..ea.len() - suf], &eb[pre..eb.len() - suf]);
+    let middle = if ma.len().saturating_mul(mb.len()) <= MAX_LCS_CELLS { lcs(ma, mb) } else { positional(ma, mb) };
+    let pairs: Vec<(usize, usize)> = (0..pre)
+        .map(|k| (k, k))
+        .chain(middle.into_iter().map(|(x, y)| (x + pre, y + pre)))
+        .chain((0..suf).map(|k| (ea.len() - suf + k, eb.len() - suf + k)))
+        .collect();
     let mut out = Vec::new();
     let (mut i, mut j) = (0usize, 0usize);
     for (pi, pj) in pairs.into_iter().chain(std::iter::once((ea.len(), eb.len()))) {
