@@ -1,7 +1,8 @@
 //! One error type for every failure: a stable code, a message for humans and the JSON pointer of the input field
 //! to blame. Errors are data: they cross the ABI as `{"error": {...}}`, never as a trap.
 
-use serde_json::{json, Value};
+use crate::obj;
+use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CoreError {
@@ -33,7 +34,7 @@ impl CoreError {
     }
 
     pub fn to_json(&self) -> Value {
-        json!({ "code": self.code, "message": self.message, "path": self.path })
+        obj!( "code": &self.code, "message": &self.message, "path": &self.path )
     }
 }
 

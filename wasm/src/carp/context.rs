@@ -2,9 +2,10 @@
 //! declaration order, each pack cut at its `max_tokens`, blocks added while the running total stays within the
 //! request's budget. Deterministic: no hash-map order anywhere.
 
+use crate::obj;
 use std::rc::Rc;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::atlas::{Atlas, Facts};
 use crate::host::Host;
@@ -21,14 +22,14 @@ pub struct Block {
 
 impl Block {
     pub fn to_json(&self) -> Value {
-        json!({
-            "block_id": self.block_id,
-            "source": self.source,
-            "content_type": self.content_type,
-            "content": self.content,
-            "priority": self.priority,
-            "token_estimate": self.token_estimate,
-        })
+        obj!(
+            "block_id": &self.block_id,
+            "source": &self.source,
+            "content_type": &self.content_type,
+            "content": &self.content,
+            "priority": &self.priority,
+            "token_estimate": &self.token_estimate,
+        )
     }
 }
 

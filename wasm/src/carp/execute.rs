@@ -2,6 +2,7 @@
 //! the session's resolution. Every function here plans first (validating, taking ids, building events) and
 //! returns a [`Change`] that the caller commits; nothing is mutated on error.
 
+use crate::obj;
 use std::rc::Rc;
 
 use serde_json::{json, Map, Value};
@@ -103,12 +104,12 @@ pub fn request(
             ));
         }
     }
-    let approval_hash = canonical_hash(&json!({
-        "session_id": session.session_id,
-        "resolution_id": input.resolution_id,
-        "action_id": input.action_id,
-        "parameters_hash": parameters_hash,
-    }));
+    let approval_hash = canonical_hash(&obj!(
+        "session_id": &session.session_id,
+        "resolution_id": &input.resolution_id,
+        "action_id": &input.action_id,
+        "parameters_hash": &parameters_hash,
+    ));
     let execution_id = fresh_id(host)?;
     let mut em = Emitter::new(&session.chain, timestamp);
     let mut p = Map::new();
@@ -156,7 +157,7 @@ pub fn request(
     // Parameters: the host's schema errors, then the atlas's scope policies, then cost-budget parameters.
     let mut violations: Vec<(String, &'static str, Map<String, Value>)> = Vec::new();
     if !input.schema_errors.is_empty() {
-        let errs: Vec<Value> = input.schema_errors.iter().map(|(p, m)| json!({"path": p, "message": m})).collect();
+        let errs: Vec<Value> = input.schema_errors.iter().map(|(p, m)| obj!("path": p, "message": m)).collect();
         let mut d = Map::new();
         d.insert("errors".into(), Value::Array(errs));
         violations.push(("parameters_schema".into(), "invalid_parameters", d));
@@ -426,7 +427,7 @@ fn cost_value(cost: f64) -> Value {
     if cost.fract() == 0.0 && cost.abs() < 9.0e15 {
         json!(cost as i64)
     } else {
-        json!(cost.to_string())
+        json!(ryu::Buffer::new().format_finite(cost).to_string())
     }
 }
 
@@ -443,7 +444,7 @@ fn scope_problem(s: &crate::atlas::model::ScopeParams, params: &Map<String, Valu
         if let Some(v) = params.get(name) {
             match v.as_f64() {
                 Some(n) if n <= *max => {}
-                Some(_) => return Some((name.clone(), format!("`{}` exceeds the maximum {}", name, max))),
+                Some(_) => return Some((name.clone(), format!("`{}` exceeds the maximum {}", name, ryu::Buffer::new().format(*max)))),
                 None => return Some((name.clone(), format!("`{}` must be a number", name))),
             }
         }

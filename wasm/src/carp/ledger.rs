@@ -46,7 +46,7 @@ impl Ledger {
         }
         let oldest = inside.first().copied().unwrap_or(now);
         let wait = oldest.saturating_add(window).saturating_sub(now);
-        Some(((wait + 999_999) / 1_000_000).max(1) as u64)
+        Some((wait.saturating_add(999_999) / 1_000_000).max(1) as u64)
     }
 
     /// Calls (or cost) left in a budget; `None` when the policy is not a budget.

@@ -2,6 +2,7 @@
 //! which context goes with them, the decision type, and the events a resolve emits. Computing and emitting are
 //! separate so that `validate` (a dry run), replay and restore share the exact computation.
 
+use crate::obj;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -111,29 +112,29 @@ impl Resolution {
             match &o.verdict {
                 Verdict::Allowed { gate, restrictors } => allowed.push(allowed_json(o, gate.is_some(), restrictors)),
                 Verdict::Denied { policy_id, reason, .. } => {
-                    denied.push(json!({"action_id": o.action().action_id, "reason": reason, "policy_id": policy_id}))
+                    denied.push(obj!("action_id": &o.action().action_id, "reason": reason, "policy_id": policy_id))
                 }
             }
         }
         let approval = self.approval_id.is_some();
-        json!({
+        obj!(
             "carp_version": "1.0",
-            "resolution_id": self.resolution_id,
-            "request_id": self.request_id,
+            "resolution_id": &self.resolution_id,
+            "request_id": &self.request_id,
             "timestamp": format_micros(self.timestamp),
-            "decision": {
-                "type": self.decision,
-                "reason": self.reason,
-                "approval_id": self.approval_id,
+            "decision": obj!(
+                "type": &self.decision,
+                "reason": &self.reason,
+                "approval_id": &self.approval_id,
                 "expires_at": if approval { format_micros(self.expires_at()) } else { None },
-            },
+            ),
             "context_blocks": self.blocks.iter().map(Block::to_json).collect::<Vec<_>>(),
             "allowed_actions": allowed,
             "denied_actions": denied,
-            "constraints": self.constraints,
-            "ttl_seconds": self.ttl_seconds,
-            "trace_id": self.trace_id,
-        })
+            "constraints": &self.constraints,
+            "ttl_seconds": &self.ttl_seconds,
+            "trace_id": &self.trace_id,
+        )
     }
 
     /// The resolve events (SPEC §4): request received, context injected, restricted actions, completion.
@@ -225,7 +226,7 @@ fn allowed_json(o: &Outcome, gated: bool, restrictors: &[usize]) -> Value {
     m.insert("idempotent".into(), json!(a.idempotent));
     let rate = restrictors.iter().filter_map(|i| o.atlas.policies.get(*i)).find_map(|p| p.rate.as_ref());
     if let Some(r) = rate {
-        m.insert("rate_limit".into(), json!({"max_calls": r.max_calls, "window_seconds": r.window_seconds}));
+        m.insert("rate_limit".into(), obj!("max_calls": &r.max_calls, "window_seconds": &r.window_seconds));
     }
     Value::Object(m)
 }
@@ -434,7 +435,7 @@ fn constraints(outcomes: &[Outcome], ledger: &Ledger, who: &Who, now: Micros) ->
             params.insert("reason".into(), json!(r));
         }
         params.insert("actions".into(), json!(ids));
-        out.push(json!({"constraint_id": p.policy_id, "type": p.kind.as_str(), "parameters": params}));
+        out.push(obj!("constraint_id": &p.policy_id, "type": p.kind.as_str(), "parameters": params));
     }
     out
 }

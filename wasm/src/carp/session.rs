@@ -1,9 +1,10 @@
 //! Session state held by the core: identity, the chain head, resolutions and executions. Everything here can be
 //! rebuilt from the session's trace (see `runtime::restore`).
 
+use crate::obj;
 use std::collections::{HashMap, HashSet};
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::time::{format_micros, Micros};
 use crate::trace::ChainHead;
@@ -55,18 +56,18 @@ pub struct Execution {
 
 impl Execution {
     pub fn to_json(&self, session_id: &str) -> Value {
-        json!({
-            "execution_id": self.execution_id,
+        obj!(
+            "execution_id": &self.execution_id,
             "session_id": session_id,
-            "resolution_id": self.resolution_id,
-            "action_id": self.action_id,
+            "resolution_id": &self.resolution_id,
+            "action_id": &self.action_id,
             "status": self.status.as_str(),
-            "parameters_hash": self.parameters_hash,
-            "approval_hash": self.approval_hash,
-            "reason": self.reason,
-            "policy_id": self.policy_id,
+            "parameters_hash": &self.parameters_hash,
+            "approval_hash": &self.approval_hash,
+            "reason": &self.reason,
+            "policy_id": &self.policy_id,
             "created_at": format_micros(self.created_at),
-        })
+        )
     }
 }
 
@@ -96,21 +97,21 @@ pub struct Session {
 
 impl Session {
     pub fn to_json(&self) -> Value {
-        json!({
-            "session_id": self.session_id,
-            "agent_id": self.agent_id,
-            "goal": self.goal,
+        obj!(
+            "session_id": &self.session_id,
+            "agent_id": &self.agent_id,
+            "goal": &self.goal,
             "status": if self.ended { "ended" } else { "active" },
             "created_at": format_micros(self.created_at),
             "ended_at": self.ended_at.and_then(format_micros),
-            "event_count": self.chain.next_sequence,
-            "head_hash": self.chain.head_hash,
-            "resolution_count": self.resolution_count,
-            "action_count": self.action_count,
-            "trace_id": self.chain.trace_id,
-            "parent_session_id": self.parent_session_id,
-            "metadata": self.metadata,
-        })
+            "event_count": &self.chain.next_sequence,
+            "head_hash": &self.chain.head_hash,
+            "resolution_count": &self.resolution_count,
+            "action_count": &self.action_count,
+            "trace_id": &self.chain.trace_id,
+            "parent_session_id": &self.parent_session_id,
+            "metadata": &self.metadata,
+        )
     }
 
     pub fn current_resolution(&self) -> Option<&Resolution> {

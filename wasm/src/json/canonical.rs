@@ -148,59 +148,26 @@ fn write_es_f64(x: f64, out: &mut String) {
 
 /// The shortest decimal digits `s` and exponent `n` with `x` = 0.`s` × 10^`n` (as ECMAScript defines them for
 /// positive finite `x`): as few digits as round-trip, the closest such to `x`, and the even one on an exact tie.
+/// Ryū computes exactly that; only its layout (`1.5e-7`, `123.45`) is undone here. (Ryū is already in the module
+/// through serde_json, so this keeps core's float formatting machinery out of it.)
 fn shortest_digits(x: f64) -> (String, i32) {
-    // Rust's `{:e}` gives the shortest round-tripping digits, closest to `x`: `d[.ddd]e[-]exp`.
-    let sci = format!("{:e}", x);
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let n = exp.parse::<i32>().unwrap_or(0) + 1;
-    match even_on_tie(x, &digits, n) {
-        Some(even) => (even, n),
-        None => (digits, n),
-    }
-}
-
-/// When `x` lies exactly halfway between two shortest candidates and Rust picked the odd one (it rounds ties up),
-/// the even candidate ECMAScript requires; `None` otherwise.
-fn even_on_tie(x: f64, digits: &str, n: i32) -> Option<String> {
-    let k = digits.len();
-    if (digits.bytes().last()? - b'0') % 2 == 0 {
-        return None;
-    }
-    // Cheap filter: on a tie, `x` rounded to k + 1 significant digits ends in 5.
-    if !format!("{:.*e}", k, x).split('e').next()?.ends_with('5') {
-        return None;
-    }
-    // Exact decimal expansion (an f64 has at most 767 significant digits).
-    let exact = format!("{:.*e}", 800, x);
-    let (mantissa, exp) = exact.split_once('e')?;
-    if exp.parse::<i32>().ok()? + 1 != n {
-        return None;
-    }
-    let exact: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
-    let (low, tail) = exact.split_at(k);
-    if tail.first() != Some(&b'5') || tail[1..].iter().any(|&c| c != b'0') {
-        return None;
-    }
-    // The candidates are `low` and `low + 1`; `digits` is the odd one of them, the other is even.
-    let even = if low == digits.as_bytes() {
-        let mut high = low.to_vec();
-        let last = high.last_mut()?;
-        if *last == b'9' {
-            return None; // would carry into a shorter number, which `{:e}` would have found
-        }
-        *last += 1;
-        high
-    } else {
-        low.to_vec()
+    let mut buf = ryu::Buffer::new();
+    let s = buf.format_finite(x);
+    let (mantissa, exp) = match s.split_once('e') {
+        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
+        None => (s, 0),
     };
-    let even = String::from_utf8(even).ok()?;
-    // Both candidates are equally close, but near a power of two only one may round-trip.
-    if format!("0.{}e{}", even, n).parse::<f64>() == Ok(x) {
-        Some(even)
-    } else {
-        None
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let mut digits: String = int.chars().chain(frac.chars()).collect();
+    let mut n = int.len() as i32 + exp;
+    while digits.len() > 1 && digits.starts_with('0') {
+        digits.remove(0);
+        n -= 1;
     }
+    while digits.len() > 1 && digits.ends_with('0') {
+        digits.pop();
+    }
+    (digits, n)
 }
 
 #[cfg(test)]

@@ -6,10 +6,12 @@
 //! cannot represent faithfully: duplicate object keys (which member would win is parser-dependent), invalid UTF-8,
 //! trailing garbage and pathological nesting.
 
+mod build;
 mod canonical;
 mod parse;
 mod pointer;
 
+pub use build::IntoJson;
 pub use canonical::{canonical, write_canonical};
 pub use parse::parse_strict;
 pub use pointer::{pointer_index, pointer_push};

@@ -1,9 +1,10 @@
 //! Atlas operations: validate, load (with dependencies, cross-atlas action uniqueness and replace), unload,
 //! list, get.
 
+use crate::obj;
 use std::rc::Rc;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::atlas::deps::parse_range;
 use crate::atlas::{compile, Atlas, Validation};
@@ -70,11 +71,11 @@ impl Runtime {
 
     pub fn validate_atlas(&self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<Value> {
         let (v, _) = self.check_atlas(o, now, host)?;
-        Ok(json!({
+        Ok(obj!(
             "valid": v.errors.is_empty(),
             "errors": v.errors.iter().map(|e| e.to_json()).collect::<Vec<_>>(),
             "warnings": v.warnings.iter().map(|e| e.to_json()).collect::<Vec<_>>(),
-        }))
+        ))
     }
 
     pub fn load_atlas(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<Value> {
@@ -97,12 +98,12 @@ impl Runtime {
                 format!("atlas `{}` is already loaded (pass replace to load a new version)", atlas.atlas_id),
             ));
         }
-        let out = json!({
-            "atlas_id": atlas.atlas_id,
-            "version": atlas.version,
+        let out = obj!(
+            "atlas_id": &atlas.atlas_id,
+            "version": &atlas.version,
             "action_count": atlas.actions.len(),
             "warnings": v.warnings.iter().map(|e| e.to_json()).collect::<Vec<_>>(),
-        });
+        );
         for a in &atlas.actions {
             self.actions.intern(&a.action_id);
         }
@@ -129,7 +130,7 @@ impl Runtime {
             ));
         }
         self.atlases.remove(i);
-        Ok(json!({"atlas_id": id}))
+        Ok(obj!("atlas_id": id))
     }
 
     pub fn list_atlases(&self) -> Value {
@@ -137,16 +138,16 @@ impl Runtime {
             .atlases
             .iter()
             .map(|a| {
-                json!({
-                    "atlas_id": a.atlas_id,
-                    "version": a.version,
-                    "name": a.name,
-                    "description": a.description,
+                obj!(
+                    "atlas_id": &a.atlas_id,
+                    "version": &a.version,
+                    "name": &a.name,
+                    "description": &a.description,
                     "action_count": a.actions.len(),
-                })
+                )
             })
             .collect();
-        json!({"atlases": list})
+        obj!("atlases": list)
     }
 
     pub fn get_atlas(&self, o: Obj) -> CoreResult<Value> {
@@ -154,7 +155,7 @@ impl Runtime {
         let a = self
             .atlas(id)
             .ok_or_else(|| CoreError::at("atlas_not_found", "/atlas_id", format!("atlas `{}` is not loaded", id)))?;
-        Ok(json!({"manifest": a.manifest}))
+        Ok(obj!("manifest": &a.manifest))
     }
 
     pub fn atlas(&self, id: &str) -> Option<&Rc<Atlas>> {

@@ -6,10 +6,11 @@ mod ops;
 mod rebuild;
 mod sessions;
 
+use crate::obj;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::atlas::Atlas;
 use crate::carp::handles::Interner;
@@ -40,12 +41,12 @@ impl Default for Config {
 
 impl Config {
     pub fn to_json(&self) -> Value {
-        json!({
+        obj!(
             "default_decision": if self.default_allow { "allow" } else { "deny" },
-            "max_context_tokens": self.max_context_tokens,
-            "clock_skew_seconds": self.clock_skew_seconds,
-            "default_ttl_seconds": self.default_ttl_seconds,
-        })
+            "max_context_tokens": &self.max_context_tokens,
+            "clock_skew_seconds": &self.clock_skew_seconds,
+            "default_ttl_seconds": &self.default_ttl_seconds,
+        )
     }
 }
 
@@ -86,10 +87,27 @@ impl Runtime {
         let result = checked_now(now_us)
             .and_then(|now| parse_strict(input).map(|v| (now, v)))
             .and_then(|(now, v)| self.dispatch(op, &v, now, host));
-        match result {
-            Ok(v) => json!({ "ok": v }).to_string(),
-            Err(e) => json!({ "error": e.to_json() }).to_string(),
+        // Written around the value rather than wrapped in a new one (no copy of a possibly large result), straight
+        // into a byte buffer (serde_json's `Display` goes through `fmt::Write`, several times slower).
+        let (head, value) = match &result {
+            Ok(v) => ("{\"ok\":", v),
+            Err(_) => ("{\"error\":", &Value::Null),
+        };
+        let error;
+        let value = match &result {
+            Err(e) => {
+                error = e.to_json();
+                &error
+            }
+            Ok(_) => value,
+        };
+        let mut out = Vec::with_capacity(4096);
+        out.extend_from_slice(head.as_bytes());
+        if serde_json::to_writer(&mut out, value).is_err() {
+            return r#"{"error":{"code":"internal","message":"the result could not be serialised","path":null}}"#.to_string();
         }
+        out.push(b'}');
+        String::from_utf8(out).unwrap_or_default()
     }
 
     /// Runs one operation on parsed input.

@@ -1,7 +1,8 @@
 //! Operation dispatch: op name → handler, plus the small stateless operations (trace tools, canonical hash,
 //! configuration, stats).
 
-use serde_json::{json, Value};
+use crate::obj;
+use serde_json::Value;
 
 use crate::error::{CoreError, CoreResult};
 use crate::host::Host;
@@ -20,11 +21,11 @@ pub fn dispatch(rt: &mut Runtime, op: &str, input: &Value, now: Micros, host: &m
     let o = as_object(input, "", CODE)?;
     match op {
         "runtime.configure" => configure(rt, o),
-        "runtime.stats" => Ok(json!({
+        "runtime.stats" => Ok(obj!(
             "atlases": rt.atlases.len(),
             "sessions": rt.sessions.len(),
             "memory_bytes": memory_bytes(),
-        })),
+        )),
         "atlas.validate" => rt.validate_atlas(o, now, host),
         "atlas.load" => rt.load_atlas(o, now, host),
         "atlas.unload" => rt.unload_atlas(o),
@@ -32,7 +33,7 @@ pub fn dispatch(rt: &mut Runtime, op: &str, input: &Value, now: Micros, host: &m
         "atlas.get" => rt.get_atlas(o),
         "session.create" => rt.create_session(o, now, host),
         "session.get" => rt.get_session(o),
-        "session.list" => Ok(json!({"sessions": rt.session_order.iter().filter_map(|id| rt.sessions.get(id)).map(|s| s.to_json()).collect::<Vec<_>>()})),
+        "session.list" => Ok(obj!("sessions": rt.session_order.iter().filter_map(|id| rt.sessions.get(id)).map(|s| s.to_json()).collect::<Vec<_>>())),
         "session.end" => rt.end_session(o, now, host),
         "session.restore" => rt.restore(o, host),
         "session.forget" => rt.forget_session(o),
@@ -44,7 +45,7 @@ pub fn dispatch(rt: &mut Runtime, op: &str, input: &Value, now: Micros, host: &m
             if !crate::ids::is_action_id(id) {
                 return Err(o.err(CODE, "action_id", format!("`{}` is not an action id", id)));
             }
-            Ok(json!({"handle": rt.actions.intern(id)}))
+            Ok(obj!("handle": rt.actions.intern(id)))
         }
         "action.request" => rt.request_action(o, now, host),
         "action.approve" => rt.approve_action(o, now, host),
@@ -61,16 +62,16 @@ pub fn dispatch(rt: &mut Runtime, op: &str, input: &Value, now: Micros, host: &m
         "trace.diff" => {
             o.deny_unknown(&["a", "b"], CODE)?;
             let d = diff(events_of(o, "a")?, events_of(o, "b")?);
-            Ok(json!({"identical": d.is_empty(), "differences": d.iter().map(|x| x.to_json()).collect::<Vec<_>>()}))
+            Ok(obj!("identical": d.is_empty(), "differences": d.iter().map(|x| x.to_json()).collect::<Vec<_>>()))
         }
         "trace.replay" => rt.replay(o, host),
-        "trace.from_jsonl" => Ok(json!({"events": from_jsonl(o.req_str("text", CODE)?)?})),
-        "trace.to_jsonl" => Ok(json!({"text": to_jsonl(events_of(o, "events")?)?})),
+        "trace.from_jsonl" => Ok(obj!("events": from_jsonl(o.req_str("text", CODE)?)?)),
+        "trace.to_jsonl" => Ok(obj!("text": to_jsonl(events_of(o, "events")?)?)),
         "canonical.hash" => {
             let v = o.get("value").ok_or_else(|| o.err(CODE, "value", "`value` is required"))?;
             let c = canonical(v);
             let h = sha256_hex(c.as_bytes());
-            Ok(json!({"canonical": c, "sha256": h}))
+            Ok(obj!("canonical": c, "sha256": h))
         }
         _ => Err(CoreError::new("unknown_operation", format!("no operation `{}`", op))),
     }

@@ -3,6 +3,7 @@
 //! the recorded outcome, else they are kept as stale and nothing may run on them — fail closed). `replay`
 //! re-runs a trace's requests in a scratch runtime and reports every divergence (SPEC §4.2).
 
+use crate::obj;
 use std::collections::HashMap;
 
 use serde_json::{json, Map, Value};
@@ -137,10 +138,10 @@ fn apply_execution_event(s: &mut Session, ledger: &mut Ledger, e: &Event, host: 
                     _ => None,
                 }
             });
-            let approval_hash = canonical_hash(&json!({
-                "session_id": s.session_id, "resolution_id": resolution_id,
-                "action_id": action_id, "parameters_hash": parameters_hash,
-            }));
+            let approval_hash = canonical_hash(&obj!(
+                "session_id": &s.session_id, "resolution_id": &resolution_id,
+                "action_id": &action_id, "parameters_hash": &parameters_hash,
+            ));
             let key = p.get("idempotency_key").and_then(Value::as_str).map(str::to_string);
             if let Some(k) = &key {
                 s.idempotency.insert(k.clone(), exec_id.clone());
@@ -166,7 +167,7 @@ fn apply_execution_event(s: &mut Session, ledger: &mut Ledger, e: &Event, host: 
         }
         "action.approved" => {
             let cost = match p.get("cost") {
-                Some(Value::String(c)) => c.parse().unwrap_or(0.0),
+                Some(Value::String(c)) => serde_json::from_str::<f64>(c).unwrap_or(0.0),
                 Some(v) => v.as_f64().unwrap_or(0.0),
                 None => 0.0,
             };
@@ -294,7 +295,7 @@ impl Runtime {
         self.ledger = ledger;
         let view = s.to_json();
         let handle = self.insert_session(s);
-        Ok(json!({"session": view, "handle": handle, "stale_resolutions": stale}))
+        Ok(obj!("session": view, "handle": handle, "stale_resolutions": stale))
     }
 
     pub fn replay(&self, o: Obj, host: &mut dyn Host) -> CoreResult<Value> {
@@ -342,7 +343,7 @@ impl Runtime {
                 }
                 "context.injected" | "policy.evaluated" => Ok(None),
                 "session.ended" => {
-                    let input = json!({"session_id": sid, "reason": text(&e.payload, "reason")});
+                    let input = obj!("session_id": &sid, "reason": text(&e.payload, "reason"));
                     crate::input::as_object(&input, "", CODE)
                         .and_then(|o| r.end_session(o, now, &mut h))
                         .map(|out| Some(out["events"].clone()))
@@ -352,7 +353,7 @@ impl Runtime {
             match outcome {
                 Ok(Some(Value::Array(evs))) => replayed.extend(evs),
                 Ok(_) => {}
-                Err(err) => errors.push(json!({"index": index, "event_type": e.event_type, "error": err.to_json()})),
+                Err(err) => errors.push(obj!("index": index, "event_type": &e.event_type, "error": err.to_json())),
             }
         }
         let differences = diff(&originals, &replayed);
@@ -362,13 +363,13 @@ impl Runtime {
             d["kind"] = json!("error");
             divergences.push(d);
         }
-        Ok(json!({
+        Ok(obj!(
             "identical": divergences.is_empty(),
             "divergences": divergences,
             "original_length": originals.len(),
             "replayed_length": replayed.len(),
             "events": replayed,
-        }))
+        ))
     }
 
     /// Replays an event that records the host's part (executions, outcomes, host events): copied into the

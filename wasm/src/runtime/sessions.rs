@@ -1,6 +1,7 @@
 //! Session operations: create, get, end, forget; resolve (and the CARP request dispatcher); the action
 //! lifecycle; host-appended events; and the check behind `cra_check`.
 
+use crate::obj;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{json, Map, Value};
@@ -76,12 +77,12 @@ impl Runtime {
         let handle = self.insert_session(s);
         let mut view = view;
         view["event_count"] = json!(1);
-        Ok(json!({"session": view, "handle": handle, "events": em.events_json()}))
+        Ok(obj!("session": view, "handle": handle, "events": em.events_json()))
     }
 
     pub fn get_session(&self, o: Obj) -> CoreResult<Value> {
         let s = self.live(o, "session_id")?;
-        Ok(json!({"session": s.to_json(), "handle": s.handle}))
+        Ok(obj!("session": s.to_json(), "handle": &s.handle))
     }
 
     pub fn end_session(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<Value> {
@@ -102,7 +103,7 @@ impl Runtime {
         s.chain = em.head.clone();
         s.ended = true;
         s.ended_at = Some(now);
-        Ok(json!({"session": s.to_json(), "events": em.events_json()}))
+        Ok(obj!("session": s.to_json(), "events": em.events_json()))
     }
 
     pub fn forget_session(&mut self, o: Obj) -> CoreResult<Value> {
@@ -112,7 +113,7 @@ impl Runtime {
             self.session_order.retain(|x| x != &id);
             self.ledger.forget_session(&id);
         }
-        Ok(json!({"session_id": id}))
+        Ok(obj!("session_id": id))
     }
 
     pub fn check_json(&self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<Value> {
@@ -122,7 +123,7 @@ impl Runtime {
             Some(h) => check_code(s, h, &self.ledger, now, host),
             None => check_code(s, 0, &self.ledger, now, host),
         };
-        Ok(json!({"result": check_name(code), "code": code}))
+        Ok(obj!("result": check_name(code), "code": code))
     }
 
     /// `session.resolve` (resolve only) and `carp.request` (any operation).
@@ -142,11 +143,11 @@ impl Runtime {
             Operation::Validate => {
                 let s = self.sessions.get(&req.session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
                 let (res, _) = self.compute_resolution(s, &req, now, host)?;
-                Ok(json!({"resolution": res.to_json()}))
+                Ok(obj!("resolution": res.to_json()))
             }
             Operation::Resolve => {
                 let (resolution, events) = self.resolve(&req, now, host)?;
-                Ok(json!({"resolution": resolution, "events": events}))
+                Ok(obj!("resolution": resolution, "events": events))
             }
             Operation::Execute => {
                 let block = req.execution.clone().ok_or_else(|| CoreError::invalid("/request/execution", "`execution` is required"))?;
@@ -216,6 +217,8 @@ impl Runtime {
         let mut em = Emitter::new(&s.chain, timestamp(now)?);
         res.request_span = res.emit(req, &s.root_span, &mut em, host)?;
         let json = res.to_json();
+        // The session keeps what later checks need, not the context text it already handed out.
+        res.blocks.iter_mut().for_each(|b| b.content = String::new());
         let s = self.sessions.get_mut(&req.session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
         s.chain = em.head.clone();
         s.request_ids.insert(req.request_id.clone());
@@ -240,7 +243,7 @@ impl Runtime {
         let change = plan(s, &self.ledger, ts, host)?;
         let s = self.sessions.get_mut(session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
         let (exec, em) = change.commit(s, &mut self.ledger, now);
-        Ok(json!({"execution": exec.to_json(session_id), "events": em.events_json()}))
+        Ok(obj!("execution": exec.to_json(session_id), "events": em.events_json()))
     }
 
     pub fn request_action(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<Value> {
@@ -321,7 +324,7 @@ impl Runtime {
         if let Some(s) = self.sessions.get_mut(&id) {
             s.chain = em.head.clone();
         }
-        Ok(json!({"events": em.events_json()}))
+        Ok(obj!("events": em.events_json()))
     }
 }
 

@@ -3,14 +3,15 @@
 //! aligned by longest common subsequence so that one inserted event shows as one `added`, not as a cascade of
 //! changes; between aligned events, same-type pairs are reported as `changed` with the payload paths that differ.
 
-use serde_json::{json, Map, Value};
+use crate::obj;
+use serde_json::{Map, Value};
 
 use crate::json::{pointer_index, pointer_push};
 
 /// Payload members that differ between two honest runs of the same requests.
 const VOLATILE: &[&str] = &["resolution_id", "execution_id"];
 /// Above this many cell comparisons the alignment falls back to positional (keeps memory bounded).
-const MAX_LCS_CELLS: usize = 4_000_000;
+const MAX_LCS_CELLS: usize = 1_000_000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Difference {
@@ -23,12 +24,12 @@ pub struct Difference {
 
 impl Difference {
     pub fn to_json(&self) -> Value {
-        json!({
+        obj!(
             "index": self.a_index.or(self.b_index),
-            "kind": self.kind,
-            "event_type": self.event_type,
-            "paths": self.paths,
-        })
+            "kind": &self.kind,
+            "event_type": &self.event_type,
+            "paths": &self.paths,
+        )
     }
 }
 

@@ -1,7 +1,8 @@
 //! Chain verification (SPEC §4.2): formats, genesis, sequence, links, hashes and one session, checked in that
 //! order per event; the first failure is reported with its index and a typed reason.
 
-use serde_json::{json, Value};
+use crate::obj;
+use serde_json::Value;
 
 use super::event::{Event, GENESIS_HASH};
 
@@ -14,8 +15,8 @@ pub enum Verdict {
 impl Verdict {
     pub fn to_json(&self) -> Value {
         match self {
-            Verdict::Valid { length, head_hash } => json!({"valid": true, "length": length, "head_hash": head_hash}),
-            Verdict::Invalid { index, reason, .. } => json!({"valid": false, "index": index, "reason": reason}),
+            Verdict::Valid { length, head_hash } => obj!("valid": true, "length": length, "head_hash": head_hash),
+            Verdict::Invalid { index, reason, .. } => obj!("valid": false, "index": index, "reason": reason),
         }
     }
 }
