@@ -369,8 +369,7 @@ fn current_verdict(
     if !o.action().dynamic {
         return Ok(stored);
     }
-    // default_allow does not matter here: the action was allowed at resolve time.
-    match evaluate(&o.atlas, o.action(), &resolution.facts.at(now), host, ledger, who, true) {
+    match evaluate(&o.atlas, o.action(), &resolution.facts.at(now), host, ledger, who, resolution.default_allow) {
         Verdict::Allowed { gate, restrictors } => Ok((gate.or(stored.0), restrictors)),
         Verdict::Denied { policy_id, reason, retry_after_seconds, .. } => Err((policy_id, reason, retry_after_seconds)),
     }

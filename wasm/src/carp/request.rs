@@ -59,6 +59,8 @@ pub struct Request {
     pub atlas_ids: Option<Vec<String>>,
     pub context: Map<String, Value>,
     pub execution: Option<ExecutionBlock>,
+    /// Where the requester fields sit in the input: `/requester/` (nested form) or `/` (flat form).
+    pub requester_path: &'static str,
 }
 
 impl Request {
@@ -184,6 +186,7 @@ pub fn parse_request(v: &Value, path: &str, host: &mut dyn Host) -> CoreResult<R
         atlas_ids,
         context,
         execution,
+        requester_path: if nested { "/requester/" } else { "/" },
     })
 }
 

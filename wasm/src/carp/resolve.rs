@@ -76,6 +76,9 @@ pub struct Resolution {
     pub request_span: String,
     /// Rebuilt from a trace whose recorded outcome this runtime no longer reproduces: nothing may run on it.
     pub stale: bool,
+    /// The runtime's default decision when this resolution was made; re-evaluations (time windows, limits) at
+    /// check and execute time use it too, so that a lapsed allow window falls back to the same default.
+    pub default_allow: bool,
 }
 
 /// What a resolve needs from the runtime.
@@ -327,6 +330,7 @@ pub fn compute(env: &mut Env, req: &Request, session_id: &str, trace_id: &str, n
         facts,
         request_span: String::new(),
         stale: false,
+        default_allow: env.default_allow,
     })
 }
 

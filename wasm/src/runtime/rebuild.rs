@@ -88,6 +88,7 @@ fn request_of(e: &Event, s: &Session) -> Request {
         atlas_ids: strings(p, "atlas_ids"),
         context: p.get("context").and_then(Value::as_object).cloned().unwrap_or_default(),
         execution: None,
+        requester_path: "/",
     }
 }
 

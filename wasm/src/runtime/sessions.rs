@@ -172,11 +172,19 @@ impl Runtime {
     /// Request checks of SPEC §2 that do not depend on the operation.
     pub(super) fn admit(&self, req: &Request, now: Micros, check_clock: bool) -> CoreResult<()> {
         let s = self.sessions.get(&req.session_id).ok_or_else(|| {
-            CoreError::at("session_not_found", "/request", format!("no session {}; create it first", req.session_id))
+            CoreError::at(
+                "session_not_found",
+                format!("/request{}session_id", req.requester_path),
+                format!("no session {}; create it first", req.session_id),
+            )
         })?;
         execute::active(s)?;
         if s.agent_id != req.agent_id {
-            return Err(CoreError::at("agent_mismatch", "/request", "the request's agent is not the session's agent"));
+            return Err(CoreError::at(
+                "agent_mismatch",
+                format!("/request{}agent_id", req.requester_path),
+                "the request's agent is not the session's agent",
+            ));
         }
         if s.request_ids.contains(&req.request_id) {
             return Err(CoreError::at("duplicate_request", "/request/request_id", format!("request {} was already seen in this session", req.request_id)));
@@ -432,7 +440,7 @@ pub fn check_code(s: &Session, action_handle: u32, ledger: &Ledger, now: Micros,
         return verdict_code(&o.verdict);
     }
     let who = Who { session_id: &s.session_id, agent_id: &s.agent_id };
-    let now_verdict = evaluate(&o.atlas, o.action(), &res.facts.at(now), host, ledger, &who, true);
+    let now_verdict = evaluate(&o.atlas, o.action(), &res.facts.at(now), host, ledger, &who, res.default_allow);
     match (&now_verdict, o.verdict.gated()) {
         (Verdict::Allowed { .. }, true) => 2,
         _ => verdict_code(&now_verdict),

@@ -1,0 +1,414 @@
+//! Atlas/1.0 validation (SPEC §1; ABI.md atlas.validate / atlas.load): exact error codes and JSON pointers (into
+//! the manifest), warnings, dependencies, load/replace/unload.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+fn base() -> Value {
+    json!({
+        "atlas_version": "1.0",
+        "atlas_id": "com.example.support",
+        "version": "1.2.0",
+        "name": "Support",
+        "description": "Customer support tools",
+        "capabilities": [{"capability_id": "tickets", "name": "Tickets", "actions": ["ticket.lookup", "ticket.close"], "context_packs": ["guide"]}],
+        "context_packs": [{"pack_id": "guide", "name": "Guide", "files": ["context/guide.md"], "priority": 200}],
+        "policies": [
+            {"policy_id": "allow-tickets", "type": "allow", "actions": ["ticket.*"]},
+            {"policy_id": "limit-close", "type": "rate_limit", "actions": ["ticket.close"], "parameters": {"max_calls": 5, "window_seconds": 60}},
+        ],
+        "actions": [action("ticket.lookup"), action("ticket.close")],
+    })
+}
+
+/// Loads `m` expecting a refusal; returns the error and checks that nothing was loaded.
+fn load_err(m: Value) -> Value {
+    let mut c = Core::new();
+    let e = c.err("atlas.load", json!({ "manifest": m }));
+    assert_eq!(c.ok("atlas.list", json!({}))["atlases"], json!([]), "a refused atlas is not loaded");
+    e
+}
+
+fn assert_load_err(m: Value, expected_code: &str, expected_path: &str) {
+    let e = load_err(m);
+    assert_eq!((code(&e), path(&e)), (expected_code, Some(expected_path)), "error: {}", e);
+}
+
+/// The errors atlas.validate reports for `m`.
+fn validate(m: Value) -> Value {
+    let mut c = Core::new();
+    c.ok("atlas.validate", json!({ "manifest": m }))
+}
+
+fn error_paths(v: &Value) -> Vec<String> {
+    v["errors"].as_array().unwrap().iter().map(|e| e["path"].as_str().unwrap_or("").to_string()).collect()
+}
+
+fn warning_paths(v: &Value) -> Vec<String> {
+    v["warnings"].as_array().unwrap().iter().map(|e| e["path"].as_str().unwrap_or("").to_string()).collect()
+}
+
+#[test]
+fn the_base_manifest_is_valid() {
+    let v = validate(base());
+    assert_eq!(v["valid"], true, "{}", v);
+    assert_eq!(v["errors"], json!([]));
+    let mut c = Core::new();
+    let out = c.ok("atlas.load", json!({"manifest": base(), "files": {"context/guide.md": "# Guide"}}));
+    assert_eq!(out["atlas_id"], "com.example.support");
+    assert_eq!(out["version"], "1.2.0");
+    assert_eq!(out["action_count"], 2);
+    assert_eq!(out["warnings"], json!([]));
+}
+
+#[test]
+fn bad_atlas_id() {
+    for bad in ["Com.Example.Support", "support", "com..example", "com.example.", "1com.example", "com.example.Support"] {
+        let mut m = base();
+        m["atlas_id"] = json!(bad);
+        assert_load_err(m, "atlas_invalid", "/atlas_id");
+    }
+    let mut m = base();
+    m["atlas_id"] = json!("com.example.support-team");
+    assert_eq!(validate(m)["valid"], true, "dashes are allowed after the first segment");
+}
+
+#[test]
+fn unsupported_atlas_version() {
+    let mut m = base();
+    m["atlas_version"] = json!("2.0");
+    assert_load_err(m, "atlas_invalid", "/atlas_version");
+    let mut m = base();
+    m.as_object_mut().unwrap().remove("atlas_version");
+    assert_load_err(m, "atlas_invalid", "/atlas_version");
+}
+
+#[test]
+fn bad_semver() {
+    for bad in ["1.0", "v1.0.0", "1.0.0.0", "01.0.0", "1.0.0-", "latest"] {
+        let mut m = base();
+        m["version"] = json!(bad);
+        assert_load_err(m, "atlas_invalid", "/version");
+    }
+    for good in ["0.0.1", "1.2.3-beta.1", "1.2.3+build.5", "10.20.30-rc.1+sha.abc"] {
+        let mut m = base();
+        m["version"] = json!(good);
+        assert_eq!(validate(m)["valid"], true, "{} is semver", good);
+    }
+}
+
+#[test]
+fn missing_name() {
+    let mut m = base();
+    m.as_object_mut().unwrap().remove("name");
+    assert_load_err(m, "atlas_invalid", "/name");
+}
+
+#[test]
+fn missing_description() {
+    let mut m = base();
+    m.as_object_mut().unwrap().remove("description");
+    assert_load_err(m, "atlas_invalid", "/description");
+}
+
+#[test]
+fn duplicate_action_id_points_at_the_second() {
+    let mut m = base();
+    m["actions"].as_array_mut().unwrap().push(action("ticket.lookup"));
+    assert_load_err(m, "atlas_invalid", "/actions/2/action_id");
+}
+
+#[test]
+fn bad_action_id() {
+    let mut m = base();
+    m["actions"].as_array_mut().unwrap().push(action("Ticket-Lookup"));
+    assert_load_err(m, "atlas_invalid", "/actions/2/action_id");
+}
+
+#[test]
+fn duplicate_policy_pack_and_capability_ids() {
+    let mut m = base();
+    m["policies"].as_array_mut().unwrap().push(json!({"policy_id": "allow-tickets", "type": "allow", "actions": ["*"]}));
+    assert_load_err(m, "atlas_invalid", "/policies/2/policy_id");
+    let mut m = base();
+    m["context_packs"].as_array_mut().unwrap().push(json!({"pack_id": "guide", "name": "Again", "files": ["b.md"]}));
+    assert_load_err(m, "atlas_invalid", "/context_packs/1/pack_id");
+    let mut m = base();
+    m["capabilities"].as_array_mut().unwrap().push(json!({"capability_id": "tickets", "name": "Again", "actions": ["ticket.lookup"]}));
+    assert_load_err(m, "atlas_invalid", "/capabilities/1/capability_id");
+}
+
+#[test]
+fn unknown_field() {
+    let mut m = base();
+    m["colour"] = json!("blue");
+    assert_load_err(m, "atlas_invalid", "/colour");
+    let mut m = base();
+    m["actions"][1]["colour"] = json!("blue");
+    assert_load_err(m, "atlas_invalid", "/actions/1/colour");
+    let mut m = base();
+    m["policies"][0]["conditions"] = json!({"weather": "sunny"});
+    assert_load_err(m, "atlas_invalid", "/policies/0/conditions/weather");
+}
+
+#[test]
+fn bad_risk_tier() {
+    let mut m = base();
+    m["actions"][1]["risk_tier"] = json!("extreme");
+    assert_load_err(m, "atlas_invalid", "/actions/1/risk_tier");
+    let mut m = base();
+    m["policies"][0]["conditions"] = json!({"risk_tiers": ["low", "severe"]});
+    assert_load_err(m, "atlas_invalid", "/policies/0/conditions/risk_tiers/1");
+}
+
+#[test]
+fn unknown_policy_type() {
+    let mut m = base();
+    m["policies"][0]["type"] = json!("maybe");
+    assert_load_err(m, "atlas_invalid", "/policies/0/type");
+}
+
+#[test]
+fn rate_limit_policy_without_max_calls() {
+    let mut m = base();
+    m["policies"][1]["parameters"] = json!({"window_seconds": 60});
+    assert_load_err(m, "atlas_invalid", "/policies/1/parameters/max_calls");
+    let mut m = base();
+    m["policies"][1]["parameters"] = json!({"max_calls": 5});
+    assert_load_err(m, "atlas_invalid", "/policies/1/parameters/window_seconds");
+    let mut m = base();
+    m["policies"][1]["parameters"] = json!({"max_calls": 0, "window_seconds": 60});
+    assert_load_err(m, "atlas_invalid", "/policies/1/parameters/max_calls");
+}
+
+#[test]
+fn budget_policy_without_a_limit() {
+    let mut m = base();
+    m["policies"].as_array_mut().unwrap().push(json!({"policy_id": "b", "type": "budget", "actions": ["*"], "parameters": {}}));
+    let e = load_err(m);
+    assert_eq!(code(&e), "atlas_invalid");
+    assert!(path(&e).map(|p| p.starts_with("/policies/2")).unwrap_or(false), "{}", e);
+}
+
+#[test]
+fn capability_referencing_an_unknown_context_pack() {
+    let mut m = base();
+    m["capabilities"][0]["context_packs"] = json!(["guide", "missing"]);
+    assert_load_err(m, "atlas_invalid", "/capabilities/0/context_packs/1");
+}
+
+#[test]
+fn context_pack_file_paths_stay_inside_the_atlas() {
+    for bad in ["../secret.md", "context/../../etc/passwd", "/etc/passwd", "context\\guide.md"] {
+        let mut m = base();
+        m["context_packs"][0]["files"] = json!(["context/guide.md", bad]);
+        assert_load_err(m, "atlas_invalid", "/context_packs/0/files/1");
+    }
+}
+
+#[test]
+fn context_pack_priority_range() {
+    let mut m = base();
+    m["context_packs"][0]["priority"] = json!(1001);
+    assert_load_err(m, "atlas_invalid", "/context_packs/0/priority");
+}
+
+#[test]
+fn unknown_named_time_zone() {
+    let mut m = base();
+    m["policies"][0]["conditions"] = json!({"time_window": {"start": "09:00", "end": "17:00", "timezone": "Mars/Olympus"}});
+    assert_load_err(m, "atlas_invalid", "/policies/0/conditions/time_window/timezone");
+    let mut m = base();
+    m["policies"][0]["conditions"] = json!({"time_window": {"start": "9am"}});
+    assert_load_err(m, "atlas_invalid", "/policies/0/conditions/time_window/start");
+    let mut m = base();
+    m["policies"][0]["conditions"] = json!({"time_window": {"days": ["mon", "funday"]}});
+    assert_load_err(m, "atlas_invalid", "/policies/0/conditions/time_window/days/1");
+}
+
+#[test]
+fn manifest_must_be_an_object() {
+    let mut c = Core::new();
+    let e = c.err("atlas.load", json!({"manifest": []}));
+    assert_eq!(code(&e), "atlas_invalid");
+    assert_eq!(path(&e), Some(""));
+    let e = c.err("atlas.load", json!({}));
+    assert_eq!(code(&e), "invalid_request");
+    assert_eq!(path(&e), Some("/manifest"));
+}
+
+// ------------------------------------------------------------------------------------------------- dependencies
+
+#[test]
+fn missing_dependency_is_atlas_not_found() {
+    let mut m = base();
+    m["dependencies"] = json!({"com.example.base": "^1.0.0"});
+    assert_load_err(m, "atlas_not_found", "/dependencies/com.example.base");
+}
+
+#[test]
+fn satisfied_and_unsatisfied_dependencies() {
+    let mut c = Core::new();
+    let mut dep = manifest("com.example.base", &["base.act"], json!([]));
+    dep["version"] = json!("1.4.2");
+    c.load(dep);
+    let mut m = base();
+    m["dependencies"] = json!({"com.example.base": "^1.2.0"});
+    c.load(m);
+    let mut m2 = manifest("com.example.other", &["other.act"], json!([]));
+    m2["dependencies"] = json!({"com.example.base": "^2.0.0"});
+    let e = c.err("atlas.load", json!({ "manifest": m2 }));
+    assert_eq!(code(&e), "atlas_invalid");
+    assert_eq!(path(&e), Some("/dependencies/com.example.base"));
+    let e = c.err("atlas.unload", json!({"atlas_id": "com.example.base"}));
+    assert!(["invalid_state", "atlas_invalid"].contains(&code(&e)), "a dependency of a loaded atlas cannot be unloaded: {}", e);
+    assert_eq!(c.ok("atlas.list", json!({}))["atlases"].as_array().unwrap().len(), 2);
+}
+
+// ------------------------------------------------------------------------------------------------- load, replace, unload
+
+#[test]
+fn loading_the_same_id_twice_is_atlas_exists() {
+    let mut c = Core::new();
+    c.load(base());
+    let e = c.err("atlas.load", json!({ "manifest": base() }));
+    assert_eq!(code(&e), "atlas_exists");
+    let mut v2 = base();
+    v2["version"] = json!("1.3.0");
+    v2["name"] = json!("Support v2");
+    let out = c.ok("atlas.load", json!({"manifest": v2, "replace": true}));
+    assert_eq!(out["version"], "1.3.0");
+    let list = c.ok("atlas.list", json!({}))["atlases"].clone();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["version"], "1.3.0");
+    assert_eq!(list[0]["name"], "Support v2");
+    assert_eq!(list[0]["action_count"], 2);
+    assert_eq!(c.ok("atlas.get", json!({"atlas_id": "com.example.support"}))["manifest"], v2);
+}
+
+#[test]
+fn replace_keeps_existing_resolutions_of_sessions() {
+    let mut c = Core::new();
+    c.load(manifest("com.test.one", &["x.one"], json!([allow("a", &["*"])])));
+    let (sid, h) = c.session("agent", "g");
+    let res = c.resolve(&sid, "agent");
+    c.ok("atlas.load", json!({"manifest": manifest("com.test.one", &["x.one"], json!([deny("d", &["*"], "closed")])), "replace": true}));
+    assert_eq!(c.check(h, "x.one"), 1, "sessions keep the resolution they had");
+    let out = c.execute(&sid, res["resolution_id"].as_str().unwrap(), "x.one", json!({}));
+    assert_eq!(out["execution"]["status"], "approved");
+    let res = c.resolve(&sid, "agent");
+    assert_eq!(denied_entry(&res, "x.one")["policy_id"], "d", "new resolutions see the new version");
+    assert_eq!(c.check(h, "x.one"), 0);
+}
+
+#[test]
+fn unload_and_get_unknown_atlas() {
+    let mut c = Core::new();
+    c.load(base());
+    assert_eq!(c.ok("atlas.unload", json!({"atlas_id": "com.example.support"}))["atlas_id"], "com.example.support");
+    assert_eq!(code(&c.err("atlas.unload", json!({"atlas_id": "com.example.support"}))), "atlas_not_found");
+    assert_eq!(code(&c.err("atlas.get", json!({"atlas_id": "com.example.support"}))), "atlas_not_found");
+    assert_eq!(c.ok("atlas.list", json!({}))["atlases"], json!([]));
+    c.load(base());
+}
+
+#[test]
+fn atlas_get_returns_the_manifest() {
+    let mut c = Core::new();
+    c.load(base());
+    assert_eq!(c.ok("atlas.get", json!({"atlas_id": "com.example.support"}))["manifest"], base());
+    let list = c.ok("atlas.list", json!({}))["atlases"].clone();
+    assert_eq!(
+        list,
+        json!([{"atlas_id": "com.example.support", "version": "1.2.0", "name": "Support", "description": "Customer support tools", "action_count": 2}])
+    );
+    assert_eq!(c.ok("runtime.stats", json!({}))["atlases"], 1);
+}
+
+// ------------------------------------------------------------------------------------------------- validate
+
+#[test]
+fn validate_reports_every_error() {
+    let mut m = base();
+    m["atlas_id"] = json!("BAD");
+    m["version"] = json!("1.0");
+    m["actions"].as_array_mut().unwrap().push(action("ticket.lookup"));
+    m["policies"][0]["type"] = json!("maybe");
+    m["colour"] = json!("blue");
+    let v = validate(m);
+    assert_eq!(v["valid"], false);
+    let paths = error_paths(&v);
+    for p in ["/atlas_id", "/version", "/actions/2/action_id", "/policies/0/type", "/colour"] {
+        assert!(paths.contains(&p.to_string()), "{} among the errors {:?}", p, paths);
+    }
+    for e in v["errors"].as_array().unwrap() {
+        check_error_shape(e);
+        assert!(e["message"].as_str().map(|m| !m.is_empty()).unwrap_or(false));
+    }
+}
+
+#[test]
+fn validate_does_not_load() {
+    let mut c = Core::new();
+    let v = c.ok("atlas.validate", json!({ "manifest": base() }));
+    assert_eq!(v["valid"], true);
+    assert_eq!(c.ok("atlas.list", json!({}))["atlases"], json!([]));
+}
+
+#[test]
+fn pattern_matching_no_action_is_a_warning() {
+    let mut m = base();
+    m["policies"].as_array_mut().unwrap().push(json!({"policy_id": "nothing", "type": "deny", "actions": ["billing.*"], "reason": "r"}));
+    let v = validate(m.clone());
+    assert_eq!(v["valid"], true, "a warning does not invalidate: {}", v);
+    assert_eq!(v["errors"], json!([]));
+    assert!(warning_paths(&v).contains(&"/policies/2/actions/0".to_string()), "{:?}", v["warnings"]);
+    let mut c = Core::new();
+    let out = c.ok("atlas.load", json!({ "manifest": m }));
+    assert!(
+        out["warnings"].as_array().unwrap().iter().any(|w| w["path"] == "/policies/2/actions/0"),
+        "load reports the warning: {}",
+        out["warnings"]
+    );
+}
+
+#[test]
+fn capability_action_matching_nothing_is_a_warning() {
+    let mut m = base();
+    m["capabilities"][0]["actions"] = json!(["ticket.lookup", "ticket.reopen"]);
+    let v = validate(m);
+    assert_eq!(v["valid"], true, "{}", v);
+    assert!(warning_paths(&v).contains(&"/capabilities/0/actions/1".to_string()), "{:?}", v["warnings"]);
+}
+
+#[test]
+fn requires_approval_spelling_is_accepted() {
+    let mut m = base();
+    m["policies"][0] = json!({"policy_id": "gate", "type": "requires_approval", "actions": ["ticket.close"]});
+    let v = validate(m.clone());
+    assert_eq!(v["valid"], true, "{}", v);
+    let mut c = Core::new();
+    c.load(m);
+    let (sid, _) = c.session("agent", "g");
+    let res = c.resolve(&sid, "agent");
+    assert_eq!(allowed_entry(&res, "ticket.close")["requires_confirmation"], true);
+}
+
+#[test]
+fn policy_reason_may_be_in_parameters() {
+    let mut m = base();
+    m["policies"].as_array_mut().unwrap().push(json!({"policy_id": "no-close", "type": "deny", "actions": ["ticket.close"], "parameters": {"reason": "closing is manual"}}));
+    let mut c = Core::new();
+    c.load(m);
+    let (sid, _) = c.session("agent", "g");
+    let res = c.resolve(&sid, "agent");
+    assert_eq!(denied_entry(&res, "ticket.close"), json!({"action_id": "ticket.close", "reason": "closing is manual", "policy_id": "no-close"}));
+}
+
+#[test]
+fn conformance_atlas_is_valid() {
+    let v = validate(fixture_json("conformance/simple-resolve/atlas.json"));
+    assert_eq!(v["valid"], true, "{}", v);
+}
