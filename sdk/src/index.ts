@@ -52,3 +52,4 @@ export type { StoredTrace, StoreIssue, StoreOpenResult, TraceStore } from './sto
 export { BufferedCollector, createCollector, type CollectorOptions, type TraceSink } from './collector/collector.ts';
 export { callbackSink, memorySink, type MemorySink } from './collector/sinks.ts';
 export type * from './types.ts';
+export { createClient, HttpRuntime, type ClientOptions } from './client/client.ts';

@@ -1,0 +1,201 @@
+/**
+ * The HTTP client: a {@link CraRuntime} whose core is a CRA server. Same methods, same protocol objects, same
+ * `CraError` codes and paths as the embedded runtime, so application code runs unchanged in either mode.
+ *
+ * ```ts
+ * const cra = createClient({ baseUrl: 'http://127.0.0.1:8420', apiKey: process.env.CRA_API_KEY });
+ * const session = await cra.createSession({ agentId: 'support-bot', goal: 'Handle ticket T-10042' });
+ * const resolution = await session.resolve({ requiredCapabilities: ['tickets.read'] });
+ * ```
+ *
+ * @module
+ */
+
+import { CraError } from '../errors.ts';
+import type { CarpResult, CraRuntime, CreateSessionOptions, LoadAtlasOptions } from '../interface.ts';
+import type {
+  AtlasBundle,
+  AtlasLoadResult,
+  AtlasManifest,
+  AtlasSummary,
+  AtlasValidation,
+  CarpRequest,
+  DiffResult,
+  JsonObject,
+  ReplayResult,
+  RuntimeStats,
+  Session,
+  TraceEvent,
+  VerifyResult,
+} from '../types.ts';
+import { HttpTransport, type HttpOptions } from './http.ts';
+import { HttpSession } from './session.ts';
+
+export type ClientOptions = HttpOptions;
+
+/** A client of the CRA server at `baseUrl`. */
+export function createClient(options: ClientOptions): HttpRuntime {
+  return new HttpRuntime(new HttpTransport(options));
+}
+
+export class HttpRuntime implements CraRuntime {
+  readonly mode = 'http' as const;
+  readonly transport: HttpTransport;
+  private closed = false;
+
+  /** @internal use {@link createClient}. */
+  constructor(transport: HttpTransport) {
+    this.transport = transport;
+  }
+
+  /** @internal one JSON call; refused once the client is closed. */
+  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    if (this.closed) throw new CraError('closed', 'the client is closed');
+    return this.transport.request<T>(method, path, body);
+  }
+
+  // --- atlases -------------------------------------------------------------------------------------------------
+
+  async loadAtlas(atlas: AtlasManifest | AtlasBundle, options: LoadAtlasOptions = {}): Promise<AtlasLoadResult> {
+    const bundle = bundleOf(atlas, options.files);
+    return this.call('POST', '/v1/atlases', isObject(bundle) ? { ...bundle, replace: options.replace === true } : bundle);
+  }
+
+  async validateAtlas(atlas: AtlasManifest | AtlasBundle, options: Pick<LoadAtlasOptions, 'files'> = {}): Promise<AtlasValidation> {
+    return this.call('POST', '/v1/atlases/validate', bundleOf(atlas, options.files));
+  }
+
+  async unloadAtlas(atlasId: string): Promise<void> {
+    await this.call('DELETE', `/v1/atlases/${segment(atlasId)}`);
+  }
+
+  async listAtlases(): Promise<AtlasSummary[]> {
+    return (await this.call<{ items: AtlasSummary[] }>('GET', '/v1/atlases')).items;
+  }
+
+  async getAtlas(atlasId: string): Promise<AtlasManifest> {
+    return this.call('GET', `/v1/atlases/${segment(atlasId)}`);
+  }
+
+  // --- sessions ------------------------------------------------------------------------------------------------
+
+  async createSession(options: CreateSessionOptions): Promise<HttpSession> {
+    const body = isObject(options)
+      ? {
+          agent_id: options.agentId,
+          goal: options.goal,
+          session_id: options.sessionId,
+          parent_session_id: options.parentSessionId,
+          metadata: options.metadata,
+        }
+      : options;
+    const s = await this.call<Session>('POST', '/v1/sessions', body);
+    return new HttpSession(this, s.session_id, s.agent_id, s.goal);
+  }
+
+  async getSession(sessionId: string): Promise<HttpSession> {
+    const ref = await this.call<{ session_id: string; agent_id: string; goal: string }>('GET', `/v1/sessions/${segment(sessionId)}/ref`);
+    return new HttpSession(this, ref.session_id, ref.agent_id, ref.goal);
+  }
+
+  async listSessions(): Promise<Session[]> {
+    return (await this.call<{ items: Session[] }>('GET', '/v1/sessions')).items;
+  }
+
+  // --- CARP ----------------------------------------------------------------------------------------------------
+
+  async carp(request: CarpRequest | JsonObject): Promise<CarpResult> {
+    return this.call('POST', '/v1/carp', request);
+  }
+
+  // --- traces --------------------------------------------------------------------------------------------------
+
+  async trace(sessionId: string): Promise<TraceEvent[]> {
+    return this.call('GET', `/v1/traces/${segment(sessionId)}`);
+  }
+
+  async verify(sessionId: string): Promise<VerifyResult> {
+    return this.call('GET', `/v1/traces/${segment(sessionId)}/verify`);
+  }
+
+  async replay(sessionId: string): Promise<ReplayResult> {
+    return this.call('POST', `/v1/traces/${segment(sessionId)}/replay`);
+  }
+
+  async diff(a: readonly TraceEvent[], b: readonly TraceEvent[]): Promise<DiffResult> {
+    return this.call('POST', '/v1/traces/diff', { a, b });
+  }
+
+  /**
+   * The live events of a session (Server-Sent Events): its past events, then each new one as it is recorded; ends
+   * after `session.ended`, when `signal` aborts, or when the server stops.
+   */
+  async *events(sessionId: string, options: { sinceSequence?: number; signal?: AbortSignal } = {}): AsyncGenerator<TraceEvent> {
+    if (this.closed) throw new CraError('closed', 'the client is closed');
+    const query = options.sinceSequence !== undefined ? `?since_sequence=${options.sinceSequence}` : '';
+    const res = await this.transport.send('GET', `/v1/traces/${segment(sessionId)}/stream${query}`, undefined, 'text/event-stream', options.signal);
+    yield* parseSse(res, options.signal);
+  }
+
+  async stats(): Promise<RuntimeStats> {
+    return this.call('GET', '/v1/stats');
+  }
+
+  /** Nothing is buffered client-side: the server stores every event before it answers. */
+  async flush(): Promise<void> {
+    if (this.closed) throw new CraError('closed', 'the client is closed');
+  }
+
+  /** Refuses further calls (the server and its sessions are not affected). */
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+/** Trace events of an SSE response, in order; stops at `event: end`. */
+async function* parseSse(res: Response, signal?: AbortSignal): AsyncGenerator<TraceEvent> {
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  try {
+    for (;;) {
+      if (signal?.aborted) return;
+      const { done, value } = await reader.read();
+      if (done) return;
+      buffer += value.replaceAll('\r\n', '\n');
+      let cut: number;
+      while ((cut = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        let event = 'message';
+        const data: string[] = [];
+        for (const line of block.split('\n')) {
+          if (line.startsWith('event:')) event = line.slice(6).trim();
+          else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+        }
+        if (event === 'end') return;
+        if (event === 'message' && data.length > 0) yield JSON.parse(data.join('\n')) as TraceEvent;
+      }
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+}
+
+/** The SDK's rule: a bundle has `manifest` and no `atlas_version`; `files` are merged over the bundle's own. */
+function bundleOf(atlas: AtlasManifest | AtlasBundle, files?: Record<string, string>): AtlasBundle | AtlasManifest {
+  if (!isObject(atlas)) return atlas;
+  const isBundle = 'manifest' in atlas && !('atlas_version' in atlas);
+  const manifest = isBundle ? (atlas as AtlasBundle).manifest : (atlas as AtlasManifest);
+  const merged = { ...(isBundle ? (atlas as AtlasBundle).files : undefined), ...files };
+  return Object.keys(merged).length > 0 ? { manifest, files: merged } : { manifest };
+}
+
+/** A path segment; an empty or non-string id still reaches the server, which answers what the runtime would. */
+function segment(id: unknown): string {
+  const s = typeof id === 'string' ? id : String(id);
+  return s === '' ? '%20' : encodeURIComponent(s);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,187 @@
+/**
+ * The Hono app that puts a CRA runtime behind HTTP. Web-standard only: the same app runs on Node
+ * (`@hono/node-server`, see `node.ts`), Deno (`Deno.serve(app.fetch)`) and workerd.
+ *
+ * ```ts
+ * const events = new TraceEvents();
+ * const runtime = await createRuntime({ storage: observeStore(memoryStore(), events) });
+ * const app = createApp({ runtime, events, auth: { keys: [process.env.CRA_API_KEY!] } });
+ * ```
+ *
+ * @module
+ */
+
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import type { MiddlewareHandler } from 'hono';
+import { CraError } from '../../sdk/src/errors.ts';
+import type { CraRuntime } from '../../sdk/src/interface.ts';
+import { type AuthOptions, authenticate, KeyRing, checkKeys } from './auth/keys.ts';
+import { MemoryOwners, type OwnerStore, Ownership } from './auth/owner.ts';
+import { rateLimit, type RateLimitOptions } from './auth/rate-limit.ts';
+import type { App, AppEnv, Services } from './context.ts';
+import { errorBody, errorResponse, httpError, pointer } from './errors.ts';
+import type { TraceEvents } from './events.ts';
+import { actionRoutes } from './routes/actions.ts';
+import { atlasRoutes } from './routes/atlases.ts';
+import { healthRoutes } from './routes/health.ts';
+import { openapiRoutes } from './routes/openapi.ts';
+import { resolveRoutes } from './routes/resolve.ts';
+import { sessionRoutes } from './routes/sessions.ts';
+import { traceRoutes } from './routes/traces.ts';
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const SERVER_VERSION = '0.1.0';
+
+export interface AppOptions {
+  /** The runtime served: embedded (`createRuntime`) or any other `CraRuntime`. */
+  runtime: CraRuntime;
+  /**
+   * API keys. Auth is on unless this is explicitly `false` (local use: no key, every session visible); with auth on
+   * and no key the app refuses to start.
+   */
+  auth?: AuthOptions | false;
+  /** Who owns which session (default: in memory; `FileOwners` on Node keeps it across restarts). */
+  owners?: OwnerStore;
+  /** Live events for `GET /v1/traces/:id/stream` (see `observeStore`); without it the stream polls the store. */
+  events?: TraceEvents | null;
+  /** Largest accepted body in bytes (default 1 MiB); larger → 413. */
+  maxBodyBytes?: number;
+  /** Origins allowed by CORS (`*` for any); empty or omitted: no CORS headers. */
+  corsOrigins?: string[];
+  /** Per-key token bucket; default off. */
+  rateLimit?: RateLimitOptions | false;
+  /** Ends open SSE streams when aborted (graceful shutdown). */
+  shutdown?: AbortSignal;
+  /** Called with unexpected (5xx) errors. Default: console.error. */
+  onError?: (err: unknown) => void;
+  version?: string;
+  /** SSE keep-alive interval, ms (default 15 000). */
+  heartbeatMs?: number;
+  /** SSE poll interval without an event hub, ms (default 250). */
+  pollMs?: number;
+}
+
+const PUBLIC = new Set(['/health', '/v1/health', '/openapi.json']);
+
+export function createApp(options: AppOptions): App {
+  if (!options || typeof options.runtime !== 'object' || options.runtime === null) {
+    throw new CraError('invalid_request', 'createApp needs a runtime', { path: '/runtime' });
+  }
+  const auth = options.auth;
+  if (auth !== false) {
+    if (auth === undefined) {
+      throw new CraError('invalid_request', 'auth is on by default and needs API keys: pass auth: { keys } (or auth: false for local use)', {
+        path: '/auth',
+      });
+    }
+    checkKeys(auth);
+  }
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  if (!Number.isSafeInteger(maxBody) || maxBody < 1) {
+    throw new CraError('invalid_request', 'maxBodyBytes must be a positive integer', { path: '/maxBodyBytes' });
+  }
+  const log = options.onError ?? ((err: unknown) => console.error('[cra-server]', err));
+  const services: Services = {
+    runtime: options.runtime,
+    ownership: new Ownership(options.owners ?? new MemoryOwners(), auth !== false, options.runtime),
+    events: options.events ?? null,
+    version: options.version ?? SERVER_VERSION,
+    startedAt: Date.now(),
+    heartbeatMs: options.heartbeatMs ?? 15_000,
+    pollMs: options.pollMs ?? 250,
+    shutdown: options.shutdown ?? new AbortController().signal,
+  };
+
+  const app: App = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const issue = result.error.issues[0]!;
+        const path = [...issue.path];
+        if (issue.code === 'unrecognized_keys' && issue.keys.length > 0) path.push(issue.keys[0]!);
+        throw new CraError('invalid_request', issue.message, { path: pointer(path) });
+      }
+    },
+  });
+
+  app.onError((err, c) => errorResponse(c, err, log));
+  app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
+
+  if (options.corsOrigins && options.corsOrigins.length > 0) {
+    const origins = options.corsOrigins;
+    app.use(
+      '*',
+      cors({
+        origin: origins.includes('*') ? '*' : origins,
+        allowHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'Last-Event-ID', 'Accept'],
+        allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+        exposeHeaders: ['Retry-After', 'WWW-Authenticate'],
+        maxAge: 600,
+      }),
+    );
+  }
+
+  const ring = auth === false ? null : KeyRing.create(auth);
+  ring?.catch(() => undefined);
+  const authn = authenticate(ring);
+  app.use('*', (c, next) => (PUBLIC.has(c.req.path) ? next() : authn(c, next)));
+  if (options.rateLimit) {
+    const limit = rateLimit(options.rateLimit);
+    app.use('*', (c, next) => (PUBLIC.has(c.req.path) ? next() : limit(c, next)));
+  }
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: maxBody,
+      onError: () => {
+        throw httpError('payload_too_large', `the request body is larger than ${maxBody} bytes`);
+      },
+    }),
+  );
+  app.use('*', jsonBody());
+
+  healthRoutes(app, services);
+  sessionRoutes(app, services);
+  resolveRoutes(app, services);
+  actionRoutes(app, services);
+  traceRoutes(app, services);
+  atlasRoutes(app, services);
+  openapiRoutes(app, services.version);
+  return app;
+}
+
+/**
+ * Reads a request body once, up front: empty → no body; JSON (or no content type) → parsed, else `invalid_json`;
+ * any other content type → 415. Later validators read the cached text.
+ */
+function jsonBody(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const raw = c.req.raw;
+    if (raw.body === null || c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    const text = await c.req.text();
+    const type = raw.headers.get('content-type');
+    if (text.trim() === '') {
+      const headers = new Headers(raw.headers);
+      headers.delete('content-type');
+      headers.delete('content-length');
+      c.req.raw = new Request(raw.url, { method: raw.method, headers, signal: raw.signal });
+      c.req.bodyCache = {};
+      return next();
+    }
+    if (type !== null && !/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
+      throw httpError('unsupported_media_type', `send JSON bodies with Content-Type: application/json (got ${type})`);
+    }
+    try {
+      JSON.parse(text);
+    } catch (err) {
+      throw new CraError('invalid_json', `the request body is not valid JSON: ${(err as Error).message}`, { path: '' });
+    }
+    if (type === null) {
+      const headers = new Headers(raw.headers);
+      headers.set('content-type', 'application/json');
+      c.req.raw = new Request(raw.url, { method: raw.method, headers, body: text, signal: raw.signal });
+    }
+    return next();
+  };
+}

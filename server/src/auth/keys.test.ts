@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { createRuntime } from '../../../sdk/src/runtime/runtime.ts';
+import { createApp } from '../app.ts';
+import { checkKeys, generateKey, KeyRing, ownerOf, presentedKey } from './keys.ts';
+
+const headers = (h: Record<string, string>) => new Headers(h);
+
+describe('API keys', () => {
+  it('reads the key from Authorization: Bearer or X-API-Key', () => {
+    expect(presentedKey(headers({ authorization: 'Bearer abc' }))).toBe('abc');
+    expect(presentedKey(headers({ authorization: 'bearer   abc  ' }))).toBe('abc');
+    expect(presentedKey(headers({ 'x-api-key': 'xyz' }))).toBe('xyz');
+    expect(presentedKey(headers({ authorization: 'Bearer abc', 'x-api-key': 'xyz' }))).toBe('abc');
+    expect(presentedKey(headers({}))).toBeUndefined();
+    expect(() => presentedKey(headers({ authorization: 'Basic dXNlcjpwYXNz' }))).toThrow(expect.objectContaining({ code: 'unauthorized', status: 401 }));
+  });
+
+  it('generates 256-bit keys that are valid keys', () => {
+    const a = generateKey();
+    expect(a).toMatch(/^cra_[A-Za-z0-9_-]{43}$/);
+    expect(generateKey()).not.toBe(a);
+    expect(() => checkKeys({ keys: [a] })).not.toThrow();
+  });
+
+  it('refuses short, spaced or missing keys', () => {
+    expect(() => checkKeys({ keys: ['short'] })).toThrow(expect.objectContaining({ path: '/auth/keys/0' }));
+    expect(() => checkKeys({ keys: ['has a space in it 0123'] })).toThrow(expect.objectContaining({ path: '/auth/keys/0' }));
+    expect(() => checkKeys({ keys: [], adminKeys: ['ok-key-0123456789', 'x'] })).toThrow(expect.objectContaining({ path: '/auth/adminKeys/1' }));
+    expect(() => checkKeys({ keys: [] })).toThrow(expect.objectContaining({ code: 'invalid_request', path: '/auth/keys' }));
+  });
+
+  it('knows keys by hash; the owner id never contains the key', async () => {
+    const ring = await KeyRing.create({ keys: ['user-key-0123456789'], adminKeys: ['admin-key-0123456789'] });
+    expect(ring.size).toBe(2);
+    const user = await ring.authenticate('user-key-0123456789');
+    expect(user).toMatchObject({ admin: false, owner: await ownerOf('user-key-0123456789') });
+    expect(user!.owner).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(user!.owner).not.toContain('user-key');
+    expect(await ring.authenticate('admin-key-0123456789')).toMatchObject({ admin: true });
+    expect(await ring.authenticate('user-key-012345678')).toBeNull();
+  });
+
+  it('createApp refuses to start with auth on and no key; auth off must be explicit', async () => {
+    const runtime = await createRuntime();
+    try {
+      expect(() => createApp({ runtime })).toThrow(expect.objectContaining({ code: 'invalid_request', path: '/auth' }));
+      expect(() => createApp({ runtime, auth: { keys: [] } })).toThrow(expect.objectContaining({ path: '/auth/keys' }));
+      expect(() => createApp({ runtime, auth: false })).not.toThrow();
+    } finally {
+      await runtime.close();
+    }
+  });
+});

@@ -1,0 +1,154 @@
+/**
+ * API keys. A request names its key as `Authorization: Bearer <key>` or `X-API-Key: <key>`. Keys are compared by
+ * their SHA-256 (never kept or logged in clear past start-up); the hash of a key is also the owner id of the
+ * sessions it creates, so ownership survives a restart without storing a key.
+ *
+ * Auth is on unless turned off explicitly (`auth: false`): with auth on, the app refuses to start without a key.
+ *
+ * @module
+ */
+
+import type { MiddlewareHandler } from 'hono';
+import { CraError } from '../../../sdk/src/errors.ts';
+import { httpError } from '../errors.ts';
+
+export interface AuthOptions {
+  /** Accepted API keys (at least 16 characters each). */
+  keys: string[];
+  /**
+   * Keys that may also load and unload atlases (they are accepted API keys too). With none, atlases can only be
+   * changed by the operator (`CRA_ATLAS_DIR`); loading or unloading over HTTP answers 403.
+   */
+  adminKeys?: string[];
+}
+
+/** Who is calling. `owner` is the id stored with every session the caller creates. */
+export interface Principal {
+  /** `sha256:<hex>` of the key, or `local` with auth off. */
+  owner: string;
+  /** May load and unload atlases. */
+  admin: boolean;
+  /** A short, loggable id (the first 12 hex digits of the hash). */
+  id: string;
+}
+
+/** The principal of every request when auth is off (local use): it sees every session. */
+export const LOCAL_PRINCIPAL: Principal = Object.freeze({ owner: 'local', admin: true, id: 'local' });
+
+export const MIN_KEY_LENGTH = 16;
+const KEY_SHAPE = /^[\x21-\x7e]+$/; // printable ASCII, no spaces or commas (the env list separator)
+
+const enc = new TextEncoder();
+const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+async function sha256hex(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', enc.encode(text)));
+  let s = '';
+  for (const b of digest) s += HEX[b];
+  return s;
+}
+
+/** The owner id of a key: `sha256:<hex of SHA-256("cra-api-key:" + key)>`. */
+export async function ownerOf(key: string): Promise<string> {
+  return `sha256:${await sha256hex(`cra-api-key:${key}`)}`;
+}
+
+/** A fresh random key: `cra_` + 43 base64url characters (256 bits). */
+export function generateKey(): string {
+  const bytes = new Uint8Array(32);
+  crypto.getRandomValues(bytes);
+  let bin = '';
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return `cra_${btoa(bin).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')}`;
+}
+
+/** Checks the shape of configured keys; throws `invalid_request` naming the bad entry. */
+export function checkKeys(options: AuthOptions): void {
+  const lists: Array<[string, unknown]> = [
+    ['keys', options?.keys],
+    ['adminKeys', options?.adminKeys ?? []],
+  ];
+  for (const [name, list] of lists) {
+    if (!Array.isArray(list)) throw new CraError('invalid_request', `auth.${name} must be a list of keys`, { path: `/auth/${name}` });
+    for (const [i, key] of list.entries()) {
+      if (typeof key !== 'string' || key.length < MIN_KEY_LENGTH || !KEY_SHAPE.test(key) || key.includes(',')) {
+        throw new CraError(
+          'invalid_request',
+          `auth.${name}[${i}] is not a usable API key: keys are at least ${MIN_KEY_LENGTH} printable characters, without spaces or commas`,
+          { path: `/auth/${name}/${i}` },
+        );
+      }
+    }
+  }
+  if (options.keys.length + (options.adminKeys?.length ?? 0) === 0) {
+    throw new CraError('invalid_request', 'auth is on but no API key is configured (set CRA_API_KEYS, or turn auth off explicitly)', {
+      path: '/auth/keys',
+    });
+  }
+}
+
+/** The accepted keys, by hash. */
+export class KeyRing {
+  private constructor(private readonly principals: Map<string, Principal>) {}
+
+  static async create(options: AuthOptions): Promise<KeyRing> {
+    checkKeys(options);
+    const map = new Map<string, Principal>();
+    const admin = new Set(options.adminKeys ?? []);
+    for (const key of new Set([...options.keys, ...admin])) {
+      const owner = await ownerOf(key);
+      map.set(owner, Object.freeze({ owner, admin: admin.has(key), id: owner.slice(7, 19) }));
+    }
+    return new KeyRing(map);
+  }
+
+  /** The principal of `key`, or null. */
+  async authenticate(key: string): Promise<Principal | null> {
+    return this.principals.get(await ownerOf(key)) ?? null;
+  }
+
+  get size(): number {
+    return this.principals.size;
+  }
+}
+
+/** The key a request presents, `undefined` when none, or an error for a malformed header. */
+export function presentedKey(headers: { get(name: string): string | null | undefined }): string | undefined {
+  const auth = headers.get('authorization');
+  if (auth != null && auth !== '') {
+    const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(auth);
+    if (!m) throw httpError('unauthorized', 'use Authorization: Bearer <key> (or X-API-Key: <key>)');
+    return m[1]!;
+  }
+  const key = headers.get('x-api-key');
+  return key != null && key !== '' ? key.trim() : undefined;
+}
+
+export type AuthEnv = { Variables: { principal: Principal } };
+
+/**
+ * Sets `c.var.principal`. With a key ring, a request without a key, or with a key not in the ring, is refused with
+ * 401 (the same answer for both, so keys cannot be probed). Without one (auth off) every request is
+ * {@link LOCAL_PRINCIPAL}.
+ */
+export function authenticate(ring: Promise<KeyRing> | null): MiddlewareHandler<AuthEnv> {
+  return async (c, next) => {
+    if (!ring) {
+      c.set('principal', LOCAL_PRINCIPAL);
+      return next();
+    }
+    const key = presentedKey(c.req.raw.headers);
+    if (key === undefined) throw httpError('unauthorized', 'an API key is required: Authorization: Bearer <key>');
+    const principal = await (await ring).authenticate(key);
+    if (!principal) throw httpError('unauthorized', 'the API key is not valid');
+    c.set('principal', principal);
+    return next();
+  };
+}
+
+/** Refuses callers that are not admins (atlas load/unload). */
+export function requireAdmin(principal: Principal, what: string): void {
+  if (!principal.admin) {
+    throw httpError('forbidden', `${what} needs an admin key (CRA_ADMIN_KEYS)`);
+  }
+}

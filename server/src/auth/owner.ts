@@ -1,0 +1,118 @@
+/**
+ * Session ownership. Every session belongs to the principal (API key hash) that created it; any other key gets the
+ * very answer a missing session gets — same status, code, message and path, taken from the runtime itself by asking
+ * it about an id that does not exist — for the session, its trace, verification, stream, actions and CARP requests,
+ * so session ids cannot be probed. With auth off every session is visible.
+ *
+ * The owner is kept beside the runtime (never in session metadata: that would change the session and its trace) in
+ * an {@link OwnerStore}: in memory here, in a file on Node (`owner-file.ts`) so that it survives a restart.
+ *
+ * @module
+ */
+
+import { CraError, isCraError } from '../../../sdk/src/errors.ts';
+import type { CraRuntime } from '../../../sdk/src/interface.ts';
+import type { JsonObject } from '../../../sdk/src/types.ts';
+import type { Principal } from './keys.ts';
+
+export interface OwnerStore {
+  /** The owner id of a session, `undefined` when none is recorded. */
+  get(sessionId: string): string | undefined;
+  /** Records the owner of a new session (durably, for a persistent store) before the session is answered. */
+  set(sessionId: string, owner: string): Promise<void>;
+  close?(): Promise<void>;
+}
+
+export class MemoryOwners implements OwnerStore {
+  private readonly owners = new Map<string, string>();
+  get(sessionId: string): string | undefined {
+    return this.owners.get(sessionId);
+  }
+  async set(sessionId: string, owner: string): Promise<void> {
+    this.owners.set(sessionId, owner);
+  }
+}
+
+/** The SDK's answer for an unknown session id (the fallback when the runtime cannot be asked). */
+export function sessionNotFound(sessionId: string): CraError {
+  return new CraError('session_not_found', `unknown session: ${sessionId}`, { path: '/session_id' });
+}
+
+export class Ownership {
+  constructor(
+    readonly owners: OwnerStore,
+    /** False with auth off: every session is visible. */
+    readonly enforced: boolean,
+    private readonly runtime: CraRuntime,
+  ) {}
+
+  visible(principal: Principal, sessionId: string): boolean {
+    return !this.enforced || this.owners.get(sessionId) === principal.owner;
+  }
+
+  /** Throws what the runtime answers for a missing session unless `principal` may see `sessionId`. */
+  async check(principal: Principal, sessionId: string): Promise<void> {
+    if (this.visible(principal, sessionId) || !UUID.test(sessionId)) return; // no session has a non-UUID id
+    const fake = fakeLike(sessionId);
+    throw await this.answer(() => this.runtime.getSession(fake), fake, sessionId, () => sessionNotFound(sessionId));
+  }
+
+  /**
+   * For a CARP request naming `sessionId` (nested or flat form): throws what the runtime answers for the same request
+   * naming a session that does not exist, unless `principal` may see it.
+   */
+  async checkCarp(principal: Principal, request: JsonObject, sessionId: string): Promise<void> {
+    if (this.visible(principal, sessionId.toLowerCase()) || !UUID.test(sessionId)) return;
+    const fake = fakeLike(sessionId);
+    const probe = isObject(request.requester)
+      ? { ...request, requester: { ...request.requester, session_id: fake } }
+      : { ...request, session_id: fake };
+    throw await this.answer(() => this.runtime.carp(probe), fake, sessionId, () => sessionNotFound(sessionId));
+  }
+
+  claim(principal: Principal, sessionId: string): Promise<void> {
+    return this.owners.set(sessionId, principal.owner);
+  }
+
+  /** The error `call` (about the id `fake`) rejects with, told about `real` instead. */
+  private async answer(call: () => Promise<unknown>, fake: string, real: string, fallback: () => CraError): Promise<CraError> {
+    try {
+      await call();
+    } catch (err) {
+      if (isCraError(err)) {
+        const swap = (s: string) =>
+          s.replaceAll(fake, real).replaceAll(fake.toLowerCase(), real.toLowerCase()).replaceAll(fake.toUpperCase(), real.toUpperCase());
+        const out = new CraError(err.code, swap(err.message), { path: err.path === null ? null : swap(err.path) });
+        if (out.status !== err.status) Object.defineProperty(out, 'status', { value: err.status, enumerable: true });
+        return out;
+      }
+    }
+    return fallback();
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A random id of the same shape as `id`: a letter where it has a letter (in its case), a digit where it has a digit.
+ * Whatever the runtime does to `id` (keep it, lowercase it, refuse it) it does alike to this one, and the two stay
+ * told apart in what it answers.
+ */
+function fakeLike(id: string): string {
+  const bytes = new Uint8Array(id.length);
+  crypto.getRandomValues(bytes);
+  let out = '';
+  for (let i = 0; i < id.length; i++) {
+    const ch = id[i]!;
+    if (/[a-f]/i.test(ch)) {
+      const letter = 'abcdef'[bytes[i]! % 6]!;
+      out += ch === ch.toUpperCase() ? letter.toUpperCase() : letter;
+    } else if (/[0-9]/.test(ch)) out += String(bytes[i]! % 10);
+    else out += ch;
+  }
+  return out;
+}
+
+function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,82 @@
+/**
+ * Live trace events for the SSE stream. The runtime appends every event it records to its trace store before it
+ * answers; {@link observeStore} wraps that store so that each successful append is also published here, per
+ * session, in chain order. Nothing is published for an append that failed (the runtime then records nothing).
+ *
+ * @module
+ */
+
+import type { TraceStore } from '../../sdk/src/storage/store.ts';
+import type { TraceEvent } from '../../sdk/src/types.ts';
+
+export type TraceListener = (events: readonly TraceEvent[]) => void;
+
+export class TraceEvents {
+  private readonly listeners = new Map<string, Set<TraceListener>>();
+  private readonly closers = new Set<() => void>();
+  private closed = false;
+
+  /** Calls `listener` with every batch of events appended to `sessionId` from now on. Answers the unsubscribe. */
+  subscribe(sessionId: string, listener: TraceListener, onClose?: () => void): () => void {
+    if (this.closed) {
+      onClose?.();
+      return () => undefined;
+    }
+    let set = this.listeners.get(sessionId);
+    if (!set) this.listeners.set(sessionId, (set = new Set()));
+    set.add(listener);
+    if (onClose) this.closers.add(onClose);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.listeners.get(sessionId) === set) this.listeners.delete(sessionId);
+      if (onClose) this.closers.delete(onClose);
+    };
+  }
+
+  publish(sessionId: string, events: readonly TraceEvent[]): void {
+    const set = this.listeners.get(sessionId);
+    if (!set || events.length === 0) return;
+    for (const listener of [...set]) {
+      try {
+        listener(events);
+      } catch {
+        // A listener's failure is its own (a closed stream); the others still get the events.
+      }
+    }
+  }
+
+  /** Number of live subscriptions (for tests and health). */
+  get size(): number {
+    let n = 0;
+    for (const set of this.listeners.values()) n += set.size;
+    return n;
+  }
+
+  /** Ends every subscription (graceful shutdown): open streams finish. */
+  close(): void {
+    this.closed = true;
+    this.listeners.clear();
+    for (const close of [...this.closers]) {
+      try {
+        close();
+      } catch {
+        // ignore
+      }
+    }
+    this.closers.clear();
+  }
+}
+
+/** A store that publishes every successful append to `events`. */
+export function observeStore(store: TraceStore, events: TraceEvents): TraceStore {
+  return {
+    open: () => store.open(),
+    async append(sessionId, batch) {
+      await store.append(sessionId, batch);
+      events.publish(sessionId, batch);
+    },
+    read: (sessionId) => store.read(sessionId),
+    sync: (sessionId, options) => store.sync(sessionId, options),
+    close: () => store.close(),
+  };
+}

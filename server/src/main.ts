@@ -1,0 +1,58 @@
+/**
+ * `npm start`: the CRA server on Node, configured by environment variables (see `config.ts`). SIGINT / SIGTERM stop
+ * it gracefully: requests under way finish, live streams end, buffered traces are flushed and the store is closed.
+ *
+ * @module
+ */
+
+import { CraError } from '../../sdk/src/errors.ts';
+import { parseConfig } from './config.ts';
+import { startServer } from './node.ts';
+
+const log = (line: string) => console.log(line);
+
+async function main(): Promise<void> {
+  const config = parseConfig(process.env);
+  const server = await startServer(config, { log });
+  const sessions = (await server.runtime.listSessions()).length;
+  log(`  data: ${config.dataDir} (${sessions} session(s) restored)`);
+  if (!config.auth) {
+    log('  auth: OFF (CRA_AUTH=off): every request is accepted and every session is visible. Local use only.');
+  } else if (server.generatedKey) {
+    log('  auth: no CRA_API_KEYS set, so a key was generated for this run (admin: may load atlases). It is shown once:');
+    log('');
+    log(`    export CRA_API_KEY=${server.generatedKey}`);
+    log('');
+    log('  Sessions belong to the key that created them; to keep this key across restarts, start with');
+    log('  CRA_ADMIN_KEYS=$CRA_API_KEY npm start');
+  } else {
+    log(`  auth: ${config.apiKeys.length + config.adminKeys.length} key(s) configured (${config.adminKeys.length} admin)`);
+  }
+  // Last, so that whatever waits for this line has everything above it.
+  log(`CRA server listening on ${server.url} (OpenAPI: ${server.url}/openapi.json)`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: shutting down`);
+    server
+      .close()
+      .then(() => {
+        log('stopped');
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        console.error('shutdown failed:', err);
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  const detail = err instanceof CraError ? `${err.code}: ${err.message}` : err instanceof Error ? (err.stack ?? err.message) : String(err);
+  console.error(`CRA server failed to start: ${detail}`);
+  process.exit(1);
+});

@@ -1,0 +1,162 @@
+/**
+ * The server as `npm start` runs it (`node --import tsx server/src/main.ts`, a child process): durable traces and
+ * ownership across a SIGKILL, a graceful SIGTERM, the generated key, and the atlas folder.
+ */
+
+import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadAtlasDir } from '../../sdk/src/atlas/dir.ts';
+import { createRuntime } from '../../sdk/src/runtime/runtime.ts';
+import type { TraceEvent } from '../../sdk/src/types.ts';
+import { EXAMPLES, tempDir } from '../../sdk/test/helpers.ts';
+import { readAtlases } from './node.ts';
+import { http, KEY_A, KEY_B, openSse, startChild, type ChildServer } from './testing.ts';
+
+const REFUND = { customer_id: 'c-1', payment_id: 'p-1', amount: 25, currency: 'USD' };
+
+describe('npm start (child process)', () => {
+  const children: ChildServer[] = [];
+  const cleanups: Array<() => Promise<void>> = [];
+  const start = async (env: Record<string, string>) => {
+    const c = await startChild(env);
+    children.push(c);
+    return c;
+  };
+  const dataDir = async () => {
+    const t = await tempDir();
+    cleanups.push(t.cleanup);
+    return t.dir;
+  };
+  afterEach(async () => {
+    for (const c of children.splice(0)) await c.stop('SIGKILL');
+    for (const f of cleanups.splice(0)) await f();
+  });
+
+  /** A session with a resolution, a completed action and an approved refund, through HTTP. */
+  const work = async (url: string) => {
+    const call = (method: string, path: string, body?: unknown) => http(url, method, path, { key: KEY_A, ...(body === undefined ? {} : { body }) });
+    const id = (await call('POST', '/v1/sessions', { agent_id: 'support-bot', goal: 'Durable work' })).body.session_id as string;
+    await call('POST', `/v1/sessions/${id}/resolve`, { required_capabilities: ['tickets.read', 'billing.refund'] });
+    const lookup = (await call('POST', `/v1/sessions/${id}/actions`, { action_id: 'ticket.lookup', parameters: { ticket_id: 'T-10042' } })).body;
+    expect((await call('POST', `/v1/sessions/${id}/actions/${lookup.execution_id}/complete`, { result: { ok: 1 } })).body.status).toBe('executed');
+    const refund = (await call('POST', `/v1/sessions/${id}/actions`, { action_id: 'refund.issue', parameters: REFUND })).body;
+    const approved = await call('POST', `/v1/sessions/${id}/actions/${refund.execution_id}/approve`, { approval_hash: refund.approval_hash });
+    expect(approved.body.status).toBe('approved');
+    return { id, refund: refund.execution_id as string, call };
+  };
+
+  it('keeps every session, its verified chain and its owner across a SIGKILL', async () => {
+    const env = { CRA_DATA_DIR: await dataDir(), CRA_API_KEYS: `${KEY_A},${KEY_B}` };
+    const first = await start(env);
+    const { id, refund } = await work(first.url);
+    const before = (await http(first.url, 'GET', `/v1/traces/${id}`, { key: KEY_A })).body as TraceEvent[];
+    expect(before.length).toBeGreaterThan(5);
+    expect(await first.stop('SIGKILL')).toBeNull();
+
+    const second = await start(env);
+    expect(second.output()).toContain('1 session(s) restored');
+    const after = await http(second.url, 'GET', `/v1/traces/${id}`, { key: KEY_A });
+    expect(after.status).toBe(200);
+    expect(after.body).toEqual(before);
+    expect((await http(second.url, 'GET', `/v1/traces/${id}/verify`, { key: KEY_A })).body).toEqual({
+      valid: true,
+      length: before.length,
+      head_hash: before.at(-1)!.event_hash,
+    });
+    // Still Alice's, and only Alice's.
+    expect((await http(second.url, 'GET', `/v1/sessions/${id}`, { key: KEY_B })).status).toBe(404);
+    expect((await http(second.url, 'GET', '/v1/sessions', { key: KEY_B })).body.items).toEqual([]);
+    // The session goes on where it stopped: the approved refund can be reported.
+    const done = await http(second.url, 'POST', `/v1/sessions/${id}/actions/${refund}/complete`, { key: KEY_A, body: { result: { refund_id: 'rf-1' } } });
+    expect(done.body.status).toBe('executed');
+    expect((await http(second.url, 'GET', `/v1/traces/${id}/verify`, { key: KEY_A })).body).toMatchObject({ valid: true, length: before.length + 1 });
+  });
+
+  it('stops gracefully on SIGTERM: streams end, traces are synced, the exit code is 0', async () => {
+    const dir = await dataDir();
+    const env = { CRA_DATA_DIR: dir, CRA_API_KEYS: KEY_A };
+    const server = await start(env);
+    const { id } = await work(server.url);
+    const stream = await openSse(server.url, `/v1/traces/${id}/stream`, { key: KEY_A });
+    expect((await stream.next())!.id).toBe('0');
+    const trace = (await http(server.url, 'GET', `/v1/traces/${id}`, { key: KEY_A })).body as TraceEvent[];
+    for (let i = 1; i < trace.length; i++) await stream.next();
+    expect(await server.stop('SIGTERM')).toBe(0);
+    expect(server.output()).toMatch(/SIGTERM: shutting down\nstopped\n/);
+    expect(await stream.next()).toBeNull();
+    // Synced on close: the durable head is written beside the trace.
+    expect((await readdir(join(dir, 'traces'))).sort()).toEqual([`${id}.head.json`, `${id}.trace.jsonl`]);
+
+    const again = await start(env);
+    expect((await http(again.url, 'GET', `/v1/traces/${id}`, { key: KEY_A })).body).toEqual(trace);
+    expect((await http(again.url, 'GET', `/v1/traces/${id}/verify`, { key: KEY_A })).body.valid).toBe(true);
+  });
+
+  it('generates and prints a key when auth is on and none is configured; CRA_AUTH=off needs none', async () => {
+    const server = await start({ CRA_DATA_DIR: await dataDir() });
+    expect(server.generatedKey).toMatch(/^cra_[A-Za-z0-9_-]{43}$/);
+    expect(server.output().split(server.generatedKey!).length).toBe(2); // printed once
+    expect((await http(server.url, 'GET', '/v1/sessions')).status).toBe(401);
+    expect((await http(server.url, 'GET', '/v1/sessions', { key: server.generatedKey })).status).toBe(200);
+    // The generated key is an admin key: a newcomer can load atlases.
+    const tiny = { atlas_version: '1.0', atlas_id: 'com.example.tiny', version: '1.0.0', name: 'Tiny', description: 'Tiny' };
+    expect((await http(server.url, 'POST', '/v1/atlases', { key: server.generatedKey, body: tiny })).status).toBe(201);
+
+    const open = await start({ CRA_DATA_DIR: await dataDir(), CRA_AUTH: 'off' });
+    expect(open.generatedKey).toBeNull();
+    expect(open.output()).toContain('auth: OFF');
+    expect((await http(open.url, 'POST', '/v1/sessions', { body: { agent_id: 'a', goal: 'g' } })).status).toBe(201);
+  });
+
+  it('reports and skips duplicate or invalid atlases without aborting start-up; refuses a bad configuration', async () => {
+    const atlases = await dataDir();
+    await cp(join(EXAMPLES, 'atlases/support'), join(atlases, 'a-support'), { recursive: true });
+    await cp(join(EXAMPLES, 'atlases/support'), join(atlases, 'b-support-copy'), { recursive: true });
+    await mkdir(join(atlases, 'c-broken'));
+    await writeFile(join(atlases, 'c-broken/atlas.json'), '{"atlas_version": "1.0", "atlas_id": "com.example.broken"');
+    const server = await start({ CRA_DATA_DIR: await dataDir(), CRA_API_KEYS: KEY_A, CRA_ATLAS_DIR: atlases });
+    expect(server.output()).toMatch(/atlas skipped: .*b-support-copy: atlas_exists: duplicate atlas id com\.example\.support/);
+    expect(server.output()).toMatch(/atlas skipped: .*c-broken: invalid_json/);
+    expect((await http(server.url, 'GET', '/v1/atlases', { key: KEY_A })).body.items.map((a: { atlas_id: string }) => a.atlas_id)).toEqual([
+      'com.example.support',
+    ]);
+
+    await expect(startChild({ CRA_PORT: 'http' })).rejects.toThrow(/CRA server failed to start: invalid_request: CRA_PORT must be an integer/);
+    await expect(startChild({ CRA_API_KEYS: 'short' })).rejects.toThrow(/not a usable API key/);
+  });
+});
+
+describe('readAtlases', () => {
+  it('loads a folder’s atlases in an order that satisfies dependencies; skips what cannot load', async () => {
+    const t = await tempDir();
+    try {
+      const manifest = (id: string, extra: object = {}) => ({ atlas_version: '1.0', atlas_id: id, version: '1.0.0', name: id, description: id, ...extra });
+      for (const [folder, m] of [
+        ['a-dependent', manifest('com.example.dependent', { dependencies: { 'com.example.base': '^1.0.0' } })],
+        ['b-base', manifest('com.example.base')],
+        ['c-orphan', manifest('com.example.orphan', { dependencies: { 'com.example.missing': '^1.0.0' } })],
+        ['d-invalid', manifest('com.example.invalid', { version: 'not-semver' })],
+      ] as const) {
+        await mkdir(join(t.dir, folder));
+        await writeFile(join(t.dir, folder, 'atlas.json'), JSON.stringify(m));
+      }
+      await mkdir(join(t.dir, 'e-not-an-atlas'));
+      const { bundles, report } = await readAtlases(t.dir);
+      expect(report.loaded.map((l) => l.atlas_id)).toEqual(['com.example.base', 'com.example.dependent']);
+      expect(report.skipped.map((s) => [s.path.split('/').at(-1), s.code])).toEqual([
+        ['c-orphan', 'atlas_not_found'],
+        ['d-invalid', 'atlas_invalid'],
+      ]);
+      const rt = await createRuntime({ atlases: bundles });
+      expect((await rt.listAtlases()).map((a) => a.atlas_id)).toEqual(['com.example.base', 'com.example.dependent']);
+      await rt.close();
+      // A folder that is itself an atlas.
+      expect((await readAtlases(join(EXAMPLES, 'atlases/support'))).report.loaded).toHaveLength(1);
+      expect((await readAtlases(join(t.dir, 'nowhere'))).report.skipped[0]!.code).toBe('atlas_not_found');
+      expect(await loadAtlasDir(join(t.dir, 'b-base'))).toEqual({ manifest: manifest('com.example.base'), files: {} });
+    } finally {
+      await t.cleanup();
+    }
+  });
+});

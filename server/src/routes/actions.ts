@@ -1,0 +1,89 @@
+/**
+ * Actions of a session: request one, approve or deny a pending approval, report that it ran (complete) or failed.
+ *
+ * @module
+ */
+
+import { createRoute, z } from '@hono/zod-openapi';
+import type { JsonObject } from '../../../sdk/src/types.ts';
+import { type App, errors, json, route, type Services, valid } from '../context.ts';
+import { ActionRequestBody, ApproveBody, CompleteBody, DenyBody, ExecutionParams, ExecutionSchema, FailBody, SessionIdParam } from '../schemas.ts';
+import { owned } from './sessions.ts';
+
+const Actions = ['Actions'];
+const jsonBody = (schema: z.ZodType, required = true) => ({ content: { 'application/json': { schema } }, required });
+const ok = (description: string) => ({ description, content: { 'application/json': { schema: ExecutionSchema } } });
+/** Values pass as sent (null included): the SDK call gets what an embedded caller would pass. */
+const u = <T>(v: T | null | undefined): T | undefined => v as T | undefined;
+
+export function actionRoutes(app: App, s: Services): void {
+  const { runtime } = s;
+
+  route(
+    app,
+    createRoute({
+      method: 'post',
+      path: '/v1/sessions/{session_id}/actions',
+      tags: Actions,
+      summary: 'Request an action: `approved` → run it; `pending_approval` → a human decides; `denied` / `violated` → not',
+      request: { params: SessionIdParam, body: jsonBody(ActionRequestBody) },
+      responses: { 200: ok('The execution'), ...errors(400, 403, 404, 409) },
+    }),
+    async (c) => {
+      const id = await owned(c, s);
+      const b = valid<z.infer<typeof ActionRequestBody>>(c, 'json');
+      const session = await runtime.getSession(id);
+      return json(
+        c,
+        await session.requestAction({
+          actionId: b.action_id as string,
+          parameters: u(b.parameters) as JsonObject | undefined,
+          resolutionId: u(b.resolution_id),
+          idempotencyKey: u(b.idempotency_key),
+        }),
+      );
+    },
+  );
+
+  const step = (
+    verb: 'approve' | 'deny' | 'complete' | 'fail',
+    summary: string,
+    body: z.ZodType,
+    required: boolean,
+    run: (session: Awaited<ReturnType<typeof runtime.getSession>>, executionId: string, b: Record<string, unknown>) => Promise<unknown>,
+  ) =>
+    route(
+      app,
+      createRoute({
+        method: 'post',
+        path: `/v1/sessions/{session_id}/actions/{execution_id}/${verb}`,
+        tags: Actions,
+        summary,
+        request: { params: ExecutionParams, body: jsonBody(body, required) },
+        responses: { 200: ok('The execution'), ...errors(400, 404, 409) },
+      }),
+      async (c) => {
+        const id = await owned(c, s);
+        const { execution_id } = valid<{ execution_id: string }>(c, 'param');
+        const session = await runtime.getSession(id);
+        return json(c, await run(session, execution_id, valid<Record<string, unknown>>(c, 'json')));
+      },
+    );
+
+  step('approve', 'Grant a pending approval (bound to the execution’s approval_hash)', ApproveBody, false, (session, ex, b) =>
+    session.approve(ex, { approver: u(b.approver) as string | undefined, approvalHash: u(b.approval_hash) as string | undefined }),
+  );
+  step('deny', 'Refuse a pending approval', DenyBody, false, (session, ex, b) =>
+    session.deny(ex, { reason: u(b.reason) as string | undefined, approver: u(b.approver) as string | undefined }),
+  );
+  step('complete', 'Report that an approved action ran (only the hash of its result is traced)', CompleteBody, false, (session, ex, b) =>
+    session.complete(ex, { result: b.result as never, durationMs: u(b.duration_ms) as number | undefined }),
+  );
+  step('fail', 'Report that an approved action failed', FailBody, true, (session, ex, b) =>
+    session.fail(ex, {
+      errorCode: b.error_code as string,
+      errorMessage: b.error_message as string,
+      durationMs: u(b.duration_ms) as number | undefined,
+    }),
+  );
+}

@@ -1,0 +1,44 @@
+/** `GET /health`, `GET /v1/health` (public) and `GET /v1/stats`. */
+
+import { createRoute } from '@hono/zod-openapi';
+import { requireAdmin } from '../auth/keys.ts';
+import { type App, errors, json, route, type Services } from '../context.ts';
+import { HealthSchema, StatsSchema } from '../schemas.ts';
+
+export function healthRoutes(app: App, s: Services): void {
+  for (const path of ['/health', '/v1/health']) {
+    route(
+      app,
+      createRoute({
+        method: 'get',
+        path,
+        tags: ['Health'],
+        summary: 'Health check (no key needed)',
+        security: [],
+        responses: { 200: { description: 'The server is up', content: { 'application/json': { schema: HealthSchema } } } },
+      }),
+      (c) =>
+        json(c, {
+          status: 'healthy',
+          version: s.version,
+          mode: s.runtime.mode,
+          uptime_seconds: Math.floor((Date.now() - s.startedAt) / 1000),
+        }),
+    );
+  }
+
+  route(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/v1/stats',
+      tags: ['Health'],
+      summary: 'Runtime counters (admin keys)',
+      responses: { 200: { description: 'Counters', content: { 'application/json': { schema: StatsSchema } } }, ...errors(403) },
+    }),
+    async (c) => {
+      requireAdmin(c.var.principal, 'reading runtime-wide counters');
+      return json(c, await s.runtime.stats());
+    },
+  );
+}

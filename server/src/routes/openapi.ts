@@ -1,0 +1,39 @@
+/** `GET /openapi.json`: the OpenAPI 3.1 document, generated from the registered routes (itself included). */
+
+import { createRoute, z } from '@hono/zod-openapi';
+import { type App, json, route } from '../context.ts';
+
+export function openapiDocument(app: App, version: string) {
+  return app.getOpenAPI31Document({
+    openapi: '3.1.0',
+    info: {
+      title: 'CRA server',
+      version,
+      description:
+        'CRA, the authority layer between AI agents and their tools, over HTTP. Bodies are the protocol objects of ' +
+        'SPEC (snake_case); every error is `{error: {code, message, path}}`. Authenticate with ' +
+        '`Authorization: Bearer <key>` or `X-API-Key: <key>`; a session is visible only to the key that created it.',
+    },
+    servers: [{ url: 'http://127.0.0.1:8420', description: 'npm start' }],
+    security: [{ bearerAuth: [] }, { apiKey: [] }],
+    tags: ['Health', 'Sessions', 'CARP', 'Actions', 'Traces', 'Atlases'].map((name) => ({ name })),
+  });
+}
+
+export function openapiRoutes(app: App, version: string): void {
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'X-API-Key' });
+  let cached: unknown = null;
+  route(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/openapi.json',
+      tags: ['Health'],
+      summary: 'This document (no key needed)',
+      security: [],
+      responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: z.looseObject({}) } } } },
+    }),
+    (c) => json(c, (cached ??= openapiDocument(app, version))),
+  );
+}

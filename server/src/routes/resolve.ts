@@ -1,0 +1,163 @@
+/**
+ * CARP: resolve and validate within a session, raw CARP requests (`/v1/resolve`, `/v1/execute`, `/v1/carp`, nested
+ * or flat form) and the hot-path check.
+ *
+ * @module
+ */
+
+import { createRoute, z } from '@hono/zod-openapi';
+import { CraError } from '../../../sdk/src/errors.ts';
+import type { ResolveOptions } from '../../../sdk/src/interface.ts';
+import type { CarpRequest, JsonObject } from '../../../sdk/src/types.ts';
+import { type App, type Ctx, errors, json, route, type Services, valid } from '../context.ts';
+import {
+  CarpRequestBody,
+  CarpResultSchema,
+  CheckParams,
+  CheckSchema,
+  ExecutionSchema,
+  ResolutionSchema,
+  ResolveOptionsBody,
+  SessionIdParam,
+} from '../schemas.ts';
+import { owned } from './sessions.ts';
+
+const CARP = ['CARP'];
+const jsonBody = (schema: z.ZodType, required = true) => ({ content: { 'application/json': { schema } }, required });
+const ok = (description: string, schema: z.ZodType) => ({ description, content: { 'application/json': { schema } } });
+
+export function resolveRoutes(app: App, s: Services): void {
+  const { runtime } = s;
+
+  for (const operation of ['resolve', 'validate'] as const) {
+    route(
+      app,
+      createRoute({
+        method: 'post',
+        path: `/v1/sessions/{session_id}/${operation}`,
+        tags: CARP,
+        summary:
+          operation === 'resolve'
+            ? 'Resolve the context and actions this session gets (traced)'
+            : 'Compute a resolution exactly as resolve would, recording nothing',
+        request: { params: SessionIdParam, body: jsonBody(ResolveOptionsBody, false) },
+        responses: { 200: ok('The resolution', ResolutionSchema), ...errors(400, 403, 404, 409) },
+      }),
+      async (c) => {
+        const id = await owned(c, s);
+        const body = valid<JsonObject>(c, 'json');
+        const request = 'carp_version' in body ? sameSession(body, id) : resolveOptions(body);
+        const session = await runtime.getSession(id);
+        return json(c, await (operation === 'resolve' ? session.resolve(request) : session.validate(request)));
+      },
+    );
+  }
+
+  route(
+    app,
+    createRoute({
+      method: 'post',
+      path: '/v1/resolve',
+      tags: CARP,
+      summary: 'Run a CARP resolve (or validate) request; the session must exist and be the caller’s',
+      request: { body: jsonBody(CarpRequestBody) },
+      responses: { 200: ok('The resolution', ResolutionSchema), ...errors(400, 403, 404, 409) },
+    }),
+    async (c) => {
+      const body = await carpBody(c, s);
+      if (body.operation === 'execute') {
+        throw new CraError('invalid_request', 'execute requests go to POST /v1/execute', { path: '/request/operation' });
+      }
+      return json(c, (await runtime.carp(body)).resolution);
+    },
+  );
+
+  route(
+    app,
+    createRoute({
+      method: 'post',
+      path: '/v1/execute',
+      tags: CARP,
+      summary: 'Run a CARP execute request: the answer says whether the action may run (`approved`) or why not',
+      request: { body: jsonBody(CarpRequestBody) },
+      responses: { 200: ok('The execution', ExecutionSchema), ...errors(400, 403, 404, 409) },
+    }),
+    async (c) => {
+      const body = await carpBody(c, s);
+      if (body.operation !== undefined && body.operation !== 'execute') {
+        throw new CraError('invalid_request', `POST /v1/execute takes execute requests, not ${JSON.stringify(body.operation)}`, {
+          path: '/request/operation',
+        });
+      }
+      return json(c, (await runtime.carp({ ...body, operation: 'execute' })).execution);
+    },
+  );
+
+  route(
+    app,
+    createRoute({
+      method: 'post',
+      path: '/v1/carp',
+      tags: CARP,
+      summary: 'Run any CARP request (resolve, validate or execute), nested or flat form',
+      request: { body: jsonBody(CarpRequestBody) },
+      responses: { 200: ok('A resolution or an execution', CarpResultSchema), ...errors(400, 403, 404, 409) },
+    }),
+    async (c) => json(c, await runtime.carp(await carpBody(c, s))),
+  );
+
+  route(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/v1/sessions/{session_id}/check/{action_id}',
+      tags: CARP,
+      summary: 'The hot path: may this session run the action now? Records nothing',
+      request: { params: CheckParams },
+      responses: { 200: ok('The answer', CheckSchema), ...errors(404) },
+    }),
+    async (c) => {
+      const id = await owned(c, s);
+      const { action_id } = valid<{ action_id: string }>(c, 'param');
+      return json(c, await (await runtime.getSession(id)).check(action_id));
+    },
+  );
+}
+
+/** The CARP body, once the session it names (if any) is known to be the caller's. */
+async function carpBody(c: Ctx, s: Services): Promise<JsonObject> {
+  const body = valid<JsonObject>(c, 'json');
+  const requester = isObject(body.requester) ? body.requester : body;
+  if (typeof requester.session_id === 'string') await s.ownership.checkCarp(c.var.principal, body, requester.session_id);
+  return body;
+}
+
+/** A full CARP request sent to a session's route must name that session. */
+function sameSession(body: JsonObject, sessionId: string): CarpRequest {
+  const nested = isObject(body.requester);
+  const requester = nested ? (body.requester as JsonObject) : body;
+  const named = requester.session_id;
+  if (typeof named !== 'string' || named.toLowerCase() !== sessionId) {
+    throw new CraError('invalid_request', `the request must name this session (${sessionId})`, {
+      path: nested ? '/requester/session_id' : '/session_id',
+    });
+  }
+  return body as unknown as CarpRequest;
+}
+
+function resolveOptions(b: JsonObject): ResolveOptions {
+  return {
+    goal: b.goal,
+    riskTier: b.risk_tier,
+    contextHints: b.context_hints,
+    requiredCapabilities: b.required_capabilities,
+    atlasIds: b.atlas_ids,
+    context: b.context,
+    requestId: b.request_id,
+    timestamp: b.timestamp,
+  } as ResolveOptions;
+}
+
+function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,189 @@
+/**
+ * Sessions: create, list, get, end, and host-emitted events. Every session is owned by the key that created it.
+ *
+ * @module
+ */
+
+import { createRoute, z } from '@hono/zod-openapi';
+import { CraError } from '../../../sdk/src/errors.ts';
+import type { EndReason, JsonObject, Session, TraceEvent, TraceEventType } from '../../../sdk/src/types.ts';
+import { type App, type Ctx, errors, json, route, type Services, valid } from '../context.ts';
+import {
+  CreateSessionBody,
+  EndSessionBody,
+  EndSessionQuery,
+  SessionIdParam,
+  SessionListQuery,
+  SessionListSchema,
+  SessionRefSchema,
+  SessionSchema,
+  TraceEventSchema,
+  RecordBody,
+} from '../schemas.ts';
+
+const Sessions = ['Sessions'];
+const jsonBody = (schema: z.ZodType, required = true) => ({ content: { 'application/json': { schema } }, required });
+const ok = (description: string, schema: z.ZodType) => ({ description, content: { 'application/json': { schema } } });
+
+export function sessionRoutes(app: App, s: Services): void {
+  const { runtime, ownership } = s;
+
+  route(
+    app,
+    createRoute({
+      method: 'post',
+      path: '/v1/sessions',
+      tags: Sessions,
+      summary: 'Create a session (emits session.started)',
+      request: { body: jsonBody(CreateSessionBody) },
+      responses: { 201: ok('The new session', SessionSchema), ...errors(400, 409) },
+    }),
+    async (c) => {
+      const b = valid<z.infer<typeof CreateSessionBody>>(c, 'json');
+      const session = await runtime.createSession({
+        agentId: b.agent_id,
+        goal: b.goal,
+        sessionId: b.session_id as string | undefined,
+        parentSessionId: b.parent_session_id as string | undefined,
+        metadata: b.metadata as JsonObject | undefined,
+      });
+      await ownership.claim(c.var.principal, session.id);
+      // The session as created, from its genesis event: asking the runtime again would read its clock once more,
+      // and the same calls must give the same trace in both modes.
+      return json(c, sessionFromGenesis((await runtime.trace(session.id))[0]!), 201);
+    },
+  );
+
+  route(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/v1/sessions',
+      tags: Sessions,
+      summary: "List the caller's sessions",
+      request: { query: SessionListQuery },
+      responses: { 200: ok('Sessions, oldest first', SessionListSchema), ...errors(400) },
+    }),
+    async (c) => {
+      const q = valid<z.infer<typeof SessionListQuery>>(c, 'query');
+      const items = (await runtime.listSessions()).filter(
+        (x) =>
+          ownership.visible(c.var.principal, x.session_id) &&
+          (q.status === undefined || q.status === 'all' || x.status === q.status) &&
+          (q.agent_id === undefined || x.agent_id === q.agent_id),
+      );
+      return json(c, { items, total: items.length });
+    },
+  );
+
+  route(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/v1/sessions/{session_id}',
+      tags: Sessions,
+      summary: 'Get a session (status, counts, chain head)',
+      request: { params: SessionIdParam },
+      responses: { 200: ok('The session', SessionSchema), ...errors(404) },
+    }),
+    async (c) => {
+      const id = await owned(c, s);
+      return json(c, await (await runtime.getSession(id)).info());
+    },
+  );
+
+  route(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/v1/sessions/{session_id}/ref',
+      tags: Sessions,
+      summary: "A session's identity (id, agent, goal), without reading its live state",
+      request: { params: SessionIdParam },
+      responses: { 200: ok('The session identity', SessionRefSchema), ...errors(404) },
+    }),
+    async (c) => {
+      const h = await runtime.getSession(await owned(c, s));
+      return json(c, { session_id: h.id, agent_id: h.agentId, goal: h.goal });
+    },
+  );
+
+  const end = async (c: Ctx, reason: unknown) => {
+    const id = await owned(c, s);
+    return json(c, await (await runtime.getSession(id)).end(reason as EndReason | undefined));
+  };
+
+  route(
+    app,
+    createRoute({
+      method: 'post',
+      path: '/v1/sessions/{session_id}/end',
+      tags: Sessions,
+      summary: 'End a session (emits session.ended); later requests on it are refused',
+      request: { params: SessionIdParam, body: jsonBody(EndSessionBody, false) },
+      responses: { 200: ok('The ended session', SessionSchema), ...errors(400, 404, 409) },
+    }),
+    (c) => end(c, valid<z.infer<typeof EndSessionBody>>(c, 'json').reason ?? undefined),
+  );
+
+  route(
+    app,
+    createRoute({
+      method: 'delete',
+      path: '/v1/sessions/{session_id}',
+      tags: Sessions,
+      summary: 'End a session (same as POST …/end; reason in the query)',
+      request: { params: SessionIdParam, query: EndSessionQuery },
+      responses: { 200: ok('The ended session', SessionSchema), ...errors(400, 404, 409) },
+    }),
+    (c) => end(c, valid<z.infer<typeof EndSessionQuery>>(c, 'query').reason),
+  );
+
+  route(
+    app,
+    createRoute({
+      method: 'post',
+      path: '/v1/sessions/{session_id}/events',
+      tags: Sessions,
+      summary: 'Append a host-emitted event (error.occurred, context.redacted, …)',
+      request: { params: SessionIdParam, body: jsonBody(RecordBody) },
+      responses: { 200: ok('The recorded events', z.array(TraceEventSchema)), ...errors(400, 404, 409) },
+    }),
+    async (c) => {
+      const id = await owned(c, s);
+      const b = valid<z.infer<typeof RecordBody>>(c, 'json');
+      const session = await runtime.getSession(id);
+      return json(c, await session.record(b.event_type as TraceEventType, b.payload as JsonObject));
+    },
+  );
+}
+
+/** The `session_id` path parameter, once the caller is known to own it (else the answer of a missing session). */
+export async function owned(c: Ctx, s: Services): Promise<string> {
+  const { session_id } = valid<{ session_id: string }>(c, 'param');
+  await s.ownership.check(c.var.principal, session_id);
+  return session_id;
+}
+
+/** The session as `session.create` left it, from its `session.started` event. */
+export function sessionFromGenesis(e: TraceEvent): Session {
+  if (!e || e.event_type !== 'session.started' || e.sequence !== 0) {
+    throw new CraError('internal', 'the new session has no session.started event');
+  }
+  const p = e.payload;
+  return {
+    session_id: e.session_id,
+    agent_id: p.agent_id as string,
+    goal: p.goal as string,
+    status: 'active',
+    created_at: e.timestamp,
+    ended_at: null,
+    event_count: 1,
+    head_hash: e.event_hash,
+    resolution_count: 0,
+    action_count: 0,
+    trace_id: e.trace_id,
+    parent_session_id: (p.parent_session_id as string | undefined) ?? null,
+    metadata: (p.metadata as JsonObject | undefined) ?? null,
+  };
+}
