@@ -20,6 +20,15 @@ async function quickStart(): Promise<string> {
   return block[1];
 }
 
+describe('README server walk-through', () => {
+  it('is the script that server/src/walkthrough.test.ts runs against `npm start`', async () => {
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+    const block = /```bash\n([\s\S]*?)```/.exec(readme.split('## Server')[1] ?? '');
+    const script = await readFile(join(ROOT, 'server', 'walkthrough.sh'), 'utf8');
+    expect(block?.[1]).toBe(script.split('set -euo pipefail\n')[1]);
+  });
+});
+
 describe('README quick start', () => {
   it('runs as written and prints an allow, a policy denial and a valid chain', async () => {
     const file = join(ROOT, `.quickstart-${randomUUID()}.ts`);
