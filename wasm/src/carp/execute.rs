@@ -15,7 +15,7 @@ use crate::time::Micros;
 use crate::trace::Emitter;
 
 use super::ledger::{Ledger, Who};
-use super::policy::{evaluate, Verdict};
+use super::policy::Verdict;
 use super::resolve::{Outcome, Resolution};
 use super::session::{ExecStatus, Execution, Session};
 
@@ -362,15 +362,8 @@ fn current_verdict(
     now: Micros,
     host: &mut dyn Host,
 ) -> Result<(Option<usize>, Vec<usize>), Refusal> {
-    let stored = match &o.verdict {
-        Verdict::Denied { policy_id, reason, .. } => return Err((policy_id.clone(), reason.clone(), None)),
-        Verdict::Allowed { gate, restrictors } => (*gate, restrictors.clone()),
-    };
-    if !o.action().dynamic {
-        return Ok(stored);
-    }
-    match evaluate(&o.atlas, o.action(), &resolution.facts.at(now), host, ledger, who, resolution.default_allow) {
-        Verdict::Allowed { gate, restrictors } => Ok((gate.or(stored.0), restrictors)),
+    match resolution.verdict_now(o, ledger, who, now, host) {
+        Verdict::Allowed { gate, restrictors } => Ok((gate, restrictors)),
         Verdict::Denied { policy_id, reason, retry_after_seconds, .. } => Err((policy_id, reason, retry_after_seconds)),
     }
 }

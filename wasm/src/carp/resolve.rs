@@ -100,6 +100,20 @@ impl Resolution {
         now >= self.expires_at()
     }
 
+    /// The verdict that holds now for one of this resolution's outcomes: a stored denial stands; an allowed action
+    /// whose policies depend on time or counters is evaluated again with the request's facts (keeping the gate).
+    /// `cra_check` and `action.request` both answer from this, so they always agree.
+    pub fn verdict_now(&self, o: &Outcome, ledger: &Ledger, who: &Who, now: Micros, host: &mut dyn Host) -> Verdict {
+        let stored_gate = match &o.verdict {
+            Verdict::Allowed { gate, .. } if o.action().dynamic => *gate,
+            stored => return stored.clone(),
+        };
+        match evaluate(&o.atlas, o.action(), &self.facts.at(now), host, ledger, who, self.default_allow) {
+            Verdict::Allowed { gate, restrictors } => Verdict::Allowed { gate: gate.or(stored_gate), restrictors },
+            denied => denied,
+        }
+    }
+
     pub fn allowed_count(&self) -> usize {
         self.outcomes.iter().filter(|o| o.verdict.is_allowed()).count()
     }

@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 use crate::carp::execute::{self, ActionInput, Change};
 use crate::carp::ledger::{Ledger, Who};
-use crate::carp::policy::{evaluate, Verdict};
+use crate::carp::policy::Verdict;
 use crate::carp::request::parse_execution;
 use crate::carp::resolve::{compute, Env, Resolution};
 use crate::carp::{parse_request, Operation, Request, Session};
@@ -429,20 +429,12 @@ pub fn check_code(s: &Session, action_handle: u32, ledger: &Ledger, now: Micros,
         Some(o) => o,
         None => return 0,
     };
-    let verdict_code = |v: &Verdict| match v {
+    let who = Who { session_id: &s.session_id, agent_id: &s.agent_id };
+    match res.verdict_now(o, ledger, &who, now, host) {
         Verdict::Allowed { gate: Some(_), .. } => 2,
         Verdict::Allowed { .. } => 1,
         Verdict::Denied { result: "rate_limited", .. } => 3,
         Verdict::Denied { result: "budget_exhausted", .. } => 4,
         Verdict::Denied { .. } => 0,
-    };
-    if !o.verdict.is_allowed() || !o.action().dynamic {
-        return verdict_code(&o.verdict);
-    }
-    let who = Who { session_id: &s.session_id, agent_id: &s.agent_id };
-    let now_verdict = evaluate(&o.atlas, o.action(), &res.facts.at(now), host, ledger, &who, res.default_allow);
-    match (&now_verdict, o.verdict.gated()) {
-        (Verdict::Allowed { .. }, true) => 2,
-        _ => verdict_code(&now_verdict),
     }
 }
