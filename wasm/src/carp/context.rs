@@ -21,6 +21,14 @@ pub struct Block {
 }
 
 impl Block {
+    /// As [`Block::to_json`], moving the content out.
+    pub fn take_json(&mut self) -> Value {
+        let content = std::mem::take(&mut self.content);
+        let mut v = self.to_json();
+        v["content"] = Value::String(content);
+        v
+    }
+
     pub fn to_json(&self) -> Value {
         obj!(
             "block_id": &self.block_id,

@@ -122,7 +122,18 @@ impl Resolution {
         self.outcomes.len() - self.allowed_count()
     }
 
+    /// The resolution as JSON, moving the context texts out of the blocks (a session keeps what later checks
+    /// need, not the text it already handed out).
+    pub fn take_json(&mut self) -> Value {
+        let blocks: Vec<Value> = self.blocks.iter_mut().map(Block::take_json).collect();
+        self.to_json_with(Value::Array(blocks))
+    }
+
     pub fn to_json(&self) -> Value {
+        self.to_json_with(Value::Array(self.blocks.iter().map(Block::to_json).collect()))
+    }
+
+    fn to_json_with(&self, context_blocks: Value) -> Value {
         let mut allowed = Vec::new();
         let mut denied = Vec::new();
         for o in &self.outcomes {
@@ -145,7 +156,7 @@ impl Resolution {
                 "approval_id": &self.approval_id,
                 "expires_at": if approval { format_micros(self.expires_at()) } else { None },
             ),
-            "context_blocks": self.blocks.iter().map(Block::to_json).collect::<Vec<_>>(),
+            "context_blocks": context_blocks,
             "allowed_actions": allowed,
             "denied_actions": denied,
             "constraints": &self.constraints,

@@ -391,6 +391,6 @@ impl Runtime {
         let mut copy = em.events[0].clone();
         copy.payload = payload;
         apply_execution_event(s, &mut self.ledger, &copy, host);
-        Ok(em.events_json())
+        Ok(em.into_events_json())
     }
 }

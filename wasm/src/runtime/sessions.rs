@@ -77,7 +77,7 @@ impl Runtime {
         let handle = self.insert_session(s);
         let mut view = view;
         view["event_count"] = json!(1);
-        Ok(obj!("session": view, "handle": handle, "events": em.events_json()))
+        Ok(obj!("session": view, "handle": handle, "events": em.into_events_json()))
     }
 
     pub fn get_session(&self, o: Obj) -> CoreResult<Value> {
@@ -103,7 +103,7 @@ impl Runtime {
         s.chain = em.head.clone();
         s.ended = true;
         s.ended_at = Some(now);
-        Ok(obj!("session": s.to_json(), "events": em.events_json()))
+        Ok(obj!("session": s.to_json(), "events": em.into_events_json()))
     }
 
     pub fn forget_session(&mut self, o: Obj) -> CoreResult<Value> {
@@ -142,8 +142,8 @@ impl Runtime {
         match req.operation {
             Operation::Validate => {
                 let s = self.sessions.get(&req.session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
-                let (res, _) = self.compute_resolution(s, &req, now, host)?;
-                Ok(obj!("resolution": res.to_json()))
+                let (mut res, _) = self.compute_resolution(s, &req, now, host)?;
+                Ok(obj!("resolution": res.take_json()))
             }
             Operation::Resolve => {
                 let (resolution, events) = self.resolve(&req, now, host)?;
@@ -224,16 +224,14 @@ impl Runtime {
         let (mut res, _) = self.compute_resolution(s, req, now, host)?;
         let mut em = Emitter::new(&s.chain, timestamp(now)?);
         res.request_span = res.emit(req, &s.root_span, &mut em, host)?;
-        let json = res.to_json();
-        // The session keeps what later checks need, not the context text it already handed out.
-        res.blocks.iter_mut().for_each(|b| b.content = String::new());
+        let json = res.take_json();
         let s = self.sessions.get_mut(&req.session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
         s.chain = em.head.clone();
         s.request_ids.insert(req.request_id.clone());
         s.resolution_count += 1;
         s.current = Some(res.resolution_id.clone());
         s.resolutions.insert(res.resolution_id.clone(), res);
-        Ok((json, em.events_json()))
+        Ok((json, em.into_events_json()))
     }
 
     /// Plans a change on a live session with `plan`, then commits it; answers `{execution, events}`.
@@ -251,7 +249,7 @@ impl Runtime {
         let change = plan(s, &self.ledger, ts, host)?;
         let s = self.sessions.get_mut(session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
         let (exec, em) = change.commit(s, &mut self.ledger, now);
-        Ok(obj!("execution": exec.to_json(session_id), "events": em.events_json()))
+        Ok(obj!("execution": exec.to_json(session_id), "events": em.into_events_json()))
     }
 
     pub fn request_action(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<Value> {
@@ -332,7 +330,7 @@ impl Runtime {
         if let Some(s) = self.sessions.get_mut(&id) {
             s.chain = em.head.clone();
         }
-        Ok(obj!("events": em.events_json()))
+        Ok(obj!("events": em.into_events_json()))
     }
 }
 

@@ -80,7 +80,8 @@ impl Emitter {
         Ok(())
     }
 
-    pub fn events_json(&self) -> Value {
-        Value::Array(self.events.iter().map(Event::to_json).collect())
+    /// The emitted events as JSON (the emitter is spent: take the head first).
+    pub fn into_events_json(self) -> Value {
+        Value::Array(self.events.into_iter().map(Event::into_json).collect())
     }
 }

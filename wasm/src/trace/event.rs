@@ -83,22 +83,24 @@ impl Event {
     }
 
     pub fn to_json(&self) -> Value {
+        self.clone().into_json()
+    }
+
+    /// The event as JSON, in the schema's field order, moving its fields.
+    pub fn into_json(self) -> Value {
         let mut m = Map::new();
         m.insert("trace_version".into(), Value::String(TRACE_VERSION.into()));
-        m.insert("event_id".into(), Value::String(self.event_id.clone()));
-        m.insert("trace_id".into(), Value::String(self.trace_id.clone()));
-        m.insert("span_id".into(), Value::String(self.span_id.clone()));
-        m.insert(
-            "parent_span_id".into(),
-            self.parent_span_id.clone().map(Value::String).unwrap_or(Value::Null),
-        );
-        m.insert("session_id".into(), Value::String(self.session_id.clone()));
+        m.insert("event_id".into(), Value::String(self.event_id));
+        m.insert("trace_id".into(), Value::String(self.trace_id));
+        m.insert("span_id".into(), Value::String(self.span_id));
+        m.insert("parent_span_id".into(), self.parent_span_id.map(Value::String).unwrap_or(Value::Null));
+        m.insert("session_id".into(), Value::String(self.session_id));
         m.insert("sequence".into(), Value::from(self.sequence));
-        m.insert("timestamp".into(), Value::String(self.timestamp.clone()));
-        m.insert("event_type".into(), Value::String(self.event_type.clone()));
-        m.insert("payload".into(), Value::Object(self.payload.clone()));
-        m.insert("event_hash".into(), Value::String(self.event_hash.clone()));
-        m.insert("previous_event_hash".into(), Value::String(self.previous_event_hash.clone()));
+        m.insert("timestamp".into(), Value::String(self.timestamp));
+        m.insert("event_type".into(), Value::String(self.event_type));
+        m.insert("payload".into(), Value::Object(self.payload));
+        m.insert("event_hash".into(), Value::String(self.event_hash));
+        m.insert("previous_event_hash".into(), Value::String(self.previous_event_hash));
         Value::Object(m)
     }
 
