@@ -6,6 +6,7 @@
  */
 
 import { CraError } from '../errors.ts';
+import { bundledCore, readFileUrl } from './platform.ts';
 
 /**
  * A source of the core module:
@@ -33,6 +34,8 @@ const byUrl = new Map<string, Promise<WebAssembly.Module>>();
  */
 export function compileCore(source?: CoreSource): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return Promise.resolve(source);
+  const bundled = source === undefined ? bundledCore() : undefined; // workerd: the module imported by the package
+  if (bundled) return Promise.resolve(bundled);
   if (source === undefined || typeof source === 'string' || source instanceof URL) {
     let href: string;
     try {
@@ -116,14 +119,4 @@ async function fromResponse(res: Response): Promise<WebAssembly.Module> {
 async function fromUrl(url: URL): Promise<WebAssembly.Module> {
   if (url.protocol === 'file:') return WebAssembly.compile(await readFileUrl(url));
   return fromResponse(await fetch(url));
-}
-
-/** Node's fetch cannot read `file:` URLs: read them from disk (Deno has its own reader). */
-async function readFileUrl(url: URL): Promise<Uint8Array<ArrayBuffer>> {
-  const deno = (globalThis as { Deno?: { readFile(u: URL): Promise<Uint8Array<ArrayBuffer>> } }).Deno;
-  if (deno && typeof deno.readFile === 'function') return deno.readFile(url);
-  // A computed specifier keeps bundlers for browsers and workers from pulling in `node:fs`.
-  const specifier = ['node', 'fs/promises'].join(':');
-  const fs = (await import(/* @vite-ignore */ specifier)) as { readFile(u: URL): Promise<Uint8Array<ArrayBuffer>> };
-  return fs.readFile(url);
 }

@@ -1,0 +1,135 @@
+/**
+ * The Cloudflare Worker of examples/edge in workerd (Miniflare from Node, offline): bundled with rollup against the
+ * package's `workerd` build (the core imported as a `CompiledWasm` module), sessions in Durable Objects persisted to
+ * a temporary folder. Real HTTP requests through the whole API, then a restart of workerd that must restore the
+ * sessions from Durable Object storage.
+ */
+
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Miniflare } from 'miniflare';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadAtlasDir } from '../../sdk/src/atlas/dir.ts';
+import { ensureDist } from '../../test/support/dist.ts';
+import { FLOW_TYPES, httpFlow, type FlowResult } from '../../test/support/http-flow.ts';
+import { bundleWorker, startWorker, type WorkerBundle } from '../../test/support/workers.ts';
+
+const HERE = fileURLToPath(new URL('./', import.meta.url));
+const KEY = 'test-key-edge-alice-0123456789';
+const OTHER = 'test-key-edge-bob-0123456789ab';
+
+describe('edge worker (workerd, Durable Objects)', () => {
+  let tmp: string;
+  let bundle: WorkerBundle;
+  let mf: Miniflare | undefined;
+  let url: URL;
+
+  const start = async () => {
+    ({ mf, url } = await startWorker(bundle, {
+      bindings: { CRA_API_KEYS: `${KEY},${OTHER}` },
+      durableObjects: { SESSIONS: { className: 'CraSession', useSQLite: true }, DIRECTORY: { className: 'CraDirectory', useSQLite: true } },
+      durableObjectsPersist: join(tmp, 'durable-objects'),
+    }));
+  };
+  const call = (path: string, init: RequestInit & { key?: string | null } = {}) => {
+    const headers = new Headers(init.headers);
+    if (init.key !== null) headers.set('authorization', `Bearer ${init.key ?? KEY}`);
+    if (init.body !== undefined) headers.set('content-type', 'application/json');
+    return fetch(new URL(path, url), { ...init, headers });
+  };
+
+  beforeAll(async () => {
+    tmp = await mkdtemp(join(tmpdir(), 'cra-edge-'));
+    await ensureDist();
+    bundle = await bundleWorker(join(HERE, 'src/worker.ts'), join(tmp, 'out'));
+    await start();
+  }, 120_000);
+
+  afterAll(async () => {
+    await mf?.dispose();
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('is bundled with the package for workerd: the core is a CompiledWasm module beside the worker', async () => {
+    expect(bundle.modules.map((m) => m.type)).toEqual(['ESModule', 'CompiledWasm']);
+    const code = await readFile(bundle.main, 'utf8');
+    expect(code).toMatch(/^import \w+ from '\.\/cra_core\.wasm';$/m);
+    const wasm = await readFile(bundle.modules[1]!.path);
+    expect(wasm.equals(await readFile(join(HERE, '../../dist/cra_core.wasm')))).toBe(true);
+  });
+
+  it('ships the example support atlas', async () => {
+    const shipped = JSON.parse(await readFile(join(HERE, 'src/atlases/support.json'), 'utf8'));
+    expect(shipped).toEqual(await loadAtlasDir(join(HERE, '../atlases/support')));
+  });
+
+  let flow: FlowResult;
+
+  it('serves the API: session, resolve, actions, trace, verify, stream, key isolation', async () => {
+    flow = await httpFlow(url.href.replace(/\/$/, ''), KEY, OTHER);
+  }, 60_000);
+
+  it('routes CARP requests to the session they name, nested or flat', async () => {
+    const s = (await (await call('/v1/sessions', { method: 'POST', body: JSON.stringify({ agent_id: 'support-bot', goal: 'Refunds' }) })).json()) as {
+      session_id: string;
+    };
+    const flat = await call('/v1/resolve', {
+      method: 'POST',
+      body: JSON.stringify({ session_id: s.session_id, agent_id: 'support-bot', goal: 'Refunds', required_capabilities: ['billing.refund'] }),
+    });
+    expect(flat.status).toBe(200);
+    const resolution = (await flat.json()) as { resolution_id: string; allowed_actions: Array<{ action_id: string }> };
+    expect(resolution.allowed_actions.map((a) => a.action_id)).toContain('refund.issue');
+    const nested = await call('/v1/carp', {
+      method: 'POST',
+      body: JSON.stringify({
+        carp_version: '1.0',
+        request_id: crypto.randomUUID(),
+        timestamp: new Date().toISOString(),
+        operation: 'resolve',
+        requester: { agent_id: 'support-bot', session_id: s.session_id },
+        task: { goal: 'Refunds', risk_tier: 'low' },
+      }),
+    });
+    expect(nested.status).toBe(200);
+    expect(((await nested.json()) as { resolution: { resolution_id: string } }).resolution.resolution_id).toMatch(/^[0-9a-f-]{36}$/);
+    const info = (await (await call(`/v1/sessions/${s.session_id}`)).json()) as { resolution_count: number };
+    expect(info.resolution_count).toBe(2);
+    // Someone else's key gets what a missing session gets, from the session's own object.
+    const probe = await call('/v1/resolve', { method: 'POST', key: OTHER, body: JSON.stringify({ session_id: s.session_id, agent_id: 'support-bot', goal: 'x' }) });
+    expect(probe.status).toBe(404);
+  });
+
+  it('lists each key its own sessions, across objects', async () => {
+    const mine = (await (await call('/v1/sessions?status=all')).json()) as { items: Array<{ session_id: string }>; total: number };
+    expect(mine.items.map((s) => s.session_id)).toContain(flow.sessionId);
+    expect(mine.total).toBe(2);
+    const ended = (await (await call('/v1/sessions?status=ended')).json()) as { items: Array<{ session_id: string }> };
+    expect(ended.items.map((s) => s.session_id)).toEqual([flow.sessionId]);
+    const theirs = (await (await call('/v1/sessions', { key: OTHER })).json()) as { total: number };
+    expect(theirs.total).toBe(0);
+    expect((await call('/v1/sessions', { key: null })).status).toBe(401);
+  });
+
+  it('serves atlases and OpenAPI from the deployed bundle, and refuses to load atlases over HTTP', async () => {
+    const atlases = (await (await call('/v1/atlases')).json()) as { items: Array<{ atlas_id: string }> };
+    expect(atlases.items.map((a) => a.atlas_id)).toEqual(['com.example.support']);
+    expect((await call('/openapi.json', { key: null })).status).toBe(200);
+    const load = await call('/v1/atlases', { method: 'POST', body: JSON.stringify({ manifest: {} }) });
+    expect(load.status).toBe(403);
+  });
+
+  it('keeps sessions in Durable Object storage across a restart of workerd', async () => {
+    await mf!.dispose();
+    mf = undefined;
+    await start();
+    const info = await call(`/v1/sessions/${flow.sessionId}`);
+    expect(await info.json()).toMatchObject({ session_id: flow.sessionId, status: 'ended', event_count: FLOW_TYPES.length });
+    const jsonl = await (await call(`/v1/traces/${flow.sessionId}`, { headers: { accept: 'application/x-ndjson' } })).text();
+    expect(jsonl).toBe(flow.jsonl);
+    expect(await (await call(`/v1/traces/${flow.sessionId}/verify`)).json()).toMatchObject({ valid: true, length: FLOW_TYPES.length });
+    expect((await call(`/v1/sessions/${flow.sessionId}`, { key: OTHER })).status).toBe(404);
+  }, 60_000);
+});

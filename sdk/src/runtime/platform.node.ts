@@ -1,0 +1,16 @@
+/**
+ * The package's `node` build: the core file beside the bundle is read from disk.
+ *
+ * @module
+ */
+
+import { readFile } from 'node:fs/promises';
+
+export function bundledCore(): WebAssembly.Module | undefined {
+  return undefined;
+}
+
+export async function readFileUrl(url: URL): Promise<Uint8Array<ArrayBuffer>> {
+  const buf = await readFile(url);
+  return new Uint8Array(buf.buffer as ArrayBuffer, buf.byteOffset, buf.byteLength);
+}

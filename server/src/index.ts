@@ -1,0 +1,24 @@
+/**
+ * The server as a library (`cra-runtime/server`): the Hono app over any {@link CraRuntime}, Web-standard only, so
+ * the same app runs on Node, Deno (`Deno.serve(app.fetch)`) and edge workers (`export default app`). Node's
+ * listener, durable owners and `startServer` are in `cra-runtime/server/node`.
+ *
+ * ```ts
+ * import { createRuntime, memoryStore } from 'cra-runtime';
+ * import { createApp, observeStore, TraceEvents } from 'cra-runtime/server';
+ *
+ * const events = new TraceEvents();
+ * const runtime = await createRuntime({ storage: observeStore(memoryStore(), events), atlases: [bundle] });
+ * const app = createApp({ runtime, events, auth: { keys: [apiKey] } });
+ * ```
+ *
+ * @module
+ */
+
+export { createApp, DEFAULT_MAX_BODY_BYTES, SERVER_VERSION, type AppOptions } from './app.ts';
+export type { App, AppEnv } from './context.ts';
+export { observeStore, TraceEvents, type TraceListener } from './events.ts';
+export { MemoryOwners, type OwnerStore } from './auth/owner.ts';
+export { generateKey, MIN_KEY_LENGTH, type AuthOptions, type Principal } from './auth/keys.ts';
+export type { RateLimitOptions } from './auth/rate-limit.ts';
+export { parseConfig, type Env, type ServerConfig } from './config.ts';
