@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 
 use crate::json::{pointer_index, pointer_push};
 
-/// Payload members that differ between two honest runs of the same requests.
-const VOLATILE: &[&str] = &["resolution_id", "execution_id"];
+/// Payload members that differ between two honest runs of the same requests: ids the host generates.
+const VOLATILE: &[&str] = &["resolution_id", "execution_id", "request_id", "approval_id"];
 /// Above this many cell comparisons the alignment falls back to positional (keeps memory bounded).
 const MAX_LCS_CELLS: usize = 1_000_000;
 
