@@ -116,6 +116,37 @@ describe('the packed package', () => {
     expect(out.universal).toBe('allow');
   }, 60_000);
 
+  /** The code block that follows `**<label>**` in the README. */
+  async function readmeSnippet(label: string): Promise<string> {
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+    const block = /```(?:js|ts)\n([\s\S]*?)```/.exec(readme.split(`**${label}**`)[1] ?? '');
+    if (!block?.[1]) throw new Error(`README.md has no code block after **${label}**`);
+    return block[1];
+  }
+
+  it("README's Node snippet runs as written from the installed package", async () => {
+    await writeFile(join(app, 'readme-node.mjs'), await readmeSnippet('Node'));
+    const r = await run(process.execPath, ['readme-node.mjs'], { cwd: app });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/valid: true/);
+  });
+
+  it("README's Workers snippet runs as written in workerd from the installed package", async () => {
+    await writeFile(join(app, 'readme-worker.ts'), await readmeSnippet('Cloudflare Workers / workerd'));
+    const bundle = await bundleWorker(join(app, 'readme-worker.ts'), join(tmp, 'readme-worker'), { self: false });
+    let mf: Miniflare | undefined;
+    try {
+      let url: URL;
+      ({ mf, url } = await startWorker(bundle));
+      const res = await fetch(new URL('/tickets/T-10042', url));
+      const resolution = (await res.json()) as { carp_version: string; decision: { type: string } };
+      expect(resolution.carp_version).toBe('1.0');
+      expect(resolution.decision.type).toBe('deny'); // no atlas loaded: nothing to allow
+    } finally {
+      await mf?.dispose();
+    }
+  });
+
   it('TypeScript: a consumer type-checks against the shipped types (NodeNext and Bundler)', async () => {
     const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
     for (const [module, moduleResolution] of [
