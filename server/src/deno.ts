@@ -16,8 +16,8 @@ import { join, resolve } from 'node:path';
 import { CraError } from '../../sdk/src/errors.ts';
 import { createRuntime, type EmbeddedRuntime } from '../../sdk/src/runtime/runtime.ts';
 import { jsonlStore } from '../../sdk/src/storage/jsonl.ts';
-import { createApp, type AppOptions } from './app.ts';
-import { generateKey } from './auth/keys.ts';
+import { createApp } from './app.ts';
+import { startupAuth } from './auth/keys.ts';
 import { FileOwners } from './auth/owner-file.ts';
 import { parseConfig, type ServerConfig } from './config.ts';
 import type { App } from './context.ts';
@@ -61,17 +61,7 @@ export interface DenoServer {
 /** Starts the server of `config` with `Deno.serve`; answers once listening. */
 export async function serveDeno(config: ServerConfig, options: { log?: (line: string) => void } = {}): Promise<DenoServer> {
   const log = options.log ?? ((line: string) => console.log(line));
-  let generatedKey: string | null = null;
-  let auth: AppOptions['auth'] = false;
-  if (config.auth) {
-    let { apiKeys: keys, adminKeys } = config;
-    if (keys.length + adminKeys.length === 0) {
-      generatedKey = generateKey();
-      keys = [generatedKey];
-      adminKeys = [generatedKey];
-    }
-    auth = { keys, adminKeys };
-  }
+  const { auth, generatedKey } = startupAuth(config);
 
   const dataDir = resolve(config.dataDir);
   const { bundles, report } = await readAtlases(config.atlasDir ? resolve(config.atlasDir) : BUNDLED_ATLASES);

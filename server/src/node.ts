@@ -19,7 +19,7 @@ import { jsonlStore } from '../../sdk/src/storage/jsonl.ts';
 import type { TraceStore } from '../../sdk/src/storage/store.ts';
 import type { AtlasBundle } from '../../sdk/src/types.ts';
 import { createApp, type AppOptions } from './app.ts';
-import { generateKey } from './auth/keys.ts';
+import { startupAuth } from './auth/keys.ts';
 import { FileOwners } from './auth/owner-file.ts';
 import type { OwnerStore } from './auth/owner.ts';
 import type { ServerConfig } from './config.ts';
@@ -176,17 +176,7 @@ export interface RunningServer extends Listening {
 /** Starts the server of `config`: runtime, atlases, durable store, owners, app, listener. */
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
   const log = options.log ?? ((line: string) => console.log(line));
-  let generatedKey: string | null = null;
-  let auth: AppOptions['auth'] = false;
-  if (config.auth) {
-    let { apiKeys: keys, adminKeys } = config;
-    if (keys.length + adminKeys.length === 0) {
-      generatedKey = generateKey();
-      keys = [generatedKey];
-      adminKeys = [generatedKey];
-    }
-    auth = { keys, adminKeys };
-  }
+  const { auth, generatedKey } = startupAuth(config);
 
   const dataDir = resolve(config.dataDir);
   const { bundles, report } = await readAtlases(config.atlasDir ? resolve(config.atlasDir) : BUNDLED_ATLASES);

@@ -62,6 +62,22 @@ export function generateKey(): string {
   return `cra_${btoa(bin).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '')}`;
 }
 
+/**
+ * The app's auth options for a start-up configuration. With auth on and no key configured, one key is generated for
+ * this run and made an admin key (so that a newcomer can `npm start` and use the API); it is returned to be printed.
+ */
+export function startupAuth(config: { auth: boolean; apiKeys: string[]; adminKeys: string[] }): {
+  auth: false | { keys: string[]; adminKeys: string[] };
+  generatedKey: string | null;
+} {
+  if (!config.auth) return { auth: false, generatedKey: null };
+  if (config.apiKeys.length + config.adminKeys.length > 0) {
+    return { auth: { keys: config.apiKeys, adminKeys: config.adminKeys }, generatedKey: null };
+  }
+  const key = generateKey();
+  return { auth: { keys: [key], adminKeys: [key] }, generatedKey: key };
+}
+
 /** Checks the shape of configured keys; throws `invalid_request` naming the bad entry. */
 export function checkKeys(options: AuthOptions): void {
   const lists: Array<[string, unknown]> = [
