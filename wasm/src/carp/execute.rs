@@ -177,7 +177,7 @@ pub fn request(
                 violations.push((p.policy_id.clone(), "scope", d));
             }
         }
-        if let Some(BudgetParams::Cost { max_cost, cost_param }) = &p.budget {
+        if let Some(BudgetParams::Cost { cost_param, .. }) = &p.budget {
             match input.parameters.get(cost_param).and_then(Value::as_f64) {
                 Some(c) if c >= 0.0 && c.is_finite() => {
                     cost += c;
@@ -185,7 +185,6 @@ pub fn request(
                     if c > left {
                         over_budget.get_or_insert(p.policy_id.clone());
                     }
-                    let _ = max_cost;
                 }
                 _ => {
                     let mut d = Map::new();

@@ -89,21 +89,18 @@ impl Runtime {
             .and_then(|(now, v)| self.dispatch(op, &v, now, host));
         // Written around the value rather than wrapped in a new one (no copy of a possibly large result), straight
         // into a byte buffer (serde_json's `Display` goes through `fmt::Write`, several times slower).
-        let (head, value) = match &result {
-            Ok(v) => ("{\"ok\":", v),
-            Err(_) => ("{\"error\":", &Value::Null),
-        };
-        let error;
-        let value = match &result {
-            Err(e) => {
-                error = e.to_json();
-                &error
-            }
-            Ok(_) => value,
-        };
         let mut out = Vec::with_capacity(4096);
-        out.extend_from_slice(head.as_bytes());
-        if serde_json::to_writer(&mut out, value).is_err() {
+        let written = match &result {
+            Ok(v) => {
+                out.extend_from_slice(b"{\"ok\":");
+                serde_json::to_writer(&mut out, v)
+            }
+            Err(e) => {
+                out.extend_from_slice(b"{\"error\":");
+                serde_json::to_writer(&mut out, &e.to_json())
+            }
+        };
+        if written.is_err() {
             return r#"{"error":{"code":"internal","message":"the result could not be serialised","path":null}}"#.to_string();
         }
         out.push(b'}');

@@ -142,7 +142,7 @@ impl Runtime {
         match req.operation {
             Operation::Validate => {
                 let s = self.sessions.get(&req.session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
-                let (mut res, _) = self.compute_resolution(s, &req, now, host)?;
+                let mut res = self.compute_resolution(s, &req, now, host)?;
                 Ok(obj!("resolution": res.take_json()))
             }
             Operation::Resolve => {
@@ -204,7 +204,7 @@ impl Runtime {
         Ok(())
     }
 
-    pub(super) fn compute_resolution(&self, s: &Session, req: &Request, now: Micros, host: &mut dyn Host) -> CoreResult<(Resolution, Vec<String>)> {
+    pub(super) fn compute_resolution(&self, s: &Session, req: &Request, now: Micros, host: &mut dyn Host) -> CoreResult<Resolution> {
         let atlases = self.atlases_in_scope(req.atlas_ids.as_deref(), "/request/atlas_ids")?;
         let mut env = Env {
             atlases,
@@ -214,14 +214,13 @@ impl Runtime {
             max_context_tokens: self.config.max_context_tokens,
             ttl_seconds: self.config.default_ttl_seconds,
         };
-        let res = compute(&mut env, req, &s.session_id, &s.chain.trace_id, now, host)?;
-        Ok((res, Vec::new()))
+        compute(&mut env, req, &s.session_id, &s.chain.trace_id, now, host)
     }
 
     /// Resolves and records: emits the resolve events and makes the resolution the session's current one.
     pub(super) fn resolve(&mut self, req: &Request, now: Micros, host: &mut dyn Host) -> CoreResult<(Value, Value)> {
         let s = self.sessions.get(&req.session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
-        let (mut res, _) = self.compute_resolution(s, req, now, host)?;
+        let mut res = self.compute_resolution(s, req, now, host)?;
         let mut em = Emitter::new(&s.chain, timestamp(now)?);
         res.request_span = res.emit(req, &s.root_span, &mut em, host)?;
         let json = res.take_json();
