@@ -6,7 +6,7 @@
 //   --debian (or CRA_DEBIAN_RUST=1)        use Debian 12's rustc 1.63 and packaged crates (see rust-toolchain.mjs)
 //
 // Steps: `cargo build --release --target wasm32-unknown-unknown` (target dir wasm/target), then binaryen's
-// `wasm-opt -Oz --strip-debug --strip-producers --strip-target-features` (npm `binaryen`, pinned in package.json),
+// `wasm-opt -Os --strip-debug --strip-producers --strip-target-features` (npm `binaryen`, pinned in package.json),
 // then a check of the module's exports and imports against wasm/ABI.md. The output depends only on the sources, the
 // toolchain and the crate versions, not on where the checkout lives: source paths are remapped
 // (--remap-path-prefix) and RUSTFLAGS from the environment are ignored. The committed artifact is built with the
@@ -25,11 +25,11 @@ import {
 
 const ARTIFACT = join(ROOT, 'sdk', 'src', 'runtime', 'cra_core.wasm');
 const WASM_OPT = join(ROOT, 'node_modules', 'binaryen', 'bin', 'wasm-opt');
-const WASM_OPT_ARGS = ['-Oz', '--strip-debug', '--strip-producers', '--strip-target-features'];
+const WASM_OPT_ARGS = ['-Os', '--strip-debug', '--strip-producers', '--strip-target-features'];
 
 // The ABI (wasm/ABI.md): these exports must exist; imports may only be the host functions of module `env`.
 const REQUIRED_EXPORTS = { memory: 'memory', cra_alloc: 'function', cra_free: 'function', cra_call: 'function', cra_check: 'function' };
-const ALLOWED_IMPORTS = new Set(['env.cra_host_id', 'env.cra_host_tz_offset']);
+const ALLOWED_IMPORTS = new Set(['env.cra_host_ids', 'env.cra_host_tz_offset']);
 
 const USAGE = `usage: node scripts/build-wasm.mjs [--check] [--debian]
   --check   rebuild and compare with ${rel(ARTIFACT)} instead of writing it
@@ -66,7 +66,13 @@ for (const name of ['RUSTFLAGS', 'CARGO_ENCODED_RUSTFLAGS', `CARGO_TARGET_${WASM
   if (tc.env[name]) console.error(`note: ignoring ${name} (the artifact must not depend on the environment)`);
   delete tc.env[name];
 }
-tc.env.CARGO_ENCODED_RUSTFLAGS = remaps.map(([from, to]) => `--remap-path-prefix=${from}=${to}`).join('\x1f');
+// WebAssembly 2.0 features every supported runtime has (Node 20, Deno, workerd, Chromium, Firefox, Safari 15+):
+// bulk memory turns memcpy/memset into single instructions; the others avoid emulation sequences for casts.
+const WASM_FEATURES = '+bulk-memory,+nontrapping-fptoint,+sign-ext';
+tc.env.CARGO_ENCODED_RUSTFLAGS = [
+  ...remaps.map(([from, to]) => `--remap-path-prefix=${from}=${to}`),
+  `-Ctarget-feature=${WASM_FEATURES}`,
+].join('\x1f');
 tc.env.CARGO_TERM_COLOR ??= process.stderr.isTTY ? 'always' : 'never';
 
 const cargoArgs = [

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Core } from '../src/runtime/core.ts';
 import { loadAtlasDir } from '../src/node.ts';
+import type { TraceStore } from '../src/storage/store.ts';
 import type { AtlasBundle } from '../src/types.ts';
 
 export const QUICK = process.argv.includes('--quick');
@@ -76,6 +77,15 @@ export function statsOf(samplesMs: number[]): Stats {
 }
 
 // --- fixtures ----------------------------------------------------------------------------------------------------
+
+/** A store that keeps nothing: storage is the host's choice, and the SDK rows measure the runtime, not a store. */
+export const nullStore: TraceStore = {
+  open: async () => ({ traces: [], issues: [] }),
+  append: async () => undefined,
+  read: async () => [],
+  sync: async () => undefined,
+  close: async () => undefined,
+};
 
 export const wasmBytes = () => readFile(WASM_PATH);
 export const supportAtlas = (): Promise<AtlasBundle> => loadAtlasDir(SUPPORT_ATLAS);

@@ -23,26 +23,41 @@ export const systemClock: Clock = (() => {
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
+/** Random bytes drawn from `crypto.getRandomValues` in blocks: one call per 256 ids instead of one per id. */
+const RANDOM_BLOCK = 4096;
+let randomPool = new Uint8Array(0);
+let randomAt = 0;
+
+function random16(): Uint8Array {
+  if (randomAt + 16 > randomPool.length) {
+    randomPool = new Uint8Array(RANDOM_BLOCK);
+    crypto.getRandomValues(randomPool);
+    randomAt = 0;
+  }
+  const b = randomPool.subarray(randomAt, randomAt + 16);
+  randomAt += 16;
+  return b;
+}
+
 /**
  * A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then random bits from `crypto.getRandomValues`. Time-ordered
  * ids keep traces and files sorted by creation.
  */
 export function uuidv7(nowMs: number = Date.now()): string {
-  const b = new Uint8Array(16);
-  crypto.getRandomValues(b);
+  const r = random16();
   let ms = Math.floor(nowMs);
+  const b = new Array<number>(16);
   for (let i = 5; i >= 0; i--) {
     b[i] = ms % 256;
     ms = Math.floor(ms / 256);
   }
+  for (let i = 6; i < 16; i++) b[i] = r[i]!;
   b[6] = 0x70 | (b[6]! & 0x0f);
   b[8] = 0x80 | (b[8]! & 0x3f);
-  let s = '';
-  for (let i = 0; i < 16; i++) {
-    if (i === 4 || i === 6 || i === 8 || i === 10) s += '-';
-    s += HEX[b[i]!];
-  }
-  return s;
+  return (
+    HEX[b[0]!]! + HEX[b[1]!]! + HEX[b[2]!]! + HEX[b[3]!]! + '-' + HEX[b[4]!]! + HEX[b[5]!]! + '-' + HEX[b[6]!]! + HEX[b[7]!]! + '-' +
+    HEX[b[8]!]! + HEX[b[9]!]! + '-' + HEX[b[10]!]! + HEX[b[11]!]! + HEX[b[12]!]! + HEX[b[13]!]! + HEX[b[14]!]! + HEX[b[15]!]!
+  );
 }
 
 /** The default id source: {@link uuidv7}. */

@@ -6,6 +6,11 @@ use crate::ids::is_uuid;
 pub trait Host {
     /// A fresh lowercase UUID (v7 preferred). The core never invents ids.
     fn new_id(&mut self) -> String;
+    /// `n` fresh ids at once, in the order `n` calls of [`Host::new_id`] would give them (one crossing of the
+    /// ABI instead of `n`).
+    fn new_ids(&mut self, n: usize) -> Vec<String> {
+        (0..n).map(|_| self.new_id()).collect()
+    }
     /// UTC offset in minutes of an IANA zone at `epoch_secs`, or `None` for an unknown zone.
     fn tz_offset_minutes(&mut self, zone: &str, epoch_secs: i64) -> Option<i32>;
 }
@@ -15,6 +20,16 @@ pub fn fresh_id(host: &mut dyn Host) -> CoreResult<String> {
     let id = host.new_id();
     if is_uuid(&id) {
         Ok(id)
+    } else {
+        Err(CoreError::new("host_id_invalid", "the host supplied an id that is not a lowercase UUID"))
+    }
+}
+
+/// [`fresh_id`] for `n` ids at once.
+pub fn fresh_ids(host: &mut dyn Host, n: usize) -> CoreResult<Vec<String>> {
+    let ids = host.new_ids(n);
+    if ids.len() == n && ids.iter().all(|id| is_uuid(id)) {
+        Ok(ids)
     } else {
         Err(CoreError::new("host_id_invalid", "the host supplied an id that is not a lowercase UUID"))
     }

@@ -217,30 +217,34 @@ fn check_len(s: &str, min: usize, max: usize) -> Result<(), String> {
 /// True when every key (at any depth) matches `[a-z0-9_]+` and every number is an integer: the payload rule of
 /// SPEC §4.1 under which every canonical-JSON reading agrees. Returns the pointer of the first offender.
 pub fn payload_safe(v: &Value, path: &str) -> Result<(), String> {
-    match v {
-        Value::Number(n) => {
-            if n.is_i64() || n.is_u64() {
-                Ok(())
-            } else {
-                Err(path.to_string())
-            }
-        }
-        Value::Array(a) => {
-            for (i, x) in a.iter().enumerate() {
-                payload_safe(x, &pointer_index(path, i))?;
-            }
-            Ok(())
-        }
-        Value::Object(m) => {
-            for (k, x) in m {
-                let p = pointer_push(path, k);
-                if k.is_empty() || !k.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_') {
-                    return Err(p);
-                }
-                payload_safe(x, &p)?;
-            }
-            Ok(())
-        }
-        _ => Ok(()),
+    match unsafe_member(v) {
+        None => Ok(()),
+        Some(rel) => Err(format!("{}{}", path, rel)),
     }
+}
+
+/// [`payload_safe`] for an object.
+pub fn payload_safe_map(m: &Map<String, Value>, path: &str) -> Result<(), String> {
+    match unsafe_in_map(m) {
+        None => Ok(()),
+        Some(rel) => Err(format!("{}{}", path, rel)),
+    }
+}
+
+/// The pointer (relative to `v`) of the first member outside the safe subset; assembled only on failure.
+fn unsafe_member(v: &Value) -> Option<String> {
+    match v {
+        Value::Number(n) if !(n.is_i64() || n.is_u64()) => Some(String::new()),
+        Value::Array(a) => a.iter().enumerate().find_map(|(i, x)| unsafe_member(x).map(|rel| pointer_index("", i) + &rel)),
+        Value::Object(m) => unsafe_in_map(m),
+        _ => None,
+    }
+}
+
+fn unsafe_in_map(m: &Map<String, Value>) -> Option<String> {
+    m.iter().find_map(|(k, x)| {
+        let key_ok = !k.is_empty() && k.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_');
+        let rel = if key_ok { unsafe_member(x)? } else { String::new() };
+        Some(pointer_push("", k) + &rel)
+    })
 }

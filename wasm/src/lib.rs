@@ -8,6 +8,7 @@ pub mod error;
 pub mod input;
 pub mod host;
 pub mod json;
+pub mod sha256;
 pub mod time;
 pub mod ids;
 pub mod atlas;

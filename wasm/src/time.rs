@@ -92,7 +92,30 @@ pub fn format_micros(us: Micros) -> Option<String> {
     if !(0..=9999).contains(&y) {
         return None;
     }
-    Some(format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", y, m, d, sod / 3600, sod / 60 % 60, sod % 60, micros))
+    // Written digit by digit: this runs for every answer and every event.
+    let mut out = String::with_capacity(27);
+    push_digits(&mut out, y as u64, 4);
+    out.push('-');
+    push_digits(&mut out, m as u64, 2);
+    out.push('-');
+    push_digits(&mut out, d as u64, 2);
+    out.push('T');
+    push_digits(&mut out, (sod / 3600) as u64, 2);
+    out.push(':');
+    push_digits(&mut out, (sod / 60 % 60) as u64, 2);
+    out.push(':');
+    push_digits(&mut out, (sod % 60) as u64, 2);
+    out.push('.');
+    push_digits(&mut out, micros as u64, 6);
+    out.push('Z');
+    Some(out)
+}
+
+/// Appends the last `width` decimal digits of `n`, zero-padded.
+fn push_digits(out: &mut String, n: u64, width: u32) {
+    for i in (0..width).rev() {
+        out.push((b'0' + (n / 10u64.pow(i) % 10) as u8) as char);
+    }
 }
 
 /// A timestamp read from a stored trace event, at nanosecond resolution.
@@ -125,16 +148,20 @@ pub fn hash_rendering(s: &str) -> Option<String> {
     let nanos = parse_stored(s)?.nanos;
     // The first 19 bytes were validated as ASCII `YYYY-MM-DDTHH:MM:SS`, already in UTC.
     let date_time = s.get(..19)?;
-    let fraction = if nanos == 0 {
-        String::new()
-    } else if nanos % 1_000_000 == 0 {
-        format!(".{:03}", nanos / 1_000_000)
-    } else if nanos % 1000 == 0 {
-        format!(".{:06}", nanos / 1000)
-    } else {
-        format!(".{:09}", nanos)
-    };
-    Some(format!("{}{}+00:00", date_time, fraction))
+    let mut out = String::with_capacity(35);
+    out.push_str(date_time);
+    if nanos != 0 {
+        out.push('.');
+        if nanos % 1_000_000 == 0 {
+            push_digits(&mut out, (nanos / 1_000_000) as u64, 3);
+        } else if nanos % 1000 == 0 {
+            push_digits(&mut out, (nanos / 1000) as u64, 6);
+        } else {
+            push_digits(&mut out, nanos as u64, 9);
+        }
+    }
+    out.push_str("+00:00");
+    Some(out)
 }
 
 /// Parses a time of day, `HH:MM`, `HH:MM:SS` or `HH:MM:SS.f…` (1 to 9 fraction digits, ignored), into seconds

@@ -568,6 +568,102 @@ fn trace_append_accepts_host_event_types_only() {
 }
 
 #[test]
+fn trace_append_takes_a_batch_in_order_in_one_call() {
+    let mut f = fx();
+    let sid = f.sid.clone();
+    let before = f.c.session_events(&sid).len() as u64;
+    let out = f.c.ok(
+        "trace.append",
+        json!({"session_id": sid, "events": [
+            {"event_type": "error.occurred", "payload": {"code": "E1", "message": "one"}},
+            {"event_type": "context.redacted", "payload": {"block_id": "b/1", "redaction_reason": "pii"}},
+            {"event_type": "error.occurred", "payload": {"code": "E3", "message": "three"}},
+        ]}),
+    );
+    assert_eq!(types(&out["events"]), strs(&["error.occurred", "context.redacted", "error.occurred"]));
+    let seqs: Vec<u64> = out["events"].as_array().unwrap().iter().map(|e| e["sequence"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, vec![before, before + 1, before + 2]);
+    assert_eq!(out["events"][2]["payload"]["code"], "E3");
+    check_chain(&f.c.session_events(&sid));
+}
+
+#[test]
+fn trace_append_batch_is_refused_whole_with_the_path_of_the_bad_event() {
+    let mut f = fx();
+    let sid = f.sid.clone();
+    let good = json!({"event_type": "error.occurred", "payload": {"code": "E", "message": "m"}});
+    let e = f.refused(
+        "trace.append",
+        json!({"session_id": sid, "events": [good.clone(), {"event_type": "error.occurred", "payload": {"code": "E"}}]}),
+        "invalid_request",
+    );
+    assert_eq!(e["path"], "/events/1/payload/message");
+    let e = f.refused("trace.append", json!({"session_id": sid, "events": [good.clone(), {"event_type": "action.executed", "payload": {}}]}), "invalid_request");
+    assert_eq!(e["path"], "/events/1/event_type");
+    let e = f.refused("trace.append", json!({"session_id": sid, "events": [good.clone(), {"event_type": "error.occurred", "payload": {"code": "E", "message": "m", "x": 1.5}}]}), "invalid_request");
+    assert_eq!(e["path"], "/events/1/payload/x");
+    let e = f.refused("trace.append", json!({"session_id": sid, "events": [{"event_type": "error.occurred", "payload": {"code": "E", "message": "m"}, "extra": 1}]}), "invalid_request");
+    assert_eq!(e["path"], "/events/0/extra");
+    f.refused("trace.append", json!({"session_id": sid, "events": []}), "invalid_request");
+    let many: Vec<Value> = (0..1001).map(|_| good.clone()).collect();
+    f.refused("trace.append", json!({"session_id": sid, "events": many}), "invalid_request");
+    f.refused("trace.append", json!({"session_id": sid, "events": [good.clone()], "event_type": "error.occurred"}), "invalid_request");
+    let thousand: Vec<Value> = (0..1000).map(|_| good.clone()).collect();
+    assert_eq!(f.c.ok("trace.append", json!({"session_id": sid, "events": thousand}))["events"].as_array().unwrap().len(), 1000);
+}
+
+#[test]
+fn stored_payloads_are_their_canonical_form() {
+    // The payload bytes of an emitted event are the bytes its hash covers: members sorted, no whitespace.
+    let mut f = fx();
+    let sid = f.sid.clone();
+    let out = f.c.raw(
+        "trace.append",
+        serde_json::to_string(&json!({"session_id": sid, "event_type": "error.occurred", "payload": {"message": "m", "code": "E", "detail": {"z": 1, "a": [true]}}})).unwrap().as_bytes(),
+        t0(),
+    );
+    assert!(out.contains(r#""payload":{"code":"E","detail":{"a":[true],"z":1},"message":"m"}"#), "{}", out);
+    let req = f.c.request(&sid, AGENT, "g", json!({}), json!({}));
+    let resolved = f.c.raw("session.resolve", serde_json::to_string(&json!({ "request": req })).unwrap().as_bytes(), t0());
+    for e in envelope(&resolved).unwrap()["events"].as_array().unwrap() {
+        let text = serde_json::to_string(&e["payload"]).unwrap();
+        assert!(resolved.contains(&jcs(&e["payload"])), "payload not canonical in the answer: {}", text);
+    }
+}
+
+#[test]
+fn compact_resolutions_carry_only_what_was_decided_per_action() {
+    let mut f = fx();
+    let sid = f.sid.clone();
+    let full = f.c.resolve(&sid, AGENT);
+    let req = f.c.request(&sid, AGENT, "do the work", json!({}), json!({}));
+    let compact = f.c.ok("session.resolve", json!({"request": req, "compact_actions": true}))["resolution"].clone();
+    let loaded = f.c.ok("atlas.load", json!({"manifest": manifest("com.test.other", &["other.thing"], json!([])) }));
+    assert_eq!(loaded["actions"][0]["action_id"], "other.thing");
+    assert!(loaded["actions"][0].get("requires_confirmation").is_none());
+    let descriptors = f.c.ok("atlas.load", json!({"manifest": docs_atlas(), "replace": true}))["actions"].clone();
+    let allowed = compact["allowed_actions"].as_array().unwrap();
+    assert_eq!(allowed.len(), full["allowed_actions"].as_array().unwrap().len());
+    for (c, x) in allowed.iter().zip(full["allowed_actions"].as_array().unwrap()) {
+        let keys: Vec<&str> = c.as_object().unwrap().keys().map(String::as_str).collect();
+        assert!(keys.iter().all(|k| ["action_id", "requires_confirmation", "rate_limit"].contains(k)), "{:?}", keys);
+        // Descriptor + what was decided = the full entry.
+        let mut joined = descriptors.as_array().unwrap().iter().find(|d| d["action_id"] == c["action_id"]).unwrap().clone();
+        for (k, v) in c.as_object().unwrap() {
+            joined[k] = v.clone();
+        }
+        assert_eq!(&joined, x);
+    }
+    assert_eq!(compact["denied_actions"], full["denied_actions"]);
+    assert_eq!(compact["decision"], full["decision"]);
+    let validate = f.c.request(&sid, AGENT, "do the work", json!({}), json!({"operation": "validate"}));
+    let dry = f.c.ok("carp.request", json!({"request": validate, "compact_actions": true}));
+    assert_eq!(dry["resolution"]["allowed_actions"], compact["allowed_actions"]);
+    let req = f.c.request(&sid, AGENT, "x", json!({}), json!({}));
+    f.refused("session.resolve", json!({"request": req, "compact_actions": "yes"}), "invalid_request");
+}
+
+#[test]
 fn carp_request_execute_runs_like_action_request() {
     let mut f = fx();
     let sid = f.sid.clone();

@@ -23,7 +23,7 @@ export interface CoreExports {
 }
 
 export interface CoreOptions {
-  /** Fresh lowercase UUIDs for the `cra_host_id` import. */
+  /** Fresh lowercase UUIDs for the `cra_host_ids` import. */
   ids: IdSource;
   /**
    * Wraps the module's exports before use. For fault injection in tests (forcing traps and garbage answers);
@@ -72,7 +72,7 @@ export class Core {
     const core = new Core(options.ids);
     const imports = {
       env: {
-        cra_host_id: (outPtr: number) => core.hostId(outPtr),
+        cra_host_ids: (outPtr: number, count: number) => core.hostIds(outPtr, count),
         cra_host_tz_offset: (namePtr: number, nameLen: number, epochSecs: number) => core.hostTz(namePtr, nameLen, epochSecs),
       },
     };
@@ -236,21 +236,28 @@ export class Core {
     throw this.poison(garbage(`the result is not an {ok} or {error} envelope: ${clip(text)}`), op);
   }
 
-  private hostId(outPtr: number): void {
-    let id: unknown;
-    try {
-      id = this.ids();
-    } catch (err) {
-      this.lastIdError = err;
-      id = undefined;
+  private hostIds(outPtr: number, count: number): void {
+    const start = outPtr >>> 0;
+    const n = count >>> 0;
+    const mem = new Uint8Array(this.ex.memory.buffer);
+    if (start + 36 * n > mem.length) throw garbage(`cra_host_ids(${start}, ${n}) points outside memory`);
+    for (let k = 0; k < n; k++) {
+      let id: unknown;
+      try {
+        id = this.ids();
+      } catch (err) {
+        this.lastIdError = err;
+        id = undefined;
+      }
+      // Exactly 36 bytes per id; a character that is not printable ASCII (or an id of another length) writes '?'s,
+      // which the core refuses with host_id_invalid (fail closed) instead of reading a half-written id.
+      const at = start + 36 * k;
+      const ok = typeof id === 'string' && id.length === 36;
+      for (let i = 0; i < 36; i++) {
+        const c = ok ? (id as string).charCodeAt(i) : 0;
+        mem[at + i] = c > 0x20 && c < 0x7f ? c : 0x3f;
+      }
     }
-    // Exactly 36 bytes are written; anything that is not 36 printable ASCII characters becomes '?'s, which the
-    // core refuses with host_id_invalid (fail closed) instead of reading a half-written id.
-    const out = new Uint8Array(36).fill(0x3f);
-    if (typeof id === 'string' && id.length === 36 && /^[\x21-\x7e]{36}$/.test(id)) {
-      for (let i = 0; i < 36; i++) out[i] = id.charCodeAt(i);
-    }
-    new Uint8Array(this.ex.memory.buffer, outPtr >>> 0, 36).set(out);
   }
 
   private hostTz(namePtr: number, nameLen: number, epochSecs: number): number {

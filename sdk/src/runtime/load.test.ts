@@ -93,6 +93,6 @@ describe('compileCore', () => {
     const names = exportsOf(await first);
     for (const name of ['memory', 'cra_alloc', 'cra_free', 'cra_call', 'cra_check']) expect(names).toContain(name);
     const imports = WebAssembly.Module.imports(await first).map((i) => `${i.module}.${i.name}`).sort();
-    expect(imports).toEqual(['env.cra_host_id', 'env.cra_host_tz_offset']);
+    expect(imports).toEqual(['env.cra_host_ids', 'env.cra_host_tz_offset']);
   });
 });

@@ -7,6 +7,7 @@ import { CraError } from '../errors.ts';
 import { isoFromMicros, isUuid } from '../host.ts';
 import type { CraSession } from '../interface.ts';
 import type { AtlasBundle, AtlasManifest, CarpRequest, TraceEvent } from '../types.ts';
+import { MemoryStore } from '../storage/memory.ts';
 import { createRuntime, type EmbeddedRuntime, type RuntimeOptions } from './runtime.ts';
 
 const simple = await simpleAtlas();
@@ -501,6 +502,70 @@ describe('EmbeddedRuntime', () => {
       const [e] = await session.record('error.occurred', { code: 'tool_crash', message: 'the CRM returned 500' });
       expect(e).toMatchObject({ event_type: 'error.occurred', sequence: 1, payload: { code: 'tool_crash' } });
       await unchanged(rt, session, () => session.record('session.started', { agent_id: 'x', goal: 'y' }), 'invalid_request');
+    });
+
+    /** A runtime whose `cra_call`s of `op` are counted. */
+    const counting = async (op: string) => {
+      const calls = { n: 0 };
+      const decoder = new TextDecoder();
+      const { rt, session } = await withSession(simple, {
+        instrument: (ex) => ({
+          ...ex,
+          memory: ex.memory,
+          cra_call: (opPtr: number, opLen: number, inPtr: number, inLen: number, now: number) => {
+            if (decoder.decode(new Uint8Array(ex.memory.buffer, opPtr, opLen)) === op) calls.n++;
+            return ex.cra_call(opPtr, opLen, inPtr, inLen, now);
+          },
+        }),
+      });
+      return { rt, session, calls };
+    };
+
+    it('appends records in flight together in one call, each answered with its own event, in call order', async () => {
+      const { rt, session, calls } = await counting('trace.append');
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => session.record('error.occurred', { code: `e${i}`, message: 'm' })),
+      );
+      expect(calls.n).toBe(1);
+      expect(answers.map((a) => a.length)).toEqual(Array(50).fill(1));
+      expect(answers.map((a) => a[0]!.payload.code)).toEqual(Array.from({ length: 50 }, (_, i) => `e${i}`));
+      expect(answers.map((a) => a[0]!.sequence)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+      const trace = await rt.trace(session.id);
+      expect(trace.slice(1).map((e) => e.payload.code)).toEqual(Array.from({ length: 50 }, (_, i) => `e${i}`));
+      expect((await rt.verify(session.id)).valid).toBe(true);
+    });
+
+    it('records a refused batch one by one: the bad record fails alone, the others keep their order', async () => {
+      const { rt, session } = await withSession();
+      const results = await Promise.allSettled([
+        session.record('error.occurred', { code: 'a', message: 'm' }),
+        session.record('error.occurred', { code: 'b' } as never),
+        session.record('error.occurred', { code: 'c', message: 'm' }),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      const err = (results[1] as PromiseRejectedResult).reason as CraError;
+      expect(err.code).toBe('invalid_request');
+      expect(err.path).toBe('/payload/message');
+      expect((await rt.trace(session.id)).slice(1).map((e) => e.payload.code)).toEqual(['a', 'c']);
+    });
+
+    it('keeps the order of calls: a queued record lands before a call made after it', async () => {
+      const { rt, session } = await withSession();
+      const recorded = session.record('error.occurred', { code: 'first', message: 'm' });
+      const resolved = session.resolve();
+      await Promise.all([recorded, resolved]);
+      expect(types(await rt.trace(session.id)).slice(0, 3)).toEqual(['session.started', 'error.occurred', 'carp.request.received']);
+    });
+
+    it('detaches the payload at record time and stores queued records on close', async () => {
+      const store = new MemoryStore();
+      const { rt, session } = await withSession(simple, { storage: store });
+      const payload = { code: 'kept', message: 'm' };
+      const recorded = session.record('error.occurred', payload);
+      payload.code = 'changed';
+      await rt.close();
+      expect((await recorded)[0]!.payload.code).toBe('kept');
+      expect((await store.read(session.id)).map((e) => e.payload.code)).toContain('kept');
     });
   });
 

@@ -24,6 +24,7 @@ import type {
 import { MemoryStore } from '../storage/memory.ts';
 import type { StoreIssue, TraceStore } from '../storage/store.ts';
 import type {
+  AllowedAction,
   AtlasBundle,
   AtlasLoadResult,
   AtlasManifest,
@@ -99,6 +100,12 @@ export interface SessionState {
   stale: boolean;
 }
 
+interface PendingRecord {
+  item: { event_type: string; payload: JsonObject };
+  resolve: (events: TraceEvent[]) => void;
+  reject: (err: unknown) => void;
+}
+
 interface Step<T> {
   value: T;
   commit?: { state: SessionState; events: TraceEvent[] };
@@ -160,6 +167,15 @@ export class EmbeddedRuntime implements CraRuntime {
   /** Sessions whose stored trace could not be restored after a rebuild. */
   private readonly lost = new Map<string, CraError>();
   private readonly actionHandles = new Map<string, number>();
+  /**
+   * What the core said about each loaded action when its atlas was loaded (the static part of an allowed action),
+   * by action id, and the action ids of each atlas. Resolutions come back with only what they decided per action
+   * (compact) and are completed from here, so the schemas cross the ABI once per load, not once per resolve.
+   */
+  private readonly descriptors = new Map<string, Readonly<AllowedAction>>();
+  private readonly atlasActions = new Map<string, string[]>();
+  /** Host events waiting for the end of the tick, per session (see {@link EmbeddedRuntime.recordIn}). */
+  private readonly pendingRecords = new Map<string, PendingRecord[]>();
   private broken = false;
   private rebuilding: Promise<void> | null = null;
   private closed = false;
@@ -226,10 +242,12 @@ export class EmbeddedRuntime implements CraRuntime {
   async loadAtlas(atlas: AtlasManifest | AtlasBundle, options: LoadAtlasOptions = {}): Promise<AtlasLoadResult> {
     const bundle = toBundle(atlas, options.files);
     const result = await this.run((core, now) => {
-      const r = core.call<AtlasLoadResult>('atlas.load', { ...bundle, replace: options.replace === true }, now);
+      const r = core.call<AtlasLoadResult & { actions?: unknown }>('atlas.load', { ...bundle, replace: options.replace === true }, now);
       if (!isObject(r) || typeof r.atlas_id !== 'string') throw core.reject('atlas.load answered without atlas_id', 'atlas.load');
       this.atlases.set(r.atlas_id, bundle);
-      return { value: r };
+      const { actions, ...result } = r;
+      this.rememberDescriptors(core, r.atlas_id, actions);
+      return { value: result };
     });
     await this.refreshStale();
     return result;
@@ -244,6 +262,7 @@ export class EmbeddedRuntime implements CraRuntime {
     await this.run((core, now) => {
       core.call('atlas.unload', { atlas_id: atlasId }, now);
       this.atlases.delete(atlasId);
+      this.forgetDescriptors(atlasId);
       return { value: undefined };
     });
   }
@@ -314,12 +333,12 @@ export class EmbeddedRuntime implements CraRuntime {
     return this.run((core, now) => {
       const req = this.buildRequest(st, request ?? {}, operation, now);
       if (operation === 'validate') {
-        const r = core.call<{ resolution: Resolution; events?: unknown[] }>('carp.request', { request: req }, now);
+        const r = core.call<{ resolution: Resolution; events?: unknown[] }>('carp.request', { request: req, compact_actions: true }, now);
         // A dry run records nothing; events here would advance a chain that nothing stores.
         if (Array.isArray(r?.events) && r.events.length > 0) throw core.reject('a validate request emitted events', 'carp.request');
         return { value: this.checkResolution(core, r?.resolution, 'carp.request') };
       }
-      const r = core.call<{ resolution: Resolution; events: TraceEvent[] }>('session.resolve', { request: req }, now);
+      const r = core.call<{ resolution: Resolution; events: TraceEvent[] }>('session.resolve', { request: req, compact_actions: true }, now);
       const resolution = this.checkResolution(core, r?.resolution, 'session.resolve');
       const events = this.accept(core, st, r.events, 'session.resolve');
       this.remember(st, resolution);
@@ -381,14 +400,70 @@ export class EmbeddedRuntime implements CraRuntime {
     });
   }
 
-  /** @internal */
-  async recordIn(sessionId: string, eventType: string, payload: JsonObject): Promise<TraceEvent[]> {
-    const st = this.state(sessionId);
-    return this.run((core, now) => {
-      const r = core.call<{ events: TraceEvent[] }>('trace.append', { session_id: sessionId, event_type: eventType, payload }, now);
-      const events = this.accept(core, st, r?.events, 'trace.append');
-      return { value: events, commit: { state: st, events } };
+  /**
+   * @internal Host events are queued and appended in one `trace.append` batch per session and tick: records that
+   * are in flight together cost one crossing of the ABI and one store append. Any other call flushes the queue
+   * first, so the chain keeps the order of the calls.
+   */
+  recordIn(sessionId: string, eventType: string, payload: JsonObject): Promise<TraceEvent[]> {
+    try {
+      this.state(sessionId);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise((resolve, reject) => {
+      let batch = this.pendingRecords.get(sessionId);
+      if (!batch) {
+        batch = [];
+        this.pendingRecords.set(sessionId, batch);
+        queueMicrotask(() => this.flushRecords());
+      }
+      // Detached now: the caller may change its object before the batch goes out.
+      batch.push({ item: { event_type: eventType, payload: jsonClone(payload) }, resolve, reject });
     });
+  }
+
+  /** Sends every queued host event, one batch per session (one by one when a batch is refused). */
+  private flushRecords(): void {
+    for (const [sessionId, records] of [...this.pendingRecords]) {
+      this.pendingRecords.delete(sessionId);
+      const done = this.run((core, now) => {
+        const st = this.state(sessionId);
+        const one = (item: PendingRecord['item']): TraceEvent => {
+          const r = core.call<{ events: TraceEvent[] }>('trace.append', { session_id: sessionId, ...item }, now);
+          const events = this.accept(core, st, r?.events, 'trace.append');
+          if (events.length !== 1) throw core.reject('trace.append answered another number of events', 'trace.append');
+          return events[0]!;
+        };
+        let results: Array<TraceEvent | CraError>;
+        if (records.length === 1) {
+          results = [one(records[0]!.item)];
+        } else {
+          try {
+            const r = core.call<{ events: TraceEvent[] }>('trace.append', { session_id: sessionId, events: records.map((x) => x.item) }, now);
+            results = this.accept(core, st, r?.events, 'trace.append');
+            if (results.length !== records.length) throw core.reject('trace.append answered another number of events', 'trace.append');
+          } catch (err) {
+            // A refused batch changed nothing: each record then gets its own answer, in the same step and order.
+            if (!(err instanceof CraError) || err.code === 'core_failure') throw err;
+            results = records.map((x) => {
+              try {
+                return one(x.item);
+              } catch (e) {
+                if (!(e instanceof CraError) || e.code === 'core_failure') throw e;
+                return e;
+              }
+            });
+          }
+        }
+        const events = results.filter((x): x is TraceEvent => !(x instanceof CraError));
+        return { value: results, commit: { state: st, events } };
+      });
+      done.then(
+        (results) => records.forEach((r, i) => (results[i] instanceof CraError ? r.reject(results[i]) : r.resolve([results[i] as TraceEvent]))),
+        (err) => records.forEach((r) => r.reject(err)),
+      );
+    }
   }
 
   /** @internal */
@@ -433,7 +508,7 @@ export class EmbeddedRuntime implements CraRuntime {
       }
     }
     return this.run((core, now) => {
-      const input = schemaErrors.length > 0 ? { request, schema_errors: schemaErrors } : { request };
+      const input = schemaErrors.length > 0 ? { request, schema_errors: schemaErrors, compact_actions: true } : { request, compact_actions: true };
       const r = core.call<CarpResult & { events?: TraceEvent[] }>('carp.request', input, now);
       if (!isObject(r)) throw core.reject('carp.request answered a non-object', 'carp.request');
       const out: CarpResult = {};
@@ -502,6 +577,8 @@ export class EmbeddedRuntime implements CraRuntime {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // Host events still queued for this tick are appended first: nothing accepted is lost.
+    if (this.pendingRecords.size > 0) this.flushRecords();
     this.closed = true;
     await Promise.allSettled([...this.inflight]);
     const errors: unknown[] = [];
@@ -547,6 +624,8 @@ export class EmbeddedRuntime implements CraRuntime {
    */
   private async run<T>(step: (core: Core, now: number) => Step<T>): Promise<T> {
     if (this.closed) throw new CraError('closed', 'the runtime is closed');
+    // Queued host events go first: the chain keeps the order of the calls.
+    if (this.pendingRecords.size > 0) this.flushRecords();
     while (this.broken) await this.healthy();
     const core = this.core;
     let out: Step<T>;
@@ -611,7 +690,10 @@ export class EmbeddedRuntime implements CraRuntime {
   private async rebuild(): Promise<void> {
     const core = await this.newCore();
     core.call('runtime.configure', this.requested, this.now());
-    for (const bundle of this.atlases.values()) core.call('atlas.load', bundle, this.now());
+    for (const bundle of this.atlases.values()) {
+      const r = core.call<{ atlas_id: string; actions?: unknown }>('atlas.load', bundle, this.now());
+      this.rememberDescriptors(core, r.atlas_id, r.actions);
+    }
     for (const st of [...this.sessions.values()]) {
       let events: TraceEvent[];
       try {
@@ -735,6 +817,7 @@ export class EmbeddedRuntime implements CraRuntime {
     return deepFreeze(events as TraceEvent[]);
   }
 
+  /** Checks a (compact) resolution the core answered and completes its allowed actions from the descriptors. */
   private checkResolution(core: Core, resolution: unknown, op: string): Resolution {
     if (
       !isObject(resolution) ||
@@ -746,7 +829,32 @@ export class EmbeddedRuntime implements CraRuntime {
     ) {
       throw core.reject(`${op} answered without a valid resolution`, op);
     }
+    resolution.allowed_actions = resolution.allowed_actions.map((a: unknown) => {
+      const decided = isObject(a) ? a : {};
+      const descriptor = typeof decided.action_id === 'string' ? this.descriptors.get(decided.action_id) : undefined;
+      if (!descriptor || typeof decided.requires_confirmation !== 'boolean') {
+        throw core.reject(`${op} allowed an action the host holds no descriptor for`, op);
+      }
+      const full: AllowedAction = { ...descriptor, requires_confirmation: decided.requires_confirmation };
+      if (decided.rate_limit !== undefined) full.rate_limit = decided.rate_limit as AllowedAction['rate_limit'];
+      return full;
+    });
     return deepFreeze(resolution as unknown as Resolution);
+  }
+
+  /** Keeps the action descriptors `atlas.load` answered for `atlasId` (replacing a previous version's). */
+  private rememberDescriptors(core: Core, atlasId: string, actions: unknown): void {
+    if (!Array.isArray(actions) || !actions.every((a) => isObject(a) && typeof a.action_id === 'string')) {
+      throw core.reject('atlas.load answered without action descriptors', 'atlas.load');
+    }
+    this.forgetDescriptors(atlasId);
+    for (const a of actions as AllowedAction[]) this.descriptors.set(a.action_id, deepFreeze(a));
+    this.atlasActions.set(atlasId, (actions as AllowedAction[]).map((a) => a.action_id));
+  }
+
+  private forgetDescriptors(atlasId: string): void {
+    for (const id of this.atlasActions.get(atlasId) ?? []) this.descriptors.delete(id);
+    this.atlasActions.delete(atlasId);
   }
 
   private remember(st: SessionState, resolution: Resolution): void {

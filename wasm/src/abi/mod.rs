@@ -9,7 +9,7 @@ use crate::runtime::Runtime;
 
 #[link(wasm_import_module = "env")]
 extern "C" {
-    fn cra_host_id(out_ptr: *mut u8);
+    fn cra_host_ids(out_ptr: *mut u8, count: usize);
     fn cra_host_tz_offset(name_ptr: *const u8, name_len: usize, epoch_secs: f64) -> i32;
 }
 
@@ -18,11 +18,15 @@ struct WasmHost;
 
 impl Host for WasmHost {
     fn new_id(&mut self) -> String {
-        let mut buf = [0u8; 36];
-        // SAFETY: the host writes exactly 36 bytes at `out_ptr` (ABI.md); the buffer is 36 bytes long.
-        unsafe { cra_host_id(buf.as_mut_ptr()) };
-        // Anything that is not UTF-8 becomes an empty id, which `fresh_id` refuses (fail closed).
-        String::from_utf8(buf.to_vec()).unwrap_or_default()
+        self.new_ids(1).pop().unwrap_or_default()
+    }
+
+    fn new_ids(&mut self, n: usize) -> Vec<String> {
+        let mut buf = vec![0u8; 36 * n];
+        // SAFETY: the host writes exactly 36 bytes per id at `out_ptr` (ABI.md); the buffer holds `n` of them.
+        unsafe { cra_host_ids(buf.as_mut_ptr(), n) };
+        // Anything that is not UTF-8 becomes an empty id, which `fresh_ids` refuses (fail closed).
+        buf.chunks(36).map(|c| String::from_utf8(c.to_vec()).unwrap_or_default()).collect()
     }
 
     fn tz_offset_minutes(&mut self, zone: &str, epoch_secs: i64) -> Option<i32> {
@@ -119,5 +123,9 @@ pub extern "C" fn cra_check(session_handle: u32, action_handle: u32, now_us: f64
 }
 
 fn error_envelope(code: &str, message: &str) -> String {
-    serde_json::json!({"error": {"code": code, "message": message, "path": null}}).to_string()
+    let mut out = crate::json::JsonOut::new();
+    out.begin_object().key("error").begin_object();
+    out.key("code").str(code).key("message").str(message).key("path").null();
+    out.end_object().end_object();
+    out.into_string()
 }

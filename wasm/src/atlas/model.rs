@@ -2,6 +2,7 @@
 //! (action id → action by hash lookup, and per action its applicable policies pre-sorted in evaluation order).
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use serde_json::Value;
 
@@ -120,6 +121,8 @@ pub struct Action {
     pub policies: Vec<usize>,
     /// Some applicable policy depends on time or counters, so a stored outcome must be re-checked.
     pub dynamic: bool,
+    /// The action's members of an allowed action, pre-serialised (see `prepare`).
+    pub descriptor: String,
 }
 
 #[derive(Debug, Clone)]
@@ -144,6 +147,17 @@ pub struct ContextPack {
     pub priority: i64,
     pub conditions: Option<Conditions>,
     pub max_tokens: Option<u64>,
+    /// What the pack contributes when it qualifies (see `prepare`).
+    pub blocks: Vec<Rc<PackBlock>>,
+}
+
+/// One context block of a pack, prepared at load: its token estimate, its JSON in a resolution and the canonical
+/// payload of its `context.injected` event.
+#[derive(Debug, Clone)]
+pub struct PackBlock {
+    pub tokens: u64,
+    pub json: String,
+    pub injected: String,
 }
 
 #[derive(Debug, Clone)]

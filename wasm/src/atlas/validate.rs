@@ -16,6 +16,7 @@ use crate::time::{parse_time_of_day, Micros};
 use super::conditions::{zone_of, Conditions, RiskTier, TimeWindow, Zone};
 use super::model::*;
 use super::pattern::Pattern;
+use super::prepare::prepare;
 
 const CODE: &str = "atlas_invalid";
 
@@ -171,6 +172,7 @@ impl<'h> Validator<'h> {
             policies: policies.into_iter().flatten().collect(),
         };
         index_policies(&mut atlas);
+        prepare(&mut atlas);
         Some(atlas)
     }
 
@@ -332,6 +334,7 @@ impl<'h> Validator<'h> {
             rate_limit: rate_limit?,
             policies: Vec::new(),
             dynamic: false,
+            descriptor: String::new(),
         })
     }
 
@@ -462,6 +465,7 @@ impl<'h> Validator<'h> {
             priority: priority?.unwrap_or(100),
             conditions: conditions?,
             max_tokens: max_tokens?.map(|n| n as u64),
+            blocks: Vec::new(),
         })
     }
 

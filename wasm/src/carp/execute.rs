@@ -5,12 +5,12 @@
 use crate::obj;
 use std::rc::Rc;
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::atlas::{Atlas, BudgetParams, PolicyKind};
 use crate::error::{CoreError, CoreResult};
 use crate::host::{fresh_id, Host};
-use crate::json::canonical_hash;
+use crate::json::{canonical_hash, canonical_map_hash, Payload};
 use crate::time::Micros;
 use crate::trace::Emitter;
 
@@ -83,7 +83,7 @@ pub fn request(
     let resolution = session.resolutions.get(&input.resolution_id).ok_or_else(|| {
         CoreError::at("resolution_not_found", "/resolution_id", format!("no resolution {} in this session", input.resolution_id))
     })?;
-    let parameters_hash = canonical_hash(&Value::Object(input.parameters.clone()));
+    let parameters_hash = canonical_map_hash(&input.parameters);
     if let Some(key) = &input.idempotency_key {
         if let Some(existing) = session.idempotency.get(key).and_then(|id| session.executions.get(id)) {
             if existing.parameters_hash == parameters_hash
@@ -112,16 +112,14 @@ pub fn request(
     ));
     let execution_id = fresh_id(host)?;
     let mut em = Emitter::new(&session.chain, timestamp);
-    let mut p = Map::new();
-    p.insert("action_id".into(), json!(input.action_id));
-    p.insert("resolution_id".into(), json!(input.resolution_id));
-    p.insert("execution_id".into(), json!(execution_id));
-    p.insert("parameters_hash".into(), json!(parameters_hash));
-    if let Some(k) = &input.idempotency_key {
-        p.insert("idempotency_key".into(), json!(k));
-    }
+    let p = Payload::new()
+        .str("action_id", &input.action_id)
+        .str("resolution_id", &input.resolution_id)
+        .str("execution_id", &execution_id)
+        .str("parameters_hash", &parameters_hash)
+        .opt_str("idempotency_key", input.idempotency_key.as_deref());
     let parent = if resolution.request_span.is_empty() { session.root_span.as_str() } else { resolution.request_span.as_str() };
-    let span = em.emit(host, "action.requested", Some(parent), p)?;
+    let span = em.emit(host, "action.requested", Some(parent), p.finish())?;
     let mut exec = Execution {
         execution_id,
         resolution_id: input.resolution_id.clone(),
@@ -138,7 +136,7 @@ pub fn request(
     };
     let who = Who { session_id: &session.session_id, agent_id: &session.agent_id };
 
-    let outcome = resolution.by_action.get(&input.action_id).and_then(|i| resolution.outcomes.get(*i));
+    let outcome = resolution.outcome(&input.action_id);
     let verdict = match outcome {
         _ if resolution.stale => Err(("stale".to_string(), "the resolution could not be re-established after a restart; resolve again".to_string(), None)),
         _ if resolution.expired(now) => Err(("ttl".to_string(), "the resolution has expired; resolve again".to_string(), None)),
@@ -172,8 +170,8 @@ pub fn request(
         if let Some(s) = &p.scope {
             if let Some(problem) = scope_problem(s, &input.parameters) {
                 let mut d = Map::new();
-                d.insert("parameter".into(), json!(problem.0));
-                d.insert("message".into(), json!(problem.1));
+                d.insert("parameter".into(), Value::String(problem.0));
+                d.insert("message".into(), Value::String(problem.1));
                 violations.push((p.policy_id.clone(), "scope", d));
             }
         }
@@ -188,8 +186,8 @@ pub fn request(
                 }
                 _ => {
                     let mut d = Map::new();
-                    d.insert("parameter".into(), json!(cost_param));
-                    d.insert("message".into(), json!("the budget's cost parameter must be a non-negative number"));
+                    d.insert("parameter".into(), Value::String(cost_param.clone()));
+                    d.insert("message".into(), Value::from("the budget's cost parameter must be a non-negative number"));
                     violations.push((p.policy_id.clone(), "invalid_parameters", d));
                 }
             }
@@ -197,13 +195,13 @@ pub fn request(
     }
     exec.cost = cost;
     if let Some((policy_id, kind, details)) = violations.into_iter().next() {
-        let mut p = Map::new();
-        p.insert("policy_id".into(), json!(policy_id));
-        p.insert("violation_type".into(), json!(kind));
-        p.insert("details".into(), Value::Object(details));
-        p.insert("action_id".into(), json!(exec.action_id));
-        p.insert("execution_id".into(), json!(exec.execution_id));
-        em.emit(host, "policy.violated", Some(&exec.span_id.clone()), p)?;
+        let p = Payload::new()
+            .str("policy_id", &policy_id)
+            .str("violation_type", kind)
+            .map("details", &details)
+            .str("action_id", &exec.action_id)
+            .str("execution_id", &exec.execution_id);
+        em.emit(host, "policy.violated", Some(&exec.span_id.clone()), p.finish())?;
         exec.status = ExecStatus::Violated;
         exec.policy_id = Some(policy_id);
         exec.reason = Some(if kind == "scope" { "parameters outside the policy's scope".into() } else { "invalid parameters".into() });
@@ -242,7 +240,7 @@ pub fn approve(
         }
     }
     let resolution = session.resolutions.get(&exec.resolution_id).ok_or_else(|| CoreError::new("internal", "execution without resolution"))?;
-    let outcome = resolution.by_action.get(&exec.action_id).and_then(|i| resolution.outcomes.get(*i));
+    let outcome = resolution.outcome(&exec.action_id);
     let who = Who { session_id: &session.session_id, agent_id: &session.agent_id };
     let mut em = Emitter::new(&session.chain, timestamp);
     let verdict = match outcome {
@@ -278,11 +276,8 @@ pub fn refuse(
     let mut em = Emitter::new(&session.chain, timestamp);
     let policy = exec.policy_id.clone().unwrap_or_else(|| "approval".into());
     let reason = reason.unwrap_or_else(|| "approval denied".into());
-    let mut p = denied_payload(&exec, &policy, &reason, None);
-    if let Some(a) = approver {
-        p.insert("approver".into(), json!(a));
-    }
-    em.emit(host, "action.denied", Some(&exec.span_id.clone()), p)?;
+    let p = denied_payload(&exec, &policy, &reason, None).opt_str("approver", approver.as_deref());
+    em.emit(host, "action.denied", Some(&exec.span_id.clone()), p.finish())?;
     exec.status = ExecStatus::Denied;
     exec.reason = Some(reason);
     exec.policy_id = Some(policy);
@@ -306,24 +301,17 @@ pub fn outcome(
         ));
     }
     let mut em = Emitter::new(&session.chain, timestamp);
-    let mut p = Map::new();
-    p.insert("action_id".into(), json!(exec.action_id));
-    p.insert("execution_id".into(), json!(exec.execution_id));
+    let p = Payload::new().str("action_id", &exec.action_id).str("execution_id", &exec.execution_id);
     let span = exec.span_id.clone();
     match result {
         Ok((value, duration)) => {
-            p.insert("duration_ms".into(), json!(duration.unwrap_or(0)));
-            p.insert("result_hash".into(), json!(canonical_hash(&value)));
-            em.emit(host, "action.executed", Some(&span), p)?;
+            let p = p.u64("duration_ms", duration.unwrap_or(0)).str("result_hash", &canonical_hash(&value));
+            em.emit(host, "action.executed", Some(&span), p.finish())?;
             exec.status = ExecStatus::Executed;
         }
         Err((code, message, duration)) => {
-            p.insert("error_code".into(), json!(code));
-            p.insert("error_message".into(), json!(message));
-            if let Some(d) = duration {
-                p.insert("duration_ms".into(), json!(d));
-            }
-            em.emit(host, "action.failed", Some(&span), p)?;
+            let p = p.str("error_code", &code).str("error_message", &message).opt_u64("duration_ms", duration);
+            em.emit(host, "action.failed", Some(&span), p.finish())?;
             exec.status = ExecStatus::Failed;
             exec.reason = Some(message);
         }
@@ -375,21 +363,18 @@ fn charges(atlas: &Rc<Atlas>, restrictors: &[usize]) -> Vec<(Rc<Atlas>, usize)> 
         .collect()
 }
 
-fn denied_payload(exec: &Execution, policy_id: &str, reason: &str, retry: Option<u64>) -> Map<String, Value> {
-    let mut p = Map::new();
-    p.insert("action_id".into(), json!(exec.action_id));
-    p.insert("reason".into(), json!(reason));
-    p.insert("policy_id".into(), json!(policy_id));
-    p.insert("execution_id".into(), json!(exec.execution_id));
-    if let Some(r) = retry {
-        p.insert("retry_after_seconds".into(), json!(r));
-    }
-    p
+fn denied_payload(exec: &Execution, policy_id: &str, reason: &str, retry: Option<u64>) -> Payload {
+    Payload::new()
+        .str("action_id", &exec.action_id)
+        .str("reason", reason)
+        .str("policy_id", policy_id)
+        .str("execution_id", &exec.execution_id)
+        .opt_u64("retry_after_seconds", retry)
 }
 
 fn deny(em: &mut Emitter, host: &mut dyn Host, exec: &mut Execution, policy: &str, reason: String, retry: Option<u64>) -> CoreResult<()> {
     let p = denied_payload(exec, policy, &reason, retry);
-    em.emit(host, "action.denied", Some(&exec.span_id.clone()), p)?;
+    em.emit(host, "action.denied", Some(&exec.span_id.clone()), p.finish())?;
     exec.status = ExecStatus::Denied;
     exec.policy_id = Some(policy.to_string());
     exec.reason = Some(reason);
@@ -397,17 +382,15 @@ fn deny(em: &mut Emitter, host: &mut dyn Host, exec: &mut Execution, policy: &st
 }
 
 fn approve_into(em: &mut Emitter, host: &mut dyn Host, exec: &mut Execution, approver: Option<String>) -> CoreResult<()> {
-    let mut p = Map::new();
-    p.insert("action_id".into(), json!(exec.action_id));
-    p.insert("resolution_id".into(), json!(exec.resolution_id));
-    p.insert("execution_id".into(), json!(exec.execution_id));
-    if let Some(a) = approver {
-        p.insert("approver".into(), json!(a));
-    }
+    let mut p = Payload::new()
+        .str("action_id", &exec.action_id)
+        .str("resolution_id", &exec.resolution_id)
+        .str("execution_id", &exec.execution_id)
+        .opt_str("approver", approver.as_deref());
     if exec.cost > 0.0 {
-        p.insert("cost".into(), cost_value(exec.cost));
+        p = p.value("cost", &cost_value(exec.cost));
     }
-    em.emit(host, "action.approved", Some(&exec.span_id.clone()), p)?;
+    em.emit(host, "action.approved", Some(&exec.span_id.clone()), p.finish())?;
     exec.status = ExecStatus::Approved;
     exec.reason = None;
     Ok(())
@@ -416,9 +399,9 @@ fn approve_into(em: &mut Emitter, host: &mut dyn Host, exec: &mut Execution, app
 /// Payload numbers must be integers (SPEC §4.1); a fractional cost is recorded as its decimal string.
 fn cost_value(cost: f64) -> Value {
     if cost.fract() == 0.0 && cost.abs() < 9.0e15 {
-        json!(cost as i64)
+        Value::from(cost as i64)
     } else {
-        json!(ryu::Buffer::new().format_finite(cost).to_string())
+        Value::String(ryu::Buffer::new().format_finite(cost).to_string())
     }
 }
 

@@ -6,15 +6,16 @@ use crate::obj;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
-use crate::atlas::{Atlas, BudgetParams, Facts, Pattern, PolicyKind, RiskTier};
+use crate::atlas::{Atlas, BudgetParams, Facts, PackBlock, Pattern, PolicyKind, RiskTier};
 use crate::error::CoreResult;
 use crate::host::{fresh_id, Host};
 use crate::time::{format_micros, Micros};
+use crate::json::{JsonOut, Payload};
 use crate::trace::Emitter;
 
-use super::context::{select, Block};
+use super::context::select;
 use super::handles::Interner;
 use super::ledger::{Ledger, Who};
 use super::policy::{evaluate, Verdict};
@@ -64,10 +65,11 @@ pub struct Resolution {
     pub decision: &'static str,
     pub reason: Option<String>,
     pub approval_id: Option<String>,
-    pub blocks: Vec<Block>,
+    pub blocks: Vec<Rc<PackBlock>>,
     pub outcomes: Vec<Outcome>,
-    pub by_action: HashMap<String, usize>,
+    /// Outcome index by action handle: the lookup behind `cra_check`.
     pub by_handle: HashMap<u32, usize>,
+    /// Answered with the resolution and then dropped: a session keeps only what later checks need.
     pub constraints: Vec<Value>,
     pub atlas_ids: Vec<String>,
     pub trace_id: String,
@@ -114,6 +116,11 @@ impl Resolution {
         }
     }
 
+    /// The outcome for an action id (execution requests name actions by id; checks use `by_handle`).
+    pub fn outcome(&self, action_id: &str) -> Option<&Outcome> {
+        self.outcomes.iter().find(|o| o.action().action_id == action_id)
+    }
+
     pub fn allowed_count(&self) -> usize {
         self.outcomes.iter().filter(|o| o.verdict.is_allowed()).count()
     }
@@ -122,141 +129,132 @@ impl Resolution {
         self.outcomes.len() - self.allowed_count()
     }
 
-    /// The resolution as JSON, moving the context texts out of the blocks (a session keeps what later checks
-    /// need, not the text it already handed out).
-    pub fn take_json(&mut self) -> Value {
-        let blocks: Vec<Value> = self.blocks.iter_mut().map(Block::take_json).collect();
-        self.to_json_with(Value::Array(blocks))
-    }
-
-    pub fn to_json(&self) -> Value {
-        self.to_json_with(Value::Array(self.blocks.iter().map(Block::to_json).collect()))
-    }
-
-    fn to_json_with(&self, context_blocks: Value) -> Value {
-        let mut allowed = Vec::new();
-        let mut denied = Vec::new();
+    /// Writes the resolution (SPEC §2). With `compact_actions`, each allowed action carries only what this
+    /// resolution decided (`action_id`, `requires_confirmation`, `rate_limit`); the host holds the rest from the
+    /// descriptors that `atlas.load` answered.
+    pub fn write_json(&self, out: &mut JsonOut, compact_actions: bool, constraints: &[Value]) {
+        out.begin_object();
+        out.key("carp_version").str("1.0");
+        out.key("resolution_id").str(&self.resolution_id);
+        out.key("request_id").str(&self.request_id);
+        out.key("timestamp").opt_str(format_micros(self.timestamp).as_deref());
+        out.key("decision").begin_object();
+        out.key("type").str(self.decision);
+        out.key("reason").opt_str(self.reason.as_deref());
+        out.key("approval_id").opt_str(self.approval_id.as_deref());
+        let expires = if self.approval_id.is_some() { format_micros(self.expires_at()) } else { None };
+        out.key("expires_at").opt_str(expires.as_deref());
+        out.end_object();
+        out.key("context_blocks").begin_array();
+        for b in &self.blocks {
+            out.raw(&b.json);
+        }
+        out.end_array();
+        out.key("allowed_actions").begin_array();
         for o in &self.outcomes {
-            match &o.verdict {
-                Verdict::Allowed { gate, restrictors } => allowed.push(allowed_json(o, gate.is_some(), restrictors)),
-                Verdict::Denied { policy_id, reason, .. } => {
-                    denied.push(obj!("action_id": &o.action().action_id, "reason": reason, "policy_id": policy_id))
+            if let Verdict::Allowed { gate, restrictors } = &o.verdict {
+                let a = o.action();
+                out.begin_object();
+                if compact_actions {
+                    out.key("action_id").str(&a.action_id);
+                } else {
+                    out.raw_members(&a.descriptor);
                 }
+                out.key("requires_confirmation").bool(gate.is_some());
+                let rate = restrictors.iter().filter_map(|i| o.atlas.policies.get(*i)).find_map(|p| p.rate.as_ref());
+                if let Some(r) = rate {
+                    out.key("rate_limit").begin_object();
+                    out.key("max_calls").u64(r.max_calls);
+                    out.key("window_seconds").u64(r.window_seconds);
+                    out.end_object();
+                }
+                out.end_object();
             }
         }
-        let approval = self.approval_id.is_some();
-        obj!(
-            "carp_version": "1.0",
-            "resolution_id": &self.resolution_id,
-            "request_id": &self.request_id,
-            "timestamp": format_micros(self.timestamp),
-            "decision": obj!(
-                "type": &self.decision,
-                "reason": &self.reason,
-                "approval_id": &self.approval_id,
-                "expires_at": if approval { format_micros(self.expires_at()) } else { None },
-            ),
-            "context_blocks": context_blocks,
-            "allowed_actions": allowed,
-            "denied_actions": denied,
-            "constraints": &self.constraints,
-            "ttl_seconds": &self.ttl_seconds,
-            "trace_id": &self.trace_id,
-        )
+        out.end_array();
+        out.key("denied_actions").begin_array();
+        for o in &self.outcomes {
+            if let Verdict::Denied { policy_id, reason, .. } = &o.verdict {
+                out.begin_object();
+                out.key("action_id").str(&o.action().action_id);
+                out.key("reason").str(reason);
+                out.key("policy_id").str(policy_id);
+                out.end_object();
+            }
+        }
+        out.end_array();
+        out.key("constraints").begin_array();
+        for c in constraints {
+            out.value(c);
+        }
+        out.end_array();
+        out.key("ttl_seconds").u64(self.ttl_seconds);
+        out.key("trace_id").str(&self.trace_id);
+        out.end_object();
     }
 
     /// The resolve events (SPEC §4): request received, context injected, restricted actions, completion.
     pub fn emit(&self, req: &Request, root_span: &str, em: &mut Emitter, host: &mut dyn Host) -> CoreResult<String> {
+        let restricted = self.outcomes.iter().filter(|o| !o.verdict.is_allowed() || o.verdict.gated()).count();
+        em.reserve(host, 2 + self.blocks.len() + restricted)?;
         let span = em.emit(host, "carp.request.received", Some(root_span), request_payload(req, &self.atlas_ids))?;
         for b in &self.blocks {
-            let mut p = Map::new();
-            p.insert("block_id".into(), json!(b.block_id));
-            p.insert("source".into(), json!(b.source));
-            p.insert("content_type".into(), json!(b.content_type));
-            p.insert("token_count".into(), json!(b.token_estimate));
-            p.insert("priority".into(), json!(b.priority));
-            em.emit(host, "context.injected", Some(&span), p)?;
+            em.emit(host, "context.injected", Some(&span), b.injected.clone())?;
         }
         for o in &self.outcomes {
             if let Some(p) = evaluated_payload(o) {
                 em.emit(host, "policy.evaluated", Some(&span), p)?;
             }
         }
-        let mut p = Map::new();
-        p.insert("resolution_id".into(), json!(self.resolution_id));
-        p.insert("request_id".into(), json!(self.request_id));
-        p.insert("decision_type".into(), json!(self.decision));
-        p.insert("allowed_count".into(), json!(self.allowed_count()));
-        p.insert("denied_count".into(), json!(self.denied_count()));
-        p.insert("context_block_count".into(), json!(self.blocks.len()));
-        p.insert("ttl_seconds".into(), json!(self.ttl_seconds));
-        if let Some(a) = &self.approval_id {
-            p.insert("approval_id".into(), json!(a));
-        }
-        em.emit(host, "carp.resolution.completed", Some(&span), p)?;
+        let p = Payload::new()
+            .str("resolution_id", &self.resolution_id)
+            .str("request_id", &self.request_id)
+            .str("decision_type", self.decision)
+            .u64("allowed_count", self.allowed_count() as u64)
+            .u64("denied_count", self.denied_count() as u64)
+            .u64("context_block_count", self.blocks.len() as u64)
+            .u64("ttl_seconds", self.ttl_seconds)
+            .opt_str("approval_id", self.approval_id.as_deref());
+        em.emit(host, "carp.resolution.completed", Some(&span), p.finish())?;
         Ok(span)
     }
 }
 
 /// `carp.request.received`: the protocol's four fields, plus the request's other inputs when they are not the
 /// defaults, so that replay can re-run the request from the trace alone.
-pub fn request_payload(req: &Request, atlas_ids: &[String]) -> Map<String, Value> {
-    let mut p = Map::new();
-    p.insert("request_id".into(), json!(req.request_id));
-    p.insert("operation".into(), json!(req.operation.as_str()));
-    p.insert("goal".into(), json!(req.goal));
-    p.insert("atlas_ids".into(), json!(atlas_ids));
+pub fn request_payload(req: &Request, atlas_ids: &[String]) -> String {
+    let mut p = Payload::new()
+        .str("request_id", &req.request_id)
+        .str("operation", req.operation.as_str())
+        .str("goal", &req.goal)
+        .strs("atlas_ids", atlas_ids);
     if req.tier() != RiskTier::Low {
-        p.insert("risk_tier".into(), json!(req.tier().as_str()));
+        p = p.str("risk_tier", req.tier().as_str());
     }
     if let Some(caps) = &req.required_capabilities {
-        p.insert("required_capabilities".into(), json!(caps));
+        p = p.strs("required_capabilities", caps);
     }
     if !req.context_hints.is_empty() {
-        p.insert("context_hints".into(), json!(req.context_hints));
+        p = p.strs("context_hints", &req.context_hints);
     }
     if !req.context.is_empty() {
-        p.insert("context".into(), Value::Object(req.context.clone()));
+        p = p.map("context", &req.context);
     }
-    p
+    p.finish()
 }
 
-fn evaluated_payload(o: &Outcome) -> Option<Map<String, Value>> {
+fn evaluated_payload(o: &Outcome) -> Option<String> {
     let (policy_id, result, retry) = match &o.verdict {
-        Verdict::Denied { policy_id, result, retry_after_seconds, .. } => (policy_id.clone(), *result, *retry_after_seconds),
-        Verdict::Allowed { gate: Some(g), .. } => (o.atlas.policies.get(*g)?.policy_id.clone(), "require_approval", None),
+        Verdict::Denied { policy_id, result, retry_after_seconds, .. } => (policy_id.as_str(), *result, *retry_after_seconds),
+        Verdict::Allowed { gate: Some(g), .. } => (o.atlas.policies.get(*g)?.policy_id.as_str(), "require_approval", None),
         Verdict::Allowed { .. } => return None,
     };
-    let mut p = Map::new();
-    p.insert("policy_id".into(), json!(policy_id));
-    p.insert("result".into(), json!(result));
-    p.insert("action_id".into(), json!(o.action().action_id));
-    if let Some(r) = retry {
-        p.insert("retry_after_seconds".into(), json!(r));
-    }
-    Some(p)
-}
-
-fn allowed_json(o: &Outcome, gated: bool, restrictors: &[usize]) -> Value {
-    let a = o.action();
-    let mut m = Map::new();
-    m.insert("action_id".into(), json!(a.action_id));
-    m.insert("name".into(), json!(a.name));
-    m.insert("description".into(), json!(a.description));
-    if let Some(s) = &a.parameters_schema {
-        m.insert("parameters_schema".into(), s.clone());
-    }
-    if let Some(s) = &a.returns_schema {
-        m.insert("returns_schema".into(), s.clone());
-    }
-    m.insert("risk_tier".into(), json!(a.risk_tier.as_str()));
-    m.insert("requires_confirmation".into(), json!(gated));
-    m.insert("idempotent".into(), json!(a.idempotent));
-    let rate = restrictors.iter().filter_map(|i| o.atlas.policies.get(*i)).find_map(|p| p.rate.as_ref());
-    if let Some(r) = rate {
-        m.insert("rate_limit".into(), obj!("max_calls": &r.max_calls, "window_seconds": &r.window_seconds));
-    }
-    Value::Object(m)
+    let p = Payload::new()
+        .str("policy_id", policy_id)
+        .str("result", result)
+        .str("action_id", &o.action().action_id)
+        .opt_u64("retry_after_seconds", retry);
+    Some(p.finish())
 }
 
 /// Computes the resolution of `req` for session `session_id` at `now`.
@@ -287,7 +285,6 @@ pub fn compute(env: &mut Env, req: &Request, session_id: &str, trace_id: &str, n
         }
     }
     let mut outcomes = Vec::new();
-    let mut by_action = HashMap::new();
     let mut by_handle = HashMap::new();
     for (ai, atlas) in env.atlases.iter().enumerate() {
         for (idx, action) in atlas.actions.iter().enumerate() {
@@ -296,13 +293,12 @@ pub fn compute(env: &mut Env, req: &Request, session_id: &str, trace_id: &str, n
             {
                 continue;
             }
-            if by_action.contains_key(&action.action_id) {
+            // Atlas actions are interned at load time; 0 (never a handle) only if that invariant broke.
+            let handle = env.handles.get(&action.action_id).unwrap_or(0);
+            if by_handle.contains_key(&handle) {
                 continue;
             }
             let verdict = evaluate(atlas, action, &facts.at(now), host, env.ledger, &who, env.default_allow);
-            // Atlas actions are interned at load time; 0 (never a handle) only if that invariant broke.
-            let handle = env.handles.get(&action.action_id).unwrap_or(0);
-            by_action.insert(action.action_id.clone(), outcomes.len());
             by_handle.insert(handle, outcomes.len());
             outcomes.push(Outcome { atlas: atlas.clone(), action_index: idx, handle, verdict });
         }
@@ -347,7 +343,6 @@ pub fn compute(env: &mut Env, req: &Request, session_id: &str, trace_id: &str, n
         approval_id,
         blocks,
         outcomes,
-        by_action,
         by_handle,
         constraints,
         atlas_ids: env.atlases.iter().map(|a| a.atlas_id.clone()).collect(),
@@ -423,25 +418,25 @@ fn constraints(outcomes: &[Outcome], ledger: &Ledger, who: &Who, now: Micros) ->
         match p.kind {
             PolicyKind::RateLimit => {
                 if let Some(r) = &p.rate {
-                    params.insert("max_calls".into(), json!(r.max_calls));
-                    params.insert("window_seconds".into(), json!(r.window_seconds));
-                    params.insert("scope".into(), json!(r.scope.as_str()));
+                    params.insert("max_calls".into(), Value::from(r.max_calls));
+                    params.insert("window_seconds".into(), Value::from(r.window_seconds));
+                    params.insert("scope".into(), Value::from(r.scope.as_str()));
                     let remaining: Map<String, Value> = ids
                         .iter()
-                        .map(|a| (a.clone(), json!(r.max_calls.saturating_sub(ledger.calls_in_window(&atlas, p, a, who, now)))))
+                        .map(|a| (a.clone(), Value::from(r.max_calls.saturating_sub(ledger.calls_in_window(&atlas, p, a, who, now)))))
                         .collect();
                     params.insert("remaining".into(), Value::Object(remaining));
                 }
             }
             PolicyKind::Budget => match &p.budget {
                 Some(BudgetParams::Calls(n)) => {
-                    params.insert("max_calls".into(), json!(n));
-                    params.insert("remaining".into(), json!(ledger.budget_left(&atlas, p, who).unwrap_or(0.0) as u64));
+                    params.insert("max_calls".into(), Value::from(*n));
+                    params.insert("remaining".into(), Value::from(ledger.budget_left(&atlas, p, who).unwrap_or(0.0) as u64));
                 }
                 Some(BudgetParams::Cost { max_cost, cost_param }) => {
-                    params.insert("max_cost".into(), json!(max_cost));
-                    params.insert("cost_param".into(), json!(cost_param));
-                    params.insert("remaining".into(), json!(ledger.budget_left(&atlas, p, who).unwrap_or(0.0)));
+                    params.insert("max_cost".into(), Value::from(*max_cost));
+                    params.insert("cost_param".into(), Value::String(cost_param.clone()));
+                    params.insert("remaining".into(), Value::from(ledger.budget_left(&atlas, p, who).unwrap_or(0.0)));
                 }
                 None => {}
             },
@@ -453,7 +448,7 @@ fn constraints(outcomes: &[Outcome], ledger: &Ledger, who: &Who, now: Micros) ->
                         params.insert("allowed_values".into(), Value::Object(m));
                     }
                     if !s.max.is_empty() {
-                        let m: Map<String, Value> = s.max.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+                        let m: Map<String, Value> = s.max.iter().map(|(k, v)| (k.clone(), Value::from(*v))).collect();
                         params.insert("max".into(), Value::Object(m));
                     }
                 }
@@ -461,9 +456,9 @@ fn constraints(outcomes: &[Outcome], ledger: &Ledger, who: &Who, now: Micros) ->
             _ => {}
         }
         if let Some(r) = &p.reason {
-            params.insert("reason".into(), json!(r));
+            params.insert("reason".into(), Value::String(r.clone()));
         }
-        params.insert("actions".into(), json!(ids));
+        params.insert("actions".into(), Value::Array(ids.into_iter().map(Value::String).collect()));
         out.push(obj!("constraint_id": &p.policy_id, "type": p.kind.as_str(), "parameters": params));
     }
     out

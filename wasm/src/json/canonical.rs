@@ -5,9 +5,8 @@
 //! the ECMAScript rules exactly is what lets the JavaScript SDK (and any JCS library) reproduce our hashes.
 
 use std::cmp::Ordering;
-use std::fmt::Write;
 
-use serde_json::{Number, Value};
+use serde_json::{Map, Number, Value};
 
 /// Largest magnitude below which every integer is exactly representable as an `f64` (2^53).
 const MAX_SAFE: u64 = 1 << 53;
@@ -37,21 +36,29 @@ pub fn write_canonical(v: &Value, out: &mut String) {
             }
             out.push(']');
         }
-        Value::Object(members) => {
-            let mut sorted: Vec<(&String, &Value)> = members.iter().collect();
-            sorted.sort_by(|a, b| utf16_cmp(a.0, b.0));
-            out.push('{');
-            for (i, (key, value)) in sorted.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_string(key, out);
-                out.push(':');
-                write_canonical(value, out);
-            }
-            out.push('}');
-        }
+        Value::Object(members) => write_canonical_map(members, out),
     }
+}
+
+/// Appends the canonical (RFC 8785) text of an object.
+pub fn write_canonical_map(members: &Map<String, Value>, out: &mut String) {
+    let mut sorted: Vec<(&String, &Value)> = members.iter().collect();
+    // Keys of plain ASCII compare the same by bytes and by UTF-16 code units: skip the re-encoding then.
+    if members.keys().all(|k| k.is_ascii()) {
+        sorted.sort_by(|a, b| a.0.cmp(b.0));
+    } else {
+        sorted.sort_by(|a, b| utf16_cmp(a.0, b.0));
+    }
+    out.push('{');
+    for (i, (key, value)) in sorted.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_string(key, out);
+        out.push(':');
+        write_canonical(value, out);
+    }
+    out.push('}');
 }
 
 /// Orders strings by their UTF-16 code units, as RFC 8785 §3.2.3 requires (this differs from byte or code point
@@ -61,27 +68,32 @@ fn utf16_cmp(a: &str, b: &str) -> Ordering {
 }
 
 /// Writes a JSON string with the minimal escaping of RFC 8785 §3.2.2.2: `"`, `\` and control characters only.
-fn write_string(s: &str, out: &mut String) {
+/// Runs of plain bytes are copied whole (this is the innermost loop of every answer the core writes).
+pub(crate) fn write_string(s: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
     out.push('"');
     let mut start = 0;
-    for (i, byte) in s.bytes().enumerate() {
-        let escape = match byte {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\x08' => "\\b",
-            b'\t' => "\\t",
-            b'\n' => "\\n",
-            b'\x0c' => "\\f",
-            b'\r' => "\\r",
-            0x00..=0x1f => "",
-            _ => continue,
-        };
+    for (i, &byte) in bytes.iter().enumerate() {
+        if byte >= 0x20 && byte != b'"' && byte != b'\\' {
+            continue;
+        }
         // Every escaped byte is ASCII, so `i` is a character boundary.
         out.push_str(&s[start..i]);
-        if escape.is_empty() {
-            let _ = write!(out, "\\u{:04x}", byte);
-        } else {
-            out.push_str(escape);
+        match byte {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\x08' => out.push_str("\\b"),
+            b'\t' => out.push_str("\\t"),
+            b'\n' => out.push_str("\\n"),
+            b'\x0c' => out.push_str("\\f"),
+            b'\r' => out.push_str("\\r"),
+            _ => {
+                out.push_str("\\u00");
+                out.push(HEX[(byte >> 4) as usize] as char);
+                out.push(HEX[(byte & 0xf) as usize] as char);
+            }
         }
         start = i + 1;
     }
@@ -90,15 +102,15 @@ fn write_string(s: &str, out: &mut String) {
 }
 
 /// Writes a number as ECMAScript's `Number.prototype.toString` would render the `f64` it denotes.
-fn write_number(n: &Number, out: &mut String) {
+pub(crate) fn write_number(n: &Number, out: &mut String) {
     if let Some(i) = n.as_i64() {
         if i.unsigned_abs() <= MAX_SAFE {
-            let _ = write!(out, "{}", i);
+            out.push_str(itoa::Buffer::new().format(i));
             return;
         }
     } else if let Some(u) = n.as_u64() {
         if u <= MAX_SAFE {
-            let _ = write!(out, "{}", u);
+            out.push_str(itoa::Buffer::new().format(u));
             return;
         }
     }
@@ -142,7 +154,9 @@ fn write_es_f64(x: f64, out: &mut String) {
             out.push('.');
             out.push_str(rest);
         }
-        let _ = write!(out, "e{}{}", if n > 0 { '+' } else { '-' }, (n - 1).abs());
+        out.push('e');
+        out.push(if n > 0 { '+' } else { '-' });
+        out.push_str(itoa::Buffer::new().format((n - 1).abs()));
     }
 }
 

@@ -10,35 +10,33 @@ mod build;
 mod canonical;
 mod parse;
 mod pointer;
+mod write;
 
 pub use build::IntoJson;
-pub use canonical::{canonical, write_canonical};
+pub use canonical::{canonical, write_canonical, write_canonical_map};
 pub use parse::parse_strict;
 pub use pointer::{pointer_index, pointer_push};
+pub use write::{JsonOut, Payload};
 
-use serde_json::Value;
-use sha2::{Digest, Sha256};
-
-/// SHA-256 of `bytes`, as 64 lowercase hex digits.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
+use serde_json::{Map, Value};
+pub use crate::sha256::{lower_hex, sha256_hex};
 
 /// SHA-256 of the RFC 8785 canonical form of `v`, as 64 lowercase hex digits.
 pub fn canonical_hash(v: &Value) -> String {
     sha256_hex(canonical(v).as_bytes())
 }
 
+/// [`canonical_hash`] of an object.
+pub fn canonical_map_hash(m: &Map<String, Value>) -> String {
+    let mut text = String::new();
+    write_canonical_map(m, &mut text);
+    sha256_hex(text.as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn sha256_of_known_inputs() {
-        assert_eq!(sha256_hex(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    }
 
     #[test]
     fn canonical_hash_ignores_key_order_and_whitespace() {

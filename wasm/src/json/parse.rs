@@ -1,30 +1,25 @@
 //! Strict JSON parsing into [`serde_json::Value`].
 //!
-//! `serde_json::from_slice::<Value>` silently keeps the last of duplicated object keys, while other parsers keep the
-//! first or fail: two verifiers could then hash different values for the same bytes. This parser builds the `Value`
-//! itself through a [`DeserializeSeed`] and rejects duplicates, naming the duplicated member by its JSON pointer.
-//! The pointer is assembled only on failure: the member that detects the duplicate records its key, and every
-//! enclosing object or array prepends its own segment while the error unwinds, so the happy path allocates nothing
-//! extra.
+//! Parsers disagree on duplicated object keys (serde_json keeps the last, others the first or fail), so two
+//! verifiers could hash different values for the same bytes: this parser refuses them, naming the duplicated
+//! member by its JSON pointer. It is a small recursive-descent reader of RFC 8259 — no extensions, whitespace of
+//! the four kinds only, strings of valid UTF-8 with well-formed escapes, numbers in the strict grammar — that
+//! builds `Value`s directly. The pointer of a duplicate is assembled only on failure: the member that detects it
+//! records its key, and every enclosing container prepends its own segment while the error unwinds.
 
-use std::cell::RefCell;
-use std::fmt;
-
-use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
 use super::pointer::{pointer_index, pointer_push};
 use crate::error::{CoreError, CoreResult};
 
-/// Deepest nesting of arrays and objects accepted. serde_json's own recursion limit (which stops at 128 nested
-/// containers) also applies, so in practice at most 127 levels parse; both limits report `invalid_json`.
+/// Deepest nesting of arrays and objects accepted.
 const MAX_DEPTH: usize = 128;
 
 const CODE: &str = "invalid_json";
 
 /// Parses UTF-8 JSON text into a value, rejecting invalid UTF-8, trailing garbage, nesting deeper than
 /// [`MAX_DEPTH`] and duplicate object keys. Member order is kept. Integers that fit `i64`/`u64` stay integers;
-/// other numbers become `f64` (numbers beyond the `f64` range are rejected).
+/// other numbers become correctly rounded `f64`s (numbers beyond the `f64` range are rejected).
 ///
 /// Errors have code `invalid_json`; the path is the JSON pointer of the duplicated member for duplicate keys and
 /// `""` (the whole input) otherwise.
@@ -32,18 +27,24 @@ pub fn parse_strict(bytes: &[u8]) -> CoreResult<Value> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         CoreError::at(CODE, "", format!("invalid JSON: not UTF-8 (invalid byte at offset {})", e.valid_up_to()))
     })?;
-    let ctx = Ctx::default();
-    let mut de = serde_json::Deserializer::from_str(text);
-    let result = ValueSeed { ctx: &ctx, depth: 0 }.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    let mut p = Parser { text, bytes, at: 0 };
+    let result = p.value(0).and_then(|v| {
+        p.skip_ws();
+        if p.at == bytes.len() {
+            Ok(v)
+        } else {
+            Err(p.fail("trailing characters after the value"))
+        }
+    });
     result.map_err(|e| {
-        let path = match ctx.duplicate.into_inner() {
+        let path = match e.duplicate {
             Some(segments) => segments.iter().rev().fold(String::new(), |base, segment| match segment {
                 Segment::Key(key) => pointer_push(&base, key),
                 Segment::Index(i) => pointer_index(&base, *i),
             }),
             None => String::new(),
         };
-        CoreError::at(CODE, path, format!("invalid JSON: {}", e))
+        CoreError::at(CODE, path, format!("invalid JSON: {}", e.message))
     })
 }
 
@@ -53,123 +54,306 @@ enum Segment {
     Index(usize),
 }
 
-/// State shared by every seed of one parse.
-#[derive(Default)]
-struct Ctx {
-    /// Set when a duplicate key is found: the path to it, innermost segment first.
-    duplicate: RefCell<Option<Vec<Segment>>>,
+struct Failure {
+    message: String,
+    /// Set for a duplicate key: the path to it, innermost segment first.
+    duplicate: Option<Vec<Segment>>,
 }
 
-impl Ctx {
-    /// While a duplicate-key error unwinds through a container, prepends that container's step to the path.
-    fn unwinding_through(&self, segment: impl FnOnce() -> Segment) {
-        if let Some(segments) = self.duplicate.borrow_mut().as_mut() {
-            segments.push(segment());
+type Parsed<T> = Result<T, Failure>;
+
+struct Parser<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn fail(&self, what: &str) -> Failure {
+        let message = if self.at < self.bytes.len() {
+            format!("{} at offset {}", what, self.at)
+        } else {
+            format!("{} at the end of the input", what)
+        };
+        Failure { message, duplicate: None }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.at += 1;
         }
     }
-}
 
-#[derive(Clone, Copy)]
-struct ValueSeed<'a> {
-    ctx: &'a Ctx,
-    /// Number of containers enclosing the value being parsed.
-    depth: usize,
-}
+    fn expect(&mut self, b: u8, what: &str) -> Parsed<()> {
+        self.skip_ws();
+        if self.peek() == Some(b) {
+            self.at += 1;
+            Ok(())
+        } else {
+            Err(self.fail(what))
+        }
+    }
 
-impl<'a> ValueSeed<'a> {
-    /// The seed for the members of a container at this seed's position, failing if that container is too deep.
-    fn child<E: de::Error>(self) -> Result<ValueSeed<'a>, E> {
-        let depth = self.depth + 1;
+    fn literal(&mut self, word: &str, v: Value) -> Parsed<Value> {
+        if self.bytes[self.at..].starts_with(word.as_bytes()) {
+            self.at += word.len();
+            Ok(v)
+        } else {
+            Err(self.fail("invalid literal"))
+        }
+    }
+
+    /// `depth`: containers enclosing this value.
+    fn value(&mut self, depth: usize) -> Parsed<Value> {
+        self.skip_ws();
+        match self.peek() {
+            Some(b'{') => self.object(depth + 1),
+            Some(b'[') => self.array(depth + 1),
+            Some(b'"') => self.string().map(Value::String),
+            Some(b't') => self.literal("true", Value::Bool(true)),
+            Some(b'f') => self.literal("false", Value::Bool(false)),
+            Some(b'n') => self.literal("null", Value::Null),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(_) => Err(self.fail("expected a value")),
+            None => Err(self.fail("expected a value")),
+        }
+    }
+
+    fn nest(&self, depth: usize) -> Parsed<()> {
         if depth > MAX_DEPTH {
-            return Err(E::custom(format_args!("nesting deeper than {} levels", MAX_DEPTH)));
+            Err(self.fail(&format!("nesting deeper than {} levels", MAX_DEPTH)))
+        } else {
+            Ok(())
         }
-        Ok(ValueSeed { ctx: self.ctx, depth })
-    }
-}
-
-impl<'de, 'a> DeserializeSeed<'de> for ValueSeed<'a> {
-    type Value = Value;
-
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de, 'a> Visitor<'de> for ValueSeed<'a> {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
     }
 
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
-        Ok(Value::Bool(b))
-    }
-
-    fn visit_i64<E>(self, i: i64) -> Result<Value, E> {
-        Ok(Value::Number(i.into()))
-    }
-
-    fn visit_u64<E>(self, u: u64) -> Result<Value, E> {
-        Ok(Value::Number(u.into()))
-    }
-
-    fn visit_f64<E: de::Error>(self, f: f64) -> Result<Value, E> {
-        Number::from_f64(f).map(Value::Number).ok_or_else(|| E::custom("number is not finite"))
-    }
-
-    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
-        Ok(Value::String(s.to_owned()))
-    }
-
-    fn visit_string<E>(self, s: String) -> Result<Value, E> {
-        Ok(Value::String(s))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let child = self.child()?;
+    fn array(&mut self, depth: usize) -> Parsed<Value> {
+        self.nest(depth)?;
+        self.at += 1; // [
         let mut items = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.at += 1;
+            return Ok(Value::Array(items));
+        }
         loop {
-            match seq.next_element_seed(child) {
-                Ok(Some(item)) => items.push(item),
-                Ok(None) => return Ok(Value::Array(items)),
-                Err(e) => {
-                    let index = items.len();
-                    self.ctx.unwinding_through(|| Segment::Index(index));
+            match self.value(depth) {
+                Ok(v) => items.push(v),
+                Err(mut e) => {
+                    if let Some(d) = e.duplicate.as_mut() {
+                        d.push(Segment::Index(items.len()));
+                    }
                     return Err(e);
                 }
+            }
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.at += 1,
+                Some(b']') => {
+                    self.at += 1;
+                    return Ok(Value::Array(items));
+                }
+                _ => return Err(self.fail("expected `,` or `]`")),
             }
         }
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let child = self.child()?;
+    fn object(&mut self, depth: usize) -> Parsed<Value> {
+        self.nest(depth)?;
+        self.at += 1; // {
         let mut members = Map::new();
-        while let Some(key) = map.next_key::<String>()? {
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.at += 1;
+            return Ok(Value::Object(members));
+        }
+        loop {
+            self.skip_ws();
+            if self.peek() != Some(b'"') {
+                return Err(self.fail("expected a member name"));
+            }
+            let key = self.string()?;
             if members.contains_key(&key) {
                 let message = format!("duplicate object key {:?}", key);
-                *self.ctx.duplicate.borrow_mut() = Some(vec![Segment::Key(key)]);
-                return Err(de::Error::custom(message));
+                return Err(Failure { message, duplicate: Some(vec![Segment::Key(key)]) });
             }
-            match map.next_value_seed(child) {
-                Ok(value) => {
-                    members.insert(key, value);
+            self.expect(b':', "expected `:`")?;
+            match self.value(depth) {
+                Ok(v) => {
+                    members.insert(key, v);
                 }
-                Err(e) => {
-                    self.ctx.unwinding_through(|| Segment::Key(key));
+                Err(mut e) => {
+                    if let Some(d) = e.duplicate.as_mut() {
+                        d.push(Segment::Key(key));
+                    }
                     return Err(e);
                 }
             }
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.at += 1,
+                Some(b'}') => {
+                    self.at += 1;
+                    return Ok(Value::Object(members));
+                }
+                _ => return Err(self.fail("expected `,` or `}`")),
+            }
         }
-        Ok(Value::Object(members))
+    }
+
+    /// A string at the opening quote. Runs without escapes are copied whole.
+    fn string(&mut self) -> Parsed<String> {
+        self.at += 1; // "
+        let mut out = String::new();
+        let mut start = self.at;
+        loop {
+            let b = match self.peek() {
+                Some(b) => b,
+                None => return Err(self.fail("unterminated string")),
+            };
+            match b {
+                b'"' => {
+                    out.push_str(&self.text[start..self.at]);
+                    self.at += 1;
+                    return Ok(out);
+                }
+                b'\\' => {
+                    out.push_str(&self.text[start..self.at]);
+                    self.at += 1;
+                    self.escape(&mut out)?;
+                    start = self.at;
+                }
+                0x00..=0x1f => return Err(self.fail("control character in a string")),
+                // Multi-byte characters are whole in valid UTF-8: `start..at` always ends on a boundary.
+                _ => self.at += 1,
+            }
+        }
+    }
+
+    fn escape(&mut self, out: &mut String) -> Parsed<()> {
+        let c = match self.peek() {
+            Some(c) => c,
+            None => return Err(self.fail("unterminated escape")),
+        };
+        self.at += 1;
+        match c {
+            b'"' => out.push('"'),
+            b'\\' => out.push('\\'),
+            b'/' => out.push('/'),
+            b'b' => out.push('\u{8}'),
+            b'f' => out.push('\u{c}'),
+            b'n' => out.push('\n'),
+            b'r' => out.push('\r'),
+            b't' => out.push('\t'),
+            b'u' => {
+                let first = self.hex4()?;
+                let code = match first {
+                    0xd800..=0xdbff => {
+                        if !self.bytes[self.at..].starts_with(b"\\u") {
+                            return Err(self.fail("unpaired surrogate"));
+                        }
+                        self.at += 2;
+                        let second = self.hex4()?;
+                        if !(0xdc00..=0xdfff).contains(&second) {
+                            return Err(self.fail("unpaired surrogate"));
+                        }
+                        0x10000 + ((first - 0xd800) << 10) + (second - 0xdc00)
+                    }
+                    0xdc00..=0xdfff => return Err(self.fail("unpaired surrogate")),
+                    c => c,
+                };
+                match char::from_u32(code) {
+                    Some(ch) => out.push(ch),
+                    None => return Err(self.fail("invalid escape")),
+                }
+            }
+            _ => {
+                self.at -= 1;
+                return Err(self.fail("invalid escape"));
+            }
+        }
+        Ok(())
+    }
+
+    fn hex4(&mut self) -> Parsed<u32> {
+        let digits = match self.bytes.get(self.at..self.at + 4) {
+            Some(d) => d,
+            None => return Err(self.fail("short \\u escape")),
+        };
+        let mut n = 0u32;
+        for &d in digits {
+            let v = match d {
+                b'0'..=b'9' => d - b'0',
+                b'a'..=b'f' => d - b'a' + 10,
+                b'A'..=b'F' => d - b'A' + 10,
+                _ => return Err(self.fail("invalid \\u escape")),
+            };
+            n = n * 16 + v as u32;
+        }
+        self.at += 4;
+        Ok(n)
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+    fn number(&mut self) -> Parsed<Value> {
+        let start = self.at;
+        let negative = self.peek() == Some(b'-');
+        if negative {
+            self.at += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.at += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(self.fail("invalid number")),
+        }
+        let mut integral = true;
+        if self.peek() == Some(b'.') {
+            self.at += 1;
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return Err(self.fail("invalid number"));
+            }
+            self.digits();
+            integral = false;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.at += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.at += 1;
+            }
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return Err(self.fail("invalid number"));
+            }
+            self.digits();
+            integral = false;
+        }
+        let text = &self.text[start..self.at];
+        // `-0` is a float, as it is for serde_json: no integer holds its sign.
+        if integral && text != "-0" {
+            if negative {
+                if let Ok(i) = text.parse::<i64>() {
+                    return Ok(Value::Number(i.into()));
+                }
+            } else if let Ok(u) = text.parse::<u64>() {
+                return Ok(Value::Number(u.into()));
+            }
+        }
+        match text.parse::<f64>().ok().and_then(Number::from_f64) {
+            Some(n) => Ok(Value::Number(n)),
+            None => {
+                self.at = start;
+                Err(self.fail("number out of range"))
+            }
+        }
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.at += 1;
+        }
     }
 }
 
@@ -308,16 +492,35 @@ mod tests {
     }
 
     #[test]
-    fn own_depth_limit_applies() {
-        // serde_json's limit (128 containers from the top) would mask ours at the top level, so start the seed
-        // deep: ten more levels fit under MAX_DEPTH, eleven do not.
-        let parse_at = |depth: usize, text: &str| {
-            let ctx = Ctx::default();
-            let mut de = serde_json::Deserializer::from_str(text);
-            ValueSeed { ctx: &ctx, depth }.deserialize(&mut de).map_err(|e| e.to_string())
-        };
-        assert!(parse_at(MAX_DEPTH - 10, &nested(10)).is_ok());
-        let e = parse_at(MAX_DEPTH - 10, &nested(11)).unwrap_err();
-        assert!(e.contains("nesting deeper than 128 levels"), "{}", e);
+    fn depth_limit_is_exact() {
+        assert!(parse_strict(nested(MAX_DEPTH).as_bytes()).is_ok());
+        let e = err(&nested(MAX_DEPTH + 1));
+        assert!(e.message.contains("nesting deeper than 128 levels"), "{}", e.message);
+        let mixed = format!("{}1{}", "[{\"a\":".repeat(64), "}]".repeat(64));
+        assert!(parse_strict(mixed.as_bytes()).is_ok());
+        let deeper = format!("[{}1{}]", "[{\"a\":".repeat(64), "}]".repeat(64));
+        assert_eq!(err(&deeper).code, "invalid_json");
+    }
+
+    #[test]
+    fn escapes_and_surrogate_pairs() {
+        assert_eq!(parse_strict(br#""\"\\\/\b\f\n\r\t""#).unwrap(), json!("\"\\/\u{8}\u{c}\n\r\t"));
+        assert_eq!(parse_strict(br#""\ud83d\ude00x""#).unwrap(), json!("\u{1F600}x"));
+        assert_eq!(parse_strict(br#""\u00E9""#).unwrap(), json!("\u{e9}"));
+        for bad in [r#""\udc00""#, r#""\ud83dx""#, r#""\ud83d\u0041""#, r#""\x""#, r#""\u12""#, r#""\u12g4""#, "\"a"] {
+            assert_eq!(err(bad).code, "invalid_json", "{}", bad);
+        }
+    }
+
+    #[test]
+    fn number_grammar_is_strict() {
+        for bad in ["+1", ".5", "1.", "1.e5", "1e", "1e+", "--1", "0x10", "1_000", "Infinity", "-Infinity", "00"] {
+            assert_eq!(err(bad).code, "invalid_json", "{}", bad);
+        }
+        for good in ["0", "-0.0", "0.5", "1E5", "1e-5", "-1.25e+3", "123456789012345678901234567890"] {
+            assert!(parse_strict(good.as_bytes()).is_ok(), "{}", good);
+        }
+        assert!(parse_strict(b"123456789012345678901234567890").unwrap().is_f64());
+        assert_eq!(parse_strict(b"-9223372036854775809").unwrap().as_f64(), Some(-9223372036854775809.0));
     }
 }

@@ -11,7 +11,7 @@ use crate::atlas::{compile, Atlas, Validation};
 use crate::error::{CoreError, CoreResult};
 use crate::host::Host;
 use crate::input::Obj;
-use crate::json::pointer_push;
+use crate::json::{pointer_push, JsonOut};
 use crate::time::Micros;
 
 use super::Runtime;
@@ -78,7 +78,7 @@ impl Runtime {
         ))
     }
 
-    pub fn load_atlas(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<Value> {
+    pub fn load_atlas(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<String> {
         let (v, replace) = self.check_atlas(o, now, host)?;
         let atlas = match (v.atlas, v.errors.into_iter().next()) {
             (Some(a), _) => a,
@@ -98,12 +98,23 @@ impl Runtime {
                 format!("atlas `{}` is already loaded (pass replace to load a new version)", atlas.atlas_id),
             ));
         }
-        let out = obj!(
-            "atlas_id": &atlas.atlas_id,
-            "version": &atlas.version,
-            "action_count": atlas.actions.len(),
-            "warnings": v.warnings.iter().map(|e| e.to_json()).collect::<Vec<_>>(),
-        );
+        // The descriptors let a host complete the compact allowed actions of later resolutions.
+        let mut out = JsonOut::with_capacity(4096);
+        out.begin_object();
+        out.key("atlas_id").str(&atlas.atlas_id);
+        out.key("version").str(&atlas.version);
+        out.key("action_count").u64(atlas.actions.len() as u64);
+        out.key("warnings").begin_array();
+        for w in &v.warnings {
+            out.value(&w.to_json());
+        }
+        out.end_array();
+        out.key("actions").begin_array();
+        for a in &atlas.actions {
+            out.begin_object().raw_members(&a.descriptor).end_object();
+        }
+        out.end_array();
+        out.end_object();
         for a in &atlas.actions {
             self.actions.intern(&a.action_id);
         }
@@ -112,7 +123,7 @@ impl Runtime {
             Some(i) => self.atlases[i] = Rc::new(atlas),
             None => self.atlases.push(Rc::new(atlas)),
         }
-        Ok(out)
+        Ok(out.into_string())
     }
 
     pub fn unload_atlas(&mut self, o: Obj) -> CoreResult<Value> {

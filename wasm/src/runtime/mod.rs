@@ -18,7 +18,7 @@ use crate::carp::ledger::Ledger;
 use crate::carp::Session;
 use crate::error::{CoreError, CoreResult};
 use crate::host::Host;
-use crate::json::parse_strict;
+use crate::json::{parse_strict, JsonOut};
 use crate::time::{format_micros, Micros};
 
 /// Largest accepted host time: 9999-12-31T23:59:59.999999Z.
@@ -87,28 +87,26 @@ impl Runtime {
         let result = checked_now(now_us)
             .and_then(|now| parse_strict(input).map(|v| (now, v)))
             .and_then(|(now, v)| self.dispatch(op, &v, now, host));
-        // Written around the value rather than wrapped in a new one (no copy of a possibly large result), straight
-        // into a byte buffer (serde_json's `Display` goes through `fmt::Write`, several times slower).
-        let mut out = Vec::with_capacity(4096);
-        let written = match &result {
-            Ok(v) => {
-                out.extend_from_slice(b"{\"ok\":");
-                serde_json::to_writer(&mut out, v)
+        match result {
+            Ok(text) => {
+                let mut out = String::with_capacity(text.len() + 7);
+                out.push_str("{\"ok\":");
+                out.push_str(&text);
+                out.push('}');
+                out
             }
             Err(e) => {
-                out.extend_from_slice(b"{\"error\":");
-                serde_json::to_writer(&mut out, &e.to_json())
+                let mut out = JsonOut::with_capacity(256);
+                out.begin_object();
+                out.key("error").value(&e.to_json());
+                out.end_object();
+                out.into_string()
             }
-        };
-        if written.is_err() {
-            return r#"{"error":{"code":"internal","message":"the result could not be serialised","path":null}}"#.to_string();
         }
-        out.push(b'}');
-        String::from_utf8(out).unwrap_or_default()
     }
 
-    /// Runs one operation on parsed input.
-    pub fn dispatch(&mut self, op: &str, input: &Value, now: Micros, host: &mut dyn Host) -> CoreResult<Value> {
+    /// Runs one operation on parsed input; answers the JSON text of its result.
+    pub fn dispatch(&mut self, op: &str, input: &Value, now: Micros, host: &mut dyn Host) -> CoreResult<String> {
         ops::dispatch(self, op, input, now, host)
     }
 

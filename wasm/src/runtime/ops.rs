@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::error::{CoreError, CoreResult};
 use crate::host::Host;
 use crate::input::{as_object, Obj};
-use crate::json::{canonical, sha256_hex};
+use crate::json::{canonical, sha256_hex, JsonOut};
 use crate::time::Micros;
 use crate::trace::diff::diff;
 use crate::trace::jsonl::{from_jsonl, to_jsonl};
@@ -17,27 +17,29 @@ use super::Runtime;
 
 const CODE: &str = "invalid_request";
 
-pub fn dispatch(rt: &mut Runtime, op: &str, input: &Value, now: Micros, host: &mut dyn Host) -> CoreResult<Value> {
+/// Runs one operation; answers the JSON text of its result.
+pub fn dispatch(rt: &mut Runtime, op: &str, input: &Value, now: Micros, host: &mut dyn Host) -> CoreResult<String> {
     let o = as_object(input, "", CODE)?;
+    let v = |r: CoreResult<Value>| r.map(|v| JsonOut::of_value(&v));
     match op {
-        "runtime.configure" => configure(rt, o),
-        "runtime.stats" => Ok(obj!(
+        "runtime.configure" => v(configure(rt, o)),
+        "runtime.stats" => v(Ok(obj!(
             "atlases": rt.atlases.len(),
             "sessions": rt.sessions.len(),
             "memory_bytes": memory_bytes(),
-        )),
-        "atlas.validate" => rt.validate_atlas(o, now, host),
+        ))),
+        "atlas.validate" => v(rt.validate_atlas(o, now, host)),
         "atlas.load" => rt.load_atlas(o, now, host),
-        "atlas.unload" => rt.unload_atlas(o),
-        "atlas.list" => Ok(rt.list_atlases()),
-        "atlas.get" => rt.get_atlas(o),
+        "atlas.unload" => v(rt.unload_atlas(o)),
+        "atlas.list" => v(Ok(rt.list_atlases())),
+        "atlas.get" => v(rt.get_atlas(o)),
         "session.create" => rt.create_session(o, now, host),
-        "session.get" => rt.get_session(o),
-        "session.list" => Ok(obj!("sessions": rt.session_order.iter().filter_map(|id| rt.sessions.get(id)).map(|s| s.to_json()).collect::<Vec<_>>())),
+        "session.get" => v(rt.get_session(o)),
+        "session.list" => v(Ok(obj!("sessions": rt.session_order.iter().filter_map(|id| rt.sessions.get(id)).map(|s| s.to_json()).collect::<Vec<_>>()))),
         "session.end" => rt.end_session(o, now, host),
-        "session.restore" => rt.restore(o, host),
-        "session.forget" => rt.forget_session(o),
-        "session.check" => rt.check_json(o, now, host),
+        "session.restore" => v(rt.restore(o, host)),
+        "session.forget" => v(rt.forget_session(o)),
+        "session.check" => v(rt.check_json(o, now, host)),
         "session.resolve" => rt.resolve_op(o, now, host, true),
         "carp.request" => rt.resolve_op(o, now, host, false),
         "action.handle" => {
@@ -45,7 +47,7 @@ pub fn dispatch(rt: &mut Runtime, op: &str, input: &Value, now: Micros, host: &m
             if !crate::ids::is_action_id(id) {
                 return Err(o.err(CODE, "action_id", format!("`{}` is not an action id", id)));
             }
-            Ok(obj!("handle": rt.actions.intern(id)))
+            v(Ok(obj!("handle": rt.actions.intern(id))))
         }
         "action.request" => rt.request_action(o, now, host),
         "action.approve" => rt.approve_action(o, now, host),
@@ -57,21 +59,21 @@ pub fn dispatch(rt: &mut Runtime, op: &str, input: &Value, now: Micros, host: &m
             o.deny_unknown(&["events", "expected_head"], CODE)?;
             let events = events_of(o, "events")?;
             let head = expected_head(o)?;
-            Ok(verify(events, head.as_ref()).0.to_json())
+            v(Ok(verify(events, head.as_ref()).0.to_json()))
         }
         "trace.diff" => {
             o.deny_unknown(&["a", "b"], CODE)?;
             let d = diff(events_of(o, "a")?, events_of(o, "b")?);
-            Ok(obj!("identical": d.is_empty(), "differences": d.iter().map(|x| x.to_json()).collect::<Vec<_>>()))
+            v(Ok(obj!("identical": d.is_empty(), "differences": d.iter().map(|x| x.to_json()).collect::<Vec<_>>())))
         }
-        "trace.replay" => rt.replay(o, host),
-        "trace.from_jsonl" => Ok(obj!("events": from_jsonl(o.req_str("text", CODE)?)?)),
-        "trace.to_jsonl" => Ok(obj!("text": to_jsonl(events_of(o, "events")?)?)),
+        "trace.replay" => v(rt.replay(o, host)),
+        "trace.from_jsonl" => v(Ok(obj!("events": from_jsonl(o.req_str("text", CODE)?)?))),
+        "trace.to_jsonl" => v(Ok(obj!("text": to_jsonl(events_of(o, "events")?)?))),
         "canonical.hash" => {
-            let v = o.get("value").ok_or_else(|| o.err(CODE, "value", "`value` is required"))?;
-            let c = canonical(v);
+            let value = o.get("value").ok_or_else(|| o.err(CODE, "value", "`value` is required"))?;
+            let c = canonical(value);
             let h = sha256_hex(c.as_bytes());
-            Ok(obj!("canonical": c, "sha256": h))
+            v(Ok(obj!("canonical": c, "sha256": h)))
         }
         _ => Err(CoreError::new("unknown_operation", format!("no operation `{}`", op))),
     }

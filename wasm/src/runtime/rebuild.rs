@@ -6,7 +6,7 @@
 use crate::obj;
 use std::collections::HashMap;
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::atlas::{Facts, PolicyKind, RiskTier};
 use crate::carp::ledger::{Ledger, Who};
@@ -16,7 +16,7 @@ use crate::carp::{ExecStatus, Execution, Session};
 use crate::error::{CoreError, CoreResult};
 use crate::host::Host;
 use crate::input::Obj;
-use crate::json::canonical_hash;
+use crate::json::{canonical_hash, write_canonical_map};
 use crate::time::{parse_stored, Micros};
 use crate::trace::diff::diff;
 use crate::trace::{verify, ChainHead, Emitter, Event, Verdict};
@@ -133,7 +133,7 @@ fn apply_execution_event(s: &mut Session, ledger: &mut Ledger, e: &Event, host: 
             let action_id = text(p, "action_id");
             let parameters_hash = text(p, "parameters_hash");
             let gate = s.resolutions.get(&resolution_id).and_then(|r| {
-                let o = r.outcomes.get(*r.by_action.get(&action_id)?)?;
+                let o = r.outcome(&action_id)?;
                 match &o.verdict {
                     crate::carp::policy::Verdict::Allowed { gate: Some(g), .. } => o.atlas.policies.get(*g).map(|p| p.policy_id.clone()),
                     _ => None,
@@ -168,7 +168,7 @@ fn apply_execution_event(s: &mut Session, ledger: &mut Ledger, e: &Event, host: 
         }
         "action.approved" => {
             let cost = match p.get("cost") {
-                Some(Value::String(c)) => serde_json::from_str::<f64>(c).unwrap_or(0.0),
+                Some(Value::String(c)) => c.parse::<f64>().unwrap_or(0.0),
                 Some(v) => v.as_f64().unwrap_or(0.0),
                 None => 0.0,
             };
@@ -178,7 +178,7 @@ fn apply_execution_event(s: &mut Session, ledger: &mut Ledger, e: &Event, host: 
                 x.reason = None;
                 x.cost = cost;
                 if let Some(r) = s.resolutions.get(&x.resolution_id) {
-                    if let Some(o) = r.by_action.get(&x.action_id).and_then(|i| r.outcomes.get(*i)) {
+                    if let Some(o) = r.outcome(&x.action_id) {
                         let who = Who { session_id: &session_id, agent_id: &agent_id };
                         for i in limit_policies(o, &r.facts.at(now), host) {
                             if let Some(pol) = o.atlas.policies.get(i) {
@@ -266,6 +266,7 @@ impl Runtime {
                         && p.get("allowed_count").and_then(Value::as_u64) == Some(res.allowed_count() as u64)
                         && p.get("denied_count").and_then(Value::as_u64) == Some(res.denied_count() as u64)
                         && p.get("context_block_count").and_then(Value::as_u64) == Some(res.blocks.len() as u64);
+                    res.constraints = Vec::new();
                     res.resolution_id = text(p, "resolution_id");
                     res.approval_id = p.get("approval_id").and_then(Value::as_str).map(str::to_string);
                     res.request_span = span;
@@ -317,21 +318,21 @@ impl Runtime {
         let sid = events[0].session_id.clone();
         for (index, e) in events.iter().enumerate() {
             let now = micros_of(&e.timestamp);
-            let outcome: CoreResult<Option<Value>> = match e.event_type.as_str() {
+            let outcome: CoreResult<Option<Vec<Value>>> = match e.event_type.as_str() {
                 "session.started" => {
                     let mut input = e.payload.clone();
-                    input.insert("session_id".into(), json!(e.session_id));
+                    input.insert("session_id".into(), Value::String(e.session_id.clone()));
                     let v = Value::Object(input);
                     crate::input::as_object(&v, "", CODE)
-                        .and_then(|o| r.create_session(o, now, &mut h))
-                        .map(|out| Some(out["events"].clone()))
+                        .and_then(|o| r.start_session(o, now, &mut h))
+                        .map(|(_, em)| Some(em.event_values()))
                 }
                 "carp.request.received" => match r.sessions.get(&sid) {
                     Some(s) => {
                         let req = request_of(e, s);
-                        r.admit(&req, now, false).and_then(|_| r.resolve(&req, now, &mut h)).map(|(res, evs)| {
-                            last_resolution = res["resolution_id"].as_str().map(str::to_string);
-                            Some(evs)
+                        r.admit(&req, now, false).and_then(|_| r.resolve(&req, now, &mut h)).map(|(em, _)| {
+                            last_resolution = r.sessions.get(&sid).and_then(|s| s.current.clone());
+                            Some(em.event_values())
                         })
                     }
                     None => Err(CoreError::new("session_not_found", "the replayed session is missing")),
@@ -346,14 +347,14 @@ impl Runtime {
                 "session.ended" => {
                     let input = obj!("session_id": &sid, "reason": text(&e.payload, "reason"));
                     crate::input::as_object(&input, "", CODE)
-                        .and_then(|o| r.end_session(o, now, &mut h))
-                        .map(|out| Some(out["events"].clone()))
+                        .and_then(|o| r.finish_session(o, now, &mut h))
+                        .map(|em| Some(em.event_values()))
                 }
                 _ => r.copy_event(&sid, e, &resolution_ids, now, &mut h).map(Some),
             };
             match outcome {
-                Ok(Some(Value::Array(evs))) => replayed.extend(evs),
-                Ok(_) => {}
+                Ok(Some(evs)) => replayed.extend(evs),
+                Ok(None) => {}
                 Err(err) => errors.push(obj!("index": index, "event_type": &e.event_type, "error": err.to_json())),
             }
         }
@@ -361,7 +362,7 @@ impl Runtime {
         let mut divergences: Vec<Value> = differences.iter().map(|d| d.to_json()).collect();
         for err in &errors {
             let mut d = err.clone();
-            d["kind"] = json!("error");
+            d["kind"] = Value::from("error");
             divergences.push(d);
         }
         Ok(obj!(
@@ -375,22 +376,24 @@ impl Runtime {
 
     /// Replays an event that records the host's part (executions, outcomes, host events): copied into the
     /// replayed chain with resolution ids mapped, and applied to the replayed state.
-    fn copy_event(&mut self, sid: &str, e: &Event, ids: &HashMap<String, String>, now: Micros, host: &mut dyn Host) -> CoreResult<Value> {
+    fn copy_event(&mut self, sid: &str, e: &Event, ids: &HashMap<String, String>, now: Micros, host: &mut dyn Host) -> CoreResult<Vec<Value>> {
         let ts = timestamp(now)?;
         let s = self.sessions.get_mut(sid).ok_or_else(|| CoreError::new("session_not_found", "the replayed session is missing"))?;
         let mut payload = e.payload.clone();
         if let Some(Value::String(rid)) = payload.get("resolution_id") {
             if let Some(mapped) = ids.get(rid) {
-                payload.insert("resolution_id".into(), json!(mapped));
+                payload.insert("resolution_id".into(), Value::String(mapped.clone()));
             }
         }
+        let mut text = String::new();
+        write_canonical_map(&payload, &mut text);
         let mut em = Emitter::new(&s.chain, ts);
         let root = s.root_span.clone();
-        em.emit(host, &e.event_type, Some(&root), payload.clone())?;
+        em.emit(host, &e.event_type, Some(&root), text)?;
         s.chain = em.head.clone();
-        let mut copy = em.events[0].clone();
-        copy.payload = payload;
-        apply_execution_event(s, &mut self.ledger, &copy, host);
-        Ok(em.into_events_json())
+        if let Some(copy) = em.event(0, payload) {
+            apply_execution_event(s, &mut self.ledger, &copy, host);
+        }
+        Ok(em.event_values())
     }
 }

@@ -4,17 +4,18 @@
 use crate::obj;
 use std::collections::{HashMap, HashSet};
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::carp::execute::{self, ActionInput, Change};
 use crate::carp::ledger::{Ledger, Who};
 use crate::carp::policy::Verdict;
 use crate::carp::request::parse_execution;
 use crate::carp::resolve::{compute, Env, Resolution};
-use crate::carp::{parse_request, Operation, Request, Session};
+use crate::carp::{parse_request, Execution, Operation, Request, Session};
 use crate::error::{CoreError, CoreResult};
 use crate::host::{fresh_id, Host};
-use crate::input::{payload_safe, Obj};
+use crate::input::{as_object, payload_safe_map, Obj};
+use crate::json::{pointer_push, write_canonical_map, JsonOut, Payload};
 use crate::time::Micros;
 use crate::trace::{ChainHead, Emitter};
 
@@ -23,6 +24,8 @@ use super::{timestamp, Runtime};
 const CODE: &str = "invalid_request";
 const END_REASONS: &[&str] = &["completed", "timeout", "error", "cancelled"];
 /// Event types the host may append itself; everything else is emitted by the runtime's own operations.
+/// Most events one `trace.append` batch may hold.
+const MAX_APPEND: usize = 1000;
 const HOST_EVENTS: &[(&str, &[&str])] = &[
     ("error.occurred", &["code", "message"]),
     ("context.redacted", &["block_id", "redaction_reason"]),
@@ -47,7 +50,21 @@ impl Runtime {
         handle
     }
 
-    pub fn create_session(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<Value> {
+    pub fn create_session(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<String> {
+        let (handle, em) = self.start_session(o, now, host)?;
+        let s = self.sessions.get(&em.head.session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
+        let mut out = JsonOut::with_capacity(1024);
+        out.begin_object();
+        out.key("session").value(&s.to_json());
+        out.key("handle").u64(handle as u64);
+        out.key("events");
+        em.write_events(&mut out);
+        out.end_object();
+        Ok(out.into_string())
+    }
+
+    /// Creates a session and emits its `session.started`; answers its handle and the emitter.
+    pub(super) fn start_session(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<(u32, Emitter)> {
         o.deny_unknown(&["agent_id", "goal", "session_id", "parent_session_id", "metadata"], CODE)?;
         let agent_id = o.req_text("agent_id", 1, 255, CODE)?.to_string();
         let goal = o.req_text("goal", 1, 10_000, CODE)?.to_string();
@@ -55,7 +72,7 @@ impl Runtime {
         let parent = o.opt_uuid("parent_session_id", CODE)?;
         let metadata = o.opt_object("metadata", CODE)?.cloned();
         if let Some(m) = &metadata {
-            payload_safe(&Value::Object(m.clone()), &o.field_path("metadata")).map_err(|p| {
+            payload_safe_map(m, &o.field_path("metadata")).map_err(|p| {
                 CoreError::invalid(p, "metadata keys must match [a-z0-9_]+ and numbers must be integers (the trace records them)")
             })?;
         }
@@ -73,11 +90,8 @@ impl Runtime {
         let mut em = Emitter::new(&s.chain, timestamp(now)?);
         s.root_span = em.emit(host, "session.started", None, started_payload(&s))?;
         s.chain = em.head.clone();
-        let view = s.to_json();
         let handle = self.insert_session(s);
-        let mut view = view;
-        view["event_count"] = json!(1);
-        Ok(obj!("session": view, "handle": handle, "events": em.into_events_json()))
+        Ok((handle, em))
     }
 
     pub fn get_session(&self, o: Obj) -> CoreResult<Value> {
@@ -85,7 +99,20 @@ impl Runtime {
         Ok(obj!("session": s.to_json(), "handle": &s.handle))
     }
 
-    pub fn end_session(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<Value> {
+    pub fn end_session(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<String> {
+        let em = self.finish_session(o, now, host)?;
+        let s = self.sessions.get(&em.head.session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
+        let mut out = JsonOut::with_capacity(1024);
+        out.begin_object();
+        out.key("session").value(&s.to_json());
+        out.key("events");
+        em.write_events(&mut out);
+        out.end_object();
+        Ok(out.into_string())
+    }
+
+    /// Ends a session with its `session.ended`; answers the emitter.
+    pub(super) fn finish_session(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<Emitter> {
         o.deny_unknown(&["session_id", "reason"], CODE)?;
         let reason = o.opt_str("reason", CODE)?.unwrap_or("completed");
         if !END_REASONS.contains(&reason) {
@@ -94,16 +121,14 @@ impl Runtime {
         let s = self.live(o, "session_id")?;
         execute::active(s)?;
         let mut em = Emitter::new(&s.chain, timestamp(now)?);
-        let mut p = Map::new();
-        p.insert("reason".into(), json!(reason));
-        p.insert("duration_ms".into(), json!(now.saturating_sub(s.created_at).max(0) / 1000));
-        em.emit(host, "session.ended", Some(&s.root_span.clone()), p)?;
+        let p = Payload::new().str("reason", reason).i64("duration_ms", now.saturating_sub(s.created_at).max(0) / 1000);
+        em.emit(host, "session.ended", Some(&s.root_span.clone()), p.finish())?;
         let id = s.session_id.clone();
         let s = self.sessions.get_mut(&id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
         s.chain = em.head.clone();
         s.ended = true;
         s.ended_at = Some(now);
-        Ok(obj!("session": s.to_json(), "events": em.into_events_json()))
+        Ok(em)
     }
 
     pub fn forget_session(&mut self, o: Obj) -> CoreResult<Value> {
@@ -127,27 +152,39 @@ impl Runtime {
     }
 
     /// `session.resolve` (resolve only) and `carp.request` (any operation).
-    pub fn resolve_op(&mut self, o: Obj, now: Micros, host: &mut dyn Host, resolve_only: bool) -> CoreResult<Value> {
+    pub fn resolve_op(&mut self, o: Obj, now: Micros, host: &mut dyn Host, resolve_only: bool) -> CoreResult<String> {
         if resolve_only {
-            o.deny_unknown(&["request"], CODE)?;
+            o.deny_unknown(&["request", "compact_actions"], CODE)?;
         } else {
-            o.deny_unknown(&["request", "schema_errors"], CODE)?;
+            o.deny_unknown(&["request", "schema_errors", "compact_actions"], CODE)?;
         }
+        let compact = o.opt_bool("compact_actions", CODE)?.unwrap_or(false);
         let raw = o.get("request").ok_or_else(|| o.err(CODE, "request", "`request` is required"))?;
         let req = parse_request(raw, "/request", host)?;
         if resolve_only && req.operation != Operation::Resolve {
             return Err(CoreError::invalid("/request/operation", "session.resolve takes resolve requests; use carp.request"));
         }
         self.admit(&req, now, true)?;
+        let mut out = JsonOut::with_capacity(8192);
         match req.operation {
             Operation::Validate => {
                 let s = self.sessions.get(&req.session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
-                let mut res = self.compute_resolution(s, &req, now, host)?;
-                Ok(obj!("resolution": res.take_json()))
+                let res = self.compute_resolution(s, &req, now, host)?;
+                out.begin_object();
+                out.key("resolution");
+                res.write_json(&mut out, compact, &res.constraints);
+                out.end_object();
             }
             Operation::Resolve => {
-                let (resolution, events) = self.resolve(&req, now, host)?;
-                Ok(obj!("resolution": resolution, "events": events))
+                let (em, constraints) = self.resolve(&req, now, host)?;
+                let s = self.sessions.get(&req.session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
+                let res = s.current_resolution().ok_or_else(|| CoreError::new("internal", "resolution vanished"))?;
+                out.begin_object();
+                out.key("resolution");
+                res.write_json(&mut out, compact, &constraints);
+                out.key("events");
+                em.write_events(&mut out);
+                out.end_object();
             }
             Operation::Execute => {
                 let block = req.execution.clone().ok_or_else(|| CoreError::invalid("/request/execution", "`execution` is required"))?;
@@ -159,14 +196,16 @@ impl Runtime {
                     idempotency_key: block.idempotency_key,
                     schema_errors,
                 };
-                let mut out = self.run_change(&req.session_id, now, |s, ledger, ts, host| execute::request(s, ledger, input, ts, now, host), host)?;
+                let (exec, em) = self.run_change(&req.session_id, now, |s, ledger, ts, host| execute::request(s, ledger, input, ts, now, host), host)?;
                 if let Some(s) = self.sessions.get_mut(&req.session_id) {
                     s.request_ids.insert(req.request_id.clone());
                 }
-                out["execution"]["request_id"] = json!(req.request_id);
-                Ok(out)
+                let mut view = exec.to_json(&req.session_id);
+                view["request_id"] = Value::String(req.request_id.clone());
+                write_change(&mut out, &view, &em);
             }
         }
+        Ok(out.into_string())
     }
 
     /// Request checks of SPEC §2 that do not depend on the operation.
@@ -218,40 +257,54 @@ impl Runtime {
     }
 
     /// Resolves and records: emits the resolve events and makes the resolution the session's current one.
-    pub(super) fn resolve(&mut self, req: &Request, now: Micros, host: &mut dyn Host) -> CoreResult<(Value, Value)> {
+    /// Answers the emitter and the resolution's constraints (which the stored resolution does not keep).
+    pub(super) fn resolve(&mut self, req: &Request, now: Micros, host: &mut dyn Host) -> CoreResult<(Emitter, Vec<Value>)> {
         let s = self.sessions.get(&req.session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
         let mut res = self.compute_resolution(s, req, now, host)?;
         let mut em = Emitter::new(&s.chain, timestamp(now)?);
         res.request_span = res.emit(req, &s.root_span, &mut em, host)?;
-        let json = res.take_json();
+        let constraints = std::mem::take(&mut res.constraints);
         let s = self.sessions.get_mut(&req.session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
         s.chain = em.head.clone();
         s.request_ids.insert(req.request_id.clone());
         s.resolution_count += 1;
         s.current = Some(res.resolution_id.clone());
         s.resolutions.insert(res.resolution_id.clone(), res);
-        Ok((json, em.into_events_json()))
+        Ok((em, constraints))
     }
 
-    /// Plans a change on a live session with `plan`, then commits it; answers `{execution, events}`.
+    /// Plans a change on a live session with `plan`, then commits it; answers the execution and its events.
     fn run_change(
         &mut self,
         session_id: &str,
         now: Micros,
         plan: impl FnOnce(&Session, &Ledger, String, &mut dyn Host) -> CoreResult<Change>,
         host: &mut dyn Host,
-    ) -> CoreResult<Value> {
+    ) -> CoreResult<(Execution, Emitter)> {
         let ts = timestamp(now)?;
         let s = self.sessions.get(session_id).ok_or_else(|| {
             CoreError::at("session_not_found", "/session_id", format!("no session {}", session_id))
         })?;
         let change = plan(s, &self.ledger, ts, host)?;
         let s = self.sessions.get_mut(session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
-        let (exec, em) = change.commit(s, &mut self.ledger, now);
-        Ok(obj!("execution": exec.to_json(session_id), "events": em.into_events_json()))
+        Ok(change.commit(s, &mut self.ledger, now))
     }
 
-    pub fn request_action(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<Value> {
+    /// [`Runtime::run_change`], answered as `{execution, events}`.
+    fn change_op(
+        &mut self,
+        session_id: &str,
+        now: Micros,
+        plan: impl FnOnce(&Session, &Ledger, String, &mut dyn Host) -> CoreResult<Change>,
+        host: &mut dyn Host,
+    ) -> CoreResult<String> {
+        let (exec, em) = self.run_change(session_id, now, plan, host)?;
+        let mut out = JsonOut::with_capacity(2048);
+        write_change(&mut out, &exec.to_json(session_id), &em);
+        Ok(out.into_string())
+    }
+
+    pub fn request_action(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<String> {
         o.deny_unknown(&["session_id", "resolution_id", "action_id", "parameters", "idempotency_key", "schema_errors"], CODE)?;
         let session_id = self.live(o, "session_id")?.session_id.clone();
         let mut block_map = o.map.clone();
@@ -265,16 +318,16 @@ impl Runtime {
             idempotency_key: block.idempotency_key,
             schema_errors: schema_errors(o)?,
         };
-        self.run_change(&session_id, now, |s, ledger, ts, host| execute::request(s, ledger, input, ts, now, host), host)
+        self.change_op(&session_id, now, |s, ledger, ts, host| execute::request(s, ledger, input, ts, now, host), host)
     }
 
-    pub fn approve_action(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<Value> {
+    pub fn approve_action(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<String> {
         o.deny_unknown(&["session_id", "execution_id", "approver", "approval_hash"], CODE)?;
         let session_id = self.live(o, "session_id")?.session_id.clone();
         let execution_id = o.req_uuid("execution_id", CODE)?;
         let approver = o.opt_text("approver", 1, 255, CODE)?.map(str::to_string);
         let hash = o.opt_str("approval_hash", CODE)?.map(str::to_string);
-        self.run_change(
+        self.change_op(
             &session_id,
             now,
             |s, ledger, ts, host| execute::approve(s, ledger, &execution_id, approver, hash.as_deref(), ts, now, host),
@@ -282,16 +335,16 @@ impl Runtime {
         )
     }
 
-    pub fn deny_action(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<Value> {
+    pub fn deny_action(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<String> {
         o.deny_unknown(&["session_id", "execution_id", "reason", "approver"], CODE)?;
         let session_id = self.live(o, "session_id")?.session_id.clone();
         let execution_id = o.req_uuid("execution_id", CODE)?;
         let reason = o.opt_text("reason", 1, 1000, CODE)?.map(str::to_string);
         let approver = o.opt_text("approver", 1, 255, CODE)?.map(str::to_string);
-        self.run_change(&session_id, now, |s, _, ts, host| execute::refuse(s, &execution_id, reason, approver, ts, host), host)
+        self.change_op(&session_id, now, |s, _, ts, host| execute::refuse(s, &execution_id, reason, approver, ts, host), host)
     }
 
-    pub fn complete_action(&mut self, o: Obj, now: Micros, host: &mut dyn Host, success: bool) -> CoreResult<Value> {
+    pub fn complete_action(&mut self, o: Obj, now: Micros, host: &mut dyn Host, success: bool) -> CoreResult<String> {
         let session_id = self.live(o, "session_id")?.session_id.clone();
         let execution_id = o.req_uuid("execution_id", CODE)?;
         let duration = o.opt_int("duration_ms", 0, i64::MAX, CODE)?.map(|d| d as u64);
@@ -304,33 +357,80 @@ impl Runtime {
             let message = o.req_text("error_message", 0, 10_000, CODE)?.to_string();
             Err((code, message, duration))
         };
-        self.run_change(&session_id, now, |s, _, ts, host| execute::outcome(s, &execution_id, result, ts, host), host)
+        self.change_op(&session_id, now, |s, _, ts, host| execute::outcome(s, &execution_id, result, ts, host), host)
     }
 
-    pub fn append(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<Value> {
-        o.deny_unknown(&["session_id", "event_type", "payload"], CODE)?;
+    /// Host events: one (`event_type`, `payload`) or a batch (`events`: up to [`MAX_APPEND`] of them), appended in
+    /// order. A batch is validated whole before anything is appended.
+    pub fn append(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<String> {
+        o.deny_unknown(&["session_id", "event_type", "payload", "events"], CODE)?;
         let s = self.live(o, "session_id")?;
         execute::active(s)?;
-        let event_type = o.req_str("event_type", CODE)?;
-        let required = HOST_EVENTS.iter().find(|(t, _)| *t == event_type).map(|(_, r)| *r).ok_or_else(|| {
-            o.err(CODE, "event_type", format!("`{}` cannot be appended by the host (allowed: error.occurred, context.redacted, carp.resolution.cached)", event_type))
-        })?;
-        let payload = o.opt_object("payload", CODE)?.cloned().ok_or_else(|| o.err(CODE, "payload", "`payload` is required"))?;
-        for key in required {
-            if payload.get(*key).map(Value::is_null).unwrap_or(true) {
-                return Err(CoreError::invalid(format!("/payload/{}", key), format!("`{}` is required for {}", key, event_type)));
+        let items = match o.opt_array("events", CODE)? {
+            Some(list) => {
+                if o.get("event_type").is_some() || o.get("payload").is_some() {
+                    return Err(o.err(CODE, "events", "give either `events` or `event_type` and `payload`"));
+                }
+                if list.is_empty() || list.len() > MAX_APPEND {
+                    return Err(o.err(CODE, "events", format!("`events` must hold 1 to {} events", MAX_APPEND)));
+                }
+                let mut items = Vec::with_capacity(list.len());
+                for (i, item) in list.iter().enumerate() {
+                    let path = format!("/events/{}", i);
+                    items.push(host_event(as_object(item, &path, CODE)?)?);
+                }
+                items
             }
-        }
-        payload_safe(&Value::Object(payload.clone()), "/payload")
-            .map_err(|p| CoreError::invalid(p, "payload keys must match [a-z0-9_]+ and numbers must be integers"))?;
+            None => vec![host_event(o)?],
+        };
         let mut em = Emitter::new(&s.chain, timestamp(now)?);
-        em.emit(host, event_type, Some(&s.root_span.clone()), payload)?;
+        em.reserve(host, items.len())?;
+        let root = s.root_span.clone();
+        for (event_type, payload) in items {
+            em.emit(host, event_type, Some(&root), payload)?;
+        }
         let id = s.session_id.clone();
         if let Some(s) = self.sessions.get_mut(&id) {
             s.chain = em.head.clone();
         }
-        Ok(obj!("events": em.into_events_json()))
+        let mut out = JsonOut::with_capacity(640 * em.events.len());
+        out.begin_object();
+        out.key("events");
+        em.write_events(&mut out);
+        out.end_object();
+        Ok(out.into_string())
     }
+}
+
+/// One host event (`event_type`, `payload`) of `trace.append`, checked; answers its type and canonical payload.
+fn host_event(o: Obj) -> CoreResult<(&'static str, String)> {
+    if o.path != "" {
+        o.deny_unknown(&["event_type", "payload"], CODE)?;
+    }
+    let event_type = o.req_str("event_type", CODE)?;
+    let (event_type, required) = HOST_EVENTS.iter().find(|(t, _)| *t == event_type).copied().ok_or_else(|| {
+        o.err(CODE, "event_type", format!("`{}` cannot be appended by the host (allowed: error.occurred, context.redacted, carp.resolution.cached)", event_type))
+    })?;
+    let payload = o.opt_object("payload", CODE)?.ok_or_else(|| o.err(CODE, "payload", "`payload` is required"))?;
+    let path = o.field_path("payload");
+    for key in required {
+        if payload.get(*key).map(Value::is_null).unwrap_or(true) {
+            return Err(CoreError::invalid(pointer_push(&path, key), format!("`{}` is required for {}", key, event_type)));
+        }
+    }
+    payload_safe_map(payload, &path).map_err(|p| CoreError::invalid(p, "payload keys must match [a-z0-9_]+ and numbers must be integers"))?;
+    let mut text = String::with_capacity(128);
+    write_canonical_map(payload, &mut text);
+    Ok((event_type, text))
+}
+
+/// `{execution, events}`.
+fn write_change(out: &mut JsonOut, execution: &Value, em: &Emitter) {
+    out.begin_object();
+    out.key("execution").value(execution);
+    out.key("events");
+    em.write_events(out);
+    out.end_object();
 }
 
 pub(super) fn new_session(
@@ -364,17 +464,15 @@ pub(super) fn new_session(
     }
 }
 
-pub(super) fn started_payload(s: &Session) -> Map<String, Value> {
-    let mut p = Map::new();
-    p.insert("agent_id".into(), json!(s.agent_id));
-    p.insert("goal".into(), json!(s.goal));
-    if let Some(parent) = &s.parent_session_id {
-        p.insert("parent_session_id".into(), json!(parent));
-    }
+pub(super) fn started_payload(s: &Session) -> String {
+    let mut p = Payload::new()
+        .str("agent_id", &s.agent_id)
+        .str("goal", &s.goal)
+        .opt_str("parent_session_id", s.parent_session_id.as_deref());
     if let Some(m) = &s.metadata {
-        p.insert("metadata".into(), Value::Object(m.clone()));
+        p = p.map("metadata", m);
     }
-    p
+    p.finish()
 }
 
 fn schema_errors(o: Obj) -> CoreResult<Vec<(String, String)>> {

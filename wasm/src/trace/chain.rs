@@ -1,13 +1,18 @@
 //! Appending to a session's chain. The core keeps only each chain's head; emitted events go back to the host.
 //! An [`Emitter`] works on a copy of the head and is committed only when the whole operation succeeded, so a
 //! failing operation leaves the chain untouched.
+//!
+//! Payloads arrive in canonical form ([`crate::json::Payload`]): they are hashed and written out as the same
+//! bytes, so an emitted event costs one canonicalisation, one hash and one write.
 
 use serde_json::{Map, Value};
 
 use crate::error::{CoreError, CoreResult};
-use crate::host::{fresh_id, Host};
+use crate::host::{fresh_ids, Host};
+use crate::json::{parse_strict, JsonOut};
+use crate::time::hash_rendering;
 
-use super::event::{Event, GENESIS_HASH};
+use super::event::{chain_hash, Event, GENESIS_HASH, TRACE_VERSION};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainHead {
@@ -24,27 +29,56 @@ impl ChainHead {
     }
 }
 
+/// An event emitted by this runtime; session, trace and timestamp are its emitter's.
+#[derive(Debug, Clone)]
+pub struct Emitted {
+    pub event_id: String,
+    pub span_id: String,
+    pub parent_span_id: Option<String>,
+    pub sequence: u64,
+    pub event_type: String,
+    /// Canonical JSON text.
+    pub payload: String,
+    pub event_hash: String,
+    pub previous_event_hash: String,
+}
+
 pub struct Emitter {
     pub head: ChainHead,
     pub timestamp: String,
-    pub events: Vec<Event>,
+    /// The timestamp as the hash renders it (every event of one operation shares it).
+    ts_hash: Option<String>,
+    pub events: Vec<Emitted>,
+    /// Ids taken from the host ahead of the events that use them, next one last.
+    ids: Vec<String>,
 }
 
 impl Emitter {
     pub fn new(head: &ChainHead, timestamp: String) -> Self {
-        Emitter { head: head.clone(), timestamp, events: Vec::new() }
+        let ts_hash = hash_rendering(&timestamp);
+        Emitter { head: head.clone(), timestamp, ts_hash, events: Vec::new(), ids: Vec::new() }
+    }
+
+    /// Takes the ids of the next `events` events from the host in one call. Ids are used in the order single
+    /// calls would have taken them, so a deterministic host gives the same trace either way.
+    pub fn reserve(&mut self, host: &mut dyn Host, events: usize) -> CoreResult<()> {
+        let mut ids = fresh_ids(host, 2 * events)?;
+        ids.reverse();
+        ids.append(&mut self.ids);
+        self.ids = ids;
+        Ok(())
     }
 
     /// Appends one event with a fresh event id and span id; returns the span id (to parent later events on it).
-    pub fn emit(
-        &mut self,
-        host: &mut dyn Host,
-        event_type: &str,
-        parent_span_id: Option<&str>,
-        payload: Map<String, Value>,
-    ) -> CoreResult<String> {
-        let event_id = fresh_id(host)?;
-        let span_id = fresh_id(host)?;
+    /// `payload` is canonical JSON text.
+    pub fn emit(&mut self, host: &mut dyn Host, event_type: &str, parent_span_id: Option<&str>, payload: String) -> CoreResult<String> {
+        if self.ids.len() < 2 {
+            self.reserve(host, 1)?;
+        }
+        let (event_id, span_id) = match (self.ids.pop(), self.ids.pop()) {
+            (Some(e), Some(s)) => (e, s),
+            _ => return Err(CoreError::new("internal", "no ids reserved")),
+        };
         self.push(event_id, span_id.clone(), parent_span_id.map(str::to_string), event_type, payload)?;
         Ok(span_id)
     }
@@ -56,32 +90,87 @@ impl Emitter {
         span_id: String,
         parent_span_id: Option<String>,
         event_type: &str,
-        payload: Map<String, Value>,
+        payload: String,
     ) -> CoreResult<()> {
-        let mut e = Event {
+        let ts = self
+            .ts_hash
+            .as_deref()
+            .ok_or_else(|| CoreError::new("internal", "the event timestamp cannot be rendered for hashing"))?;
+        let sequence = self.head.next_sequence;
+        let event_hash = chain_hash(
+            &event_id,
+            &self.head.trace_id,
+            &span_id,
+            parent_span_id.as_deref(),
+            &self.head.session_id,
+            sequence,
+            ts,
+            event_type,
+            &payload,
+            &self.head.head_hash,
+        );
+        let previous_event_hash = std::mem::replace(&mut self.head.head_hash, event_hash.clone());
+        self.head.next_sequence += 1;
+        self.events.push(Emitted {
             event_id,
-            trace_id: self.head.trace_id.clone(),
             span_id,
             parent_span_id,
-            session_id: self.head.session_id.clone(),
-            sequence: self.head.next_sequence,
-            timestamp: self.timestamp.clone(),
+            sequence,
             event_type: event_type.to_string(),
             payload,
-            event_hash: String::new(),
-            previous_event_hash: self.head.head_hash.clone(),
-        };
-        e.event_hash = e
-            .compute_hash()
-            .ok_or_else(|| CoreError::new("internal", "the event timestamp cannot be rendered for hashing"))?;
-        self.head.next_sequence += 1;
-        self.head.head_hash = e.event_hash.clone();
-        self.events.push(e);
+            event_hash,
+            previous_event_hash,
+        });
         Ok(())
     }
 
-    /// The emitted events as JSON (the emitter is spent: take the head first).
-    pub fn into_events_json(self) -> Value {
-        Value::Array(self.events.into_iter().map(Event::into_json).collect())
+    /// Writes the emitted events as a JSON array, each in the schema's field order.
+    pub fn write_events(&self, out: &mut JsonOut) {
+        out.begin_array();
+        for e in &self.events {
+            out.begin_object();
+            out.key("trace_version").str(TRACE_VERSION);
+            out.key("event_id").str(&e.event_id);
+            out.key("trace_id").str(&self.head.trace_id);
+            out.key("span_id").str(&e.span_id);
+            out.key("parent_span_id").opt_str(e.parent_span_id.as_deref());
+            out.key("session_id").str(&self.head.session_id);
+            out.key("sequence").u64(e.sequence);
+            out.key("timestamp").str(&self.timestamp);
+            out.key("event_type").str(&e.event_type);
+            out.key("payload").raw(&e.payload);
+            out.key("event_hash").str(&e.event_hash);
+            out.key("previous_event_hash").str(&e.previous_event_hash);
+            out.end_object();
+        }
+        out.end_array();
+    }
+
+    /// The emitted events as values (replay compares them with recorded ones).
+    pub fn event_values(&self) -> Vec<Value> {
+        let mut out = JsonOut::new();
+        self.write_events(&mut out);
+        match parse_strict(out.as_str().as_bytes()) {
+            Ok(Value::Array(items)) => items,
+            _ => Vec::new(),
+        }
+    }
+
+    /// Emitted event `i` as a parsed [`Event`] with its payload given as a map.
+    pub fn event(&self, i: usize, payload: Map<String, Value>) -> Option<Event> {
+        let e = self.events.get(i)?;
+        Some(Event {
+            event_id: e.event_id.clone(),
+            trace_id: self.head.trace_id.clone(),
+            span_id: e.span_id.clone(),
+            parent_span_id: e.parent_span_id.clone(),
+            session_id: self.head.session_id.clone(),
+            sequence: e.sequence,
+            timestamp: self.timestamp.clone(),
+            event_type: e.event_type.clone(),
+            payload,
+            event_hash: e.event_hash.clone(),
+            previous_event_hash: e.previous_event_hash.clone(),
+        })
     }
 }

@@ -1,10 +1,11 @@
 //! TRACE/1.0 events: the record, its strict reading and the hash of SPEC §4.1.
 
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use crate::ids::{is_hash, is_uuid};
-use crate::json::write_canonical;
+use crate::json::write_canonical_map;
+use crate::sha256::lower_hex;
+use sha2::{Digest, Sha256};
 use crate::time::hash_rendering;
 
 pub const TRACE_VERSION: &str = "1.0";
@@ -60,26 +61,55 @@ pub struct Event {
     pub previous_event_hash: String,
 }
 
+/// SHA-256 over the plain concatenation of an event's fields (SPEC §4.1), fed to the hasher piece by piece.
+/// `ts` is the timestamp in its hash rendering ([`hash_rendering`]) and `payload` the canonical payload text.
+#[allow(clippy::too_many_arguments)]
+pub fn chain_hash(
+    event_id: &str,
+    trace_id: &str,
+    span_id: &str,
+    parent_span_id: Option<&str>,
+    session_id: &str,
+    sequence: u64,
+    ts: &str,
+    event_type: &str,
+    payload: &str,
+    previous_event_hash: &str,
+) -> String {
+    let mut h = Sha256::new();
+    h.update(TRACE_VERSION.as_bytes());
+    h.update(event_id.as_bytes());
+    h.update(trace_id.as_bytes());
+    h.update(span_id.as_bytes());
+    h.update(parent_span_id.unwrap_or("").as_bytes());
+    h.update(session_id.as_bytes());
+    h.update(itoa::Buffer::new().format(sequence).as_bytes());
+    h.update(ts.as_bytes());
+    h.update(event_type.as_bytes());
+    h.update(payload.as_bytes());
+    h.update(previous_event_hash.as_bytes());
+    lower_hex(&h.finalize())
+}
+
 impl Event {
-    /// SHA-256 over the plain concatenation of the fields (SPEC §4.1), fed to the hasher piece by piece.
-    /// `None` when the timestamp is not in a stored form (it cannot then be rendered the reference's way).
+    /// The event's hash as SPEC §4.1 defines it. `None` when the timestamp is not in a stored form (it cannot
+    /// then be rendered the reference's way).
     pub fn compute_hash(&self) -> Option<String> {
         let ts = hash_rendering(&self.timestamp)?;
-        let mut payload = String::new();
-        write_canonical(&Value::Object(self.payload.clone()), &mut payload);
-        let mut h = Sha256::new();
-        h.update(TRACE_VERSION.as_bytes());
-        h.update(self.event_id.as_bytes());
-        h.update(self.trace_id.as_bytes());
-        h.update(self.span_id.as_bytes());
-        h.update(self.parent_span_id.as_deref().unwrap_or("").as_bytes());
-        h.update(self.session_id.as_bytes());
-        h.update(self.sequence.to_string().as_bytes());
-        h.update(ts.as_bytes());
-        h.update(self.event_type.as_bytes());
-        h.update(payload.as_bytes());
-        h.update(self.previous_event_hash.as_bytes());
-        Some(hex::encode(h.finalize()))
+        let mut payload = String::with_capacity(128);
+        write_canonical_map(&self.payload, &mut payload);
+        Some(chain_hash(
+            &self.event_id,
+            &self.trace_id,
+            &self.span_id,
+            self.parent_span_id.as_deref(),
+            &self.session_id,
+            self.sequence,
+            &ts,
+            &self.event_type,
+            &payload,
+            &self.previous_event_hash,
+        ))
     }
 
     pub fn to_json(&self) -> Value {
