@@ -21,7 +21,7 @@ export const WASM_TARGET = 'wasm32-unknown-unknown';
 export const DEBIAN_REGISTRY = '/usr/share/cargo/registry';
 export const DEBIAN_APT_PACKAGES = [
   'rustc', 'cargo', 'libstd-rust-dev-wasm32', 'lld',
-  'librust-serde-json-dev', 'librust-serde-derive-dev', 'librust-sha2-dev', 'librust-hex-dev',
+  'librust-serde-json-dev', 'librust-serde-derive-dev', 'librust-sha2-dev', 'librust-itoa-dev', 'librust-ryu-dev',
   'librust-quickcheck-dev',
 ];
 

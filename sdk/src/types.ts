@@ -128,6 +128,7 @@ export interface AtlasValidation {
 export interface AtlasLoadResult {
   atlas_id: string;
   version: string;
+  name: string;
   action_count: number;
   warnings: ErrorInfo[];
 }

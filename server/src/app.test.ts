@@ -44,7 +44,7 @@ describe('HTTP layer', () => {
     expect(fits.status).toBe(201);
   });
 
-  it('answers malformed JSON with 400 invalid_json, other media types with 415', async () => {
+  it('answers malformed JSON with 400 invalid_json whatever its declared type, multipart/form-data with 415', async () => {
     const s = await start();
     for (const raw of ['{"agent_id": "a",', 'not json', '{"a":1}}']) {
       const r = await http(s.url, 'POST', '/v1/sessions', { key: KEY_A, raw, headers: { 'content-type': 'application/json' } });
@@ -54,10 +54,35 @@ describe('HTTP layer', () => {
     // Bytes without a content type are read as JSON (fetch would label a string text/plain).
     const noType = await http(s.url, 'POST', '/v1/sessions', { key: KEY_A, raw: new TextEncoder().encode('{"agent_id":"a","goal":"g"}') });
     expect(noType.status).toBe(201);
-    for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
+    // Any declared type is read as JSON (curl -d sends application/x-www-form-urlencoded)…
+    for (const type of ['text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'application/octet-stream', 'image/png']) {
       const r = await http(s.url, 'POST', '/v1/sessions', { key: KEY_A, raw: '{"agent_id":"a","goal":"g"}', headers: { 'content-type': type } });
-      expect(r.status).toBe(415);
-      expect(r.body.error.code).toBe('unsupported_media_type');
+      expect([type, r.status, r.body.agent_id]).toEqual([type, 201, 'a']);
+      const invalid = await http(s.url, 'POST', '/v1/sessions', { key: KEY_A, raw: 'agent_id=a&goal=g', headers: { 'content-type': type } });
+      expect([type, invalid.status, invalid.body.error.code, invalid.body.error.path]).toEqual([type, 400, 'invalid_json', '']);
+      const checked = await http(s.url, 'POST', '/v1/sessions', { key: KEY_A, raw: '{"agent_id":1}', headers: { 'content-type': type } });
+      expect([type, checked.status, checked.body.error.path]).toEqual([type, 400, '/agent_id']);
+    }
+    // …but a form upload.
+    const form = new FormData();
+    form.set('agent_id', 'a');
+    const multipart = await fetch(`${s.url}/v1/sessions`, { method: 'POST', headers: { authorization: `Bearer ${KEY_A}` }, body: form });
+    expect(multipart.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(multipart.status).toBe(415);
+    expect((await multipart.json()).error).toEqual({ code: 'unsupported_media_type', message: 'send JSON bodies, not multipart/form-data', path: null });
+    const declared = await http(s.url, 'POST', '/v1/sessions', {
+      key: KEY_A,
+      raw: '{"agent_id":"a","goal":"g"}',
+      headers: { 'content-type': 'multipart/form-data; boundary=x' },
+    });
+    expect(declared.status).toBe(415);
+  });
+
+  it('keeps the size limit whatever the declared type (413 before 415)', async () => {
+    const s = await start({ app: { maxBodyBytes: 64 } });
+    for (const type of ['text/plain', 'multipart/form-data; boundary=x']) {
+      const r = await http(s.url, 'POST', '/v1/sessions', { key: KEY_A, raw: 'x'.repeat(100), headers: { 'content-type': type } });
+      expect([type, r.status, r.body.error.code]).toEqual([type, 413, 'payload_too_large']);
     }
   });
 

@@ -152,14 +152,15 @@ export function createApp(options: AppOptions): App {
 }
 
 /**
- * Reads a request body once, up front: empty → no body; JSON (or no content type) → parsed, else `invalid_json`;
- * any other content type → 415. Later validators read the cached text.
+ * Reads a request body once, up front: empty → no body; otherwise parsed as JSON whatever its declared type (curl's
+ * `-d` says `application/x-www-form-urlencoded`), else `invalid_json`; `multipart/form-data` (a form upload, never
+ * JSON) → 415. The request is then labelled `application/json` so that the route validators read the cached text.
  */
 function jsonBody(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const raw = c.req.raw;
     if (raw.body === null || c.req.method === 'GET' || c.req.method === 'HEAD') return next();
-    const text = await c.req.text();
+    const text = await c.req.text(); // first: an oversized body is 413 whatever its type
     const type = raw.headers.get('content-type');
     if (text.trim() === '') {
       const headers = new Headers(raw.headers);
@@ -169,19 +170,22 @@ function jsonBody(): MiddlewareHandler<AppEnv> {
       c.req.bodyCache = {};
       return next();
     }
-    if (type !== null && !/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
-      throw httpError('unsupported_media_type', `send JSON bodies with Content-Type: application/json (got ${type})`);
+    if (type !== null && /^\s*multipart\/form-data\s*(;|$)/i.test(type)) {
+      throw httpError('unsupported_media_type', `send JSON bodies, not ${type.split(';')[0]!.trim()}`);
     }
     try {
       JSON.parse(text);
     } catch (err) {
       throw new CraError('invalid_json', `the request body is not valid JSON: ${(err as Error).message}`, { path: '' });
     }
-    if (type === null) {
+    if (type === null || !JSON_TYPE.test(type)) {
       const headers = new Headers(raw.headers);
       headers.set('content-type', 'application/json');
+      headers.delete('content-length');
       c.req.raw = new Request(raw.url, { method: raw.method, headers, body: text, signal: raw.signal });
     }
     return next();
   };
 }
+
+const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../sdk/test/helpers.ts';
 import { parseConfig } from './config.ts';
+import { startServer } from './node.ts';
+import { http, KEY_A } from './testing.ts';
 
 describe('parseConfig', () => {
   it('has safe defaults: auth on, loopback, port 8420, 1 MiB bodies, no CORS, no rate limit', () => {
@@ -14,6 +17,7 @@ describe('parseConfig', () => {
       maxBodyBytes: 1024 * 1024,
       corsOrigins: [],
       rateLimit: 0,
+      runtime: {},
     });
   });
 
@@ -30,6 +34,10 @@ describe('parseConfig', () => {
         CRA_MAX_BODY_BYTES: '2048',
         CRA_CORS_ORIGINS: 'https://a.example, https://b.example',
         CRA_RATE_LIMIT: '120',
+        CRA_CLOCK_SKEW_SECONDS: '60',
+        CRA_DEFAULT_DECISION: 'allow',
+        CRA_MAX_CONTEXT_TOKENS: '2000',
+        CRA_DEFAULT_TTL_SECONDS: '120',
       }),
     ).toEqual({
       port: 9000,
@@ -42,6 +50,7 @@ describe('parseConfig', () => {
       maxBodyBytes: 2048,
       corsOrigins: ['https://a.example', 'https://b.example'],
       rateLimit: 120,
+      runtime: { clockSkewSeconds: 60, defaultDecision: 'allow', maxContextTokens: 2000, defaultTtlSeconds: 120 },
     });
   });
 
@@ -58,5 +67,63 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ CRA_MAX_BODY_BYTES: '0' })).toThrow(expect.objectContaining({ path: '/CRA_MAX_BODY_BYTES' }));
     expect(() => parseConfig({ CRA_RATE_LIMIT: '-1' })).toThrow(expect.objectContaining({ path: '/CRA_RATE_LIMIT' }));
     expect(parseConfig({ CRA_PORT: '0' }).port).toBe(0);
+  });
+
+  it('reads the runtime options, within the core’s ranges; empty means the runtime’s default', () => {
+    expect(parseConfig({ CRA_DEFAULT_DECISION: ' DENY ', CRA_CLOCK_SKEW_SECONDS: '0', CRA_DEFAULT_TTL_SECONDS: '86400' }).runtime).toEqual({
+      defaultDecision: 'deny',
+      clockSkewSeconds: 0,
+      defaultTtlSeconds: 86400,
+    });
+    expect(parseConfig({ CRA_DEFAULT_DECISION: '', CRA_MAX_CONTEXT_TOKENS: ' ' }).runtime).toEqual({});
+    for (const [name, value] of [
+      ['CRA_DEFAULT_DECISION', 'maybe'],
+      ['CRA_DEFAULT_DECISION', 'allowed'],
+      ['CRA_CLOCK_SKEW_SECONDS', '-5'],
+      ['CRA_CLOCK_SKEW_SECONDS', '31536001'],
+      ['CRA_CLOCK_SKEW_SECONDS', '1.5'],
+      ['CRA_MAX_CONTEXT_TOKENS', 'lots'],
+      ['CRA_MAX_CONTEXT_TOKENS', '1e4'],
+      ['CRA_DEFAULT_TTL_SECONDS', '86401'],
+      ['CRA_DEFAULT_TTL_SECONDS', '1h'],
+    ] as const) {
+      expect(() => parseConfig({ [name]: value }), `${name}=${value}`).toThrow(
+        expect.objectContaining({ code: 'invalid_request', path: `/${name}`, message: expect.stringContaining(JSON.stringify(value)) }),
+      );
+    }
+  });
+
+  it('passes the runtime options to the embedded runtime at start', async () => {
+    const data = await tempDir();
+    const server = await startServer(
+      {
+        ...parseConfig({
+          CRA_PORT: '0',
+          CRA_API_KEYS: KEY_A,
+          CRA_CLOCK_SKEW_SECONDS: '5',
+          CRA_DEFAULT_DECISION: 'allow',
+          CRA_MAX_CONTEXT_TOKENS: '2000',
+          CRA_DEFAULT_TTL_SECONDS: '120',
+        }),
+        dataDir: data.dir,
+      },
+      { log: () => undefined },
+    );
+    try {
+      expect(server.runtime.configuration).toMatchObject({
+        clock_skew_seconds: 5,
+        default_decision: 'allow',
+        max_context_tokens: 2000,
+        default_ttl_seconds: 120,
+      });
+      const call = (path: string, body: unknown) => http(server.url, 'POST', path, { key: KEY_A, body });
+      const id = (await call('/v1/sessions', { agent_id: 'support-bot', goal: 'Configured' })).body.session_id;
+      expect((await call(`/v1/sessions/${id}/resolve`, {})).body.ttl_seconds).toBe(120);
+      const late = await call(`/v1/sessions/${id}/resolve`, { timestamp: new Date(Date.now() - 60_000).toISOString() });
+      expect([late.status, late.body.error.code]).toEqual([400, 'clock_skew']);
+    } finally {
+      await server.close();
+      await data.cleanup();
+    }
   });
 });

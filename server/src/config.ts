@@ -9,16 +9,24 @@
  * | `CRA_DATA_DIR` | `.data` | traces (`traces/*.trace.jsonl`) and session owners (`owners.jsonl`) |
  * | `CRA_AUTH` | on | `off` turns authentication off (local use only) |
  * | `CRA_API_KEYS` | — | comma-separated API keys; with auth on and none set, a key is generated and printed at start |
- * | `CRA_ADMIN_KEYS` | — | comma-separated keys that may also load/unload atlases over HTTP |
+ * | `CRA_ADMIN_KEYS` | — | comma-separated admin keys: when set, only they may load/unload atlases over HTTP (else any key may); they alone read stats |
  * | `CRA_MAX_BODY_BYTES` | 1048576 | largest request body (413 above) |
  * | `CRA_CORS_ORIGINS` | — (off) | comma-separated allowed origins, or `*` |
  * | `CRA_RATE_LIMIT` | — (off) | requests a minute per key (token bucket, burst = the same number; 429 above) |
+ * | `CRA_CLOCK_SKEW_SECONDS` | 300 | accepted skew of CARP request timestamps (0–31536000) |
+ * | `CRA_DEFAULT_DECISION` | deny | `deny` or `allow`: the decision for actions no policy matched |
+ * | `CRA_MAX_CONTEXT_TOKENS` | 8000 | context budget of a resolution when the request names none |
+ * | `CRA_DEFAULT_TTL_SECONDS` | 3600 | lifetime of resolutions (0–86400) |
  *
  * @module
  */
 
 import { CraError } from '../../sdk/src/errors.ts';
+import type { RuntimeOptions } from '../../sdk/src/runtime/runtime.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './app.ts';
+
+/** The embedded runtime's options that the environment sets; only those given (the runtime has the defaults). */
+export type RuntimeConfig = Pick<RuntimeOptions, 'clockSkewSeconds' | 'defaultDecision' | 'maxContextTokens' | 'defaultTtlSeconds'>;
 
 export interface ServerConfig {
   port: number;
@@ -33,6 +41,8 @@ export interface ServerConfig {
   corsOrigins: string[];
   /** Requests a minute per key; 0 = off. */
   rateLimit: number;
+  /** Passed to the embedded runtime (absent: `{}`, the runtime's defaults). */
+  runtime?: RuntimeConfig;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -44,12 +54,35 @@ const list = (v: string | undefined): string[] =>
     .filter((s) => s.length > 0);
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  return optionalInteger(env, name, min, max) ?? fallback;
+}
+
+/** An integer variable, `undefined` when unset or empty. */
+function optionalInteger(env: Env, name: string, min: number, max: number): number | undefined {
   const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return fallback;
+  if (raw === undefined || raw === '') return undefined;
   if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
     throw new CraError('invalid_request', `${name} must be an integer from ${min} to ${max}, not ${JSON.stringify(raw)}`, { path: `/${name}` });
   }
   return Number(raw);
+}
+
+/** The runtime options of the environment; ranges are the core's, so that a bad value fails here, named. */
+function runtimeConfig(env: Env): RuntimeConfig {
+  const decision = env.CRA_DEFAULT_DECISION?.trim().toLowerCase();
+  if (decision !== undefined && decision !== '' && decision !== 'deny' && decision !== 'allow') {
+    throw new CraError('invalid_request', `CRA_DEFAULT_DECISION must be "deny" or "allow", not ${JSON.stringify(env.CRA_DEFAULT_DECISION)}`, {
+      path: '/CRA_DEFAULT_DECISION',
+    });
+  }
+  const out: RuntimeConfig = {
+    clockSkewSeconds: optionalInteger(env, 'CRA_CLOCK_SKEW_SECONDS', 0, 31_536_000),
+    defaultDecision: decision === '' ? undefined : (decision as RuntimeConfig['defaultDecision']),
+    maxContextTokens: optionalInteger(env, 'CRA_MAX_CONTEXT_TOKENS', 0, Number.MAX_SAFE_INTEGER),
+    defaultTtlSeconds: optionalInteger(env, 'CRA_DEFAULT_TTL_SECONDS', 0, 86_400),
+  };
+  for (const key of Object.keys(out) as Array<keyof RuntimeConfig>) if (out[key] === undefined) delete out[key];
+  return out;
 }
 
 /** Reads the configuration; throws `invalid_request` naming the variable for a bad value. */
@@ -73,5 +106,6 @@ export function parseConfig(env: Env): ServerConfig {
     maxBodyBytes: integer(env, 'CRA_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1, 1024 * 1024 * 1024),
     corsOrigins: list(env.CRA_CORS_ORIGINS),
     rateLimit: integer(env, 'CRA_RATE_LIMIT', 0, 0, 1_000_000),
+    runtime: runtimeConfig(env),
   };
 }

@@ -17,7 +17,7 @@ import { CraError } from '../../sdk/src/errors.ts';
 import { createRuntime, type EmbeddedRuntime } from '../../sdk/src/runtime/runtime.ts';
 import { jsonlStore } from '../../sdk/src/storage/jsonl.ts';
 import { createApp } from './app.ts';
-import { startupAuth } from './auth/keys.ts';
+import { shortKeyWarning, startupAuth } from './auth/keys.ts';
 import { FileOwners } from './auth/owner-file.ts';
 import { parseConfig, type ServerConfig } from './config.ts';
 import type { App } from './context.ts';
@@ -70,7 +70,7 @@ export async function serveDeno(config: ServerConfig, options: { log?: (line: st
   let runtime: EmbeddedRuntime;
   try {
     const store = observeStore(jsonlStore({ dir: join(dataDir, 'traces') }), events);
-    runtime = await createRuntime({ storage: store, atlases: bundles, onCorruptTrace: 'skip' });
+    runtime = await createRuntime({ ...config.runtime, storage: store, atlases: bundles, onCorruptTrace: 'skip' });
   } catch (err) {
     await owners.close().catch(() => undefined);
     throw err;
@@ -93,6 +93,8 @@ export async function serveDeno(config: ServerConfig, options: { log?: (line: st
   for (const a of report.loaded) log(`  atlas ${a.atlas_id}@${a.version} (${a.path})`);
   for (const s of report.skipped) log(`  atlas skipped: ${s.path}: ${s.code}: ${s.message}`);
   for (const i of runtime.storageIssues) log(`  damaged trace left out: ${i.location ?? i.session_id}: ${i.kind}: ${i.message}`);
+  const weak = config.auth ? shortKeyWarning(config) : null;
+  if (weak) log(weak);
 
   let closing: Promise<void> | null = null;
   return {

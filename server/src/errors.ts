@@ -20,6 +20,9 @@ export const HTTP_ERROR_STATUS = Object.freeze({
   unsupported_media_type: 415,
   rate_limited: 429,
   service_unavailable: 503,
+  /** `POST /v1/execute` refusals (the body carries the execution too). */
+  action_denied: 403,
+  policy_violated: 403,
 } as const);
 
 export type HttpErrorCode = keyof typeof HTTP_ERROR_STATUS;
@@ -36,6 +39,15 @@ export function httpError(code: HttpErrorCode | string, message: string, options
   if (err.status !== status) Object.defineProperty(err, 'status', { value: status, enumerable: true });
   if (options.headers) Object.defineProperty(err, 'headers', { value: options.headers });
   return err;
+}
+
+/** The same error at another `path` (status and headers kept). */
+export function repath(err: CraError, path: string | null): CraError {
+  const out = new CraError(err.code, err.message, { path, details: err.details, cause: err });
+  if (out.status !== err.status) Object.defineProperty(out, 'status', { value: err.status, enumerable: true });
+  const headers = (err as { headers?: Record<string, string> }).headers;
+  if (headers) Object.defineProperty(out, 'headers', { value: headers });
+  return out;
 }
 
 export interface ErrorBody {

@@ -21,4 +21,4 @@ export { observeStore, TraceEvents, type TraceListener } from './events.ts';
 export { MemoryOwners, type OwnerStore } from './auth/owner.ts';
 export { generateKey, MIN_KEY_LENGTH, type AuthOptions, type Principal } from './auth/keys.ts';
 export type { RateLimitOptions } from './auth/rate-limit.ts';
-export { parseConfig, type Env, type ServerConfig } from './config.ts';
+export { parseConfig, type Env, type RuntimeConfig, type ServerConfig } from './config.ts';

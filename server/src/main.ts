@@ -26,7 +26,8 @@ async function main(): Promise<void> {
     log('  Sessions belong to the key that created them; to keep this key across restarts, start with');
     log('  CRA_ADMIN_KEYS=$CRA_API_KEY npm start');
   } else {
-    log(`  auth: ${config.apiKeys.length + config.adminKeys.length} key(s) configured (${config.adminKeys.length} admin)`);
+    const admins = config.adminKeys.length > 0 ? `${config.adminKeys.length} admin` : 'no admin key: every key may load and unload atlases';
+    log(`  auth: ${config.apiKeys.length + config.adminKeys.length} key(s) configured (${admins})`);
   }
   // Last, so that whatever waits for this line has everything above it.
   log(`CRA server listening on ${server.url} (OpenAPI: ${server.url}/openapi.json)`);

@@ -123,7 +123,19 @@ describe('npm start (child process)', () => {
     ]);
 
     await expect(startChild({ CRA_PORT: 'http' })).rejects.toThrow(/CRA server failed to start: invalid_request: CRA_PORT must be an integer/);
-    await expect(startChild({ CRA_API_KEYS: 'short' })).rejects.toThrow(/not a usable API key/);
+    await expect(startChild({ CRA_API_KEYS: 'has space' })).rejects.toThrow(/not a usable API key/);
+    await expect(startChild({ CRA_DEFAULT_DECISION: 'maybe' })).rejects.toThrow(/CRA server failed to start: invalid_request: CRA_DEFAULT_DECISION/);
+  });
+
+  it('starts with a short key (CRA_API_KEYS=k1), warning once; without admin keys, that key loads atlases', async () => {
+    const server = await start({ CRA_DATA_DIR: await dataDir(), CRA_API_KEYS: 'k1' });
+    const warnings = server.output().split('\n').filter((l) => l.includes('warning'));
+    expect(warnings).toEqual(['  auth: warning: CRA_API_KEYS[0] shorter than 16 characters, easy to guess: use long random keys beyond local tests']);
+    expect(server.output()).toContain('no admin key: every key may load and unload atlases');
+    expect((await http(server.url, 'GET', '/v1/sessions', { key: 'k1' })).status).toBe(200);
+    expect((await http(server.url, 'GET', '/v1/sessions', { key: 'k2' })).status).toBe(401);
+    const tiny = { atlas_version: '1.0', atlas_id: 'com.example.tiny', version: '1.0.0', name: 'Tiny', description: 'Tiny' };
+    expect((await http(server.url, 'POST', '/v1/atlases', { key: 'k1', body: tiny })).status).toBe(201);
   });
 });
 

@@ -19,7 +19,7 @@ import { jsonlStore } from '../../sdk/src/storage/jsonl.ts';
 import type { TraceStore } from '../../sdk/src/storage/store.ts';
 import type { AtlasBundle } from '../../sdk/src/types.ts';
 import { createApp, type AppOptions } from './app.ts';
-import { startupAuth } from './auth/keys.ts';
+import { shortKeyWarning, startupAuth } from './auth/keys.ts';
 import { FileOwners } from './auth/owner-file.ts';
 import type { OwnerStore } from './auth/owner.ts';
 import type { ServerConfig } from './config.ts';
@@ -185,7 +185,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const owners = await FileOwners.open(join(dataDir, 'owners.jsonl'));
   let runtime: EmbeddedRuntime;
   try {
-    runtime = await createRuntime({ ...options.runtime, storage: observeStore(store, events), atlases: bundles, onCorruptTrace: 'skip' });
+    runtime = await createRuntime({
+      ...config.runtime,
+      ...options.runtime,
+      storage: observeStore(store, events),
+      atlases: bundles,
+      onCorruptTrace: 'skip',
+    });
   } catch (err) {
     await owners.close().catch(() => undefined);
     throw err;
@@ -221,6 +227,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   for (const a of report.loaded) log(`  atlas ${a.atlas_id}@${a.version} (${a.path})`);
   for (const s of report.skipped) log(`  atlas skipped: ${s.path}: ${s.code}: ${s.message}`);
   for (const i of runtime.storageIssues) log(`  damaged trace left out: ${i.location ?? i.session_id}: ${i.kind}: ${i.message}`);
+  const weak = config.auth ? shortKeyWarning(config) : null;
+  if (weak) log(weak);
   if (owners.skipped.length > 0) log(`  owners.jsonl: unreadable line(s) ${owners.skipped.join(', ')} skipped`);
 
   let closing: Promise<void> | null = null;

@@ -2,7 +2,8 @@
  * Zod schemas of the HTTP surface: request bodies (validated) and responses (documented). Request fields carry the
  * names and places of the core's input, so a type error found here has the JSON pointer the core would give; the
  * core remains the validator of everything else (formats, enums, ids, protocol rules). Where a body is a protocol
- * object that the core validates under another root (CARP requests: `/request/...`, resolve options: `/task/...`),
+ * object that the core validates under another root (CARP requests: `/request/...`, told relative to the body on the
+ * raw CARP routes; resolve options: `/task/...`),
  * only "a JSON object" is checked here and the documented shape comes from the metadata.
  *
  * @module
@@ -87,12 +88,17 @@ export const SessionRefSchema = z
   .openapi('SessionRef', { description: 'The identity of a session, without its live state' });
 
 export const SessionListSchema = z
-  .object({ items: z.array(SessionSchema), total: z.number().int() })
+  .object({
+    items: z.array(SessionSchema),
+    total: z.number().int().openapi({ description: 'How many sessions match the filters (before limit and offset)' }),
+  })
   .openapi('SessionList');
 
 export const SessionListQuery = z.object({
   status: z.enum(['active', 'ended', 'all']).optional().openapi({ description: 'Default: all' }),
   agent_id: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional().openapi({ description: 'At most this many (1–1000); default: all' }),
+  offset: z.coerce.number().int().min(0).optional().openapi({ description: 'Skip this many matching sessions (creation order); default 0' }),
 });
 
 export const CreateSessionBody = z
@@ -101,7 +107,7 @@ export const CreateSessionBody = z
     goal: z.string(),
     session_id: z.string().nullish().openapi({ format: 'uuid', description: 'Generated when omitted' }),
     parent_session_id: z.string().nullish().openapi({ format: 'uuid' }),
-    metadata: jsonObject.nullish().openapi({ description: 'Keys [a-z0-9_]+, integer numbers (the trace records it)' }),
+    metadata: jsonObject.nullish().openapi({ description: 'Any JSON object; recorded in session.started (as metadata_json text when outside the safe payload subset)' }),
   })
   .openapi('CreateSessionRequest');
 
@@ -150,7 +156,7 @@ const carpRequestDoc = {
   },
 } as const;
 
-/** A CARP request, nested or flat: the core validates it (errors point under `/request`). */
+/** A CARP request, nested or flat: the core validates it (on the raw CARP routes, errors point into the body). */
 export const CarpRequestBody = z.looseObject({}).openapi('CarpRequest', carpRequestDoc as never);
 
 export const ResolveOptionsBody = z.looseObject({}).openapi('ResolveRequest', {
@@ -202,8 +208,16 @@ export const ExecutionSchema = z
     reason: z.string().nullable(),
     policy_id: z.string().nullable(),
     created_at: z.string(),
+    retry_after_seconds: z.number().int().optional().openapi({ description: 'Seconds until a rate-limited action may be asked again' }),
   })
   .openapi('Execution');
+
+export const ExecutionRefusedSchema = z
+  .object({
+    error: ErrorSchema.shape.error,
+    execution: ExecutionSchema.optional().openapi({ description: 'The refused execution (absent for other errors of the status)' }),
+  })
+  .openapi('ExecutionRefused');
 
 export const CarpResultSchema = z
   .object({ resolution: ResolutionSchema.optional(), execution: ExecutionSchema.optional() })
@@ -357,7 +371,13 @@ export const AtlasListSchema = z.object({ items: z.array(AtlasSummarySchema), to
 const ErrorInfoSchema = z.object({ code: z.string(), message: z.string(), path: z.string().nullable() });
 
 export const AtlasLoadResultSchema = z
-  .object({ atlas_id: z.string(), version: z.string(), action_count: z.number().int(), warnings: z.array(ErrorInfoSchema) })
+  .object({
+    atlas_id: z.string(),
+    version: z.string(),
+    name: z.string(),
+    action_count: z.number().int(),
+    warnings: z.array(ErrorInfoSchema),
+  })
   .openapi('AtlasLoadResult');
 
 export const AtlasValidationSchema = z

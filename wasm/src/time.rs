@@ -164,6 +164,21 @@ pub fn hash_rendering(s: &str) -> Option<String> {
     Some(out)
 }
 
+/// A time-window bound: a time of day ([`parse_time_of_day`]) with an optional RFC 3339 offset (`Z`, `+02:00`), as
+/// JSON Schema's `time` format writes it. Answers seconds since midnight and the offset in minutes, if given.
+pub fn parse_time_bound(s: &str) -> Option<(u32, Option<i32>)> {
+    if let Some(t) = s.strip_suffix('Z').or_else(|| s.strip_suffix('z')) {
+        return parse_time_of_day(t).map(|secs| (secs, Some(0)));
+    }
+    if s.len() > 6 && s.is_char_boundary(s.len() - 6) {
+        let (t, zone) = s.split_at(s.len() - 6);
+        if zone.starts_with('+') || zone.starts_with('-') {
+            return Some((parse_time_of_day(t)?, Some(parse_fixed_zone(zone)?)));
+        }
+    }
+    parse_time_of_day(s).map(|secs| (secs, None))
+}
+
 /// Parses a time of day, `HH:MM`, `HH:MM:SS` or `HH:MM:SS.f…` (1 to 9 fraction digits, ignored), into seconds
 /// since midnight. `24:00` (and `24:00:00`) denotes the end of the day, 86400. Offsets are rejected.
 pub fn parse_time_of_day(s: &str) -> Option<u32> {

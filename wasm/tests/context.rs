@@ -32,19 +32,22 @@ fn block_ids(res: &Value) -> Vec<String> {
 #[test]
 fn one_block_per_file_with_id_source_and_content_type() {
     let (mut c, sid) = setup(
-        json!([{"pack_id": "docs", "name": "Docs", "files": ["a/guide.md", "data/schema.json", "notes.txt", "README"]}]),
+        json!([{"pack_id": "docs", "name": "Docs", "files": ["a/guide.md", "data/schema.json", "notes.txt", "README", "UP.MD", "long.markdown"]}]),
         json!([]),
-        json!({"a/guide.md": "# Guide", "data/schema.json": "{\"a\": 1}", "notes.txt": "plain notes", "README": "readme"}),
+        json!({"a/guide.md": "# Guide", "data/schema.json": "{\"a\": 1}", "notes.txt": "plain notes", "README": "readme", "UP.MD": "up", "long.markdown": "long"}),
     );
     let res = c.resolve(&sid, AGENT);
     check_resolution(&res);
     let blocks = res["context_blocks"].as_array().unwrap();
-    assert_eq!(blocks.len(), 4);
+    assert_eq!(blocks.len(), 6);
+    // SPEC §2: `.md` → text/markdown, `.json` → application/json, anything else text/plain.
     let expect = [
         ("com.test.ctx/docs/a/guide.md", "text/markdown", "# Guide"),
         ("com.test.ctx/docs/data/schema.json", "application/json", "{\"a\": 1}"),
         ("com.test.ctx/docs/notes.txt", "text/plain", "plain notes"),
         ("com.test.ctx/docs/README", "text/plain", "readme"),
+        ("com.test.ctx/docs/UP.MD", "text/markdown", "up"),
+        ("com.test.ctx/docs/long.markdown", "text/plain", "long"),
     ];
     for (b, (id, ct, content)) in blocks.iter().zip(expect.iter()) {
         assert_eq!(b["block_id"], *id);
@@ -120,12 +123,27 @@ fn pack_max_tokens_cuts_its_text() {
     let blocks = res["context_blocks"].as_array().unwrap();
     let total: u64 = blocks.iter().map(|b| b["token_estimate"].as_u64().unwrap()).sum();
     assert!(total <= 3, "the pack's blocks stay within its max_tokens: {}", total);
+    assert_eq!(blocks.len(), 2, "each file of the pack is one block");
     assert_eq!(blocks[0]["content"], "abcdefgh", "the first file fits (2 tokens)");
-    if blocks.len() > 1 {
-        let rest = blocks[1]["content"].as_str().unwrap();
-        assert!("ijklmnopqrstuvwxyz".starts_with(rest), "a cut keeps the beginning: {:?}", rest);
-        assert!(rest.chars().count() <= 4, "one token left: {:?}", rest);
+    assert_eq!(blocks[1]["content"], "ijkl", "the second is cut to the one token left");
+}
+
+#[test]
+fn a_spent_pack_budget_gives_empty_blocks() {
+    // Each file of a qualifying pack becomes one block; the pack's text is cut at its max_tokens, here to nothing.
+    let (mut c, sid) = setup(
+        json!([{"pack_id": "p", "name": "P", "files": ["a.md", "b.md"], "max_tokens": 0}]),
+        json!([]),
+        json!({"a.md": "abcdefgh", "b.md": "ijkl"}),
+    );
+    let full = c.resolve_full(&sid, AGENT, json!({}), json!({}));
+    let blocks = full["resolution"]["context_blocks"].as_array().unwrap();
+    assert_eq!(block_ids(&full["resolution"]), strs(&["com.test.ctx/p/a.md", "com.test.ctx/p/b.md"]));
+    for b in blocks {
+        assert_eq!(b["content"], "");
+        assert_eq!(b["token_estimate"], 0);
     }
+    assert_eq!(types(&full["events"]).iter().filter(|t| *t == "context.injected").count(), 2);
 }
 
 #[test]

@@ -124,9 +124,15 @@ fn vector_jsonl_round_trips_through_to_jsonl() {
 fn from_jsonl_refuses_a_torn_last_line() {
     let mut c = Core::new();
     let text = fixture_text("vectors/reference-simple-resolve.trace.jsonl");
-    let torn = text.trim_end_matches('\n');
+    let whole = c.ok("trace.from_jsonl", json!({ "text": text }))["events"].clone();
+    // The reference runtime's exports end without a newline (SPEC §9): a whole last line is read.
+    let unterminated = text.trim_end_matches('\n');
+    assert_eq!(c.ok("trace.from_jsonl", json!({ "text": unterminated }))["events"], whole);
+    // A last line cut short is a torn write.
+    let torn = &unterminated[..unterminated.len() - 10];
     let e = c.err("trace.from_jsonl", json!({ "text": torn }));
     assert_eq!(code(&e), "invalid_json");
+    assert!(e["message"].as_str().unwrap().contains("torn write"), "{}", e);
 }
 
 // ------------------------------------------------------------------------------------------------- reasons

@@ -135,6 +135,19 @@ fn complete_emits_executed_with_the_result_hash() {
 }
 
 #[test]
+fn a_fractional_duration_is_recorded_in_whole_milliseconds() {
+    let mut f = fx();
+    let out = f.request("doc.read", json!({"doc_id": "d-1"}));
+    let id = Fx::exec_id(&out);
+    let sid = f.sid.clone();
+    let done = f.c.ok("action.complete", json!({"session_id": sid, "execution_id": id, "result": {}, "duration_ms": 12.6}));
+    assert_eq!(done["events"][0]["payload"]["duration_ms"], 13);
+    let out = f.request("doc.read", json!({"doc_id": "d-2"}));
+    let id = Fx::exec_id(&out);
+    f.refused("action.complete", json!({"session_id": sid, "execution_id": id, "duration_ms": -1}), "invalid_request");
+}
+
+#[test]
 fn fail_emits_action_failed() {
     let mut f = fx();
     let id = Fx::exec_id(&f.request("doc.write", json!({"doc_id": "d-1"})));
@@ -640,6 +653,7 @@ fn compact_resolutions_carry_only_what_was_decided_per_action() {
     let compact = f.c.ok("session.resolve", json!({"request": req, "compact_actions": true}))["resolution"].clone();
     let loaded = f.c.ok("atlas.load", json!({"manifest": manifest("com.test.other", &["other.thing"], json!([])) }));
     assert_eq!(loaded["actions"][0]["action_id"], "other.thing");
+    assert_eq!(loaded["name"], "Atlas com.test.other");
     assert!(loaded["actions"][0].get("requires_confirmation").is_none());
     let descriptors = f.c.ok("atlas.load", json!({"manifest": docs_atlas(), "replace": true}))["actions"].clone();
     let allowed = compact["allowed_actions"].as_array().unwrap();

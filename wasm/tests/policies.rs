@@ -322,6 +322,39 @@ fn time_window_in_a_fixed_offset_zone() {
 }
 
 #[test]
+fn time_window_bounds_may_carry_an_offset() {
+    // JSON Schema's `time` format: `09:00:00Z`, `17:00:00+00:00`; a bound's own offset wins over the window's zone.
+    let (mut c, sid, _h) = setup(window_atlas(json!({"start": "09:00:00Z", "end": "17:00:00+00:00"})));
+    assert!(allowed_at(&mut c, &sid, "2024-12-28T12:00:00Z"));
+    assert!(!allowed_at(&mut c, &sid, "2024-12-28T17:30:00Z"));
+    let (mut c, sid, _h) = setup(window_atlas(json!({"start": "09:00+02:00", "end": "17:00+02:00", "timezone": "UTC"})));
+    assert!(allowed_at(&mut c, &sid, "2024-12-28T07:30:00Z"), "09:30 at +02:00");
+    assert!(!allowed_at(&mut c, &sid, "2024-12-28T15:30:00Z"), "17:30 at +02:00");
+}
+
+#[test]
+fn a_time_window_grant_is_answered_as_a_time_window_constraint() {
+    let window = json!({"start": "09:00", "end": "17:00", "timezone": "UTC", "days": ["mon", "tue"]});
+    let (mut c, sid, _h) = setup(window_atlas(window.clone()));
+    c.now = us("2024-12-30T10:00:00Z"); // a Monday
+    let res = c.resolve(&sid, AGENT);
+    check_resolution(&res);
+    let k = res["constraints"].as_array().unwrap().iter().find(|k| k["type"] == "time_window").cloned().expect("a time_window constraint");
+    assert_eq!(k["constraint_id"], "office-hours");
+    assert_eq!(k["parameters"]["start"], "09:00");
+    assert_eq!(k["parameters"]["days"], window["days"]);
+    assert_eq!(k["parameters"]["actions"], json!(["x.one"]));
+}
+
+#[test]
+fn unknown_time_window_members_are_ignored_with_a_warning() {
+    let mut c = Core::new();
+    let out = c.load(window_atlas(json!({"start": "09:00", "end": "17:00", "note": "office"})));
+    let warnings = out["warnings"].as_array().unwrap();
+    assert!(warnings.iter().any(|w| w["path"] == "/policies/0/conditions/time_window/note"), "{}", out["warnings"]);
+}
+
+#[test]
 fn time_window_in_a_named_zone_asks_the_host() {
     let mut c = Core::new();
     c.host.zones.push(("Europe/Berlin".to_string(), 60));
@@ -556,6 +589,25 @@ fn exhausted_rate_limit_denies_with_rate_limited_and_retry_after() {
     assert_eq!(p["policy_id"], "rl");
     assert_eq!(p["retry_after_seconds"], 40, "the oldest call leaves the 60 s window 40 s from now");
     assert_eq!(c.check(h, "api.call"), 3);
+}
+
+#[test]
+fn a_rate_limited_execution_says_when_to_retry() {
+    let (mut c, sid, _h) = setup(rate_atlas(2, 60, None));
+    // A resolution made before the limit was reached still lists the action: the refusal comes at execute time.
+    c.now = t0();
+    let old = c.resolve(&sid, AGENT);
+    run_call(&mut c, &sid, AGENT, t0());
+    run_call(&mut c, &sid, AGENT, t0() + 10 * SEC);
+    c.now = t0() + 20 * SEC;
+    let out = c.execute(&sid, old["resolution_id"].as_str().unwrap(), "api.call", json!({}));
+    assert_eq!(out["execution"]["status"], "denied");
+    assert_eq!(out["execution"]["reason"], "rate_limited");
+    assert_eq!(out["execution"]["retry_after_seconds"], 40);
+    let denied = out["events"].as_array().unwrap().iter().find(|e| e["event_type"] == "action.denied").unwrap().clone();
+    assert_eq!(denied["payload"]["retry_after_seconds"], 40);
+    let allowed = c.execute(&sid, old["resolution_id"].as_str().unwrap(), "api.other", json!({}));
+    assert!(allowed["execution"].get("retry_after_seconds").is_none(), "only a rate-limited denial carries it");
 }
 
 #[test]
@@ -967,6 +1019,41 @@ fn unloading_an_atlas_removes_its_deny_policies() {
     let (sid, _) = c.session(AGENT, "g");
     let res = c.resolve(&sid, AGENT);
     assert_eq!(allowed_ids(&res), strs(&["one.act"]), "the old deny policy is gone");
+}
+
+#[test]
+fn resolutions_made_with_an_unloaded_atlas_allow_none_of_its_actions() {
+    // SPEC §9: unloading left the reference's policies in force; here the earlier resolution stops allowing.
+    let mut c = Core::new();
+    c.load(manifest("com.test.one", &["one.act"], json!([allow("a1", &["*"])])));
+    c.load(manifest("com.test.two", &["two.act"], json!([allow("a2", &["*"])])));
+    let (sid, h) = c.session(AGENT, "g");
+    let res = c.resolve(&sid, AGENT);
+    let rid = res["resolution_id"].as_str().unwrap().to_string();
+    assert_eq!(c.check(h, "two.act"), 1);
+    c.ok("atlas.unload", json!({"atlas_id": "com.test.two"}));
+    assert_eq!(c.check(h, "two.act"), 0);
+    assert_eq!(c.check(h, "one.act"), 1, "the other atlas's actions stay allowed");
+    let out = c.execute(&sid, &rid, "two.act", json!({}));
+    assert_eq!(out["execution"]["status"], "denied");
+    assert_eq!(out["execution"]["policy_id"], "unloaded");
+    assert_eq!(types(&out["events"]), strs(&["action.requested", "action.denied"]));
+}
+
+#[test]
+fn resolutions_made_before_a_replace_keep_working() {
+    let mut c = Core::new();
+    c.load(manifest("com.test.one", &["one.act"], json!([allow("a1", &["*"])])));
+    let (sid, h) = c.session(AGENT, "g");
+    let res = c.resolve(&sid, AGENT);
+    let mut next = manifest("com.test.one", &["one.act"], json!([deny("d", &["one.act"], "no longer")]));
+    next["version"] = json!("2.0.0");
+    c.ok("atlas.load", json!({"manifest": next, "replace": true}));
+    assert_eq!(c.check(h, "one.act"), 1, "the session keeps the resolution it had");
+    let out = c.execute(&sid, res["resolution_id"].as_str().unwrap(), "one.act", json!({}));
+    assert_eq!(out["execution"]["status"], "approved");
+    let again = c.resolve(&sid, AGENT);
+    assert_eq!(denied_ids(&again), strs(&["one.act"]), "a new resolution uses the new version");
 }
 
 #[test]

@@ -38,10 +38,14 @@ describe('loadAtlasDir', () => {
     }
   });
 
-  it('reports a missing pack file, a missing atlas and bad JSON', async () => {
+  it('leaves a missing pack file out, and reports an unreadable one, a missing atlas and bad JSON', async () => {
     const { dir, cleanup } = await tempDir();
     try {
-      await writeFile(join(dir, 'atlas.json'), JSON.stringify({ context_packs: [{ pack_id: 'p', name: 'P', files: ['gone.md'] }] }));
+      await writeFile(join(dir, 'atlas.json'), JSON.stringify({ context_packs: [{ pack_id: 'p', name: 'P', files: ['gone.md', 'here.md'] }] }));
+      await writeFile(join(dir, 'here.md'), 'text');
+      expect((await loadAtlasDir(dir)).files).toEqual({ 'here.md': 'text' });
+      await mkdir(join(dir, 'adir.md'));
+      await writeFile(join(dir, 'atlas.json'), JSON.stringify({ context_packs: [{ pack_id: 'p', name: 'P', files: ['adir.md'] }] }));
       await expect(loadAtlasDir(dir)).rejects.toMatchObject({ code: 'atlas_invalid', path: '/context_packs/0/files/0' });
       await expect(loadAtlasDir(join(dir, 'nothing-here'))).rejects.toMatchObject({ code: 'atlas_not_found' });
       await mkdir(join(dir, 'broken'));

@@ -13,7 +13,8 @@ import { isObject } from '../util.ts';
 
 /**
  * Loads `path` — a folder holding `atlas.json`, or a JSON manifest file — with the text of every context-pack file.
- * Pack paths must stay inside the atlas folder.
+ * Pack paths must stay inside the atlas folder; a pack file that does not exist is left out of `files` (the core
+ * then warns and gives its block no text).
  */
 export async function loadAtlasDir(path: string): Promise<AtlasBundle> {
   let manifestPath = path;
@@ -46,6 +47,9 @@ export async function loadAtlasDir(path: string): Promise<AtlasBundle> {
       try {
         files[file] = await readFile(join(root, rel), 'utf8');
       } catch (err) {
+        // A file that is not there is left out: the core loads the atlas with a warning and an empty block, as it
+        // does for a bundle without the text. One that exists but cannot be read is an error.
+        if ((err as { code?: string }).code === 'ENOENT') continue;
         throw new CraError('atlas_invalid', `cannot read context file ${file}: ${(err as Error).message}`, { path: at, cause: err });
       }
     }

@@ -569,6 +569,24 @@ describe('EmbeddedRuntime', () => {
     });
   });
 
+  describe('session.resolve(request)', () => {
+    it('refuses a full CARP request that names another session, without touching the core', async () => {
+      const { rt, session } = await withSession();
+      const other = await rt.createSession({ agentId: 'agent-1', goal: 'Another' });
+      const request = {
+        carp_version: '1.0',
+        request_id: 'c0000000-0000-7000-8000-00000000aaaa',
+        timestamp: isoFromMicros(clock.peek()),
+        operation: 'resolve',
+        requester: { agent_id: 'agent-1', session_id: other.id },
+        task: { goal: 'x' },
+      } as CarpRequest;
+      const err = await unchanged(rt, session, () => session.resolve(request), 'invalid_request');
+      expect(err.path).toBe('/requester/session_id');
+      expect((await session.resolve({ ...request, requester: { agent_id: 'agent-1', session_id: session.id } })).request_id).toBe(request.request_id);
+    });
+  });
+
   describe('carp()', () => {
     it('runs raw requests in nested and flat form', async () => {
       const rt = await make();

@@ -509,7 +509,7 @@ export class EmbeddedRuntime implements CraRuntime {
     }
     return this.run((core, now) => {
       const input = schemaErrors.length > 0 ? { request, schema_errors: schemaErrors, compact_actions: true } : { request, compact_actions: true };
-      const r = core.call<CarpResult & { events?: TraceEvent[] }>('carp.request', input, now);
+      const r = relativeTo('/request', () => core.call<CarpResult & { events?: TraceEvent[] }>('carp.request', input, now));
       if (!isObject(r)) throw core.reject('carp.request answered a non-object', 'carp.request');
       const out: CarpResult = {};
       if (r.resolution !== undefined) out.resolution = this.checkResolution(core, r.resolution, 'carp.request');
@@ -887,6 +887,12 @@ export class EmbeddedRuntime implements CraRuntime {
       if (req.operation !== operation) {
         throw new CraError('invalid_request', `expected a ${operation} request, got ${String(req.operation)}`, { path: '/operation' });
       }
+      // A request handed to a session must be that session's (runtime.carp() takes requests for any session).
+      const named = isObject(req.requester) ? req.requester.session_id : (req as unknown as JsonObject).session_id;
+      if (typeof named !== 'string' || named.toLowerCase() !== st.id) {
+        const path = isObject(req.requester) ? '/requester/session_id' : '/session_id';
+        throw new CraError('invalid_request', `the request names session ${String(named)}, not ${st.id}`, { path });
+      }
       return req;
     }
     const o = input as ResolveOptions;
@@ -949,6 +955,18 @@ function lastResolutionOf(events: readonly TraceEvent[]): string | null {
     if (e.event_type === 'carp.resolution.completed' && typeof e.payload.resolution_id === 'string') return e.payload.resolution_id;
   }
   return null;
+}
+
+/** Runs `call`; an error pointing under `prefix` of the core's input is re-pointed into what the caller passed. */
+function relativeTo<T>(prefix: string, call: () => T): T {
+  try {
+    return call();
+  } catch (err) {
+    if (err instanceof CraError && err.code !== 'core_failure' && typeof err.path === 'string' && err.path.startsWith(prefix)) {
+      throw new CraError(err.code, err.message, { path: err.path.slice(prefix.length), cause: err.cause, details: err.details });
+    }
+    throw err;
+  }
 }
 
 function asStorageError(err: unknown, message: string): CraError {

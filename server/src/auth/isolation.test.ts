@@ -157,6 +157,19 @@ describe('auth and isolation', () => {
     expect((await call(ADMIN_KEY, 'GET', '/v1/stats')).body).toMatchObject({ atlases: 1 });
   });
 
+  it('lets every key load and unload atlases when no admin key is configured (stats stay admin-only)', async () => {
+    const plain = await startTestServer({ auth: { keys: [KEY_A, KEY_B] } });
+    try {
+      const manifest = { atlas_version: '1.0', atlas_id: 'com.example.shared', version: '1.0.0', name: 'Shared', description: 'Shared atlas' };
+      const loaded = await http(plain.url, 'POST', '/v1/atlases', { key: KEY_A, body: manifest });
+      expect([loaded.status, loaded.body.atlas_id]).toEqual([201, 'com.example.shared']);
+      expect((await http(plain.url, 'DELETE', '/v1/atlases/com.example.shared', { key: KEY_B })).status).toBe(204);
+      expect((await http(plain.url, 'GET', '/v1/stats', { key: KEY_A })).status).toBe(403);
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('with auth off (explicit), needs no key and shows every session', async () => {
     const a = await http(open.url, 'POST', '/v1/sessions', { body: { agent_id: 'x', goal: 'y' } });
     expect(a.status).toBe(201);

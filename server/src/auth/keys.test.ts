@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRuntime } from '../../../sdk/src/runtime/runtime.ts';
 import { createApp } from '../app.ts';
-import { checkKeys, generateKey, KeyRing, ownerOf, presentedKey } from './keys.ts';
+import { checkKeys, generateKey, KeyRing, ownerOf, presentedKey, shortKeyWarning } from './keys.ts';
 
 const headers = (h: Record<string, string>) => new Headers(h);
 
@@ -22,11 +22,31 @@ describe('API keys', () => {
     expect(() => checkKeys({ keys: [a] })).not.toThrow();
   });
 
-  it('refuses short, spaced or missing keys', () => {
-    expect(() => checkKeys({ keys: ['short'] })).toThrow(expect.objectContaining({ path: '/auth/keys/0' }));
+  it('accepts any non-empty printable key, short ones included; refuses empty, spaced, non-ASCII or missing keys', () => {
+    expect(() => checkKeys({ keys: ['k1', 'x', '~!#$%&*+,./:;<=>?@[]^_`{|}'] })).not.toThrow();
+    expect(() => checkKeys({ keys: [''] })).toThrow(expect.objectContaining({ path: '/auth/keys/0' }));
     expect(() => checkKeys({ keys: ['has a space in it 0123'] })).toThrow(expect.objectContaining({ path: '/auth/keys/0' }));
-    expect(() => checkKeys({ keys: [], adminKeys: ['ok-key-0123456789', 'x'] })).toThrow(expect.objectContaining({ path: '/auth/adminKeys/1' }));
+    expect(() => checkKeys({ keys: ['tab\tkey'] })).toThrow(expect.objectContaining({ path: '/auth/keys/0' }));
+    expect(() => checkKeys({ keys: ['clé-0123456789abcdef'] })).toThrow(expect.objectContaining({ path: '/auth/keys/0' }));
+    expect(() => checkKeys({ keys: [], adminKeys: ['ok-key-0123456789', 'a b'] })).toThrow(expect.objectContaining({ path: '/auth/adminKeys/1' }));
+    expect(() => checkKeys({ keys: [42 as unknown as string] })).toThrow(expect.objectContaining({ path: '/auth/keys/0' }));
     expect(() => checkKeys({ keys: [] })).toThrow(expect.objectContaining({ code: 'invalid_request', path: '/auth/keys' }));
+  });
+
+  it('warns in one line about keys shorter than 16 characters, naming their place, never the key', () => {
+    expect(shortKeyWarning({ apiKeys: ['key-one-0123456789'], adminKeys: [] })).toBeNull();
+    const line = shortKeyWarning({ apiKeys: ['key-one-0123456789', 'k1'], adminKeys: ['adm'] })!;
+    expect(line).toMatch(/^ {2}auth: warning: CRA_API_KEYS\[1\], CRA_ADMIN_KEYS\[0\] shorter than 16 characters/);
+    expect(line).not.toContain('\n');
+    expect(line).not.toMatch(/\bk1\b|\badm\b/);
+  });
+
+  it('lets every key change atlases when no admin key is configured, else only admin keys; stats stay admin-only', async () => {
+    const open = await KeyRing.create({ keys: ['k1', 'k2'] });
+    expect(await open.authenticate('k1')).toMatchObject({ admin: false, atlases: true });
+    const ruled = await KeyRing.create({ keys: ['k1'], adminKeys: ['root'] });
+    expect(await ruled.authenticate('k1')).toMatchObject({ admin: false, atlases: false });
+    expect(await ruled.authenticate('root')).toMatchObject({ admin: true, atlases: true });
   });
 
   it('knows keys by hash; the owner id never contains the key', async () => {

@@ -13,11 +13,11 @@ import { CraError } from '../../../sdk/src/errors.ts';
 import { httpError } from '../errors.ts';
 
 export interface AuthOptions {
-  /** Accepted API keys (at least 16 characters each). */
+  /** Accepted API keys: printable ASCII without spaces (keys shorter than {@link MIN_KEY_LENGTH} are guessable). */
   keys: string[];
   /**
-   * Keys that may also load and unload atlases (they are accepted API keys too). With none, atlases can only be
-   * changed by the operator (`CRA_ATLAS_DIR`); loading or unloading over HTTP answers 403.
+   * Admin keys (accepted API keys too): they alone may load and unload atlases, and read runtime-wide stats. With
+   * none, every key may load and unload atlases (SPEC §7 knows no admin), and no key reads stats.
    */
   adminKeys?: string[];
 }
@@ -26,17 +26,20 @@ export interface AuthOptions {
 export interface Principal {
   /** `sha256:<hex>` of the key, or `local` with auth off. */
   owner: string;
-  /** May load and unload atlases. */
+  /** An admin key (or auth off): may read runtime-wide stats. */
   admin: boolean;
+  /** May load and unload atlases: admin keys, or every key when no admin key is configured. */
+  atlases: boolean;
   /** A short, loggable id (the first 12 hex digits of the hash). */
   id: string;
 }
 
 /** The principal of every request when auth is off (local use): it sees every session. */
-export const LOCAL_PRINCIPAL: Principal = Object.freeze({ owner: 'local', admin: true, id: 'local' });
+export const LOCAL_PRINCIPAL: Principal = Object.freeze({ owner: 'local', admin: true, atlases: true, id: 'local' });
 
+/** Keys shorter than this are accepted (local tests use `k1`) but warned about at start: they can be guessed. */
 export const MIN_KEY_LENGTH = 16;
-const KEY_SHAPE = /^[\x21-\x7e]+$/; // printable ASCII, no spaces or commas (the env list separator)
+const KEY_SHAPE = /^[\x21-\x7e]+$/; // printable ASCII, no spaces: what a header carries unchanged
 
 const enc = new TextEncoder();
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
@@ -78,6 +81,19 @@ export function startupAuth(config: { auth: boolean; apiKeys: string[]; adminKey
   return { auth: { keys: [key], adminKeys: [key] }, generatedKey: key };
 }
 
+/**
+ * A one-line start-up warning when some configured keys are shorter than {@link MIN_KEY_LENGTH}, else null. Names
+ * the entries by position only: keys are never logged.
+ */
+export function shortKeyWarning(config: { apiKeys: string[]; adminKeys: string[] }): string | null {
+  const short = [
+    ...config.apiKeys.flatMap((k, i) => (k.length < MIN_KEY_LENGTH ? [`CRA_API_KEYS[${i}]`] : [])),
+    ...config.adminKeys.flatMap((k, i) => (k.length < MIN_KEY_LENGTH ? [`CRA_ADMIN_KEYS[${i}]`] : [])),
+  ];
+  if (short.length === 0) return null;
+  return `  auth: warning: ${short.join(', ')} shorter than ${MIN_KEY_LENGTH} characters, easy to guess: use long random keys beyond local tests`;
+}
+
 /** Checks the shape of configured keys; throws `invalid_request` naming the bad entry. */
 export function checkKeys(options: AuthOptions): void {
   const lists: Array<[string, unknown]> = [
@@ -87,10 +103,10 @@ export function checkKeys(options: AuthOptions): void {
   for (const [name, list] of lists) {
     if (!Array.isArray(list)) throw new CraError('invalid_request', `auth.${name} must be a list of keys`, { path: `/auth/${name}` });
     for (const [i, key] of list.entries()) {
-      if (typeof key !== 'string' || key.length < MIN_KEY_LENGTH || !KEY_SHAPE.test(key) || key.includes(',')) {
+      if (typeof key !== 'string' || !KEY_SHAPE.test(key)) {
         throw new CraError(
           'invalid_request',
-          `auth.${name}[${i}] is not a usable API key: keys are at least ${MIN_KEY_LENGTH} printable characters, without spaces or commas`,
+          `auth.${name}[${i}] is not a usable API key: keys are non-empty printable ASCII, without spaces`,
           { path: `/auth/${name}/${i}` },
         );
       }
@@ -113,7 +129,8 @@ export class KeyRing {
     const admin = new Set(options.adminKeys ?? []);
     for (const key of new Set([...options.keys, ...admin])) {
       const owner = await ownerOf(key);
-      map.set(owner, Object.freeze({ owner, admin: admin.has(key), id: owner.slice(7, 19) }));
+      const isAdmin = admin.has(key);
+      map.set(owner, Object.freeze({ owner, admin: isAdmin, atlases: isAdmin || admin.size === 0, id: owner.slice(7, 19) }));
     }
     return new KeyRing(map);
   }
@@ -162,9 +179,16 @@ export function authenticate(ring: Promise<KeyRing> | null): MiddlewareHandler<A
   };
 }
 
-/** Refuses callers that are not admins (atlas load/unload). */
+/** Refuses callers that are not admins (runtime-wide stats). */
 export function requireAdmin(principal: Principal, what: string): void {
   if (!principal.admin) {
+    throw httpError('forbidden', `${what} needs an admin key (CRA_ADMIN_KEYS)`);
+  }
+}
+
+/** Refuses callers that may not change atlases (only possible when admin keys are configured). */
+export function requireAtlasAccess(principal: Principal, what: string): void {
+  if (!principal.atlases) {
     throw httpError('forbidden', `${what} needs an admin key (CRA_ADMIN_KEYS)`);
   }
 }

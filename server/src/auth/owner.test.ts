@@ -42,8 +42,8 @@ describe('session owners', () => {
     try {
       const owners = new MemoryOwners();
       const on = new Ownership(owners, true, runtime);
-      const alice = { owner: 'sha256:a', admin: false, id: 'a' };
-      const bob = { owner: 'sha256:b', admin: true, id: 'b' };
+      const alice = { owner: 'sha256:a', admin: false, atlases: false, id: 'a' };
+      const bob = { owner: 'sha256:b', admin: true, atlases: true, id: 'b' };
       const s = await runtime.createSession({ agentId: 'a', goal: 'g' });
       await on.claim(alice, s.id);
       expect([on.visible(alice, s.id), on.visible(bob, s.id), on.visible(alice, 'unknown')]).toEqual([true, false, false]);
@@ -58,6 +58,11 @@ describe('session owners', () => {
       expect(new Ownership(owners, false, runtime).visible(bob, s.id)).toBe(true);
       // No session has an id that is not a UUID: the runtime itself answers for those.
       await expect(on.check(bob, 'not-a-uuid')).resolves.toBeUndefined();
+      // …and missing() gives routes that very answer for such an id, asked of the runtime about a fresh UUID.
+      const notFound = await runtime.getSession('b0000000-0000-4000-8000-00000000cafe').catch((e: CraError) => e);
+      expect((await on.missing('not-a-uuid')).toJSON()).toEqual(
+        JSON.parse(JSON.stringify((notFound as CraError).toJSON()).replaceAll('b0000000-0000-4000-8000-00000000cafe', 'not-a-uuid')),
+      );
       expect(await runtime.trace(s.id)).toHaveLength(1);
     } finally {
       await runtime.close();

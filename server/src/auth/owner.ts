@@ -70,6 +70,15 @@ export class Ownership {
     throw await this.answer(() => this.runtime.carp(probe), fake, sessionId, () => sessionNotFound(sessionId));
   }
 
+  /**
+   * What the runtime answers for a session that does not exist, told about `sessionId`: the answer for a path
+   * parameter that cannot be a session id (not a UUID), whatever the store would say about such an id.
+   */
+  missing(sessionId: string): Promise<CraError> {
+    const fake = crypto.randomUUID();
+    return this.answer(() => this.runtime.getSession(fake), fake, sessionId, () => sessionNotFound(sessionId));
+  }
+
   claim(principal: Principal, sessionId: string): Promise<void> {
     return this.owners.set(sessionId, principal.owner);
   }

@@ -10,7 +10,7 @@ describe('rateLimit', () => {
     const app = new Hono<AuthEnv>();
     app.onError((err, c) => errorResponse(c, err));
     app.use('*', async (c, next) => {
-      c.set('principal', { owner: c.req.header('x-who') ?? 'nobody', admin: false, id: 'x' });
+      c.set('principal', { owner: c.req.header('x-who') ?? 'nobody', admin: false, atlases: false, id: 'x' });
       await next();
     });
     app.use('*', rateLimit({ perMinute: 60, burst: 2, now: () => now }));

@@ -16,12 +16,14 @@ describe('atlas routes', () => {
   it('loads a manifest or a bundle (201), refuses a duplicate (409), replaces on request', async () => {
     const loaded = await admin('POST', '/v1/atlases', simple);
     expect(loaded.status).toBe(201);
-    expect(loaded.body).toMatchObject({ atlas_id: 'com.cra.conformance.simple', warnings: [] });
+    expect(loaded.body).toMatchObject({ atlas_id: 'com.cra.conformance.simple', name: 'Simple Conformance Atlas', warnings: [] });
+    expect(Object.keys(loaded.body).slice(0, 3)).toEqual(['atlas_id', 'version', 'name']);
     const dup = await admin('POST', '/v1/atlases', simple);
     expect([dup.status, dup.body.error.code, dup.body.error.path]).toEqual([409, 'atlas_exists', '/atlas_id']);
     expect((await admin('POST', '/v1/atlases', { ...simple, replace: true })).status).toBe(201);
     expect((await admin('POST', '/v1/atlases?replace=true', simple)).status).toBe(201);
-    expect((await admin('POST', '/v1/atlases', notesAtlas())).status).toBe(201);
+    const notes = await admin('POST', '/v1/atlases', notesAtlas());
+    expect([notes.status, notes.body.name]).toEqual([201, notesAtlas().name]);
     expect((await admin('GET', '/v1/atlases')).body).toMatchObject({
       items: [{ atlas_id: 'com.cra.conformance.simple' }, { atlas_id: 'org.test.notes' }],
       total: 2,

@@ -1,12 +1,13 @@
 /**
- * Atlases: list, get, validate (any key); load and unload (admin keys: an atlas's policies govern every session).
+ * Atlases: list, get, validate (any key); load and unload (any key, or only admin keys when some are configured: an
+ * atlas's policies govern every session).
  *
  * @module
  */
 
 import { createRoute, z } from '@hono/zod-openapi';
-import type { AtlasBundle, AtlasManifest, JsonObject } from '../../../sdk/src/types.ts';
-import { requireAdmin } from '../auth/keys.ts';
+import type { AtlasBundle, AtlasLoadResult, AtlasManifest, JsonObject } from '../../../sdk/src/types.ts';
+import { requireAtlasAccess } from '../auth/keys.ts';
 import { type App, errors, json, route, type Services, valid } from '../context.ts';
 import {
   AtlasBody,
@@ -46,16 +47,17 @@ export function atlasRoutes(app: App, s: Services): void {
       method: 'post',
       path: '/v1/atlases',
       tags: Atlases,
-      summary: 'Load an atlas: a manifest, or {manifest, files, replace} (admin keys)',
+      summary: 'Load an atlas: a manifest, or {manifest, files, replace} (admin keys when CRA_ADMIN_KEYS is set)',
       request: { query: AtlasLoadQuery, body },
       responses: { 201: ok('Loaded', AtlasLoadResultSchema), ...errors(400, 403, 404, 409, 413) },
     }),
     async (c) => {
-      requireAdmin(c.var.principal, 'loading an atlas');
+      requireAtlasAccess(c.var.principal, 'loading an atlas');
       const b = valid<JsonObject>(c, 'json');
       const q = valid<z.infer<typeof AtlasLoadQuery>>(c, 'query');
       const { atlas, replace } = splitAtlas(b);
-      return json(c, await runtime.loadAtlas(atlas, { replace: replace || q.replace === 'true' }), 201);
+      const result = await runtime.loadAtlas(atlas, { replace: replace || q.replace === 'true' });
+      return json(c, withName(result, manifestOf(atlas)), 201);
     },
   );
 
@@ -91,16 +93,27 @@ export function atlasRoutes(app: App, s: Services): void {
       method: 'delete',
       path: '/v1/atlases/{atlas_id}',
       tags: Atlases,
-      summary: 'Unload an atlas; its policies stop applying (admin keys)',
+      summary: 'Unload an atlas; its policies stop applying (admin keys when CRA_ADMIN_KEYS is set)',
       request: { params: AtlasIdParam },
       responses: { 204: { description: 'Unloaded' }, ...errors(403, 404) },
     }),
     async (c) => {
-      requireAdmin(c.var.principal, 'unloading an atlas');
+      requireAtlasAccess(c.var.principal, 'unloading an atlas');
       await runtime.unloadAtlas(valid<{ atlas_id: string }>(c, 'param').atlas_id);
       return c.body(null, 204);
     },
   );
+}
+
+/** The load result with the manifest's `name` (the reference's AtlasSummary has it), unless the runtime gave one. */
+function withName(result: AtlasLoadResult, manifest: AtlasManifest): AtlasLoadResult {
+  if (typeof (result as Partial<AtlasLoadResult>).name === 'string' || typeof manifest?.name !== 'string') return result;
+  const { atlas_id, version, name: _none, ...rest } = result;
+  return { atlas_id, version, name: manifest.name, ...rest };
+}
+
+function manifestOf(atlas: AtlasManifest | AtlasBundle): AtlasManifest {
+  return 'manifest' in atlas && !('atlas_version' in atlas) ? (atlas as AtlasBundle).manifest : (atlas as AtlasManifest);
 }
 
 /** A manifest, or a bundle `{manifest, files?, replace?}` (the SDK's rule: a bundle has `manifest` and no `atlas_version`). */

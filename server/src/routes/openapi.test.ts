@@ -32,6 +32,27 @@ describe('OpenAPI document', () => {
     expect(doc.paths['/v1/sessions']!.post!.responses['401']).toBeDefined();
   });
 
+  it('documents the refusals of POST /v1/execute: 403 and 429 carry the error and the execution', () => {
+    const responses = doc.paths['/v1/execute']!.post!.responses as Record<string, { content?: Record<string, { schema: { $ref?: string } }>; headers?: Record<string, unknown> }>;
+    const schema = (status: string) => responses[status]!.content!['application/json']!.schema.$ref;
+    expect(schema('200')).toBe('#/components/schemas/Execution');
+    expect(schema('403')).toBe('#/components/schemas/ExecutionRefused');
+    expect(schema('429')).toBe('#/components/schemas/ExecutionRefused');
+    expect(responses['429']!.headers).toHaveProperty('Retry-After');
+    expect(schema('404')).toBe('#/components/schemas/Error');
+    const refused = doc.components.schemas!.ExecutionRefused as { properties: Record<string, unknown>; required: string[] };
+    expect(Object.keys(refused.properties)).toEqual(['error', 'execution']);
+    expect(refused.required).toEqual(['error']);
+    const execution = doc.components.schemas!.Execution as { properties: Record<string, unknown>; required: string[] };
+    expect(execution.properties.retry_after_seconds).toMatchObject({ type: 'integer' });
+    expect(execution.required).not.toContain('retry_after_seconds');
+    // The session routes keep answering executions with 200.
+    expect(Object.keys(doc.paths['/v1/sessions/{session_id}/actions']!.post!.responses)).toContain('200');
+    expect((doc.components.schemas!.AtlasLoadResult as { required: string[] }).required).toContain('name');
+    const list = doc.paths['/v1/sessions']!.get! as unknown as { parameters: Array<{ name: string }> };
+    expect(list.parameters.map((p) => p.name)).toEqual(['status', 'agent_id', 'limit', 'offset']);
+  });
+
   it('documents every registered route, and nothing else', () => {
     const registered = new Set(
       s.app.routes

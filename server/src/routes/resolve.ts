@@ -15,11 +15,14 @@ import {
   CarpResultSchema,
   CheckParams,
   CheckSchema,
+  ExecutionRefusedSchema,
   ExecutionSchema,
   ResolutionSchema,
   ResolveOptionsBody,
   SessionIdParam,
 } from '../schemas.ts';
+import { errorBody, repath } from '../errors.ts';
+import { refusalOf } from './refusal.ts';
 import { owned } from './sessions.ts';
 
 const CARP = ['CARP'];
@@ -63,13 +66,14 @@ export function resolveRoutes(app: App, s: Services): void {
       request: { body: jsonBody(CarpRequestBody) },
       responses: { 200: ok('The resolution', ResolutionSchema), ...errors(400, 403, 404, 409) },
     }),
-    async (c) => {
-      const body = await carpBody(c, s);
-      if (body.operation === 'execute') {
-        throw new CraError('invalid_request', 'execute requests go to POST /v1/execute', { path: '/request/operation' });
-      }
-      return json(c, (await runtime.carp(body)).resolution);
-    },
+    (c) =>
+      relativeToBody(async () => {
+        const body = await carpBody(c, s);
+        if (body.operation === 'execute') {
+          throw new CraError('invalid_request', 'execute requests go to POST /v1/execute', { path: '/operation' });
+        }
+        return json(c, (await runtime.carp(body)).resolution);
+      }),
   );
 
   route(
@@ -78,19 +82,34 @@ export function resolveRoutes(app: App, s: Services): void {
       method: 'post',
       path: '/v1/execute',
       tags: CARP,
-      summary: 'Run a CARP execute request: the answer says whether the action may run (`approved`) or why not',
+      summary:
+        'Run a CARP execute request: 200 when the action may run (`approved`) or waits for a human (`pending_approval`); ' +
+        'a refusal is an error that carries the execution',
       request: { body: jsonBody(CarpRequestBody) },
-      responses: { 200: ok('The execution', ExecutionSchema), ...errors(400, 403, 404, 409) },
+      responses: {
+        200: ok('The execution: `approved` (run it) or `pending_approval` (a human decides)', ExecutionSchema),
+        ...errors(400, 404, 409),
+        403: ok('Action denied by policy (`action_denied`, `policy_violated`: with the execution), or `agent_mismatch`', ExecutionRefusedSchema),
+        429: {
+          ...ok('Rate limited: the action (`rate_limited`, with the execution) or the key', ExecutionRefusedSchema),
+          headers: { 'Retry-After': { description: 'Seconds to wait (when known)', schema: { type: 'integer' } } },
+        },
+      },
     }),
-    async (c) => {
-      const body = await carpBody(c, s);
-      if (body.operation !== undefined && body.operation !== 'execute') {
-        throw new CraError('invalid_request', `POST /v1/execute takes execute requests, not ${JSON.stringify(body.operation)}`, {
-          path: '/request/operation',
-        });
-      }
-      return json(c, (await runtime.carp({ ...body, operation: 'execute' })).execution);
-    },
+    (c) =>
+      relativeToBody(async () => {
+        const body = await carpBody(c, s);
+        if (body.operation !== undefined && body.operation !== 'execute') {
+          throw new CraError('invalid_request', `POST /v1/execute takes execute requests, not ${JSON.stringify(body.operation)}`, {
+            path: '/operation',
+          });
+        }
+        const execution = (await runtime.carp({ ...body, operation: 'execute' })).execution!;
+        const refused = refusalOf(execution);
+        if (!refused) return json(c, execution);
+        if (refused.retryAfter !== null) c.header('Retry-After', refused.retryAfter);
+        return json(c, { ...errorBody(refused.code, refused.message), execution }, refused.status);
+      }),
   );
 
   route(
@@ -103,7 +122,7 @@ export function resolveRoutes(app: App, s: Services): void {
       request: { body: jsonBody(CarpRequestBody) },
       responses: { 200: ok('A resolution or an execution', CarpResultSchema), ...errors(400, 403, 404, 409) },
     }),
-    async (c) => json(c, await runtime.carp(await carpBody(c, s))),
+    (c) => relativeToBody(async () => json(c, await runtime.carp(await carpBody(c, s)))),
   );
 
   route(
@@ -122,6 +141,20 @@ export function resolveRoutes(app: App, s: Services): void {
       return json(c, await (await runtime.getSession(id)).check(action_id));
     },
   );
+}
+
+/**
+ * Runs a route whose body is the CARP request: the runtime points into it as `/request/…`, told here relative to the
+ * body (`/request/carp_version` → `/carp_version`).
+ */
+async function relativeToBody(run: () => Promise<Response>): Promise<Response> {
+  try {
+    return await run();
+  } catch (err) {
+    const path = err instanceof CraError ? err.path : null;
+    if (path === '/request' || path?.startsWith('/request/')) throw repath(err as CraError, path.slice('/request'.length));
+    throw err;
+  }
 }
 
 /** The CARP body, once the session it names (if any) is known to be the caller's. */

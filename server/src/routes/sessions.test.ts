@@ -50,6 +50,50 @@ describe('session routes', () => {
     expect((await call('GET', '/v1/sessions?status=zombie')).body.error).toMatchObject({ code: 'invalid_request', path: '/status' });
   });
 
+  it('DELETE takes the end reason from a JSON body or the query (default completed)', async () => {
+    const reasonOf = async (id: string) => (await call('GET', `/v1/traces/${id}`)).body.at(-1).payload.reason;
+    const [a, b, c, d] = await Promise.all(['a', 'b', 'c', 'd'].map(async (g) => (await call('POST', '/v1/sessions', { agent_id: 'del', goal: g })).body.session_id));
+    expect((await call('DELETE', `/v1/sessions/${a}`, { reason: 'error' })).body).toMatchObject({ session_id: a, status: 'ended' });
+    expect(await reasonOf(a)).toBe('error');
+    // A body without a JSON content type (curl -X DELETE -d …) is read as JSON too.
+    const raw = await http(s.url, 'DELETE', `/v1/sessions/${b}`, { key: KEY_A, raw: '{"reason":"timeout"}', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(raw.status).toBe(200);
+    expect(await reasonOf(b)).toBe('timeout');
+    await call('DELETE', `/v1/sessions/${c}`);
+    expect(await reasonOf(c)).toBe('completed');
+    const bad = await call('DELETE', `/v1/sessions/${d}`, { reason: 7 });
+    expect([bad.status, bad.body.error.code, bad.body.error.path]).toEqual([400, 'invalid_request', '/reason']);
+    expect((await call('DELETE', `/v1/sessions/${d}?reason=cancelled`, {})).status).toBe(200);
+    expect(await reasonOf(d)).toBe('cancelled');
+  });
+
+  it('pages the list with limit and offset, after the filters, in creation order', async () => {
+    const mine: string[] = [];
+    for (let i = 0; i < 5; i++) mine.push((await call('POST', '/v1/sessions', { agent_id: 'pager', goal: `p${i}` })).body.session_id);
+    const page = async (q: string) => {
+      const r = await call('GET', `/v1/sessions?agent_id=pager${q}`);
+      return [r.body.items.map((x: { session_id: string }) => x.session_id), r.body.total];
+    };
+    expect(await page('')).toEqual([mine, 5]);
+    expect(await page('&limit=2')).toEqual([mine.slice(0, 2), 5]);
+    expect(await page('&limit=2&offset=2')).toEqual([mine.slice(2, 4), 5]);
+    expect(await page('&offset=4')).toEqual([mine.slice(4), 5]);
+    expect(await page('&offset=9&limit=1000')).toEqual([[], 5]);
+    await call('POST', `/v1/sessions/${mine[1]}/end`, {});
+    expect(await page('&status=active&limit=2&offset=1')).toEqual([[mine[2], mine[3]], 4]);
+    for (const [q, path] of [
+      ['limit=0', '/limit'],
+      ['limit=1001', '/limit'],
+      ['limit=two', '/limit'],
+      ['limit=1.5', '/limit'],
+      ['offset=-1', '/offset'],
+      ['offset=x', '/offset'],
+    ] as const) {
+      const r = await call('GET', `/v1/sessions?${q}`);
+      expect([q, r.status, r.body.error.code, r.body.error.path]).toEqual([q, 400, 'invalid_request', path]);
+    }
+  });
+
   it('records host events', async () => {
     const id = (await call('POST', '/v1/sessions', { agent_id: 'x', goal: 'events' })).body.session_id;
     const r = await call('POST', `/v1/sessions/${id}/events`, { event_type: 'error.occurred', payload: { code: 'oops', message: 'tool crashed' } });

@@ -6,6 +6,7 @@
 
 import { createRoute, z } from '@hono/zod-openapi';
 import { CraError } from '../../../sdk/src/errors.ts';
+import { isUuid } from '../../../sdk/src/host.ts';
 import type { EndReason, JsonObject, Session, TraceEvent, TraceEventType } from '../../../sdk/src/types.ts';
 import { type App, type Ctx, errors, json, route, type Services, valid } from '../context.ts';
 import {
@@ -66,13 +67,17 @@ export function sessionRoutes(app: App, s: Services): void {
     }),
     async (c) => {
       const q = valid<z.infer<typeof SessionListQuery>>(c, 'query');
-      const items = (await runtime.listSessions()).filter(
-        (x) =>
-          ownership.visible(c.var.principal, x.session_id) &&
-          (q.status === undefined || q.status === 'all' || x.status === q.status) &&
-          (q.agent_id === undefined || x.agent_id === q.agent_id),
+      const matching = inCreationOrder(
+        (await runtime.listSessions()).filter(
+          (x) =>
+            ownership.visible(c.var.principal, x.session_id) &&
+            (q.status === undefined || q.status === 'all' || x.status === q.status) &&
+            (q.agent_id === undefined || x.agent_id === q.agent_id),
+        ),
       );
-      return json(c, { items, total: items.length });
+      const from = q.offset ?? 0;
+      const items = matching.slice(from, q.limit === undefined ? undefined : from + q.limit);
+      return json(c, { items, total: matching.length });
     },
   );
 
@@ -132,11 +137,11 @@ export function sessionRoutes(app: App, s: Services): void {
       method: 'delete',
       path: '/v1/sessions/{session_id}',
       tags: Sessions,
-      summary: 'End a session (same as POST …/end; reason in the query)',
-      request: { params: SessionIdParam, query: EndSessionQuery },
+      summary: 'End a session (same as POST …/end; reason in a JSON body or the query)',
+      request: { params: SessionIdParam, query: EndSessionQuery, body: jsonBody(EndSessionBody, false) },
       responses: { 200: ok('The ended session', SessionSchema), ...errors(400, 404, 409) },
     }),
-    (c) => end(c, valid<z.infer<typeof EndSessionQuery>>(c, 'query').reason),
+    (c) => end(c, valid<z.infer<typeof EndSessionBody>>(c, 'json').reason ?? valid<z.infer<typeof EndSessionQuery>>(c, 'query').reason),
   );
 
   route(
@@ -158,11 +163,20 @@ export function sessionRoutes(app: App, s: Services): void {
   );
 }
 
-/** The `session_id` path parameter, once the caller is known to own it (else the answer of a missing session). */
+/**
+ * The `session_id` path parameter, lowercased (ids are stored lowercase), once the caller is known to own it. A
+ * parameter that is not a UUID, or a session of another key, gets the answer of a missing session, on every route.
+ */
 export async function owned(c: Ctx, s: Services): Promise<string> {
-  const { session_id } = valid<{ session_id: string }>(c, 'param');
-  await s.ownership.check(c.var.principal, session_id);
-  return session_id;
+  const id = valid<{ session_id: string }>(c, 'param').session_id.toLowerCase();
+  if (!isUuid(id)) throw await s.ownership.missing(id);
+  await s.ownership.check(c.var.principal, id);
+  return id;
+}
+
+/** Oldest first; sessions created in the same microsecond keep the runtime's order (the sort is stable). */
+function inCreationOrder(sessions: Session[]): Session[] {
+  return [...sessions].sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
 }
 
 /** The session as `session.create` left it, from its `session.started` event. */

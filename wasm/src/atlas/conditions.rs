@@ -47,9 +47,10 @@ pub enum Zone {
 
 #[derive(Debug, Clone)]
 pub struct TimeWindow {
-    /// Seconds since local midnight; `None` = start/end of day.
-    pub start: Option<u32>,
-    pub end: Option<u32>,
+    /// Seconds since midnight, in the window's zone or, when the bound names one, in its own UTC offset (minutes);
+    /// `None` = start/end of day.
+    pub start: Option<(u32, Option<i32>)>,
+    pub end: Option<(u32, Option<i32>)>,
     pub zone: Zone,
     /// Bit `n` set = weekday `n` allowed (0 = Monday); `None` = every day.
     pub days: Option<u8>,
@@ -137,8 +138,13 @@ impl TimeWindow {
                 return Some(false);
             }
         }
-        let start = self.start.unwrap_or(0);
-        let end = self.end.unwrap_or(86_400);
+        // A bound written with its own offset is moved into the zone's local time of today.
+        let local = |bound: (u32, Option<i32>)| match bound {
+            (secs, Some(o)) if o != offset => (secs as i64 - o as i64 * 60 + offset as i64 * 60).rem_euclid(86_400) as u32,
+            (secs, _) => secs,
+        };
+        let start = self.start.map(local).unwrap_or(0);
+        let end = self.end.map(local).unwrap_or(86_400);
         Some(if start <= end { secs >= start && secs < end } else { secs >= start || secs < end })
     }
 }

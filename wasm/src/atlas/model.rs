@@ -2,6 +2,7 @@
 //! (action id → action by hash lookup, and per action its applicable policies pre-sorted in evaluation order).
 
 use std::collections::HashMap;
+use std::cell::Cell;
 use std::rc::Rc;
 
 use serde_json::Value;
@@ -174,6 +175,10 @@ pub struct Atlas {
     pub capabilities: Vec<Capability>,
     pub packs: Vec<ContextPack>,
     pub policies: Vec<Policy>,
+    /// Set when the atlas is unloaded: resolutions made with it then allow none of its actions (SPEC §9: the
+    /// reference left an unloaded atlas's policies in force). A replaced atlas is not unloaded: sessions keep the
+    /// resolutions they had.
+    pub unloaded: Cell<bool>,
 }
 
 impl Atlas {

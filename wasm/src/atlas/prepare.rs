@@ -14,9 +14,10 @@ pub fn estimate_tokens(text: &str) -> u64 {
     (text.chars().count() as u64 + 3) / 4
 }
 
+/// SPEC §2: `.md` → `text/markdown`, `.json` → `application/json`, else `text/plain` (extensions in any case).
 pub fn content_type(path: &str) -> &'static str {
     let lower = path.to_ascii_lowercase();
-    if lower.ends_with(".md") || lower.ends_with(".markdown") {
+    if lower.ends_with(".md") {
         "text/markdown"
     } else if lower.ends_with(".json") {
         "application/json"
@@ -65,14 +66,13 @@ fn descriptor(a: &Action) -> String {
     text[1..text.len() - 1].to_string()
 }
 
-/// The blocks a pack yields when it qualifies, in file order: each file's text cut to what is left of the pack's
-/// `max_tokens`; none once that is spent.
+/// The blocks a pack yields when it qualifies: one per file (SPEC §2), in file order, each file's text cut to what
+/// is left of the pack's `max_tokens` (empty once that is spent).
 fn blocks(atlas_id: &str, pack: &ContextPack) -> Vec<Rc<PackBlock>> {
     let mut out = Vec::new();
     let mut pack_left = pack.max_tokens;
     for file in &pack.files {
         let content = match pack_left {
-            Some(0) => break,
             Some(left) => cut(&file.text, left),
             None => file.text.as_str(),
         };

@@ -2,6 +2,7 @@
 //! semantic ones (unique ids, references, dependencies), collecting every error with its JSON pointer (relative to
 //! the manifest), then compiled into an [`Atlas`] with its indexes.
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
@@ -11,7 +12,7 @@ use crate::host::Host;
 use crate::ids::{is_action_id, is_atlas_id, is_capability_id, is_semver};
 use crate::input::{as_object, type_name, Obj};
 use crate::json::{pointer_index, pointer_push};
-use crate::time::{parse_time_of_day, Micros};
+use crate::time::{parse_time_bound, Micros};
 
 use super::conditions::{zone_of, Conditions, RiskTier, TimeWindow, Zone};
 use super::model::*;
@@ -170,6 +171,7 @@ impl<'h> Validator<'h> {
             capabilities: capabilities.into_iter().flatten().collect(),
             packs: packs.into_iter().flatten().collect(),
             policies: policies.into_iter().flatten().collect(),
+            unloaded: Cell::new(false),
         };
         index_policies(&mut atlas);
         prepare(&mut atlas);
@@ -701,14 +703,16 @@ impl<'h> Validator<'h> {
         };
         let path = c.field_path("time_window");
         let w = Obj { map: m, path: &path };
-        let r = w.deny_unknown(WINDOW_FIELDS, CODE);
-        self.take(r);
-        let bound = |v: &mut Self, key: &str| -> Option<u32> {
+        // The schema leaves the window open to other members: they are ignored, with a warning.
+        for key in m.keys().filter(|k| !WINDOW_FIELDS.contains(&k.as_str())) {
+            self.warn(w.field_path(key), format!("unknown time_window field `{}` is ignored", key));
+        }
+        let bound = |v: &mut Self, key: &str| -> Option<(u32, Option<i32>)> {
             match w.opt_str(key, CODE) {
-                Ok(Some(s)) => match parse_time_of_day(s) {
+                Ok(Some(s)) => match parse_time_bound(s) {
                     Some(t) => Some(t),
                     None => {
-                        v.error(w.field_path(key), format!("`{}` is not a time of day (HH:MM or HH:MM:SS)", s));
+                        v.error(w.field_path(key), format!("`{}` is not a time of day (HH:MM, HH:MM:SS, with an optional Z or ±HH:MM)", s));
                         None
                     }
                 },

@@ -133,6 +133,7 @@ pub fn request(
         span_id: span,
         idempotency_key: input.idempotency_key.clone(),
         cost: 0.0,
+        retry_after_seconds: None,
     };
     let who = Who { session_id: &session.session_id, agent_id: &session.agent_id };
 
@@ -378,6 +379,7 @@ fn deny(em: &mut Emitter, host: &mut dyn Host, exec: &mut Execution, policy: &st
     exec.status = ExecStatus::Denied;
     exec.policy_id = Some(policy.to_string());
     exec.reason = Some(reason);
+    exec.retry_after_seconds = retry;
     Ok(())
 }
 

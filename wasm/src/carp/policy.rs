@@ -19,7 +19,8 @@ pub enum Verdict {
     Allowed {
         /// The `require_approval` policy that gates the action, if any.
         gate: Option<usize>,
-        /// Restricting policies in force (require_approval, rate_limit, budget, scope), for constraints and checks.
+        /// Restricting policies in force (require_approval, rate_limit, budget, scope, and allows bounded by a time
+        /// window), for constraints and checks.
         restrictors: Vec<usize>,
     },
     Denied {
@@ -98,7 +99,12 @@ pub fn evaluate(
                 }
                 restrictors.push(idx);
             }
-            PolicyKind::Allow => {}
+            // A grant that holds only inside a time window is answered as a `time_window` constraint.
+            PolicyKind::Allow => {
+                if p.conditions.as_ref().map_or(false, |c| c.time_window.is_some()) {
+                    restrictors.push(idx);
+                }
+            }
             PolicyKind::Scope => restrictors.push(idx),
         }
         if !p.implicit && p.kind != PolicyKind::Scope {

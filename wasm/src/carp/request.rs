@@ -7,7 +7,7 @@ use crate::atlas::RiskTier;
 use crate::error::{CoreError, CoreResult};
 use crate::host::{fresh_id, Host};
 use crate::ids::{is_action_id, is_atlas_id};
-use crate::input::{as_object, payload_safe, Obj};
+use crate::input::{as_object, Obj};
 use crate::time::{parse_rfc3339, Micros};
 
 const CODE: &str = "invalid_request";
@@ -105,9 +105,6 @@ pub fn parse_request(v: &Value, path: &str, host: &mut dyn Host) -> CoreResult<R
     };
     let atlas_ids = o.opt_str_list("atlas_ids", CODE, |s| if is_atlas_id(s) { None } else { Some(format!("`{}` is not an atlas id", s)) })?;
     let context = o.opt_object("context", CODE)?.cloned().unwrap_or_default();
-    if let Err(p) = payload_safe(&Value::Object(context.clone()), &o.field_path("context")) {
-        return Err(CoreError::invalid(p, "context keys must match [a-z0-9_]+ and numbers must be integers (the trace records them)"));
-    }
     if let Some(m) = context.get("max_context_tokens") {
         if m.as_u64().is_none() {
             return Err(CoreError::invalid(format!("{}/max_context_tokens", o.field_path("context")), "must be a non-negative integer"));

@@ -12,7 +12,8 @@ use crate::atlas::{Atlas, BudgetParams, Facts, PackBlock, Pattern, PolicyKind, R
 use crate::error::CoreResult;
 use crate::host::{fresh_id, Host};
 use crate::time::{format_micros, Micros};
-use crate::json::{JsonOut, Payload};
+use crate::input::payload_safe_map;
+use crate::json::{parse_strict, write_canonical_map, JsonOut, Payload};
 use crate::trace::Emitter;
 
 use super::context::select;
@@ -106,6 +107,14 @@ impl Resolution {
     /// whose policies depend on time or counters is evaluated again with the request's facts (keeping the gate).
     /// `cra_check` and `action.request` both answer from this, so they always agree.
     pub fn verdict_now(&self, o: &Outcome, ledger: &Ledger, who: &Who, now: Micros, host: &mut dyn Host) -> Verdict {
+        if o.atlas.unloaded.get() {
+            return Verdict::Denied {
+                policy_id: "unloaded".into(),
+                reason: format!("atlas {} was unloaded; resolve again", o.atlas.atlas_id),
+                result: "deny",
+                retry_after_seconds: None,
+            };
+        }
         let stored_gate = match &o.verdict {
             Verdict::Allowed { gate, .. } if o.action().dynamic => *gate,
             stored => return stored.clone(),
@@ -238,9 +247,33 @@ pub fn request_payload(req: &Request, atlas_ids: &[String]) -> String {
         p = p.strs("context_hints", &req.context_hints);
     }
     if !req.context.is_empty() {
-        p = p.map("context", &req.context);
+        p = recorded_map(p, "context", "context_json", &req.context);
     }
     p.finish()
+}
+
+/// Records a caller's object in a payload: as itself when it is within SPEC §4.1's safe subset (keys
+/// `[a-z0-9_]+`, integer numbers), else as its canonical JSON text under `text_key`, so that every payload the
+/// runtime emits stays in the subset on which all canonical-JSON readings agree, and nothing is lost for replay.
+pub fn recorded_map(p: Payload, key: &'static str, text_key: &'static str, m: &Map<String, Value>) -> Payload {
+    if payload_safe_map(m, "").is_ok() {
+        p.map(key, m)
+    } else {
+        let mut text = String::new();
+        write_canonical_map(m, &mut text);
+        p.str(text_key, &text)
+    }
+}
+
+/// The object recorded by [`recorded_map`], read back from a payload.
+pub fn recorded_map_of(p: &Map<String, Value>, key: &str, text_key: &str) -> Option<Map<String, Value>> {
+    if let Some(m) = p.get(key).and_then(Value::as_object) {
+        return Some(m.clone());
+    }
+    match p.get(text_key).and_then(Value::as_str).map(|t| parse_strict(t.as_bytes())) {
+        Some(Ok(Value::Object(m))) => Some(m),
+        _ => None,
+    }
 }
 
 fn evaluated_payload(o: &Outcome) -> Option<String> {
@@ -453,13 +486,19 @@ fn constraints(outcomes: &[Outcome], ledger: &Ledger, who: &Who, now: Micros) ->
                     }
                 }
             }
+            PolicyKind::Allow => {
+                if let Some(Value::Object(w)) = p.conditions.as_ref().and_then(|c| c.time_window.as_ref()).map(|w| &w.raw) {
+                    params.extend(w.iter().map(|(k, v)| (k.clone(), v.clone())));
+                }
+            }
             _ => {}
         }
         if let Some(r) = &p.reason {
             params.insert("reason".into(), Value::String(r.clone()));
         }
         params.insert("actions".into(), Value::Array(ids.into_iter().map(Value::String).collect()));
-        out.push(obj!("constraint_id": &p.policy_id, "type": p.kind.as_str(), "parameters": params));
+        let kind = if p.kind == PolicyKind::Allow { "time_window" } else { p.kind.as_str() };
+        out.push(obj!("constraint_id": &p.policy_id, "type": kind, "parameters": params));
     }
     out
 }

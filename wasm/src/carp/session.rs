@@ -52,11 +52,14 @@ pub struct Execution {
     pub idempotency_key: Option<String>,
     /// Cost charged to cost budgets on approval (from the budget's `cost_param`).
     pub cost: f64,
+    /// For a rate-limited denial: whole seconds until a call is possible again.
+    pub retry_after_seconds: Option<u64>,
 }
 
 impl Execution {
+    /// The ABI's `Execution`; `retry_after_seconds` only on a rate-limited denial.
     pub fn to_json(&self, session_id: &str) -> Value {
-        obj!(
+        let mut v = obj!(
             "execution_id": &self.execution_id,
             "session_id": session_id,
             "resolution_id": &self.resolution_id,
@@ -67,7 +70,11 @@ impl Execution {
             "reason": &self.reason,
             "policy_id": &self.policy_id,
             "created_at": format_micros(self.created_at),
-        )
+        );
+        if let (Some(r), Value::Object(m)) = (self.retry_after_seconds, &mut v) {
+            m.insert("retry_after_seconds".into(), Value::from(r));
+        }
+        v
     }
 }
 

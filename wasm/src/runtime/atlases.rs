@@ -103,6 +103,7 @@ impl Runtime {
         out.begin_object();
         out.key("atlas_id").str(&atlas.atlas_id);
         out.key("version").str(&atlas.version);
+        out.key("name").str(&atlas.name);
         out.key("action_count").u64(atlas.actions.len() as u64);
         out.key("warnings").begin_array();
         for w in &v.warnings {
@@ -140,7 +141,7 @@ impl Runtime {
                 format!("atlas `{}` depends on `{}`; unload it first", dependent.atlas_id, id),
             ));
         }
-        self.atlases.remove(i);
+        self.atlases.remove(i).unloaded.set(true);
         Ok(obj!("atlas_id": id))
     }
 

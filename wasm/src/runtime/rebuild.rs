@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use crate::atlas::{Facts, PolicyKind, RiskTier};
 use crate::carp::ledger::{Ledger, Who};
 use crate::carp::request::{Operation, Request};
-use crate::carp::resolve::{compute, Env, Outcome};
+use crate::carp::resolve::{compute, recorded_map_of, Env, Outcome};
 use crate::carp::{ExecStatus, Execution, Session};
 use crate::error::{CoreError, CoreResult};
 use crate::host::Host;
@@ -86,7 +86,7 @@ fn request_of(e: &Event, s: &Session) -> Request {
         context_hints: strings(p, "context_hints").unwrap_or_default(),
         required_capabilities: strings(p, "required_capabilities"),
         atlas_ids: strings(p, "atlas_ids"),
-        context: p.get("context").and_then(Value::as_object).cloned().unwrap_or_default(),
+        context: recorded_map_of(p, "context", "context_json").unwrap_or_default(),
         execution: None,
         requester_path: "/",
     }
@@ -99,7 +99,7 @@ fn session_of(e: &Event) -> Session {
         text(p, "agent_id"),
         text(p, "goal"),
         p.get("parent_session_id").and_then(Value::as_str).map(str::to_string),
-        p.get("metadata").and_then(Value::as_object).cloned(),
+        recorded_map_of(p, "metadata", "metadata_json"),
         e.trace_id.clone(),
         micros_of(&e.timestamp),
     );
@@ -163,6 +163,7 @@ fn apply_execution_event(s: &mut Session, ledger: &mut Ledger, e: &Event, host: 
                     span_id: e.span_id.clone(),
                     idempotency_key: key,
                     cost: 0.0,
+                    retry_after_seconds: None,
                 },
             );
         }
@@ -201,6 +202,7 @@ fn apply_execution_event(s: &mut Session, ledger: &mut Ledger, e: &Event, host: 
                 if let Some(pid) = p.get("policy_id").and_then(Value::as_str) {
                     x.policy_id = Some(pid.to_string());
                 }
+                x.retry_after_seconds = p.get("retry_after_seconds").and_then(Value::as_u64);
             }
         }
         _ => {}
@@ -322,6 +324,9 @@ impl Runtime {
                 "session.started" => {
                     let mut input = e.payload.clone();
                     input.insert("session_id".into(), Value::String(e.session_id.clone()));
+                    if let Some(m) = input.remove("metadata_json").and_then(|_| recorded_map_of(&e.payload, "metadata", "metadata_json")) {
+                        input.insert("metadata".into(), Value::Object(m));
+                    }
                     let v = Value::Object(input);
                     crate::input::as_object(&v, "", CODE)
                         .and_then(|o| r.start_session(o, now, &mut h))

@@ -10,7 +10,7 @@ use crate::carp::execute::{self, ActionInput, Change};
 use crate::carp::ledger::{Ledger, Who};
 use crate::carp::policy::Verdict;
 use crate::carp::request::parse_execution;
-use crate::carp::resolve::{compute, Env, Resolution};
+use crate::carp::resolve::{compute, recorded_map, Env, Resolution};
 use crate::carp::{parse_request, Execution, Operation, Request, Session};
 use crate::error::{CoreError, CoreResult};
 use crate::host::{fresh_id, Host};
@@ -71,11 +71,6 @@ impl Runtime {
         let requested = o.opt_uuid("session_id", CODE)?;
         let parent = o.opt_uuid("parent_session_id", CODE)?;
         let metadata = o.opt_object("metadata", CODE)?.cloned();
-        if let Some(m) = &metadata {
-            payload_safe_map(m, &o.field_path("metadata")).map_err(|p| {
-                CoreError::invalid(p, "metadata keys must match [a-z0-9_]+ and numbers must be integers (the trace records them)")
-            })?;
-        }
         if let Some(id) = &requested {
             if self.sessions.contains_key(id) {
                 return Err(o.err("session_exists", "session_id", format!("session {} exists", id)));
@@ -347,7 +342,14 @@ impl Runtime {
     pub fn complete_action(&mut self, o: Obj, now: Micros, host: &mut dyn Host, success: bool) -> CoreResult<String> {
         let session_id = self.live(o, "session_id")?.session_id.clone();
         let execution_id = o.req_uuid("execution_id", CODE)?;
-        let duration = o.opt_int("duration_ms", 0, i64::MAX, CODE)?.map(|d| d as u64);
+        // Durations measured with sub-millisecond clocks arrive fractional: recorded as whole milliseconds.
+        let duration = match o.present("duration_ms") {
+            None => None,
+            Some(v) => match v.as_f64() {
+                Some(d) if d.is_finite() && d >= 0.0 && d < 9.0e15 => Some(d.round() as u64),
+                _ => return Err(o.err(CODE, "duration_ms", "`duration_ms` must be a non-negative number of milliseconds")),
+            },
+        };
         let result = if success {
             o.deny_unknown(&["session_id", "execution_id", "result", "duration_ms"], CODE)?;
             Ok((o.get("result").cloned().unwrap_or(Value::Null), duration))
@@ -470,7 +472,7 @@ pub(super) fn started_payload(s: &Session) -> String {
         .str("goal", &s.goal)
         .opt_str("parent_session_id", s.parent_session_id.as_deref());
     if let Some(m) = &s.metadata {
-        p = p.map("metadata", m);
+        p = recorded_map(p, "metadata", "metadata_json", m);
     }
     p.finish()
 }
