@@ -208,3 +208,27 @@ export async function openSse(url: string, path: string, options: { key?: string
     },
   };
 }
+
+/** Every route that names a session, as [method, path, body]; the ones that end it last. */
+export function sessionRoutes(id: string, execution: string): Array<[string, string, unknown?]> {
+  return [
+    ['GET', `/v1/sessions/${id}`],
+    ['GET', `/v1/sessions/${id}/ref`],
+    ['POST', `/v1/sessions/${id}/resolve`, { required_capabilities: ['tickets.read'] }],
+    ['POST', `/v1/sessions/${id}/validate`, {}],
+    ['GET', `/v1/sessions/${id}/check/ticket.lookup`],
+    ['POST', `/v1/sessions/${id}/actions`, { action_id: 'ticket.lookup', parameters: { ticket_id: 'T-10042' } }],
+    ['POST', `/v1/sessions/${id}/actions/${execution}/approve`, {}],
+    ['POST', `/v1/sessions/${id}/actions/${execution}/deny`, { reason: 'no' }],
+    ['POST', `/v1/sessions/${id}/actions/${execution}/complete`, {}],
+    ['POST', `/v1/sessions/${id}/actions/${execution}/fail`, { error_code: 'x', error_message: 'y' }],
+    ['POST', `/v1/sessions/${id}/events`, { event_type: 'error.occurred', payload: { code: 'x', message: 'y' } }],
+    ['GET', `/v1/traces/${id}`],
+    ['GET', `/v1/traces/${id}/verify`],
+    ['POST', `/v1/traces/${id}/verify`],
+    ['POST', `/v1/traces/${id}/replay`],
+    ['GET', `/v1/traces/${id}/stream`],
+    ['POST', `/v1/sessions/${id}/end`, {}],
+    ['DELETE', `/v1/sessions/${id}`],
+  ];
+}

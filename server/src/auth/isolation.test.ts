@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAtlasDir } from '../../../sdk/src/atlas/dir.ts';
 import { EXAMPLES } from '../../../sdk/test/helpers.ts';
-import { ADMIN_KEY, http, KEY_A, KEY_B, startTestServer, type TestServer } from '../testing.ts';
+import { ADMIN_KEY, http, KEY_A, KEY_B, sessionRoutes, startTestServer, type TestServer } from '../testing.ts';
 
 const UNKNOWN = '00000000-0000-7000-8000-00000000dead';
 
@@ -69,27 +69,8 @@ describe('auth and isolation', () => {
     expect((await call(KEY_B, 'GET', '/v1/sessions')).body).toMatchObject({ items: [{ session_id: b.body.session_id }], total: 1 });
   });
 
-  /** Every route that names a session, as [method, path, body]. */
-  const routes = (id: string, execution = UNKNOWN): Array<[string, string, unknown?]> => [
-    ['GET', `/v1/sessions/${id}`],
-    ['GET', `/v1/sessions/${id}/ref`],
-    ['POST', `/v1/sessions/${id}/resolve`, {}],
-    ['POST', `/v1/sessions/${id}/validate`, {}],
-    ['GET', `/v1/sessions/${id}/check/refund.issue`],
-    ['POST', `/v1/sessions/${id}/actions`, { action_id: 'ticket.lookup', parameters: { ticket_id: 'T-10042' } }],
-    ['POST', `/v1/sessions/${id}/actions/${execution}/approve`, {}],
-    ['POST', `/v1/sessions/${id}/actions/${execution}/deny`, { reason: 'no' }],
-    ['POST', `/v1/sessions/${id}/actions/${execution}/complete`, {}],
-    ['POST', `/v1/sessions/${id}/actions/${execution}/fail`, { error_code: 'x', error_message: 'y' }],
-    ['POST', `/v1/sessions/${id}/events`, { event_type: 'error.occurred', payload: { code: 'x', message: 'y' } }],
-    ['GET', `/v1/traces/${id}`],
-    ['GET', `/v1/traces/${id}/verify`],
-    ['POST', `/v1/traces/${id}/verify`],
-    ['POST', `/v1/traces/${id}/replay`],
-    ['GET', `/v1/traces/${id}/stream`],
-    ['POST', `/v1/sessions/${id}/end`, {}],
-    ['DELETE', `/v1/sessions/${id}`],
-  ];
+
+  const routes = (id: string, execution = UNKNOWN) => sessionRoutes(id, execution);
 
   const carp = (id: string, operation: string): Record<string, unknown> => ({
     carp_version: '1.0',

@@ -9,32 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAtlasDir } from '../../../sdk/src/atlas/dir.ts';
 import { jsonlStore } from '../../../sdk/src/storage/jsonl.ts';
 import { EXAMPLES, tempDir } from '../../../sdk/test/helpers.ts';
-import { http, KEY_A, openSse, startTestServer, type TestServer } from '../testing.ts';
+import { http, KEY_A, openSse, sessionRoutes, startTestServer, type TestServer } from '../testing.ts';
 
 const UPPER = '0193F2A0-0000-7000-8000-0000000000AB';
 const UNKNOWN = '00000000-0000-7000-8000-00000000dead';
+const routes = (id: string, execution = UNKNOWN) => sessionRoutes(id, execution);
 
-/** Every route with a `:session_id`, as [method, path, body]; ending ones last. */
-const routes = (id: string, execution = UNKNOWN): Array<[string, string, unknown?]> => [
-  ['GET', `/v1/sessions/${id}`],
-  ['GET', `/v1/sessions/${id}/ref`],
-  ['POST', `/v1/sessions/${id}/resolve`, { required_capabilities: ['tickets.read'] }],
-  ['POST', `/v1/sessions/${id}/validate`, {}],
-  ['GET', `/v1/sessions/${id}/check/ticket.lookup`],
-  ['POST', `/v1/sessions/${id}/actions`, { action_id: 'ticket.lookup', parameters: { ticket_id: 'T-10042' } }],
-  ['POST', `/v1/sessions/${id}/actions/${execution}/complete`, {}],
-  ['POST', `/v1/sessions/${id}/actions/${execution}/approve`, {}],
-  ['POST', `/v1/sessions/${id}/actions/${execution}/deny`, {}],
-  ['POST', `/v1/sessions/${id}/actions/${execution}/fail`, { error_code: 'x', error_message: 'y' }],
-  ['POST', `/v1/sessions/${id}/events`, { event_type: 'error.occurred', payload: { code: 'x', message: 'y' } }],
-  ['GET', `/v1/traces/${id}`],
-  ['GET', `/v1/traces/${id}/verify`],
-  ['POST', `/v1/traces/${id}/verify`],
-  ['POST', `/v1/traces/${id}/replay`],
-  ['GET', `/v1/traces/${id}/stream`],
-  ['POST', `/v1/sessions/${id}/end`, {}],
-  ['DELETE', `/v1/sessions/${id}`],
-];
 
 describe('session ids in paths', () => {
   let s: TestServer;
