@@ -41,15 +41,6 @@ export function httpError(code: HttpErrorCode | string, message: string, options
   return err;
 }
 
-/** The same error at another `path` (status and headers kept). */
-export function repath(err: CraError, path: string | null): CraError {
-  const out = new CraError(err.code, err.message, { path, details: err.details, cause: err });
-  if (out.status !== err.status) Object.defineProperty(out, 'status', { value: err.status, enumerable: true });
-  const headers = (err as { headers?: Record<string, string> }).headers;
-  if (headers) Object.defineProperty(out, 'headers', { value: headers });
-  return out;
-}
-
 export interface ErrorBody {
   error: { code: string; message: string; path: string | null };
 }

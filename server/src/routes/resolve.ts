@@ -21,7 +21,7 @@ import {
   ResolveOptionsBody,
   SessionIdParam,
 } from '../schemas.ts';
-import { errorBody, repath } from '../errors.ts';
+import { errorBody } from '../errors.ts';
 import { refusalOf } from './refusal.ts';
 import { owned } from './sessions.ts';
 
@@ -66,14 +66,14 @@ export function resolveRoutes(app: App, s: Services): void {
       request: { body: jsonBody(CarpRequestBody) },
       responses: { 200: ok('The resolution', ResolutionSchema), ...errors(400, 403, 404, 409) },
     }),
-    (c) =>
-      relativeToBody(async () => {
-        const body = await carpBody(c, s);
-        if (body.operation === 'execute') {
-          throw new CraError('invalid_request', 'execute requests go to POST /v1/execute', { path: '/operation' });
-        }
-        return json(c, (await runtime.carp(body)).resolution);
-      }),
+    async (c) => {
+      // runtime.carp() points its errors into the request it was given: here, the body.
+      const body = await carpBody(c, s);
+      if (body.operation === 'execute') {
+        throw new CraError('invalid_request', 'execute requests go to POST /v1/execute', { path: '/operation' });
+      }
+      return json(c, (await runtime.carp(body)).resolution);
+    },
   );
 
   route(
@@ -96,20 +96,19 @@ export function resolveRoutes(app: App, s: Services): void {
         },
       },
     }),
-    (c) =>
-      relativeToBody(async () => {
-        const body = await carpBody(c, s);
-        if (body.operation !== undefined && body.operation !== 'execute') {
-          throw new CraError('invalid_request', `POST /v1/execute takes execute requests, not ${JSON.stringify(body.operation)}`, {
-            path: '/operation',
-          });
-        }
-        const execution = (await runtime.carp({ ...body, operation: 'execute' })).execution!;
-        const refused = refusalOf(execution);
-        if (!refused) return json(c, execution);
-        if (refused.retryAfter !== null) c.header('Retry-After', refused.retryAfter);
-        return json(c, { ...errorBody(refused.code, refused.message), execution }, refused.status);
-      }),
+    async (c) => {
+      const body = await carpBody(c, s);
+      if (body.operation !== undefined && body.operation !== 'execute') {
+        throw new CraError('invalid_request', `POST /v1/execute takes execute requests, not ${JSON.stringify(body.operation)}`, {
+          path: '/operation',
+        });
+      }
+      const execution = (await runtime.carp({ ...body, operation: 'execute' })).execution!;
+      const refused = refusalOf(execution);
+      if (!refused) return json(c, execution);
+      if (refused.retryAfter !== null) c.header('Retry-After', refused.retryAfter);
+      return json(c, { ...errorBody(refused.code, refused.message), execution }, refused.status);
+    },
   );
 
   route(
@@ -122,7 +121,7 @@ export function resolveRoutes(app: App, s: Services): void {
       request: { body: jsonBody(CarpRequestBody) },
       responses: { 200: ok('A resolution or an execution', CarpResultSchema), ...errors(400, 403, 404, 409) },
     }),
-    (c) => relativeToBody(async () => json(c, await runtime.carp(await carpBody(c, s)))),
+    async (c) => json(c, await runtime.carp(await carpBody(c, s))),
   );
 
   route(
@@ -141,20 +140,6 @@ export function resolveRoutes(app: App, s: Services): void {
       return json(c, await (await runtime.getSession(id)).check(action_id));
     },
   );
-}
-
-/**
- * Runs a route whose body is the CARP request: the runtime points into it as `/request/…`, told here relative to the
- * body (`/request/carp_version` → `/carp_version`).
- */
-async function relativeToBody(run: () => Promise<Response>): Promise<Response> {
-  try {
-    return await run();
-  } catch (err) {
-    const path = err instanceof CraError ? err.path : null;
-    if (path === '/request' || path?.startsWith('/request/')) throw repath(err as CraError, path.slice('/request'.length));
-    throw err;
-  }
 }
 
 /** The CARP body, once the session it names (if any) is known to be the caller's. */
