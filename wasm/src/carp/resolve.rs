@@ -70,8 +70,6 @@ pub struct Resolution {
     pub outcomes: Vec<Outcome>,
     /// Outcome index by action handle: the lookup behind `cra_check`.
     pub by_handle: HashMap<u32, usize>,
-    /// Answered with the resolution and then dropped: a session keeps only what later checks need.
-    pub constraints: Vec<Value>,
     pub atlas_ids: Vec<String>,
     pub trace_id: String,
     pub facts: RequestFacts,
@@ -140,8 +138,11 @@ impl Resolution {
 
     /// Writes the resolution (SPEC §2). With `compact_actions`, each allowed action carries only what this
     /// resolution decided (`action_id`, `requires_confirmation`, `rate_limit`); the host holds the rest from the
-    /// descriptors that `atlas.load` answered.
-    pub fn write_json(&self, out: &mut JsonOut, compact_actions: bool, constraints: &[Value]) {
+    /// descriptors that `atlas.load` answered. Constraints (with the limits' remaining counts) are derived here
+    /// from `ledger`, which must be the one the resolution was computed with: they are answered, never kept.
+    pub fn write_json(&self, out: &mut JsonOut, compact_actions: bool, ledger: &Ledger, session_id: &str) {
+        let who = Who { session_id, agent_id: &self.facts.agent_id };
+        let constraints = constraints(&self.outcomes, ledger, &who, self.timestamp);
         out.begin_object();
         out.key("carp_version").str("1.0");
         out.key("resolution_id").str(&self.resolution_id);
@@ -193,7 +194,7 @@ impl Resolution {
         }
         out.end_array();
         out.key("constraints").begin_array();
-        for c in constraints {
+        for c in &constraints {
             out.value(c);
         }
         out.end_array();
@@ -362,7 +363,6 @@ pub fn compute(env: &mut Env, req: &Request, session_id: &str, trace_id: &str, n
     let budget = req.max_context_tokens().unwrap_or(env.max_context_tokens);
     let scope_caps = req.required_capabilities.as_deref();
     let blocks = select(&env.atlases, scope_caps, &facts.at(now), host, budget);
-    let constraints = constraints(&outcomes, env.ledger, &who, now);
 
     let resolution_id = fresh_id(host)?;
     let approval_id = if decision == "requires_approval" { Some(fresh_id(host)?) } else { None };
@@ -377,7 +377,6 @@ pub fn compute(env: &mut Env, req: &Request, session_id: &str, trace_id: &str, n
         blocks,
         outcomes,
         by_handle,
-        constraints,
         atlas_ids: env.atlases.iter().map(|a| a.atlas_id.clone()).collect(),
         trace_id: trace_id.to_string(),
         facts,

@@ -268,7 +268,6 @@ impl Runtime {
                         && p.get("allowed_count").and_then(Value::as_u64) == Some(res.allowed_count() as u64)
                         && p.get("denied_count").and_then(Value::as_u64) == Some(res.denied_count() as u64)
                         && p.get("context_block_count").and_then(Value::as_u64) == Some(res.blocks.len() as u64);
-                    res.constraints = Vec::new();
                     res.resolution_id = text(p, "resolution_id");
                     res.approval_id = p.get("approval_id").and_then(Value::as_str).map(str::to_string);
                     res.request_span = span;
@@ -335,7 +334,7 @@ impl Runtime {
                 "carp.request.received" => match r.sessions.get(&sid) {
                     Some(s) => {
                         let req = request_of(e, s);
-                        r.admit(&req, now, false).and_then(|_| r.resolve(&req, now, &mut h)).map(|(em, _)| {
+                        r.admit(&req, now, false).and_then(|_| r.resolve(&req, now, &mut h)).map(|em| {
                             last_resolution = r.sessions.get(&sid).and_then(|s| s.current.clone());
                             Some(em.event_values())
                         })

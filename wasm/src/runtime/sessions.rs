@@ -167,16 +167,16 @@ impl Runtime {
                 let res = self.compute_resolution(s, &req, now, host)?;
                 out.begin_object();
                 out.key("resolution");
-                res.write_json(&mut out, compact, &res.constraints);
+                res.write_json(&mut out, compact, &self.ledger, &req.session_id);
                 out.end_object();
             }
             Operation::Resolve => {
-                let (em, constraints) = self.resolve(&req, now, host)?;
+                let em = self.resolve(&req, now, host)?;
                 let s = self.sessions.get(&req.session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
                 let res = s.current_resolution().ok_or_else(|| CoreError::new("internal", "resolution vanished"))?;
                 out.begin_object();
                 out.key("resolution");
-                res.write_json(&mut out, compact, &constraints);
+                res.write_json(&mut out, compact, &self.ledger, &req.session_id);
                 out.key("events");
                 em.write_events(&mut out);
                 out.end_object();
@@ -252,20 +252,18 @@ impl Runtime {
     }
 
     /// Resolves and records: emits the resolve events and makes the resolution the session's current one.
-    /// Answers the emitter and the resolution's constraints (which the stored resolution does not keep).
-    pub(super) fn resolve(&mut self, req: &Request, now: Micros, host: &mut dyn Host) -> CoreResult<(Emitter, Vec<Value>)> {
+    pub(super) fn resolve(&mut self, req: &Request, now: Micros, host: &mut dyn Host) -> CoreResult<Emitter> {
         let s = self.sessions.get(&req.session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
         let mut res = self.compute_resolution(s, req, now, host)?;
         let mut em = Emitter::new(&s.chain, timestamp(now)?);
         res.request_span = res.emit(req, &s.root_span, &mut em, host)?;
-        let constraints = std::mem::take(&mut res.constraints);
         let s = self.sessions.get_mut(&req.session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
         s.chain = em.head.clone();
         s.request_ids.insert(req.request_id.clone());
         s.resolution_count += 1;
         s.current = Some(res.resolution_id.clone());
         s.resolutions.insert(res.resolution_id.clone(), res);
-        Ok((em, constraints))
+        Ok(em)
     }
 
     /// Plans a change on a live session with `plan`, then commits it; answers the execution and its events.
