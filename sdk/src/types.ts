@@ -261,6 +261,10 @@ export interface Execution {
   reason: string | null;
   policy_id: string | null;
   created_at: string;
+  /** Set on a rate-limited denial: whole seconds until a call may succeed (also in {@link RefusalDetails}). */
+  retry_after_seconds?: number;
+  /** Why a `denied` or `violated` execution was refused, as data a model can act on; null for other statuses. */
+  details: RefusalDetails | null;
 }
 
 /** A schema violation of action parameters, found by the host and passed to the core. */
@@ -268,6 +272,73 @@ export interface SchemaError {
   /** JSON pointer into the parameters. */
   path: string;
   message: string;
+}
+
+/**
+ * The code of a refusal ({@link RefusalDetails.code}):
+ * - `unknown_action`: no loaded atlas declares the action id (see `closest`);
+ * - `not_in_resolution`: a known action that the resolution does not include (resolve for it);
+ * - `resolution_expired`, `resolution_stale` (restored, no longer reproducible), `atlas_unloaded`: resolve again;
+ * - `policy_denied`, `default_deny` (no policy allows it), `rate_limited` (see `retry_after_seconds`),
+ *   `budget_exhausted`: decided by the policy `policy_id`;
+ * - `approval_denied`: a human (or approval service) refused it;
+ * - `invalid_parameters` (see `errors`, maybe `violations` too), `scope_violation` (see `violations`): fix the
+ *   parameters and call again.
+ */
+export type RefusalCode =
+  | 'unknown_action'
+  | 'not_in_resolution'
+  | 'resolution_expired'
+  | 'resolution_stale'
+  | 'atlas_unloaded'
+  | 'policy_denied'
+  | 'default_deny'
+  | 'rate_limited'
+  | 'budget_exhausted'
+  | 'approval_denied'
+  | 'invalid_parameters'
+  | 'scope_violation'
+  | (string & {});
+
+/** One parameter outside the bounds of a `scope` policy. */
+export interface ScopeViolation {
+  /** The scope policy. */
+  policy_id: string;
+  parameter: string;
+  /** JSON pointer of the parameter (`/amount`). */
+  path: string;
+  /** `max`: over the limit; `allowed_values`: not one of `allowed`; `number`: a bounded parameter that is no number. */
+  constraint: 'max' | 'allowed_values' | 'number' | (string & {});
+  /** The maximum (`max`, `number`). Live answers only: not in the trace, so absent after a restore. */
+  limit?: number;
+  /** The allowed values (`allowed_values`). Live answers only. */
+  allowed?: Json[];
+  /** The offending value. Live answers only: the trace keeps the parameters' hash, never the parameters. */
+  value?: Json;
+  /** E.g. "`amount` exceeds the maximum 500". */
+  message: string;
+}
+
+/**
+ * Why an execution was refused ({@link Execution.details}): a stable `code` plus what a model needs to correct
+ * the call. Members appear only where they apply; `errors` and `violations` list every problem, not only the first.
+ */
+export interface RefusalDetails {
+  code: RefusalCode;
+  /** `unknown_action`, `not_in_resolution`: the action id asked for. */
+  action_id?: string;
+  /** `unknown_action`: up to three known action ids near the one asked for, nearest first (maybe none). */
+  closest?: string[];
+  /** The policy that refused (`policy_denied`, `default_deny` as `default`, `rate_limited`, `budget_exhausted`, `approval_denied`). */
+  policy_id?: string;
+  /** `rate_limited`: whole seconds until a call may succeed. */
+  retry_after_seconds?: number;
+  /** `approval_denied`: who refused, when the host said. */
+  approver?: string;
+  /** Every schema error of the parameters (and an invalid budget cost parameter, at `/<param>`). */
+  errors?: SchemaError[];
+  /** Every scope problem, of every scope policy. */
+  violations?: ScopeViolation[];
 }
 
 // ---------------------------------------------------------------------------------------------------------------

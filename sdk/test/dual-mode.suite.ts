@@ -298,6 +298,63 @@ export function dualModeSuite(name: string, make: RuntimeFactory, fx: DualModeFi
         expect(info.event_count).toBe((await s.trace()).length);
       });
 
+      it('answers refusals with details a model can act on', async () => {
+        const rt = await start();
+        await rt.loadAtlas({
+          manifest: {
+            atlas_version: '1.0',
+            atlas_id: 'com.example.pings',
+            version: '1.0.0',
+            name: 'Pings',
+            description: 'One call a minute',
+            actions: [{ action_id: 'ping.send', name: 'Ping', description: 'Sends a ping' }],
+            policies: [{ policy_id: 'ping-rate', type: 'rate_limit', actions: ['ping.send'], parameters: { max_calls: 1, window_seconds: 60 } }],
+          },
+        });
+        const s = await rt.createSession({ agentId: 'support-bot', goal: 'Refusals' });
+        await s.resolve();
+
+        const invalid = await s.requestAction({ actionId: 'ticket.lookup', parameters: { ticket_id: 'nope' } });
+        expect(invalid).toMatchObject({ status: 'violated', policy_id: 'parameters_schema' });
+        expect(invalid.details).toEqual({ code: 'invalid_parameters', errors: [{ path: '/ticket_id', message: expect.any(String) }] });
+        expect(invalid.reason).toBe(`invalid parameters: /ticket_id ${invalid.details!.errors![0]!.message}`);
+
+        const scope = await s.requestAction({ actionId: 'refund.issue', parameters: { ...REFUND, amount: 900, currency: 'JPY' } });
+        expect(scope).toMatchObject({ status: 'violated', policy_id: 'refund-limits' });
+        expect(scope.details).toEqual({
+          code: 'scope_violation',
+          violations: [
+            {
+              policy_id: 'refund-limits',
+              parameter: 'currency',
+              path: '/currency',
+              constraint: 'allowed_values',
+              allowed: ['USD', 'EUR', 'GBP'],
+              value: 'JPY',
+              message: '`currency` is not one of the allowed values',
+            },
+            { policy_id: 'refund-limits', parameter: 'amount', path: '/amount', constraint: 'max', limit: 500, value: 900, message: '`amount` exceeds the maximum 500' },
+          ],
+        });
+        expect(scope.reason).toBe('`currency` is not one of the allowed values (+1 more)');
+
+        const unknown = await s.requestAction({ actionId: 'tickets.lookup', parameters: {} });
+        expect(unknown).toMatchObject({ status: 'denied', reason: 'unknown action `tickets.lookup`; did you mean `ticket.lookup`?' });
+        expect(unknown.details).toEqual({ code: 'unknown_action', action_id: 'tickets.lookup', closest: ['ticket.lookup'] });
+
+        expect((await s.requestAction({ actionId: 'ping.send', parameters: {} })).details).toBeNull();
+        const limited = await s.requestAction({ actionId: 'ping.send', parameters: {} });
+        expect(limited).toMatchObject({ status: 'denied', reason: 'rate_limited' });
+        expect(limited.details).toEqual({ code: 'rate_limited', policy_id: 'ping-rate', retry_after_seconds: limited.retry_after_seconds });
+        expect(limited.retry_after_seconds).toBeGreaterThan(0);
+
+        // The trace keeps the codes, never the offending values.
+        const trace = await s.trace();
+        const denied = trace.filter((e) => e.event_type === 'action.denied').map((e) => e.payload.code);
+        expect(denied).toEqual(['unknown_action', 'rate_limited']);
+        expect(JSON.stringify(trace)).not.toContain('JPY');
+      });
+
       it('records host-emitted events', async () => {
         const rt = await start();
         const s = await rt.createSession({ agentId: 'support-bot', goal: 'Record' });

@@ -196,6 +196,39 @@ export const ResolutionSchema = z
   })
   .openapi('Resolution');
 
+const SchemaErrorSchema = z.object({ path: z.string(), message: z.string() }).openapi('SchemaError');
+
+export const ScopeViolationSchema = z
+  .object({
+    policy_id: z.string(),
+    parameter: z.string(),
+    path: z.string().openapi({ description: 'JSON pointer of the parameter', example: '/amount' }),
+    constraint: z.string().openapi({ description: '`max`, `allowed_values` or `number` (a bounded parameter that is no number)' }),
+    limit: z.number().optional().openapi({ description: 'The maximum (`max`, `number`); live answers only' }),
+    allowed: z.array(z.unknown()).optional().openapi({ description: 'The allowed values (`allowed_values`); live answers only' }),
+    value: z.unknown().optional().openapi({ description: 'The offending value; live answers only (the trace keeps no parameters)' }),
+    message: z.string().openapi({ example: '`amount` exceeds the maximum 500' }),
+  })
+  .openapi('ScopeViolation');
+
+export const RefusalDetailsSchema = z
+  .object({
+    code: z.string().openapi({
+      description:
+        'unknown_action, not_in_resolution, resolution_expired, resolution_stale, atlas_unloaded, policy_denied, ' +
+        'default_deny, rate_limited, budget_exhausted, approval_denied, invalid_parameters, scope_violation',
+      example: 'scope_violation',
+    }),
+    action_id: z.string().optional().openapi({ description: 'unknown_action, not_in_resolution' }),
+    closest: z.array(z.string()).optional().openapi({ description: 'unknown_action: up to 3 known action ids, nearest first' }),
+    policy_id: z.string().optional().openapi({ description: 'The policy that refused' }),
+    retry_after_seconds: z.number().int().optional(),
+    approver: z.string().optional(),
+    errors: z.array(SchemaErrorSchema).optional().openapi({ description: 'Every schema error of the parameters' }),
+    violations: z.array(ScopeViolationSchema).optional().openapi({ description: 'Every scope problem, of every scope policy' }),
+  })
+  .openapi('RefusalDetails', { description: 'Why an execution was refused, as data a model can act on' });
+
 export const ExecutionSchema = z
   .object({
     execution_id: z.string(),
@@ -209,12 +242,15 @@ export const ExecutionSchema = z
     policy_id: z.string().nullable(),
     created_at: z.string(),
     retry_after_seconds: z.number().int().optional().openapi({ description: 'Seconds until a rate-limited action may be asked again' }),
+    details: RefusalDetailsSchema.nullable().openapi({ description: 'Set when `denied` or `violated`: why, as data' }),
   })
   .openapi('Execution');
 
 export const ExecutionRefusedSchema = z
   .object({
-    error: ErrorSchema.shape.error,
+    error: ErrorSchema.shape.error.extend({
+      details: RefusalDetailsSchema.optional().openapi({ description: "The execution's refusal details" }),
+    }),
     execution: ExecutionSchema.optional().openapi({ description: 'The refused execution (absent for other errors of the status)' }),
   })
   .openapi('ExecutionRefused');

@@ -412,3 +412,96 @@ fn conformance_atlas_is_valid() {
     let v = validate(fixture_json("conformance/simple-resolve/atlas.json"));
     assert_eq!(v["valid"], true, "{}", v);
 }
+
+// ------------------------------------------------------------------------------------------------- adapter tool names
+
+fn with_adapters(adapters: Value) -> Value {
+    let mut m = base();
+    m["adapters"] = adapters;
+    m
+}
+
+fn errors_of(v: &Value) -> Vec<(String, String)> {
+    v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["path"].as_str().unwrap_or("").to_string(), e["message"].as_str().unwrap_or("").to_string()))
+        .collect()
+}
+
+#[test]
+fn tool_names_of_known_platforms_are_accepted() {
+    for platform in ["openai", "anthropic", "mcp", "ai_sdk"] {
+        let m = with_adapters(json!({platform: {"enabled": true, "settings": {
+            "tool_names": {"ticket.lookup": "lookup_ticket", "ticket.close": "Close-Ticket_2"},
+            "other": {"free": "form"},
+        }}}));
+        let v = validate(m.clone());
+        assert_eq!(v["valid"], true, "{}: {}", platform, v);
+        Core::new().load(m);
+    }
+    let longest = "a".repeat(64);
+    let v = validate(with_adapters(json!({"openai": {"settings": {"tool_names": {"ticket.lookup": longest}}}})));
+    assert_eq!(v["valid"], true, "64 characters: {}", v);
+}
+
+#[test]
+fn tool_names_must_be_an_object() {
+    for bad in [json!(["lookup"]), json!("lookup"), json!(3)] {
+        let m = with_adapters(json!({"anthropic": {"settings": {"tool_names": bad}}}));
+        assert_load_err(m, "atlas_invalid", "/adapters/anthropic/settings/tool_names");
+    }
+}
+
+#[test]
+fn tool_names_keys_must_be_actions_of_this_atlas() {
+    let m = with_adapters(json!({"openai": {"settings": {"tool_names": {"ticket.lookup": "lookup", "ticket.reopen": "reopen", "a/b": "x"}}}}));
+    let v = validate(m.clone());
+    let errors = errors_of(&v);
+    assert_eq!(
+        errors.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(),
+        vec!["/adapters/openai/settings/tool_names/ticket.reopen", "/adapters/openai/settings/tool_names/a~1b"],
+        "{:?}",
+        errors
+    );
+    assert!(errors[0].1.contains("`ticket.reopen` is not an action of this atlas"), "{:?}", errors);
+    let e = load_err(m);
+    assert_eq!(code(&e), "atlas_invalid");
+    assert_eq!(path(&e), Some("/adapters/openai/settings/tool_names/ticket.reopen"));
+}
+
+#[test]
+fn tool_names_must_match_the_tool_name_pattern() {
+    for bad in [json!("has space"), json!("dotted.name"), json!(""), json!("a".repeat(65)), json!("naïve"), json!(7), json!(null)] {
+        let m = with_adapters(json!({"mcp": {"settings": {"tool_names": {"ticket.close": bad.clone()}}}}));
+        let v = validate(m);
+        let errors = errors_of(&v);
+        assert_eq!(errors.len(), 1, "{}: {:?}", bad, errors);
+        assert_eq!(errors[0].0, "/adapters/mcp/settings/tool_names/ticket.close");
+        assert!(errors[0].1.contains("^[a-zA-Z0-9_-]{1,64}$"), "the message says what a tool name is: {}", errors[0].1);
+    }
+}
+
+#[test]
+fn two_actions_cannot_share_a_tool_name_on_one_platform() {
+    let m = with_adapters(json!({
+        "ai_sdk": {"settings": {"tool_names": {"ticket.lookup": "ticket", "ticket.close": "ticket"}}},
+        "openai": {"settings": {"tool_names": {"ticket.lookup": "ticket"}}},
+    }));
+    let errors = errors_of(&validate(m));
+    assert_eq!(errors.len(), 1, "only within a platform: {:?}", errors);
+    assert_eq!(errors[0].0, "/adapters/ai_sdk/settings/tool_names/ticket.close", "the second one is to blame");
+    assert!(errors[0].1.contains("`ticket`") && errors[0].1.contains("`ticket.lookup`"), "{}", errors[0].1);
+}
+
+#[test]
+fn other_platforms_and_settings_stay_free_form() {
+    let m = with_adapters(json!({
+        "langchain": {"settings": {"tool_names": {"nope": "has space", "x": 1}}},
+        "openai": {"settings": {"model": "gpt", "names": ["x"]}},
+        "mcp": {"enabled": false},
+    }));
+    let v = validate(m);
+    assert_eq!(v["valid"], true, "{}", v);
+}

@@ -13,6 +13,7 @@ const execution = (status: Execution['status'], reason: string | null, extra: ob
   reason,
   policy_id: null,
   created_at: 't',
+  details: null,
   ...extra,
 });
 

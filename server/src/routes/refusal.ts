@@ -22,11 +22,11 @@ export function refusalOf(execution: Execution): Refusal | null {
   const reason = execution.reason;
   if (execution.status === 'violated') return refusal('policy_violated', reason ?? 'the request violates a policy');
   if (execution.status !== 'denied') return null;
-  if (reason === 'rate_limited') {
+  if (execution.details?.code === 'rate_limited' || reason === 'rate_limited') {
     // Set by cores that report it; without it the client has no wait to honour, so no header.
     const wait = (execution as Execution & { retry_after_seconds?: unknown }).retry_after_seconds;
     const retryAfter = typeof wait === 'number' && Number.isFinite(wait) && wait >= 0 ? String(Math.ceil(wait)) : null;
-    return { ...refusal('rate_limited', reason), retryAfter };
+    return { ...refusal('rate_limited', reason ?? 'rate_limited'), retryAfter };
   }
   return refusal('action_denied', reason ?? 'Action denied by policy');
 }

@@ -112,7 +112,12 @@ describe('CARP routes', () => {
     const denied = await execute('resource.delete', { resource_id: 'r-1' });
     expect(denied.status).toBe(403);
     expect(denied.body).toEqual({
-      error: { code: 'action_denied', message: 'Deletion not permitted in test environment', path: null },
+      error: {
+        code: 'action_denied',
+        message: 'Deletion not permitted in test environment',
+        path: null,
+        details: { code: 'policy_denied', policy_id: 'deny-delete' },
+      },
       execution: expect.objectContaining({ status: 'denied', action_id: 'resource.delete', reason: 'Deletion not permitted in test environment' }),
     });
     expect(denied.headers.get('retry-after')).toBeNull();
@@ -120,14 +125,16 @@ describe('CARP routes', () => {
 
     const violated = await execute('resource.get', { resource_id: 5 });
     expect(violated.status).toBe(403);
-    expect(violated.body.error).toEqual({ code: 'policy_violated', message: violated.body.execution.reason, path: null });
+    expect(violated.body.error).toEqual({ code: 'policy_violated', message: violated.body.execution.reason, path: null, details: violated.body.execution.details });
+    expect(violated.body.error.details).toMatchObject({ code: 'invalid_parameters', errors: [expect.objectContaining({ path: '/resource_id' })] });
     expect(violated.body.execution).toMatchObject({ status: 'violated', action_id: 'resource.get' });
     expect(await lastEvents(2)).toEqual(['action.requested', 'policy.violated']);
 
     expect((await execute('ping.send', {})).status).toBe(200);
     const limited = await execute('ping.send', {});
     expect(limited.status).toBe(429);
-    expect(limited.body.error).toEqual({ code: 'rate_limited', message: 'rate_limited', path: null });
+    expect(limited.body.error).toEqual({ code: 'rate_limited', message: 'rate_limited', path: null, details: limited.body.execution.details });
+    expect(limited.body.error.details).toMatchObject({ code: 'rate_limited', retry_after_seconds: limited.body.execution.retry_after_seconds });
     expect(limited.body.execution).toMatchObject({ status: 'denied', reason: 'rate_limited', action_id: 'ping.send' });
     const wait = limited.body.execution.retry_after_seconds;
     expect(limited.headers.get('retry-after')).toBe(wait === undefined ? null : String(Math.ceil(wait)));

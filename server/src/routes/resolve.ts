@@ -107,7 +107,9 @@ export function resolveRoutes(app: App, s: Services): void {
       const refused = refusalOf(execution);
       if (!refused) return json(c, execution);
       if (refused.retryAfter !== null) c.header('Retry-After', refused.retryAfter);
-      return json(c, { ...errorBody(refused.code, refused.message), execution }, refused.status);
+      // The refusal's details beside the code: a client reading only `error` still learns what to fix.
+      const error = { ...errorBody(refused.code, refused.message).error, ...(execution.details ? { details: execution.details } : {}) };
+      return json(c, { error, execution }, refused.status);
     },
   );
 

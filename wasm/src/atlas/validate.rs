@@ -37,6 +37,8 @@ const POLICY_FIELDS: &[&str] =
 const CONDITION_FIELDS: &[&str] = &["risk_tiers", "agents", "capabilities", "context_matches", "time_window"];
 const WINDOW_FIELDS: &[&str] = &["start", "end", "timezone", "days"];
 const DAYS: &[&str] = &["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+/// Adapter platforms whose `settings.tool_names` are checked (the SDK's tool adapters read them).
+const TOOL_NAME_PLATFORMS: &[&str] = &["openai", "anthropic", "mcp", "ai_sdk"];
 
 /// The outcome of validating one manifest.
 pub struct Validation {
@@ -128,7 +130,6 @@ impl<'h> Validator<'h> {
         }
         let r = root.opt_object("metadata", CODE);
         self.take(r);
-        self.adapters(root);
         let dependencies = self.dependencies(root);
 
         let actions = self.list(root, "actions", |v, o| v.action(o));
@@ -141,6 +142,7 @@ impl<'h> Validator<'h> {
             }
         }
         let action_ids: Vec<String> = actions.iter().flatten().map(|a| a.action_id.clone()).collect();
+        self.adapters(root, &action_ids);
 
         let packs = self.list(root, "context_packs", |v, o| v.pack(o, files));
         self.unique(packs.iter().map(|p| p.as_ref().map(|p| p.pack_id.as_str())), "/context_packs", "pack_id");
@@ -228,7 +230,9 @@ impl<'h> Validator<'h> {
         }
     }
 
-    fn adapters(&mut self, root: Obj) {
+    /// `adapters`: free-form per platform (`enabled`, `settings`), except the tool names of the platforms the
+    /// SDK's adapters name tools for, which must fit every one of those platforms (see [`Self::tool_names`]).
+    fn adapters(&mut self, root: Obj, action_ids: &[String]) {
         let map = match root.opt_object("adapters", CODE) {
             Ok(Some(m)) => m,
             Ok(None) => return,
@@ -242,9 +246,47 @@ impl<'h> Validator<'h> {
                     let r = o.opt_bool("enabled", CODE);
                     self.take(r);
                     let r = o.opt_object("settings", CODE);
-                    self.take(r);
+                    if let Some(Some(settings)) = self.take(r) {
+                        if TOOL_NAME_PLATFORMS.contains(&name.as_str()) {
+                            let at = o.field_path("settings");
+                            self.tool_names(Obj { map: settings, path: &at }, action_ids);
+                        }
+                    }
                 }
                 Err(e) => self.errors.push(e),
+            }
+        }
+    }
+
+    /// `settings.tool_names`: `{action id of this atlas: tool name}`. A name must be one that OpenAI, Anthropic and
+    /// MCP clients all accept (`^[a-zA-Z0-9_-]{1,64}$`), and two actions cannot share one on a platform: the
+    /// tool call would not say which action it means. Checked at load so that a bad name fails there, not at
+    /// the first tool call.
+    fn tool_names(&mut self, settings: Obj, action_ids: &[String]) {
+        let map = match settings.opt_object("tool_names", CODE) {
+            Ok(Some(m)) => m,
+            Ok(None) => return,
+            Err(e) => return self.errors.push(e),
+        };
+        let base = settings.field_path("tool_names");
+        // (name, action id): a handful per platform, so a list (another hash-map type costs module size).
+        let mut given: Vec<(&str, &str)> = Vec::new();
+        for (action_id, name) in map {
+            let path = pointer_push(&base, action_id);
+            if !action_ids.iter().any(|a| a == action_id) {
+                self.error(path, format!("`{}` is not an action of this atlas", action_id));
+                continue;
+            }
+            match name {
+                Value::String(n) if is_tool_name(n) => {
+                    if let Some((_, first)) = given.iter().find(|(g, _)| *g == n.as_str()) {
+                        self.error(path, format!("tool name `{}` is already given to `{}`", n, first));
+                    } else {
+                        given.push((n, action_id));
+                    }
+                }
+                Value::String(n) => self.error(path, format!("tool name `{}` must match ^[a-zA-Z0-9_-]{{1,64}}$", n)),
+                other => self.error(path, format!("expected a tool name (a string matching ^[a-zA-Z0-9_-]{{1,64}}$), found {}", type_name(other))),
             }
         }
     }
@@ -777,6 +819,11 @@ fn check_file_path(p: &str) -> Option<String> {
 
 /// Builds each action's policy list (matching patterns, sorted by type order, priority descending, declaration
 /// order) and adds the implicit policies of the action's own `requires_confirmation` and `rate_limit`.
+/// `^[a-zA-Z0-9_-]{1,64}$`.
+fn is_tool_name(s: &str) -> bool {
+    (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 fn index_policies(atlas: &mut Atlas) {
     for ai in 0..atlas.actions.len() {
         let (id, confirm, rate) = {

@@ -10,12 +10,13 @@ use serde_json::{Map, Value};
 use crate::atlas::{Atlas, BudgetParams, PolicyKind};
 use crate::error::{CoreError, CoreResult};
 use crate::host::{fresh_id, Host};
-use crate::json::{canonical_hash, canonical_map_hash, Payload};
+use crate::json::{canonical_hash, canonical_map_hash, pointer_push, Payload};
 use crate::time::Micros;
 use crate::trace::Emitter;
 
 use super::ledger::{Ledger, Who};
 use super::policy::Verdict;
+use super::refusal::{self, Details, Violation};
 use super::resolve::{Outcome, Resolution};
 use super::session::{ExecStatus, Execution, Session};
 
@@ -61,6 +62,9 @@ pub struct ActionInput {
     pub idempotency_key: Option<String>,
     /// JSON Schema errors of the parameters, computed by the host against the action's `parameters_schema`.
     pub schema_errors: Vec<(String, String)>,
+    /// `Some(closest known ids)` when the action id is not an action of any loaded atlas: the runtime knows the
+    /// atlases, the session does not.
+    pub unknown: Option<Vec<String>>,
 }
 
 pub fn active(session: &Session) -> CoreResult<()> {
@@ -134,32 +138,40 @@ pub fn request(
         idempotency_key: input.idempotency_key.clone(),
         cost: 0.0,
         retry_after_seconds: None,
+        details: None,
     };
     let who = Who { session_id: &session.session_id, agent_id: &session.agent_id };
 
     let outcome = resolution.outcome(&input.action_id);
-    let verdict = match outcome {
-        _ if resolution.stale => Err(("stale".to_string(), "the resolution could not be re-established after a restart; resolve again".to_string(), None)),
-        _ if resolution.expired(now) => Err(("ttl".to_string(), "the resolution has expired; resolve again".to_string(), None)),
-        None => Err(("default".to_string(), "the action is not part of this resolution".to_string(), None)),
-        Some(o) => current_verdict(o, resolution, ledger, &who, now, host),
+    let verdict = match (outcome, input.unknown) {
+        // No resolution can ever allow an id that no loaded atlas declares: say so first, with what was meant.
+        (None, Some(closest)) => {
+            let mut d = Details::new(refusal::UNKNOWN_ACTION);
+            d.action_id = Some(input.action_id.clone());
+            d.closest = Some(closest);
+            Err(Denial::derived("default", d))
+        }
+        _ if resolution.stale => Err(stale()),
+        _ if resolution.expired(now) => Err(expired()),
+        (None, None) => Err(not_in_resolution(&input.action_id)),
+        (Some(o), _) => current_verdict(o, resolution, ledger, &who, now, host),
     };
     let (gate, restrictors, outcome) = match (verdict, outcome) {
-        (Err((policy, reason, retry)), _) => {
-            deny(&mut em, host, &mut exec, &policy, reason, retry)?;
+        (Err(denial), _) => {
+            deny(&mut em, host, &mut exec, denial)?;
             return Ok(Change { execution: exec, charges: Vec::new(), emitter: em, is_new: true });
         }
         (Ok((gate, restrictors)), Some(o)) => (gate, restrictors, o),
         (Ok(_), None) => return Err(CoreError::new("internal", "an allowed verdict without an outcome")),
     };
 
-    // Parameters: the host's schema errors, then the atlas's scope policies, then cost-budget parameters.
-    let mut violations: Vec<(String, &'static str, Map<String, Value>)> = Vec::new();
+    // Parameters: the host's schema errors, then the atlas's scope policies and cost-budget parameters in policy
+    // order. Every problem is collected (a model fixes all of them at once); each violated policy is one event.
+    let mut details = Details::new(refusal::SCOPE_VIOLATION);
+    let mut events: Vec<(String, &'static str, Map<String, Value>)> = Vec::new();
     if !input.schema_errors.is_empty() {
-        let errs: Vec<Value> = input.schema_errors.iter().map(|(p, m)| obj!("path": p, "message": m)).collect();
-        let mut d = Map::new();
-        d.insert("errors".into(), Value::Array(errs));
-        violations.push(("parameters_schema".into(), "invalid_parameters", d));
+        events.push(("parameters_schema".into(), "invalid_parameters", refusal::violation_payload(&input.schema_errors, &[])));
+        details.errors.extend(input.schema_errors.iter().cloned());
     }
     let mut cost = 0.0;
     let mut over_budget: Option<String> = None;
@@ -169,11 +181,10 @@ pub fn request(
             None => continue,
         };
         if let Some(s) = &p.scope {
-            if let Some(problem) = scope_problem(s, &input.parameters) {
-                let mut d = Map::new();
-                d.insert("parameter".into(), Value::String(problem.0));
-                d.insert("message".into(), Value::String(problem.1));
-                violations.push((p.policy_id.clone(), "scope", d));
+            let found = scope_violations(&p.policy_id, s, &input.parameters);
+            if !found.is_empty() {
+                events.push((p.policy_id.clone(), "scope", refusal::violation_payload(&[], &found)));
+                details.violations.extend(found);
             }
         }
         if let Some(BudgetParams::Cost { cost_param, .. }) = &p.budget {
@@ -186,30 +197,37 @@ pub fn request(
                     }
                 }
                 _ => {
-                    let mut d = Map::new();
-                    d.insert("parameter".into(), Value::String(cost_param.clone()));
-                    d.insert("message".into(), Value::from("the budget's cost parameter must be a non-negative number"));
-                    violations.push((p.policy_id.clone(), "invalid_parameters", d));
+                    let error = (pointer_push("", cost_param), "the budget's cost parameter must be a non-negative number".to_string());
+                    events.push((p.policy_id.clone(), "invalid_parameters", refusal::violation_payload(std::slice::from_ref(&error), &[])));
+                    details.errors.push(error);
                 }
             }
         }
     }
     exec.cost = cost;
-    if let Some((policy_id, kind, details)) = violations.into_iter().next() {
-        let p = Payload::new()
-            .str("policy_id", &policy_id)
-            .str("violation_type", kind)
-            .map("details", &details)
-            .str("action_id", &exec.action_id)
-            .str("execution_id", &exec.execution_id);
-        em.emit(host, "policy.violated", Some(&exec.span_id.clone()), p.finish())?;
+    if !events.is_empty() {
+        let span = exec.span_id.clone();
+        for (policy_id, kind, payload_details) in &events {
+            let p = Payload::new()
+                .str("policy_id", policy_id)
+                .str("violation_type", kind)
+                .map("details", payload_details)
+                .str("action_id", &exec.action_id)
+                .str("execution_id", &exec.execution_id);
+            em.emit(host, "policy.violated", Some(&span), p.finish())?;
+        }
+        if !details.errors.is_empty() {
+            details.code = refusal::INVALID_PARAMETERS.into();
+        }
         exec.status = ExecStatus::Violated;
-        exec.policy_id = Some(policy_id);
-        exec.reason = Some(if kind == "scope" { "parameters outside the policy's scope".into() } else { "invalid parameters".into() });
+        exec.policy_id = events.into_iter().next().map(|(policy_id, _, _)| policy_id);
+        exec.reason = details.reason();
+        exec.details = Some(details);
         return Ok(Change { execution: exec, charges: Vec::new(), emitter: em, is_new: true });
     }
     if let Some(policy_id) = over_budget {
-        deny(&mut em, host, &mut exec, &policy_id, "budget_exhausted".into(), None)?;
+        let d = Details::by_policy(refusal::BUDGET_EXHAUSTED, &policy_id);
+        deny(&mut em, host, &mut exec, Denial::new(&policy_id, "budget_exhausted", d))?;
         return Ok(Change { execution: exec, charges: Vec::new(), emitter: em, is_new: true });
     }
     if let Some(g) = gate {
@@ -245,8 +263,10 @@ pub fn approve(
     let who = Who { session_id: &session.session_id, agent_id: &session.agent_id };
     let mut em = Emitter::new(&session.chain, timestamp);
     let verdict = match outcome {
-        _ if resolution.expired(now) => Err(("ttl".to_string(), "the resolution has expired; resolve again".to_string(), None)),
-        None => Err(("default".to_string(), "the action is not part of this resolution".to_string(), None)),
+        // A restored resolution that no longer reproduces lets nothing run, approved or not (fail closed).
+        _ if resolution.stale => Err(stale()),
+        _ if resolution.expired(now) => Err(expired()),
+        None => Err(not_in_resolution(&exec.action_id)),
         Some(o) => current_verdict(o, resolution, ledger, &who, now, host),
     };
     match (verdict, outcome) {
@@ -255,8 +275,8 @@ pub fn approve(
             let charges = charges(&o.atlas, &restrictors);
             Ok(Change { execution: exec, charges, emitter: em, is_new: true })
         }
-        (Err((policy, reason, retry)), _) => {
-            deny(&mut em, host, &mut exec, &policy, reason, retry)?;
+        (Err(denial), _) => {
+            deny(&mut em, host, &mut exec, denial)?;
             Ok(Change { execution: exec, charges: Vec::new(), emitter: em, is_new: true })
         }
         (Ok(_), None) => Err(CoreError::new("internal", "an allowed verdict without an outcome")),
@@ -277,11 +297,9 @@ pub fn refuse(
     let mut em = Emitter::new(&session.chain, timestamp);
     let policy = exec.policy_id.clone().unwrap_or_else(|| "approval".into());
     let reason = reason.unwrap_or_else(|| "approval denied".into());
-    let p = denied_payload(&exec, &policy, &reason, None).opt_str("approver", approver.as_deref());
-    em.emit(host, "action.denied", Some(&exec.span_id.clone()), p.finish())?;
-    exec.status = ExecStatus::Denied;
-    exec.reason = Some(reason);
-    exec.policy_id = Some(policy);
+    let mut details = Details::by_policy(refusal::APPROVAL_DENIED, &policy);
+    details.approver = approver;
+    deny(&mut em, host, &mut exec, Denial::new(&policy, &reason, details))?;
     Ok(Change { execution: exec, charges: Vec::new(), emitter: em, is_new: true })
 }
 
@@ -337,8 +355,39 @@ fn pending(session: &Session, execution_id: &str, what: &str) -> CoreResult<Exec
     Ok(exec)
 }
 
-/// A refusal: (policy id, reason, retry-after seconds).
-type Refusal = (String, String, Option<u64>);
+/// A refusal before the tool runs: the (pseudo-)policy that refused, the reason, and its details.
+struct Denial {
+    policy_id: String,
+    reason: String,
+    details: Details,
+}
+
+impl Denial {
+    fn new(policy_id: &str, reason: &str, details: Details) -> Self {
+        Denial { policy_id: policy_id.to_string(), reason: reason.to_string(), details }
+    }
+
+    /// A denial whose reason is made from its details (see [`Details::reason`]).
+    fn derived(policy_id: &str, details: Details) -> Self {
+        let reason = details.reason().unwrap_or_default();
+        Denial { policy_id: policy_id.to_string(), reason, details }
+    }
+}
+
+fn stale() -> Denial {
+    let reason = "the resolution could not be re-established after a restart; resolve again";
+    Denial::new("stale", reason, Details::new(refusal::RESOLUTION_STALE))
+}
+
+fn expired() -> Denial {
+    Denial::new("ttl", "the resolution has expired; resolve again", Details::new(refusal::RESOLUTION_EXPIRED))
+}
+
+fn not_in_resolution(action_id: &str) -> Denial {
+    let mut d = Details::new(refusal::NOT_IN_RESOLUTION);
+    d.action_id = Some(action_id.to_string());
+    Denial::new("default", "the action is not part of this resolution", d)
+}
 
 /// The verdict that holds now: a stored denial stands; an allowed action whose policies depend on time or
 /// counters is evaluated again with the resolution's request facts.
@@ -349,10 +398,14 @@ fn current_verdict(
     who: &Who,
     now: Micros,
     host: &mut dyn Host,
-) -> Result<(Option<usize>, Vec<usize>), Refusal> {
+) -> Result<(Option<usize>, Vec<usize>), Denial> {
     match resolution.verdict_now(o, ledger, who, now, host) {
         Verdict::Allowed { gate, restrictors } => Ok((gate, restrictors)),
-        Verdict::Denied { policy_id, reason, retry_after_seconds, .. } => Err((policy_id, reason, retry_after_seconds)),
+        Verdict::Denied { policy_id, reason, result, retry_after_seconds } => {
+            let mut details = Details::by_policy(refusal::code_of_result(result), &policy_id);
+            details.retry_after_seconds = retry_after_seconds;
+            Err(Denial { policy_id, reason, details })
+        }
     }
 }
 
@@ -364,22 +417,26 @@ fn charges(atlas: &Rc<Atlas>, restrictors: &[usize]) -> Vec<(Rc<Atlas>, usize)> 
         .collect()
 }
 
-fn denied_payload(exec: &Execution, policy_id: &str, reason: &str, retry: Option<u64>) -> Payload {
-    Payload::new()
+/// Emits `action.denied` (with the details' `code`, and what of them the trace may keep) and marks `exec` denied.
+fn deny(em: &mut Emitter, host: &mut dyn Host, exec: &mut Execution, denial: Denial) -> CoreResult<()> {
+    let Denial { policy_id, reason, details } = denial;
+    let mut p = Payload::new()
         .str("action_id", &exec.action_id)
-        .str("reason", reason)
-        .str("policy_id", policy_id)
+        .str("reason", &reason)
+        .str("policy_id", &policy_id)
         .str("execution_id", &exec.execution_id)
-        .opt_u64("retry_after_seconds", retry)
-}
-
-fn deny(em: &mut Emitter, host: &mut dyn Host, exec: &mut Execution, policy: &str, reason: String, retry: Option<u64>) -> CoreResult<()> {
-    let p = denied_payload(exec, policy, &reason, retry);
+        .str("code", &details.code)
+        .opt_u64("retry_after_seconds", details.retry_after_seconds)
+        .opt_str("approver", details.approver.as_deref());
+    if let Some(c) = &details.closest {
+        p = p.strs("closest", c);
+    }
     em.emit(host, "action.denied", Some(&exec.span_id.clone()), p.finish())?;
     exec.status = ExecStatus::Denied;
-    exec.policy_id = Some(policy.to_string());
+    exec.policy_id = Some(policy_id);
     exec.reason = Some(reason);
-    exec.retry_after_seconds = retry;
+    exec.retry_after_seconds = details.retry_after_seconds;
+    exec.details = Some(details);
     Ok(())
 }
 
@@ -407,25 +464,57 @@ fn cost_value(cost: f64) -> Value {
     }
 }
 
-/// The first parameter outside a scope policy's bounds: (parameter, message).
-fn scope_problem(s: &crate::atlas::model::ScopeParams, params: &Map<String, Value>) -> Option<(String, String)> {
+/// Every parameter outside a scope policy's bounds (allowed values first, then maxima, in the policy's order).
+fn scope_violations(policy_id: &str, s: &crate::atlas::model::ScopeParams, params: &Map<String, Value>) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let violation = |name: &str, constraint: &str, value: &Value, message: String| Violation {
+        policy_id: policy_id.to_string(),
+        parameter: name.to_string(),
+        constraint: constraint.to_string(),
+        limit: None,
+        allowed: None,
+        value: Some(value.clone()),
+        message,
+    };
     for (name, allowed) in &s.allowed_values {
         if let Some(v) = params.get(name) {
             if !allowed.iter().any(|a| json_eq(a, v)) {
-                return Some((name.clone(), format!("`{}` is not one of the allowed values", name)));
+                let mut x = violation(name, "allowed_values", v, format!("`{}` is not one of the allowed values", name));
+                x.allowed = Some(allowed.clone());
+                out.push(x);
             }
         }
     }
     for (name, max) in &s.max {
         if let Some(v) = params.get(name) {
-            match v.as_f64() {
-                Some(n) if n <= *max => {}
-                Some(_) => return Some((name.clone(), format!("`{}` exceeds the maximum {}", name, ryu::Buffer::new().format(*max)))),
-                None => return Some((name.clone(), format!("`{}` must be a number", name))),
-            }
+            let mut x = match v.as_f64() {
+                Some(n) if n <= *max => continue,
+                Some(_) => violation(name, "max", v, format!("`{}` exceeds the maximum {}", name, number_text(*max))),
+                None => violation(name, "number", v, format!("`{}` must be a number", name)),
+            };
+            x.limit = Some(number_value(*max));
+            out.push(x);
         }
     }
-    None
+    out
+}
+
+/// A number as a person writes it: `500`, not `500.0`.
+fn number_text(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        itoa::Buffer::new().format(n as i64).to_string()
+    } else {
+        ryu::Buffer::new().format(n).to_string()
+    }
+}
+
+/// A number as JSON: integral ones as integers.
+fn number_value(n: f64) -> Value {
+    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        Value::from(n as i64)
+    } else {
+        serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number)
+    }
 }
 
 /// JSON equality with numbers compared by value (1 == 1.0).

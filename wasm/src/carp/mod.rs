@@ -5,6 +5,7 @@ pub mod execute;
 pub mod handles;
 pub mod ledger;
 pub mod policy;
+pub mod refusal;
 pub mod request;
 pub mod resolve;
 pub mod session;

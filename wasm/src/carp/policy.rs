@@ -26,7 +26,8 @@ pub enum Verdict {
     Denied {
         policy_id: String,
         reason: String,
-        /// `deny`, `rate_limited`, `budget_exhausted` or `default_deny` (the `policy.evaluated` result).
+        /// `deny`, `rate_limited`, `budget_exhausted` or `default_deny` (the `policy.evaluated` result); or
+        /// `unloaded`, answered at check and execute time for an atlas unloaded since (never recorded as evaluated).
         result: &'static str,
         retry_after_seconds: Option<u64>,
     },

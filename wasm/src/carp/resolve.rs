@@ -109,7 +109,7 @@ impl Resolution {
             return Verdict::Denied {
                 policy_id: "unloaded".into(),
                 reason: format!("atlas {} was unloaded; resolve again", o.atlas.atlas_id),
-                result: "deny",
+                result: "unloaded",
                 retry_after_seconds: None,
             };
         }

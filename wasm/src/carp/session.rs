@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use crate::time::{format_micros, Micros};
 use crate::trace::ChainHead;
 
+use super::refusal::Details;
 use super::resolve::Resolution;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,10 +55,13 @@ pub struct Execution {
     pub cost: f64,
     /// For a rate-limited denial: whole seconds until a call is possible again.
     pub retry_after_seconds: Option<u64>,
+    /// Why a denied or violated execution was refused, as data (`None` for every other status).
+    pub details: Option<Details>,
 }
 
 impl Execution {
-    /// The ABI's `Execution`; `retry_after_seconds` only on a rate-limited denial.
+    /// The ABI's `Execution`; `retry_after_seconds` only on a rate-limited denial; `details` null unless the
+    /// execution was denied or violated.
     pub fn to_json(&self, session_id: &str) -> Value {
         let mut v = obj!(
             "execution_id": &self.execution_id,
@@ -71,8 +75,12 @@ impl Execution {
             "policy_id": &self.policy_id,
             "created_at": format_micros(self.created_at),
         );
-        if let (Some(r), Value::Object(m)) = (self.retry_after_seconds, &mut v) {
-            m.insert("retry_after_seconds".into(), Value::from(r));
+        if let Value::Object(m) = &mut v {
+            if let Some(r) = self.retry_after_seconds {
+                m.insert("retry_after_seconds".into(), Value::from(r));
+            }
+            let refused = matches!(self.status, ExecStatus::Denied | ExecStatus::Violated);
+            m.insert("details".into(), self.details.as_ref().filter(|_| refused).map_or(Value::Null, Details::to_json));
         }
         v
     }

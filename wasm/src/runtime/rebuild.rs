@@ -12,6 +12,7 @@ use crate::atlas::{Facts, PolicyKind, RiskTier};
 use crate::carp::ledger::{Ledger, Who};
 use crate::carp::request::{Operation, Request};
 use crate::carp::resolve::{compute, recorded_map_of, Env, Outcome};
+use crate::carp::refusal::{self, Details};
 use crate::carp::{ExecStatus, Execution, Session};
 use crate::error::{CoreError, CoreResult};
 use crate::host::Host;
@@ -164,6 +165,7 @@ fn apply_execution_event(s: &mut Session, ledger: &mut Ledger, e: &Event, host: 
                     idempotency_key: key,
                     cost: 0.0,
                     retry_after_seconds: None,
+                    details: None,
                 },
             );
         }
@@ -190,11 +192,26 @@ fn apply_execution_event(s: &mut Session, ledger: &mut Ledger, e: &Event, host: 
                 }
             }
         }
-        "action.denied" | "policy.violated" | "action.executed" | "action.failed" => {
+        // One execution may have several `policy.violated` (one per violated policy): all are folded into its
+        // details; its policy is the first one's, and its reason is derived from the details as the live answer's.
+        "policy.violated" => {
+            if let Some(x) = s.executions.get_mut(&exec_id) {
+                if x.status != ExecStatus::Violated {
+                    x.status = ExecStatus::Violated;
+                    x.policy_id = p.get("policy_id").and_then(Value::as_str).map(str::to_string);
+                    x.retry_after_seconds = None;
+                    x.details = Some(Details::new(refusal::SCOPE_VIOLATION));
+                }
+                if let Some(d) = x.details.as_mut() {
+                    refusal::fold_violated(d, p);
+                }
+                x.reason = x.details.as_ref().and_then(Details::reason);
+            }
+        }
+        "action.denied" | "action.executed" | "action.failed" => {
             if let Some(x) = s.executions.get_mut(&exec_id) {
                 x.status = match e.event_type.as_str() {
                     "action.denied" => ExecStatus::Denied,
-                    "policy.violated" => ExecStatus::Violated,
                     "action.executed" => ExecStatus::Executed,
                     _ => ExecStatus::Failed,
                 };
@@ -203,6 +220,7 @@ fn apply_execution_event(s: &mut Session, ledger: &mut Ledger, e: &Event, host: 
                     x.policy_id = Some(pid.to_string());
                 }
                 x.retry_after_seconds = p.get("retry_after_seconds").and_then(Value::as_u64);
+                x.details = if x.status == ExecStatus::Denied { Some(refusal::from_denied(p, &x.action_id)) } else { None };
             }
         }
         _ => {}

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use crate::carp::execute::{self, ActionInput, Change};
 use crate::carp::ledger::{Ledger, Who};
 use crate::carp::policy::Verdict;
+use crate::carp::refusal;
 use crate::carp::request::parse_execution;
 use crate::carp::resolve::{compute, recorded_map, Env, Resolution};
 use crate::carp::{parse_request, Execution, Operation, Request, Session};
@@ -184,12 +185,14 @@ impl Runtime {
             Operation::Execute => {
                 let block = req.execution.clone().ok_or_else(|| CoreError::invalid("/request/execution", "`execution` is required"))?;
                 let schema_errors = schema_errors(o)?;
+                let unknown = self.unknown_action(&block.action_id);
                 let input = ActionInput {
                     resolution_id: block.resolution_id,
                     action_id: block.action_id,
                     parameters: block.parameters,
                     idempotency_key: block.idempotency_key,
                     schema_errors,
+                    unknown,
                 };
                 let (exec, em) = self.run_change(&req.session_id, now, |s, ledger, ts, host| execute::request(s, ledger, input, ts, now, host), host)?;
                 if let Some(s) = self.sessions.get_mut(&req.session_id) {
@@ -266,6 +269,16 @@ impl Runtime {
         Ok(em)
     }
 
+    /// `None` when `action_id` is an action of a loaded atlas; else `Some` of the known ids nearest to it (for an
+    /// `unknown_action` refusal that says what was probably meant).
+    fn unknown_action(&self, action_id: &str) -> Option<Vec<String>> {
+        if self.atlases.iter().any(|a| a.action_index.contains_key(action_id)) {
+            return None;
+        }
+        let known = self.atlases.iter().flat_map(|a| a.actions.iter().map(|x| x.action_id.as_str()));
+        Some(refusal::closest(action_id, known))
+    }
+
     /// Plans a change on a live session with `plan`, then commits it; answers the execution and its events.
     fn run_change(
         &mut self,
@@ -304,12 +317,14 @@ impl Runtime {
         block_map.remove("session_id");
         block_map.remove("schema_errors");
         let block = parse_execution(Obj { map: &block_map, path: "" })?;
+        let unknown = self.unknown_action(&block.action_id);
         let input = ActionInput {
             resolution_id: block.resolution_id,
             action_id: block.action_id,
             parameters: block.parameters,
             idempotency_key: block.idempotency_key,
             schema_errors: schema_errors(o)?,
+            unknown,
         };
         self.change_op(&session_id, now, |s, ledger, ts, host| execute::request(s, ledger, input, ts, now, host), host)
     }
