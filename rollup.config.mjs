@@ -12,7 +12,8 @@
  * | `default` | `*.js` | `default` | detected at run time, as the sources do |
  *
  * The builds differ only in `sdk/src/runtime/platform.ts`, swapped for `platform.<build>.ts`. Dependencies stay
- * external. TypeScript is transpiled file by file (the sources are `isolatedModules`); the first build also writes
+ * external. The `node` build also makes the `cra` command (`bin`): `dist/cli.js`, with a `#!/usr/bin/env node` line.
+ * TypeScript is transpiled file by file (the sources are `isolatedModules`); the first build also writes
  * the declarations of `tsconfig.build.json` to `dist/types/` (`npm run typecheck` is the type-check).
  */
 
@@ -32,21 +33,25 @@ const ENTRIES = {
   server: 'server/src/index.ts', // cra-runtime/server
   node: 'sdk/src/node.ts', // cra-runtime/node
   'server-node': 'server/src/node-index.ts', // cra-runtime/server/node
+  mcp: 'sdk/src/mcp/index.ts', // cra-runtime/mcp (Node, Deno; needs the optional peer @modelcontextprotocol/sdk)
+  'ai-sdk': 'sdk/src/ai-sdk.ts', // cra-runtime/ai-sdk (needs the optional peer `ai`)
 };
 const ALL = Object.keys(ENTRIES);
-const WEB_STANDARD = ['index', 'client', 'server'];
+/** The package's command (`bin`), built with the node build only. */
+const BIN = { cli: 'sdk/src/cli/main.ts' };
+const WEB_STANDARD = ['index', 'client', 'server', 'ai-sdk'];
 
 const BUILDS = [
   { suffix: '', platform: null, entries: ALL },
-  { suffix: '.node', platform: 'platform.node.ts', entries: ALL },
+  { suffix: '.node', platform: 'platform.node.ts', entries: ALL, bin: true },
   // Deno runs the Node entries too (node: modules), so `cra-runtime/node` there shares the classes of `cra-runtime`.
   { suffix: '.web', platform: 'platform.web.ts', entries: ALL },
   { suffix: '.workerd', platform: 'platform.workerd.ts', entries: WEB_STANDARD },
 ];
 
-const deps = Object.keys(pkg.dependencies ?? {});
+const deps = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})];
 const builtins = new Set(builtinModules);
-/** Dependencies and Node built-ins are imported at run time, not bundled. */
+/** Dependencies, optional peers and Node built-ins are imported at run time, not bundled. */
 function external(id) {
   if (id.startsWith('node:') || builtins.has(id)) return true;
   return deps.some((d) => id === d || id.startsWith(`${d}/`));
@@ -67,7 +72,7 @@ function distFolder() {
 }
 
 export default BUILDS.map((build, i) => ({
-  input: Object.fromEntries(build.entries.map((e) => [e, ENTRIES[e]])),
+  input: { ...Object.fromEntries(build.entries.map((e) => [e, ENTRIES[e]])), ...(build.bin ? BIN : {}) },
   external,
   plugins: [
     ...(i === 0 ? [distFolder(), declarations(join(ROOT, 'tsconfig.build.json'))] : []),
@@ -79,7 +84,8 @@ export default BUILDS.map((build, i) => ({
     dir: DIST,
     format: 'es',
     // Flat: every chunk sits beside cra_core.wasm, so `new URL('./cra_core.wasm', import.meta.url)` finds it.
-    entryFileNames: `[name]${build.suffix}.js`,
+    entryFileNames: (chunk) => (build.bin && chunk.name in BIN ? `${chunk.name}.js` : `[name]${build.suffix}.js`),
+    banner: (chunk) => (build.bin && chunk.isEntry && chunk.name in BIN ? '#!/usr/bin/env node' : ''),
     chunkFileNames: `[name]-[hash]${build.suffix}.js`,
   },
   onwarn(warning, warn) {

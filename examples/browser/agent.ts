@@ -5,8 +5,10 @@
  *
  * The "model" is a fixed plan, so the demo needs no network: look the ticket up, try to erase the customer (a policy
  * forbids it), refund the double charge (a human must approve), then try an over-limit refund (outside the policy's
- * scope). Each step goes through the same loop: check → request → (approval) → run the tool → report the outcome.
+ * scope). Each step goes through the guard (`guard()` from the SDK): request → (a human's approval) → run the tool →
+ * report the outcome; a refused call never reaches its tool.
  */
+import { guard, type GuardResult } from '../../sdk/src/index.ts';
 import type { CraRuntime, CraSession } from '../../sdk/src/interface.ts';
 import type { Execution, JsonObject, Resolution } from '../../sdk/src/types.ts';
 
@@ -44,14 +46,14 @@ export const TOOLS: Record<string, (parameters: JsonObject) => JsonObject> = {
 export interface AgentStep {
   actionId: string;
   intent: string;
-  /** The execution's final status as CRA recorded it: executed, denied, violated, failed. */
+  /** The execution's final status as CRA recorded it: executed, denied, violated, failed (`refused`: the guard refused the call before CRA was asked). */
   outcome: string;
   reason: string | null;
   policyId: string | null;
 }
 
 export interface AgentHooks {
-  /** A call needs a human: answer true to approve it, false to deny it. */
+  /** A call needs a human (the guard's `approve` callback asks this): answer true to approve it, false to deny it. */
   approve(execution: Execution, call: PlannedCall): Promise<boolean>;
   /** Called after each step (and after the resolution), e.g. to refresh a view. */
   onStep?(step: AgentStep | { resolution: Resolution }): void | Promise<void>;
@@ -62,14 +64,28 @@ export interface AgentHooks {
 export const AGENT_ID = 'support-bot';
 export const GOAL = 'Handle ticket T-10042: the customer was charged twice';
 
-/** Runs the plan in a new session of `runtime` (which has the support atlas loaded) and ends the session. */
+/**
+ * Runs the plan in a new session of `runtime` (which has the support atlas loaded) and ends the session. Every call
+ * goes through a guard (`guard(session, TOOLS, { approve })`): it requests the action, asks `hooks.approve` when the
+ * atlas wants a human, runs the tool only once the call is approved and reports its outcome (or failure).
+ */
 export async function runAgent(runtime: CraRuntime, hooks: AgentHooks): Promise<{ session: CraSession; steps: AgentStep[] }> {
   const session = await runtime.createSession({ agentId: AGENT_ID, goal: GOAL });
   const resolution = await session.resolve();
   await hooks.onStep?.({ resolution });
+  const approver = hooks.approver ?? 'lead@example.com';
+  let current: PlannedCall | undefined; // the call being made: what the human is asked about
+  const g = guard(session, TOOLS, {
+    resolution,
+    approve: async (execution) =>
+      current && (await hooks.approve(execution, current))
+        ? { approved: true, approver }
+        : { approved: false, approver, reason: 'declined by the approver' },
+  });
   const steps: AgentStep[] = [];
   for (const call of PLAN) {
-    const step = await governedCall(session, call, hooks);
+    current = call;
+    const step = stepOf(call, await g.call(call.actionId, call.parameters));
     steps.push(step);
     await hooks.onStep?.(step);
   }
@@ -77,30 +93,14 @@ export async function runAgent(runtime: CraRuntime, hooks: AgentHooks): Promise<
   return { session, steps };
 }
 
-async function governedCall(session: CraSession, call: PlannedCall, hooks: AgentHooks): Promise<AgentStep> {
-  let execution = await session.requestAction({ actionId: call.actionId, parameters: call.parameters });
-  const why = { reason: execution.reason ?? null, policyId: execution.policy_id ?? null };
-  if (execution.status === 'pending_approval') {
-    const yes = await hooks.approve(execution, call);
-    execution = yes
-      ? await session.approve(execution, { approver: hooks.approver ?? 'lead@example.com' })
-      : await session.deny(execution, { approver: hooks.approver ?? 'lead@example.com', reason: 'declined by the approver' });
-    if (!yes) return { actionId: call.actionId, intent: call.intent, outcome: execution.status, reason: 'declined by the approver', policyId: why.policyId };
-  }
-  if (execution.status !== 'approved') {
-    // denied or violated: the tool never runs.
-    return { actionId: call.actionId, intent: call.intent, outcome: execution.status, ...why };
-  }
-  const tool = TOOLS[call.actionId];
-  try {
-    if (!tool) throw new Error(`no tool for ${call.actionId}`);
-    const result = tool(call.parameters);
-    // The tools here answer at once; a real agent would also report `durationMs`.
-    const done = await session.complete(execution, { result });
-    return { actionId: call.actionId, intent: call.intent, outcome: done.status, ...why };
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    const done = await session.fail(execution, { errorCode: 'tool_error', errorMessage: message });
-    return { actionId: call.actionId, intent: call.intent, outcome: done.status, reason: message, policyId: null };
-  }
+/** A log line for one call: its execution's final status (denied, violated: the tool never ran) and why. */
+function stepOf(call: PlannedCall, outcome: GuardResult): AgentStep {
+  const execution = outcome.execution;
+  return {
+    actionId: call.actionId,
+    intent: call.intent,
+    outcome: execution?.status ?? 'refused',
+    reason: outcome.ok ? (execution?.reason ?? null) : outcome.refusal.reason,
+    policyId: execution?.policy_id ?? null,
+  };
 }

@@ -211,6 +211,7 @@ async function start(): Promise<void> {
     document.body.dataset.agent = 'running';
     try {
       await runAgent(runtime, {
+        // The guard's `approve` callback: the Approve / Deny buttons answer it (approved: the tool runs).
         approve: async (execution, call) => {
           await runtime.flush(); // show the pending request before waiting for the human
           return askHuman(execution, call);

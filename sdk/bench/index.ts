@@ -18,6 +18,7 @@
 import { QUICK, WASM_PATH, summary, wasmBytes } from './harness.ts';
 import * as append from './append.ts';
 import * as check from './check.ts';
+import * as guard from './guard.ts';
 import * as instantiate from './instantiate.ts';
 import * as memory from './memory.ts';
 import * as resolve from './resolve.ts';
@@ -37,6 +38,7 @@ if (want('size')) size.run(bytes);
 if (want('check')) await check.run(module);
 if (want('resolve')) await resolve.run(module);
 if (want('append')) await append.run(module);
+if (want('guard')) await guard.run(module);
 if (want('instantiate')) await instantiate.run(module, bytes);
 if (want('memory')) await memory.run(module);
 

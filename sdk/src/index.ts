@@ -53,3 +53,29 @@ export { BufferedCollector, createCollector, type CollectorOptions, type TraceSi
 export { callbackSink, memorySink, type MemorySink } from './collector/sinks.ts';
 export type * from './types.ts';
 export { createClient, HttpRuntime, type ClientOptions } from './client/client.ts';
+export { guard, Guard, refusalOf, type ApprovalDecision, type ApprovalRequest, type CallOptions, type GuardOptions, type GuardResult, type HandlerContext, type Refusal, type ToolCatalog, type ToolHandler } from './guard/guard.ts';
+export { defaultToolName, TOOL_PLATFORMS, ToolNames, type ToolPlatform } from './tools/names.ts';
+export {
+  toAnthropicTools,
+  toMcpTools,
+  toOpenAITools,
+  toolSpecs,
+  type AnthropicTool,
+  type McpTool,
+  type OpenAIChatTool,
+  type OpenAIResponsesTool,
+  type ToolInputSchema,
+  type ToolSource,
+  type ToolSpec,
+} from './tools/formats.ts';
+export {
+  handleAnthropicToolUse,
+  handleOpenAIToolCalls,
+  toolResultText,
+  type AnthropicContentBlock,
+  type AnthropicToolResult,
+  type OpenAIAssistantMessage,
+  type OpenAIFunctionCallOutput,
+  type OpenAIResponseItem,
+  type OpenAIToolMessage,
+} from './tools/runners.ts';

@@ -109,6 +109,8 @@ export interface CraSession {
   readonly id: string;
   readonly agentId: string;
   readonly goal: string;
+  /** The runtime the session lives in (its atlases, traces and other sessions). */
+  readonly runtime: CraRuntime;
   /** Current state (status, counts, chain head). */
   info(): Promise<Session>;
   /** Resolves which context and actions the agent gets (traced). */

@@ -1,6 +1,7 @@
 /**
  * The README's quick start must run exactly as written: this test takes the code block from README.md, saves it at
- * the repository root (where the README says to save it) and runs it with tsx in a child process.
+ * the repository root (where the README says to save it) and runs it with tsx in a child process. The blocks of
+ * "Agent integrations" run the same way, against the scripted models of `examples/agents/`.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -43,5 +44,103 @@ describe('README quick start', () => {
     } finally {
       await rm(file, { force: true });
     }
+  });
+});
+
+/**
+ * `## Agent integrations`: its first ts block (the guard) and the ts block of each framework subsection. Each
+ * framework block continues the guard block, as the README says: the two are saved together at the repository root
+ * and run with tsx, the official clients pointed at the examples' scripted models on loopback by the environment
+ * variables they read (`OPENAI_BASE_URL`, `ANTHROPIC_BASE_URL`).
+ */
+describe('README agent integrations', () => {
+  // The allowed actions the agent has handlers for.
+  const ALLOWED_TOOLS = ['ticket_lookup', 'refund_issue'];
+
+  async function blocks(): Promise<{ setup: string; sub: Map<string, string> }> {
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+    const section = (readme.split('\n## Agent integrations\n')[1] ?? '').split('\n## ')[0]!;
+    const [intro = '', ...subsections] = section.split('\n### ');
+    const setup = /```ts\n([\s\S]*?)```/.exec(intro)?.[1];
+    if (!setup) throw new Error('README.md has no ts block under "## Agent integrations"');
+    const sub = new Map<string, string>();
+    for (const s of subsections) {
+      const code = /```ts\n([\s\S]*?)```/.exec(s)?.[1];
+      if (code) sub.set(s.split('\n')[0]!.trim(), code);
+    }
+    return { setup, sub };
+  }
+
+  /** Runs the guard block followed by the subsection's block; answers stdout. */
+  async function runBlock(name: string, env: Record<string, string> = {}): Promise<string> {
+    const { setup, sub } = await blocks();
+    const code = sub.get(name);
+    if (!code) throw new Error(`README.md has no ts block under "### ${name}"`);
+    const file = join(ROOT, `.agents-${randomUUID()}.ts`);
+    await writeFile(file, `${setup}\n${code}`);
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+    for (const k of ['OPENAI_ORG_ID', 'OPENAI_PROJECT_ID', 'ANTHROPIC_AUTH_TOKEN']) delete childEnv[k];
+    try {
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', file], { cwd: ROOT, timeout: 60_000, env: childEnv });
+      return stdout;
+    } finally {
+      await rm(file, { force: true });
+    }
+  }
+
+  /** The guard block's own two lines: the lookup's result, then the over-limit refund's refusal. */
+  function expectGuardLines(stdout: string): string[] {
+    const lines = stdout.trim().split('\n');
+    expect(lines[0]).toBe("{ ticket_id: 'T-10042', status: 'open' }");
+    expect(lines[1]).toBe('scope_violation `amount` exceeds the maximum 500');
+    return lines.slice(2);
+  }
+
+  it('has the guard block and one block per framework (OpenAI, Anthropic, AI SDK)', async () => {
+    const { sub } = await blocks();
+    expect([...sub.keys()].slice(0, 3)).toEqual(['OpenAI', 'Anthropic', 'AI SDK']);
+  });
+
+  it('OpenAI: runs as written with the official client against the scripted Chat Completions endpoint', async () => {
+    const { startFakeModel } = await import('../../examples/agents/openai/fake-model.ts');
+    const fake = await startFakeModel();
+    try {
+      const stdout = await runBlock('OpenAI', { OPENAI_BASE_URL: fake.baseURL, OPENAI_API_KEY: 'test' });
+      const rest = expectGuardLines(stdout);
+      expect(rest).toHaveLength(1);
+      expect(rest[0]).toBe('Ticket T-10042 is open. I could not refund 900 USD: `amount` exceeds the maximum 500 (scope_violation).');
+      expect(fake.requests).toHaveLength(2);
+      for (const r of fake.requests) expect(r.body.tools?.map((t) => (t.type === 'function' ? t.function.name : t.type))).toEqual(ALLOWED_TOOLS);
+      expect(fake.requests[0]!.authorization).toBe('Bearer test');
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('Anthropic: runs as written with the official client; the refusal is is_error, the approved refund runs', async () => {
+    const { startFakeModel } = await import('../../examples/agents/anthropic/fake-model.ts');
+    const fake = await startFakeModel();
+    try {
+      const stdout = await runBlock('Anthropic', { ANTHROPIC_BASE_URL: fake.baseURL, ANTHROPIC_API_KEY: 'test' });
+      const rest = expectGuardLines(stdout);
+      expect(rest.join('\n')).toContain("text: 'Refund RF-P-19 of 25 USD issued for the duplicate charge; 900 USD is over what I may refund.'");
+      expect(fake.requests).toHaveLength(3);
+      expect(fake.requests.map((r) => (r.body.tools as Array<{ name: string }>).map((t) => t.name))).toEqual([ALLOWED_TOOLS, ALLOWED_TOOLS, ALLOWED_TOOLS]);
+      const refused = fake.requests[1]!.body.messages.at(-1)!.content as Array<{ type: string; tool_use_id?: string; is_error?: boolean }>;
+      expect(refused.map((b) => [b.type, b.tool_use_id, b.is_error ?? false])).toEqual([
+        ['tool_result', 'toolu_lookup', false],
+        ['tool_result', 'toolu_refund_order', true],
+      ]);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('AI SDK: runs as written with generateText and the scripted model; the refusal is the tool output', async () => {
+    const rest = expectGuardLines(await runBlock('AI SDK')).join('\n');
+    expect(rest).toMatch(/ticket_id: 'T-10042'/);
+    expect(rest).toMatch(/error: \{\s+code: '(scope_violation|violated)'/);
+    expect(rest).toMatch(/refund_id: 'RF-P-19'/);
+    expect(rest.trim().split('\n').at(-1)).toBe('Refund RF-P-19 of 25 USD issued for the duplicate charge; 900 USD is over what I may refund.');
   });
 });

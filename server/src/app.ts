@@ -26,6 +26,7 @@ import type { TraceEvents } from './events.ts';
 import { actionRoutes } from './routes/actions.ts';
 import { atlasRoutes } from './routes/atlases.ts';
 import { healthRoutes } from './routes/health.ts';
+import { mcpRoutes, type McpRouteOptions } from './routes/mcp.ts';
 import { openapiRoutes } from './routes/openapi.ts';
 import { resolveRoutes } from './routes/resolve.ts';
 import { sessionRoutes } from './routes/sessions.ts';
@@ -61,6 +62,8 @@ export interface AppOptions {
   heartbeatMs?: number;
   /** SSE poll interval without an event hub, ms (default 250). */
   pollMs?: number;
+  /** The upstream MCP server of `POST /v1/sessions/:id/mcp` (see `routes/mcp.ts`); without it that route answers 501. */
+  mcp?: McpRouteOptions;
 }
 
 const PUBLIC = new Set(['/health', '/v1/health', '/openapi.json']);
@@ -114,7 +117,7 @@ export function createApp(options: AppOptions): App {
       '*',
       cors({
         origin: origins.includes('*') ? '*' : origins,
-        allowHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'Last-Event-ID', 'Accept'],
+        allowHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'Last-Event-ID', 'Accept', 'Mcp-Protocol-Version'],
         allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
         exposeHeaders: ['Retry-After', 'WWW-Authenticate'],
         maxAge: 600,
@@ -144,6 +147,7 @@ export function createApp(options: AppOptions): App {
   healthRoutes(app, services);
   sessionRoutes(app, services);
   resolveRoutes(app, services);
+  mcpRoutes(app, services, options.mcp); // before actionRoutes: it taps the approve / deny answers
   actionRoutes(app, services);
   traceRoutes(app, services);
   atlasRoutes(app, services);

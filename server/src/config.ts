@@ -17,6 +17,8 @@
  * | `CRA_DEFAULT_DECISION` | deny | `deny` or `allow`: the decision for actions no policy matched |
  * | `CRA_MAX_CONTEXT_TOKENS` | 8000 | context budget of a resolution when the request names none |
  * | `CRA_DEFAULT_TTL_SECONDS` | 3600 | lifetime of resolutions (0–86400) |
+ * | `CRA_MCP_UPSTREAM` | — (off) | the upstream MCP server of `/v1/sessions/{id}/mcp`, spawned without a shell: a JSON array (`["npx","some-mcp-server"]`), or words split on whitespace (no quoting) |
+ * | `CRA_MCP_APPROVAL_TIMEOUT_SECONDS` | 300 | how long an approval-gated MCP call waits for a decision (1–86400) |
  *
  * @module
  */
@@ -43,6 +45,14 @@ export interface ServerConfig {
   rateLimit: number;
   /** Passed to the embedded runtime (absent: `{}`, the runtime's defaults). */
   runtime?: RuntimeConfig;
+  /** The upstream MCP server of `/v1/sessions/{id}/mcp` (absent: the route answers 501). */
+  mcp?: McpConfig;
+}
+
+export interface McpConfig {
+  /** The command and its arguments, spawned without a shell. */
+  command: string[];
+  approvalTimeoutSeconds: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -85,6 +95,31 @@ function runtimeConfig(env: Env): RuntimeConfig {
   return out;
 }
 
+/**
+ * `CRA_MCP_UPSTREAM`: a JSON array of strings when it starts with `[`, else the words of the value split on
+ * whitespace (no quoting, no shell: use the JSON form for arguments with spaces).
+ */
+function mcpConfig(env: Env): McpConfig | undefined {
+  const raw = env.CRA_MCP_UPSTREAM?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  let command: unknown;
+  if (raw.startsWith('[')) {
+    try {
+      command = JSON.parse(raw);
+    } catch {
+      command = null;
+    }
+  } else {
+    command = raw.split(/\s+/);
+  }
+  if (!Array.isArray(command) || command.length === 0 || command.some((a) => typeof a !== 'string') || command[0] === '') {
+    throw new CraError('invalid_request', `CRA_MCP_UPSTREAM must be a command line or a JSON array of strings, not ${JSON.stringify(env.CRA_MCP_UPSTREAM)}`, {
+      path: '/CRA_MCP_UPSTREAM',
+    });
+  }
+  return { command: command as string[], approvalTimeoutSeconds: integer(env, 'CRA_MCP_APPROVAL_TIMEOUT_SECONDS', 300, 1, 86_400) };
+}
+
 /** Reads the configuration; throws `invalid_request` naming the variable for a bad value. */
 export function parseConfig(env: Env): ServerConfig {
   const authRaw = (env.CRA_AUTH ?? 'on').trim().toLowerCase();
@@ -95,6 +130,7 @@ export function parseConfig(env: Env): ServerConfig {
     const v = env[name]?.trim();
     return v === undefined || v === '' ? undefined : v;
   };
+  const mcp = mcpConfig(env);
   return {
     port: integer(env, 'CRA_PORT', 8420, 0, 65535),
     host: nonEmpty('CRA_HOST') ?? '127.0.0.1',
@@ -107,5 +143,6 @@ export function parseConfig(env: Env): ServerConfig {
     corsOrigins: list(env.CRA_CORS_ORIGINS),
     rateLimit: integer(env, 'CRA_RATE_LIMIT', 0, 0, 1_000_000),
     runtime: runtimeConfig(env),
+    ...(mcp ? { mcp } : {}),
   };
 }

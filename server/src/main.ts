@@ -6,6 +6,7 @@
  */
 
 import { CraError } from '../../sdk/src/errors.ts';
+import { connectUpstream, type McpUpstream } from '../../sdk/src/mcp/upstream.ts';
 import { parseConfig } from './config.ts';
 import { startServer } from './node.ts';
 
@@ -13,7 +14,27 @@ const log = (line: string) => console.log(line);
 
 async function main(): Promise<void> {
   const config = parseConfig(process.env);
-  const server = await startServer(config, { log });
+  // CRA_MCP_UPSTREAM: the MCP server behind /v1/sessions/{id}/mcp, spawned without a shell (stderr: ours).
+  let upstream: McpUpstream | undefined;
+  let stopping = false;
+  if (config.mcp) {
+    const [command, ...args] = config.mcp.command;
+    upstream = await connectUpstream({ command: command!, args, env: process.env as Record<string, string> });
+    upstream.onClose(() => {
+      if (!stopping) log('  mcp: the upstream MCP server exited; /v1/sessions/{id}/mcp calls now fail');
+    });
+  }
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer(config, {
+      log,
+      ...(upstream ? { app: { mcp: { upstream, approvalTimeoutMs: config.mcp!.approvalTimeoutSeconds * 1000 } } } : {}),
+    });
+  } catch (err) {
+    await upstream?.close().catch(() => undefined);
+    throw err;
+  }
+  if (upstream) log(`  mcp: /v1/sessions/{id}/mcp serves the tools of ${JSON.stringify(config.mcp!.command)}`);
   const sessions = (await server.runtime.listSessions()).length;
   log(`  data: ${config.dataDir} (${sessions} session(s) restored)`);
   if (!config.auth) {
@@ -32,13 +53,13 @@ async function main(): Promise<void> {
   // Last, so that whatever waits for this line has everything above it.
   log(`CRA server listening on ${server.url} (OpenAPI: ${server.url}/openapi.json)`);
 
-  let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log(`${signal}: shutting down`);
     server
       .close()
+      .then(() => upstream?.close())
       .then(() => {
         log('stopped');
         process.exit(0);

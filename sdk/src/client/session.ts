@@ -21,7 +21,8 @@ export class HttpSession implements CraSession {
   readonly id: string;
   readonly agentId: string;
   readonly goal: string;
-  private readonly runtime: HttpRuntime;
+  /** The runtime the session lives in. */
+  readonly runtime: HttpRuntime;
   private readonly base: string;
 
   /** @internal use `client.createSession` / `client.getSession`. */

@@ -32,7 +32,8 @@ export class EmbeddedSession implements CraSession {
   readonly id: string;
   readonly agentId: string;
   readonly goal: string;
-  private readonly runtime: EmbeddedRuntime;
+  /** The runtime the session lives in. */
+  readonly runtime: EmbeddedRuntime;
 
   /** @internal use `runtime.createSession` / `runtime.getSession`. */
   constructor(runtime: EmbeddedRuntime, id: string, agentId: string, goal: string) {

@@ -1,0 +1,86 @@
+/** The `cra` command line: help, usage errors (exit 2), start failures (exit 1), and the entry as a process. */
+
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { MCP_PROXY_USAGE, runCli, USAGE } from './commands.ts';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const run = promisify(execFile);
+
+function sink() {
+  let text = '';
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      text += String(chunk);
+      done();
+    },
+  });
+  return { stream, text: () => text };
+}
+
+async function cli(...argv: string[]) {
+  const out = sink();
+  const err = sink();
+  const code = await runCli(argv, { stdout: out.stream, stderr: err.stream });
+  return { code, stdout: out.text(), stderr: err.text() };
+}
+
+describe('cra', () => {
+  it('--help / help print the usage (exit 0); no command prints it on stderr (exit 2)', async () => {
+    for (const flag of ['--help', '-h', 'help']) expect(await cli(flag)).toEqual({ code: 0, stdout: USAGE, stderr: '' });
+    expect(await cli()).toEqual({ code: 2, stdout: '', stderr: USAGE });
+    expect(USAGE).toContain('mcp-proxy');
+  });
+
+  it('an unknown command: the usage, exit 2', async () => {
+    const r = await cli('serve-everything');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`cra: unknown command "serve-everything"\n\n${USAGE}`);
+  });
+
+  it('mcp-proxy --help; usage errors exit 2 naming the problem', async () => {
+    expect(await cli('mcp-proxy', '--help')).toEqual({ code: 0, stdout: MCP_PROXY_USAGE, stderr: '' });
+    const cases: Array<[string[], RegExp]> = [
+      [['mcp-proxy', '--', 'node', 'server.js'], /missing --atlas/],
+      [['mcp-proxy', '--atlas', 'a'], /missing the upstream command after --/],
+      [['mcp-proxy', '--atlas', 'a', '--'], /missing the upstream command after --/],
+      [['mcp-proxy', '--atlas', 'a', '--bogus', '--', 'x'], /Unknown option '--bogus'/],
+      [['mcp-proxy', '--atlas', 'a', 'stray', '--', 'x'], /Unexpected argument 'stray'/],
+      [['mcp-proxy', '--atlas', 'a', '--tool', 'nope', '--', 'x'], /--tool takes <upstream tool name>=<action id>/],
+    ];
+    for (const [argv, message] of cases) {
+      const r = await cli(...argv);
+      expect([argv, r.code, r.stdout]).toEqual([argv, 2, '']);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toContain(MCP_PROXY_USAGE);
+    }
+  });
+
+  it('mcp-proxy: an atlas or upstream that cannot be used fails with a message (exit 1)', async () => {
+    const tmp = await mkdtemp(join(tmpdir(), 'cra-cli-'));
+    try {
+      const noAtlas = await cli('mcp-proxy', '--atlas', join(tmp, 'missing'), '--data', tmp, '--', process.execPath);
+      expect([noAtlas.code, noAtlas.stderr]).toEqual([1, `cra mcp-proxy: no atlas at ${join(tmp, 'missing')}\n`]);
+      const atlas = join(ROOT, 'examples/atlases/support');
+      const noCommand = await cli('mcp-proxy', '--atlas', atlas, '--data', tmp, '--', join(tmp, 'no-such-mcp-server'), '--flag');
+      expect(noCommand.code).toBe(1);
+      expect(noCommand.stderr).toMatch(/^cra mcp-proxy: cannot start the upstream MCP server \[".*no-such-mcp-server","--flag"\]: .*ENOENT/);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('the entry runs as a process: help on stdout, exit codes', async () => {
+    const main = join(ROOT, 'sdk/src/cli/main.ts');
+    const help = await run(process.execPath, ['--import', 'tsx', main, 'mcp-proxy', '--help'], { cwd: ROOT });
+    expect(help.stdout).toBe(MCP_PROXY_USAGE);
+    const bad = await run(process.execPath, ['--import', 'tsx', main, 'nope'], { cwd: ROOT }).catch((e: { code: number; stderr: string }) => e);
+    expect([(bad as { code: number }).code, (bad as { stderr: string }).stderr]).toEqual([2, `cra: unknown command "nope"\n\n${USAGE}`]);
+  });
+});

@@ -1,0 +1,106 @@
+/**
+ * Runners for a model's reply: every tool call in it goes through the guard, in order, and comes back as the
+ * message the API expects next. A refusal is answered to the model as a readable error (code, reason, details), so
+ * that it can correct its arguments, choose another tool, or wait; nothing here throws for a refusal.
+ *
+ * @module
+ */
+
+import type { Guard, GuardResult } from '../guard/guard.ts';
+import { isObject } from '../util.ts';
+
+/** A Chat Completions assistant message (`ChatCompletionMessage`), as far as tool calls go. */
+export interface OpenAIAssistantMessage {
+  tool_calls?: Array<{ id: string; type: string; function?: { name: string; arguments: string } }> | null;
+}
+
+/** An item of a Responses API `output` (only `function_call` items are acted on). */
+export interface OpenAIResponseItem {
+  type: string;
+  call_id?: string | null;
+  name?: string | null;
+  /** JSON text for `function_call` items (other item types carry other things). */
+  arguments?: unknown;
+}
+
+/** Chat Completions: `ChatCompletionToolMessageParam`. */
+export interface OpenAIToolMessage {
+  role: 'tool';
+  tool_call_id: string;
+  content: string;
+}
+
+/** Responses: `ResponseInputItem.FunctionCallOutput`. */
+export interface OpenAIFunctionCallOutput {
+  type: 'function_call_output';
+  call_id: string;
+  output: string;
+}
+
+/** Anthropic: a content block of the assistant's message (`ContentBlock`), as far as tool use goes. */
+export interface AnthropicContentBlock {
+  type: string;
+  id?: string;
+  name?: string;
+  input?: unknown;
+}
+
+/** Anthropic: `ToolResultBlockParam`. */
+export interface AnthropicToolResult {
+  type: 'tool_result';
+  tool_use_id: string;
+  content: string;
+  is_error?: boolean;
+}
+
+/** The text a model reads for a call's outcome: the result itself, or `{"error": refusal}`. */
+export function toolResultText(outcome: GuardResult): string {
+  if (!outcome.ok) return JSON.stringify({ error: outcome.refusal });
+  if (typeof outcome.result === 'string') return outcome.result;
+  return JSON.stringify(outcome.result ?? null);
+}
+
+/**
+ * Runs the tool calls of an OpenAI reply: a Chat Completions message answers `role: "tool"` messages; a Responses
+ * `output` array answers `function_call_output` items.
+ */
+export function handleOpenAIToolCalls(guard: Guard, message: OpenAIAssistantMessage): Promise<OpenAIToolMessage[]>;
+export function handleOpenAIToolCalls(guard: Guard, output: readonly OpenAIResponseItem[]): Promise<OpenAIFunctionCallOutput[]>;
+export async function handleOpenAIToolCalls(
+  guard: Guard,
+  reply: OpenAIAssistantMessage | readonly OpenAIResponseItem[],
+): Promise<OpenAIToolMessage[] | OpenAIFunctionCallOutput[]> {
+  if (Array.isArray(reply)) {
+    const out: OpenAIFunctionCallOutput[] = [];
+    for (const item of reply as readonly OpenAIResponseItem[]) {
+      if (item?.type !== 'function_call' || typeof item.call_id !== 'string') continue;
+      const outcome = await guard.call(String(item.name), item.arguments, { platform: 'openai' });
+      out.push({ type: 'function_call_output', call_id: item.call_id, output: toolResultText(outcome) });
+    }
+    return out;
+  }
+  const out: OpenAIToolMessage[] = [];
+  for (const call of (isObject(reply) && Array.isArray(reply.tool_calls) ? reply.tool_calls : [])) {
+    if (call?.type !== 'function' || !call.function) continue;
+    const outcome = await guard.call(call.function.name, call.function.arguments, { platform: 'openai' });
+    out.push({ role: 'tool', tool_call_id: call.id, content: toolResultText(outcome) });
+  }
+  return out;
+}
+
+/** Runs the `tool_use` blocks of an Anthropic reply (its `content`, or the message) into `tool_result` blocks. */
+export async function handleAnthropicToolUse(
+  guard: Guard,
+  content: readonly AnthropicContentBlock[] | { content: readonly AnthropicContentBlock[] },
+): Promise<AnthropicToolResult[]> {
+  const blocks = Array.isArray(content) ? content : isObject(content) && Array.isArray(content.content) ? content.content : [];
+  const out: AnthropicToolResult[] = [];
+  for (const block of blocks as readonly AnthropicContentBlock[]) {
+    if (block?.type !== 'tool_use' || typeof block.id !== 'string') continue;
+    const outcome = await guard.call(String(block.name), block.input, { platform: 'anthropic' });
+    out.push(outcome.ok
+      ? { type: 'tool_result', tool_use_id: block.id, content: toolResultText(outcome) }
+      : { type: 'tool_result', tool_use_id: block.id, content: toolResultText(outcome), is_error: true });
+  }
+  return out;
+}
