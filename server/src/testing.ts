@@ -7,6 +7,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { createClient, type HttpRuntime } from '../../sdk/src/client/client.ts';
 import { createRuntime, type EmbeddedRuntime, type RuntimeOptions } from '../../sdk/src/runtime/runtime.ts';
 import { memoryStore } from '../../sdk/src/storage/memory.ts';
 import type { TraceStore } from '../../sdk/src/storage/store.ts';
@@ -70,6 +71,18 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       await runtime.close().catch(() => undefined);
     },
   };
+}
+
+/** The SDK's HTTP client (admin key) of a fresh test server; closing the client also stops the server. */
+export async function testServerClient(options: TestServerOptions = {}): Promise<HttpRuntime> {
+  const server = await startTestServer(options);
+  const client = createClient({ baseUrl: server.url, apiKey: ADMIN_KEY });
+  const close = client.close.bind(client);
+  client.close = async () => {
+    await close();
+    await server.close();
+  };
+  return client;
 }
 
 export interface HttpAnswer<T = unknown> {

@@ -5,7 +5,7 @@
 
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ADMIN_KEY, KEY_A, KEY_B, startTestServer, type TestServer } from '../../../server/src/testing.ts';
+import { KEY_A, KEY_B, startTestServer, testServerClient, type TestServer } from '../../../server/src/testing.ts';
 import { dualModeSuite, errorCases, scenario, type DualModeFixtures, type RuntimeFactory } from '../../test/dual-mode.suite.ts';
 import { EXAMPLES, readJson, readJsonl, simpleAtlas, T0_US, testClock, testIds } from '../../test/helpers.ts';
 import { loadAtlasDir } from '../atlas/dir.ts';
@@ -29,16 +29,7 @@ const fixtures: DualModeFixtures = {
 const embedded: RuntimeFactory = (options) => createRuntime(options);
 
 /** A client of a fresh server whose runtime gets `options`; closing the client stops the server. */
-const overHttp: RuntimeFactory = async (options) => {
-  const server = await startTestServer({ runtime: options });
-  const client = createClient({ baseUrl: server.url, apiKey: ADMIN_KEY });
-  const close = client.close.bind(client);
-  client.close = async () => {
-    await close();
-    await server.close();
-  };
-  return client;
-};
+const overHttp: RuntimeFactory = (options) => testServerClient({ runtime: options });
 
 dualModeSuite('embedded', embedded, fixtures);
 dualModeSuite('http', overHttp, fixtures);

@@ -4,12 +4,11 @@
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ADMIN_KEY, startTestServer } from '../../../server/src/testing.ts';
+import { testServerClient } from '../../../server/src/testing.ts';
 import { EXAMPLES } from '../../test/helpers.ts';
 import { expectScenarioReport } from '../../test/guard/expectations.ts';
 import { runGuardScenario } from '../../test/guard/scenario.ts';
 import { loadAtlasDir } from '../atlas/dir.ts';
-import { createClient } from '../client/client.ts';
 import type { CraRuntime } from '../interface.ts';
 import { createRuntime } from '../runtime/runtime.ts';
 import { verifyTrace } from '../runtime/tools.ts';
@@ -19,19 +18,7 @@ const support = await loadAtlasDir(join(EXAMPLES, 'atlases/support'));
 
 const modes: Array<[string, () => Promise<CraRuntime>]> = [
   ['embedded', () => createRuntime()],
-  [
-    'http',
-    async () => {
-      const server = await startTestServer();
-      const client = createClient({ baseUrl: server.url, apiKey: ADMIN_KEY });
-      const close = client.close.bind(client);
-      client.close = async () => {
-        await close();
-        await server.close();
-      };
-      return client;
-    },
-  ],
+  ['http', () => testServerClient()],
 ];
 
 describe.each(modes)('guard (%s)', (_mode, make) => {
