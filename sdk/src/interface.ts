@@ -121,6 +121,8 @@ export interface CraSession {
   check(actionId: string): Promise<CheckAnswer>;
   /** Asks to execute an action; the answer's status says whether it may run (`approved`) or why not. */
   requestAction(request: ActionRequest): Promise<Execution>;
+  /** One execution as it stands now (e.g. after someone else approved or denied it); `execution_not_found` otherwise. */
+  execution(executionId: string): Promise<Execution>;
   /** Grants a pending approval. */
   approve(execution: string | Execution, options?: ApproveOptions): Promise<Execution>;
   /** Refuses a pending approval. */

@@ -288,6 +288,11 @@ export function dualModeSuite(name: string, make: RuntimeFactory, fx: DualModeFi
         const invalid = await s.requestAction({ actionId: 'ticket.lookup', parameters: { nope: 1 } });
         expect(invalid.status).toBe('violated');
 
+        // An execution as it stands now: what someone else's approval or denial made of it.
+        expect(await s.execution(refund.execution_id)).toEqual({ ...approved, status: 'executed' });
+        expect(await s.execution(second.execution_id.toUpperCase())).toMatchObject({ status: 'denied', reason: 'duplicate refund', details: { code: 'approval_denied' } });
+        expect(await s.execution(violated.execution_id)).toEqual(violated);
+        expect(await failure(s.execution(UNKNOWN))).toEqual({ code: 'execution_not_found', status: 404, path: '/execution_id' });
         expect(await failure(s.approve(UNKNOWN))).toEqual({ code: 'execution_not_found', status: 404, path: '/execution_id' });
         expect(await failure(s.approve({} as never))).toEqual({ code: 'invalid_request', status: 400, path: '/execution_id' });
         expect(await failure(s.fail(a, null as never))).toEqual({ code: 'invalid_request', status: 400, path: '' });

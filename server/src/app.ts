@@ -147,8 +147,8 @@ export function createApp(options: AppOptions): App {
   healthRoutes(app, services);
   sessionRoutes(app, services);
   resolveRoutes(app, services);
-  mcpRoutes(app, services, options.mcp); // before actionRoutes: it taps the approve / deny answers
   actionRoutes(app, services);
+  mcpRoutes(app, services, options.mcp);
   traceRoutes(app, services);
   atlasRoutes(app, services);
   openapiRoutes(app, services.version);

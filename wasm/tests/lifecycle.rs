@@ -1038,3 +1038,22 @@ fn diff_ignores_timestamps_and_hashes() {
     let d = c.ok("trace.diff", json!({"a": events, "b": other}));
     assert_eq!(d["identical"], true, "{}", d);
 }
+
+#[test]
+fn action_get_answers_an_execution_as_it_stands() {
+    let mut f = fx();
+    let sid = f.sid.clone();
+    let out = f.request("doc.read", json!({"doc_id": "d-1"}));
+    let id = Fx::exec_id(&out);
+    let got = f.c.ok("action.get", json!({"session_id": sid, "execution_id": id}));
+    assert_eq!(got["execution"], out["execution"]);
+    f.c.ok("action.complete", json!({"session_id": sid, "execution_id": id, "result": {"ok": true}}));
+    let got = f.c.ok("action.get", json!({"session_id": sid, "execution_id": id.to_uppercase()}));
+    assert_eq!(got["execution"]["status"], "executed");
+    let ghost = "0000dead-0000-4000-8000-000000000000";
+    f.refused("action.get", json!({"session_id": sid, "execution_id": ghost}), "execution_not_found");
+    f.refused("action.get", json!({"session_id": sid, "execution_id": id, "extra": 1}), "invalid_request");
+    // Another session's execution is not found in this one.
+    let (sid2, _) = f.c.session(AGENT, "g2");
+    refused_on(&mut f.c, &sid2, "action.get", json!({"session_id": sid2, "execution_id": id}), "execution_not_found");
+}

@@ -57,6 +57,10 @@ export class HttpSession implements CraSession {
     return this.runtime.call('POST', `${this.base}/actions`, body);
   }
 
+  execution(executionId: string): Promise<Execution> {
+    return this.runtime.call('GET', `${this.base}/actions/${encodeURIComponent(String(executionId))}`);
+  }
+
   async approve(execution: string | Execution, options: ApproveOptions = {}): Promise<Execution> {
     const id = executionId(execution);
     const hash = options.approvalHash ?? (typeof execution === 'object' ? (execution.approval_hash ?? undefined) : undefined);

@@ -328,6 +328,16 @@ export class EmbeddedRuntime implements CraRuntime {
   }
 
   /** @internal */
+  async executionIn(sessionId: string, executionId: string): Promise<Execution> {
+    this.state(sessionId);
+    return this.run((core, now) => {
+      const r = core.call<{ execution: Execution }>('action.get', { session_id: sessionId, execution_id: executionId }, now);
+      if (!isObject(r?.execution) || !STATUSES.has(r.execution.status)) throw core.reject('action.get answered without a valid execution', 'action.get');
+      return { value: deepFreeze(r.execution) };
+    });
+  }
+
+  /** @internal */
   async resolveIn(sessionId: string, request: ResolveOptions | CarpRequest | undefined, operation: 'resolve' | 'validate'): Promise<Resolution> {
     const st = this.state(sessionId);
     return this.run((core, now) => {

@@ -63,6 +63,10 @@ export class EmbeddedSession implements CraSession {
     return this.runtime.requestIn(this.id, request);
   }
 
+  execution(executionId: string): Promise<Execution> {
+    return this.runtime.executionIn(this.id, executionId);
+  }
+
   async approve(execution: string | Execution, options: ApproveOptions = {}): Promise<Execution> {
     const id = executionId(execution);
     const hash = options.approvalHash ?? (typeof execution === 'object' ? execution.approval_hash ?? undefined : undefined);

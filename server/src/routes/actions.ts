@@ -1,5 +1,6 @@
 /**
- * Actions of a session: request one, approve or deny a pending approval, report that it ran (complete) or failed.
+ * Actions of a session: request one, read one, approve or deny a pending approval, report that it ran (complete) or
+ * failed.
  *
  * @module
  */
@@ -42,6 +43,23 @@ export function actionRoutes(app: App, s: Services): void {
           idempotencyKey: u(b.idempotency_key),
         }),
       );
+    },
+  );
+
+  route(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/v1/sessions/{session_id}/actions/{execution_id}',
+      tags: Actions,
+      summary: 'One execution as it stands now (e.g. whether a pending approval was decided)',
+      request: { params: ExecutionParams },
+      responses: { 200: ok('The execution'), ...errors(404) },
+    }),
+    async (c) => {
+      const id = await owned(c, s);
+      const { execution_id } = valid<{ execution_id: string }>(c, 'param');
+      return json(c, await (await runtime.getSession(id)).execution(execution_id));
     },
   );
 

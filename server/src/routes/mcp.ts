@@ -11,23 +11,21 @@
  * - Approval-gated calls wait (up to `approvalTimeoutMs`, default 5 minutes, then denied) until someone approves or
  *   denies the execution with `POST /v1/sessions/{id}/actions/{execution_id}/approve` (or `/deny`). The wait
  *   watches the session's live events (`TraceEvents`; without a hub it polls the trace) for the execution's
- *   `action.approved` / `action.denied`, and answers the guard the execution *as decided*: the approve/deny route's
- *   own answer, which a small tap on those two routes (below) hands over — nothing is approved twice. A decision
- *   taken elsewhere (e.g. embedded, on the same runtime) is rebuilt from its event.
+ *   `action.approved` / `action.denied`, then answers the guard the execution as it now stands
+ *   (`session.execution(id)`): the guard runs it or refuses it, and nothing is approved twice.
  * - Without an upstream configured, the route answers 501 `mcp_not_configured`.
  *
  * @module
  */
 
 import { createRoute, z } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
 import type { ApprovalDecision } from '../../../sdk/src/guard/guard.ts';
+import type { CraSession } from '../../../sdk/src/interface.ts';
 import { McpGateway } from '../../../sdk/src/mcp/gateway.ts';
 import { httpServerSdk } from '../../../sdk/src/mcp/sdk.ts';
 import type { McpUpstream } from '../../../sdk/src/mcp/upstream.ts';
 import type { Execution, TraceEvent } from '../../../sdk/src/types.ts';
-import { isObject } from '../../../sdk/src/util.ts';
-import { type App, type AppEnv, errors, route, type Services } from '../context.ts';
+import { type App, errors, route, type Services } from '../context.ts';
 import { errorBody, httpError } from '../errors.ts';
 import { ErrorSchema, SessionIdParam } from '../schemas.ts';
 import { owned } from './sessions.ts';
@@ -48,15 +46,11 @@ const JsonRpcBody = z
 
 export function mcpRoutes(app: App, s: Services, options: McpRouteOptions | undefined): void {
   const approvals = new Approvals(s);
-  if (options) {
-    // Before the action routes: the tap must see the approve/deny answers.
-    app.use('/v1/sessions/:session_id/actions/:execution_id/approve', approvals.tap());
-    app.use('/v1/sessions/:session_id/actions/:execution_id/deny', approvals.tap());
-  }
   const gateways = new Map<string, Promise<McpGateway>>();
   const max = Math.max(1, options?.maxSessions ?? 1000);
 
-  const gatewayOf = (id: string, opts: McpRouteOptions): Promise<McpGateway> => {
+  const gatewayOf = (session: CraSession, opts: McpRouteOptions): Promise<McpGateway> => {
+    const id = session.id;
     let gateway = gateways.get(id);
     if (gateway) {
       gateways.delete(id); // most recently used last
@@ -65,9 +59,9 @@ export function mcpRoutes(app: App, s: Services, options: McpRouteOptions | unde
     }
     gateway = (async () =>
       McpGateway.create({
-        session: await s.runtime.getSession(id),
+        session,
         upstream: opts.upstream,
-        approve: (execution) => approvals.wait(id, execution),
+        approve: (execution) => approvals.wait(session, execution),
         ...(opts.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: opts.approvalTimeoutMs } : {}),
       }))();
     gateways.set(id, gateway);
@@ -98,10 +92,11 @@ export function mcpRoutes(app: App, s: Services, options: McpRouteOptions | unde
     }),
     async (c) => {
       const id = await owned(c, s);
+      const session = await s.runtime.getSession(id); // a missing session is 404 here too, whatever the configuration
       if (!options) {
         return c.json(errorBody('mcp_not_configured', 'this server has no upstream MCP server (set CRA_MCP_UPSTREAM, or the mcp option of createApp)'), 501);
       }
-      const gateway = await gatewayOf(id, options);
+      const gateway = await gatewayOf(session, options);
       const { WebStandardStreamableHTTPServerTransport } = await httpServerSdk();
       const server = await gateway.createServer();
       const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
@@ -124,37 +119,12 @@ export function mcpRoutes(app: App, s: Services, options: McpRouteOptions | unde
   });
 }
 
-/** Approval-gated calls of the MCP route waiting for a decision taken through the approve / deny routes. */
+/** Approval-gated calls of the MCP route waiting for a decision (taken through the approve / deny routes, or anywhere). */
 class Approvals {
-  /** Approve / deny requests under way through this app, by execution id: each settles with the route's answer. */
-  private readonly inflight = new Map<string, Set<Promise<Execution | null>>>();
-
   constructor(private readonly s: Services) {}
 
-  /** Middleware on the approve / deny routes: registers the request before it runs, hands over its answer. */
-  tap(): MiddlewareHandler<AppEnv> {
-    return async (c, next) => {
-      const id = (c.req.param('execution_id') ?? '').toLowerCase();
-      let settle!: (execution: Execution | null) => void;
-      const answer = new Promise<Execution | null>((done) => (settle = done));
-      let set = this.inflight.get(id);
-      if (!set) this.inflight.set(id, (set = new Set()));
-      set.add(answer);
-      try {
-        await next();
-        settle(c.res.status === 200 ? await c.res.clone().json().catch(() => null) : null);
-      } catch (err) {
-        settle(null);
-        throw err;
-      } finally {
-        set.delete(answer);
-        if (set.size === 0 && this.inflight.get(id) === set) this.inflight.delete(id);
-      }
-    };
-  }
-
-  /** The guard's `approve`: waits for the execution's decision and answers the execution as decided. */
-  wait(sessionId: string, pending: Execution): Promise<ApprovalDecision> {
+  /** The guard's `approve`: waits for the execution's decision event, then answers the execution as it now stands. */
+  wait(session: CraSession, pending: Execution): Promise<ApprovalDecision> {
     const { events, runtime, shutdown } = this.s;
     const id = pending.execution_id;
     return new Promise<ApprovalDecision>((resolve, reject) => {
@@ -166,42 +136,25 @@ class Approvals {
         if (timer !== undefined) clearInterval(timer);
         shutdown.removeEventListener('abort', onShutdown);
       };
-      const fail = (reason: string) => {
+      const onShutdown = () => {
         if (done) return;
         cleanup();
-        reject(new Error(reason));
+        reject(new Error('the server is shutting down'));
       };
-      const onShutdown = () => fail('the server is shutting down');
       const decided = (batch: readonly TraceEvent[]) => {
         if (done) return;
         const event = batch.find((e) => (e.event_type === 'action.approved' || e.event_type === 'action.denied') && e.payload.execution_id === id);
         if (!event) return;
         cleanup();
-        // Taken now, synchronously: a decision through this app's routes is under way while its event is published.
-        const answers = [...(this.inflight.get(id) ?? [])];
-        void asDecided(pending, event, answers).then(resolve, reject);
+        session.execution(id).then((execution) => resolve({ execution }), reject);
       };
-      const unsubscribe = events?.subscribe(sessionId, decided, onShutdown);
+      const unsubscribe = events?.subscribe(session.id, decided, onShutdown);
       shutdown.addEventListener('abort', onShutdown);
       if (shutdown.aborted) return onShutdown();
       // A decision recorded before the subscription (or, with no event hub, polled for).
-      const look = () => runtime.trace(sessionId).then(decided, () => undefined);
+      const look = () => runtime.trace(session.id).then(decided, () => undefined);
       void look();
       if (!events) timer = setInterval(look, this.s.pollMs);
     });
   }
-}
-
-/** The execution as decided: the approve / deny route's answer when the decision went through it, else rebuilt from its event. */
-async function asDecided(pending: Execution, event: TraceEvent, answers: Array<Promise<Execution | null>>): Promise<ApprovalDecision> {
-  const status = event.event_type === 'action.approved' ? 'approved' : 'denied';
-  for (const answer of await Promise.all(answers)) {
-    if (isObject(answer) && answer.execution_id === pending.execution_id && answer.status === status) return { execution: answer };
-  }
-  const p = event.payload;
-  if (status === 'approved') return { execution: { ...pending, status, reason: null } };
-  const policyId = typeof p.policy_id === 'string' ? p.policy_id : pending.policy_id;
-  const details = typeof p.code === 'string' ? { code: p.code, ...(policyId ? { policy_id: policyId } : {}) } : null;
-  const reason = typeof p.reason === 'string' ? p.reason : 'denied';
-  return { execution: { ...pending, status, reason, policy_id: policyId, details } as unknown as Execution };
 }

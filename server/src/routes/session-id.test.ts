@@ -41,8 +41,15 @@ describe('session ids in paths', () => {
     for (const [method, path, body] of routes(UPPER)) {
       if (path.endsWith('/stream')) continue;
       const r = await call(method, path, body);
-      // Everything succeeds but the steps on an execution that does not exist, and ending an ended session.
-      const expected = path.includes(UNKNOWN) ? [404, 'execution_not_found'] : method === 'DELETE' ? [409, 'session_ended'] : [200, undefined];
+      // Everything succeeds but the steps on an execution that does not exist, ending an ended session, and the MCP
+      // route of a server with no upstream (which answers so only for a session it found).
+      const expected = path.includes(UNKNOWN)
+        ? [404, 'execution_not_found']
+        : method === 'DELETE'
+          ? [409, 'session_ended']
+          : path.endsWith('/mcp')
+            ? [501, 'mcp_not_configured']
+            : [200, undefined];
       expect([method, path, r.status, r.body.error?.code]).toEqual([method, path, ...expected]);
       if (method === 'GET' && path === `/v1/sessions/${UPPER}`) expect(r.body.session_id).toBe(UPPER.toLowerCase());
     }

@@ -49,6 +49,7 @@ pub fn dispatch(rt: &mut Runtime, op: &str, input: &Value, now: Micros, host: &m
             }
             v(Ok(obj!("handle": rt.actions.intern(id))))
         }
+        "action.get" => v(rt.get_execution(o)),
         "action.request" => rt.request_action(o, now, host),
         "action.approve" => rt.approve_action(o, now, host),
         "action.deny" => rt.deny_action(o, now, host),

@@ -95,6 +95,17 @@ impl Runtime {
         Ok(obj!("session": s.to_json(), "handle": &s.handle))
     }
 
+    /// One execution of a session as it stands now (what an approval waiting elsewhere reads once decided).
+    pub fn get_execution(&self, o: Obj) -> CoreResult<Value> {
+        o.deny_unknown(&["session_id", "execution_id"], CODE)?;
+        let s = self.live(o, "session_id")?;
+        let id = o.req_uuid("execution_id", CODE)?;
+        let exec = s.executions.get(&id).ok_or_else(|| {
+            CoreError::at("execution_not_found", o.field_path("execution_id"), format!("no execution {} in this session", id))
+        })?;
+        Ok(obj!("execution": exec.to_json(&s.session_id)))
+    }
+
     pub fn end_session(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<String> {
         let em = self.finish_session(o, now, host)?;
         let s = self.sessions.get(&em.head.session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
