@@ -117,12 +117,14 @@ describe('the packed package', () => {
   }, 60_000);
 
   it('the `cra` command (bin) from the installed package; the MCP proxy names its optional peer when missing', async () => {
+    const version = await run('npx', ['cra', '--version'], { cwd: app, env: npmEnv() });
+    expect([version.code, version.stdout]).toEqual([0, `${pkg.version}\n`]);
     const help = await run('npx', ['cra', 'mcp-proxy', '--help'], { cwd: app, env: npmEnv() });
     expect(help.code, help.stderr).toBe(0);
     expect(help.stdout).toMatch(/^Usage: cra mcp-proxy --atlas <dir>/);
     // `@modelcontextprotocol/sdk` is an optional peer, not installed here: only the MCP code paths ask for it.
     const proxy = await run('npx', ['cra', 'mcp-proxy', '--atlas', 'atlases/support', '--data', join(tmp, 'mcp-data'), '--', process.execPath, '-e', ''], { cwd: app, env: npmEnv() });
-    expect([proxy.code, proxy.stderr]).toEqual([1, 'cra mcp-proxy: install @modelcontextprotocol/sdk to use the MCP gateway (npm install @modelcontextprotocol/sdk)\n']);
+    expect([proxy.code, proxy.stderr]).toEqual([1, 'cra mcp-proxy: install @modelcontextprotocol/sdk to use the MCP gateway (npm install @modelcontextprotocol/sdk) [mcp_unavailable]\n']);
   });
 
   /** The code block that follows `**<label>**` in the README. */

@@ -144,3 +144,24 @@ describe('README agent integrations', () => {
     expect(rest.trim().split('\n').at(-1)).toBe('Refund RF-P-19 of 25 USD issued for the duplicate charge; 900 USD is over what I may refund.');
   });
 });
+
+describe('README tool names', () => {
+  it('the adapters block names a tool when merged into an atlas, and the name maps back', async () => {
+    const { createRuntime, guard, toOpenAITools, toAnthropicTools } = await import('../src/index.ts');
+    const { loadAtlasDir } = await import('../src/node.ts');
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+    const block = /```json\n([\s\S]*?)```/.exec(readme.split('## Agent integrations')[1] ?? '');
+    expect(block?.[1]).toBeDefined();
+    const { adapters } = JSON.parse(block![1]!) as { adapters: Record<string, unknown> };
+    const support = await loadAtlasDir(join(ROOT, 'examples/atlases/support'));
+    const runtime = await createRuntime();
+    await runtime.loadAtlas({ ...support, manifest: { ...support.manifest, adapters } as typeof support.manifest });
+    const session = await runtime.createSession({ agentId: 'a', goal: 'g' });
+    const g = guard(session, { 'ticket.lookup': () => 'found', 'ticket.close': () => 'closed' });
+    const catalog = await g.catalog();
+    expect(toOpenAITools(catalog).map((t) => t.function.name)).toEqual(['lookup_ticket', 'ticket_close']);
+    expect(toAnthropicTools(catalog).map((t) => t.name)).toEqual(['ticket_lookup', 'ticket_close']); // openai's entry only
+    expect(await g.call('lookup_ticket', { ticket_id: 'T-10042' })).toMatchObject({ ok: true, result: 'found' });
+    await runtime.close();
+  });
+});

@@ -505,3 +505,19 @@ fn other_platforms_and_settings_stay_free_form() {
     let v = validate(m);
     assert_eq!(v["valid"], true, "{}", v);
 }
+
+#[test]
+fn a_tool_name_cannot_take_the_default_name_of_an_unnamed_action() {
+    // `ticket_lookup` is what ticket.lookup is called when it has no name of its own on the platform.
+    let m = with_adapters(json!({"openai": {"settings": {"tool_names": {"ticket.close": "ticket_lookup"}}}}));
+    let errors = errors_of(&validate(m));
+    assert_eq!(errors.len(), 1, "{:?}", errors);
+    assert_eq!(errors[0].0, "/adapters/openai/settings/tool_names/ticket.close");
+    assert!(errors[0].1.contains("default tool name of `ticket.lookup`"), "{}", errors[0].1);
+    // Named too, the other action no longer has its default name: the swap is fine, and so is another platform.
+    let swap = with_adapters(json!({
+        "openai": {"settings": {"tool_names": {"ticket.close": "ticket_lookup", "ticket.lookup": "ticket_close"}}},
+        "mcp": {"settings": {"tool_names": {"ticket.close": "close"}}},
+    }));
+    assert_eq!(validate(swap)["valid"], true);
+}

@@ -24,7 +24,7 @@ export const SCRIPT: Array<{ tool: string; arguments: Record<string, unknown> }>
   { tool: 'ticket_lookup', arguments: { ticket_id: 'T-10042' } },
   { tool: 'ticket_lookup', arguments: { ticket: '10042' } }, // wrong argument name: refused with the schema errors
   { tool: 'ticket_reply', arguments: { ticket_id: 'T-10042', body: 'We are refunding the duplicate charge.' } },
-  { tool: 'refund_issue', arguments: { customer_id: 'C-7', payment_id: 'P-19', amount: 25, currency: 'USD' } }, // needs a human
+  { tool: 'refund_issue', arguments: { customer_id: 'C-7', payment_id: 'P-19', amount: 25, currency: 'USD' } }, // needs a human: not offered on stdio, and refused
   { tool: 'customer_delete', arguments: { customer_id: 'C-7' } }, // not offered, denied by policy
 ];
 

@@ -56,7 +56,7 @@ describe('README › MCP', () => {
     const transport = new StdioClientTransport({ command: process.execPath, args: ['--import', 'tsx', CLI, ...args, '--data', data, '--', ...FIXTURE], cwd: ROOT, stderr: 'ignore' });
     const client = new Client({ name: 'readme', version: '1.0.0' });
     await client.connect(transport);
-    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['ticket_lookup', 'ticket_reply', 'refund_issue']);
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['ticket_lookup', 'ticket_reply']);
     const closed = new Promise<void>((done) => (transport.onclose = () => done()));
     await client.close();
     await closed;

@@ -7,8 +7,8 @@
  * `OPENAI_API_KEY` set it talks to OpenAI instead (`OPENAI_MODEL`, default gpt-4o-mini; not exercised by the tests).
  *
  * The governed part is `runAgent` between the `governed` markers: 13 lines, the agent loop included, of which 7
- * are CRA's (marked ◆). The handlers (the tools themselves) and the atlas (`examples/atlases/support`) are what you
- * had anyway. `agent.test.ts` counts the lines.
+ * are CRA's (marked ◆). The handlers (the tools themselves), the approval step and the atlas
+ * (`examples/atlases/support`) are what you had anyway. `agent.test.ts` counts the lines.
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import OpenAI from 'openai';
@@ -25,12 +25,15 @@ export const handlers: Record<string, ToolHandler> = {
   'refund.issue': ({ payment_id, amount, currency }) => ({ refund_id: `RF-${String(payment_id)}`, amount, currency }),
 };
 
+/** Refunds need a human (the atlas says so): a stand-in for your approval screen, which approves them. */
+export const approve = async () => ({ approved: true as const, approver: 'lead@example.com' });
+
 export async function runAgent(client: OpenAI, prompt: string, model = 'gpt-4o-mini') {
   // governed:start
   const runtime = await createRuntime(); // ◆
   await runtime.loadAtlas(await loadAtlasDir(ATLAS)); // ◆
   const session = await runtime.createSession({ agentId: 'support-bot', goal: prompt }); // ◆
-  const g = guard(session, handlers); // ◆
+  const g = guard(session, handlers, { approve }); // ◆
   const tools = toOpenAITools(await g.catalog()); // ◆ only the actions this session may use
   const messages: ChatCompletionMessageParam[] = [{ role: 'user', content: prompt }];
   for (;;) {

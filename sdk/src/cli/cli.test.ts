@@ -1,7 +1,7 @@
 /** The `cra` command line: help, usage errors (exit 2), start failures (exit 1), and the entry as a process. */
 
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -38,6 +38,11 @@ describe('cra', () => {
     expect(USAGE).toContain('mcp-proxy');
   });
 
+  it('--version / version print the package version', async () => {
+    const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v', 'version']) expect(await cli(flag)).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+
   it('an unknown command: the usage, exit 2', async () => {
     const r = await cli('serve-everything');
     expect(r.code).toBe(2);
@@ -66,7 +71,17 @@ describe('cra', () => {
     const tmp = await mkdtemp(join(tmpdir(), 'cra-cli-'));
     try {
       const noAtlas = await cli('mcp-proxy', '--atlas', join(tmp, 'missing'), '--data', tmp, '--', process.execPath);
-      expect([noAtlas.code, noAtlas.stderr]).toEqual([1, `cra mcp-proxy: no atlas at ${join(tmp, 'missing')}\n`]);
+      expect([noAtlas.code, noAtlas.stderr]).toEqual([1, `cra mcp-proxy: no atlas at ${join(tmp, 'missing')} [atlas_not_found]\n`]);
+      // An invalid atlas: the message, where in the manifest, which folder, and the code.
+      const bad = join(tmp, 'bad');
+      await mkdir(bad);
+      const manifest = JSON.parse(await readFile(join(ROOT, 'examples/atlases/support/atlas.json'), 'utf8')) as Record<string, unknown>;
+      await writeFile(join(bad, 'atlas.json'), JSON.stringify({ ...manifest, adapters: { openai: { settings: { tool_names: { 'ticket.lookup': 'read file!' } } } } }));
+      const invalid = await cli('mcp-proxy', '--atlas', bad, '--data', tmp, '--', process.execPath);
+      expect([invalid.code, invalid.stderr]).toEqual([
+        1,
+        `cra mcp-proxy: tool name \`read file!\` must match ^[a-zA-Z0-9_-]{1,64}$ (at /adapters/openai/settings/tool_names/ticket.lookup of ${bad}) [atlas_invalid]\n`,
+      ]);
       const atlas = join(ROOT, 'examples/atlases/support');
       const noCommand = await cli('mcp-proxy', '--atlas', atlas, '--data', tmp, '--', join(tmp, 'no-such-mcp-server'), '--flag');
       expect(noCommand.code).toBe(1);

@@ -19,6 +19,7 @@ CRA governs an AI agent's tool calls: every call is checked against an atlas's p
 Commands:
   mcp-proxy   an MCP server on stdio that governs and traces the tools of another MCP server
   help        this help (also: cra --help, cra <command> --help)
+  version     the version of cra-runtime (also: cra --version)
 `;
 
 export const MCP_PROXY_USAGE = `Usage: cra mcp-proxy --atlas <dir> [options] -- <upstream command> [args...]
@@ -26,8 +27,9 @@ export const MCP_PROXY_USAGE = `Usage: cra mcp-proxy --atlas <dir> [options] -- 
 An MCP server on stdio (point an MCP client at it) that spawns the upstream MCP server (no shell: the command and
 its arguments are passed as they are), lists only the tools this session may use, and governs and traces every
 call: refusals come back as error results with the reason. One session per run, ended when stdin closes (or on
-SIGINT / SIGTERM); its trace is JSONL in <data>/traces/<session>.trace.jsonl. Approval-gated tools are denied here
-(no one to ask on stdio): serve them through the CRA server's /v1/sessions/{id}/mcp route instead.
+SIGINT / SIGTERM); its trace is JSONL in <data>/traces/<session>.trace.jsonl. Approval-gated tools are not listed
+here and are denied if called (no one to ask on stdio): serve them through the CRA server's /v1/sessions/{id}/mcp
+route instead.
 
 Options:
   --atlas <dir>        an atlas folder (with atlas.json); repeat for several
@@ -63,6 +65,11 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     case '--help':
     case '-h':
       io.stdout.write(USAGE);
+      return 0;
+    case 'version':
+    case '--version':
+    case '-v':
+      io.stdout.write(`${await packageVersion()}\n`);
       return 0;
     case 'mcp-proxy':
       return mcpProxy(rest, io);
@@ -120,13 +127,33 @@ async function mcpProxy(argv: readonly string[], io: CliIO): Promise<number> {
       log: (line) => io.stderr.write(`${line}\n`),
     });
   } catch (err) {
-    const detail = err instanceof CraError ? err.message : err instanceof Error ? err.message : String(err);
+    // A CraError says where (an atlas field's JSON pointer); the atlas folders are the only atlases here.
+    const detail =
+      err instanceof CraError
+        ? `${err.message}${err.path ? ` (at ${err.path}${err.code.startsWith('atlas') ? ` of ${values.atlas.join(', ')}` : ''})` : ''} [${err.code}]`
+        : err instanceof Error
+          ? err.message
+          : String(err);
     io.stderr.write(`cra mcp-proxy: ${detail}\n`);
     return 1;
   }
   io.onProxy?.(proxy);
   const reason = await proxy.closed;
   return reason === 'error' ? 1 : 0;
+}
+
+/** The version in the package.json beside the sources or the bundle (`../../package.json` or `../package.json`). */
+async function packageVersion(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  for (const rel of ['../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(await readFile(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'cra-runtime' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // not this layout
+    }
+  }
+  return 'unknown';
 }
 
 function usageError(io: CliIO, message: string): number {

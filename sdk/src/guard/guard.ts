@@ -56,6 +56,8 @@ export interface GuardOptions {
   approve?: (execution: Execution, request: ApprovalRequest) => ApprovalDecision | Promise<ApprovalDecision>;
   /** How long an approval may take before the call is denied (default 5 minutes). */
   approvalTimeoutMs?: number;
+  /** The reason recorded when a call needs approval and there is no `approve` (say where approvals can be had). */
+  noApproverReason?: string;
   /** The resolve request made when the session has no resolution yet (and again when it expires). */
   resolve?: ResolveOptions;
   /** A resolution to work with from the start (default: resolve on first need). */
@@ -78,7 +80,7 @@ export type GuardResult =
 export interface ToolCatalog {
   resolution: Resolution;
   names: ToolNames;
-  /** The allowed actions that have a handler: only these are offered as tools. */
+  /** The allowed actions that have a handler (and, when they need approval, an approver): only these are offered. */
   actionIds: string[];
 }
 
@@ -119,7 +121,9 @@ export class Guard {
   /** The resolution and tool names that tool lists are made from (resolving first if the guard has none). */
   async catalog(): Promise<ToolCatalog> {
     const resolution = this.current ?? (await this.resolveAgain());
-    const actionIds = resolution.allowed_actions.map((a) => a.action_id).filter((id) => this.handlers.has(id));
+    // Without an approver, an approval-gated action can never run: it is not offered.
+    const runnable = resolution.allowed_actions.filter((a) => this.handlers.has(a.action_id) && (this.options.approve || !a.requires_confirmation));
+    const actionIds = runnable.map((a) => a.action_id);
     return { resolution, names: await this.names(), actionIds };
   }
 
@@ -211,7 +215,7 @@ export class Guard {
   /** Asks `options.approve`; a missing approver, a thrown error or the timeout denies (traced as `action.denied`). */
   private async awaitApproval(execution: Execution, request: ApprovalRequest): Promise<Execution> {
     const approve = this.options.approve;
-    if (!approve) return this.session.deny(execution, { reason: 'approval required and no approver is configured' });
+    if (!approve) return this.session.deny(execution, { reason: this.options.noApproverReason ?? 'approval required and no approver is configured' });
     const ms = this.options.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {

@@ -88,6 +88,19 @@ describe('McpGateway', () => {
     await runtime?.close();
   });
 
+  it('refuses an explicit mapping that names a missing upstream tool or an undeclared action', async () => {
+    const session = await runtime.createSession({ agentId: 'a', goal: 'g' });
+    const withMap = (tools: Record<string, string>) => connectUpstream(upstreamClient, { tools });
+    await expect(createGateway({ session, upstream: await withMap({ read_file: 'ticket.lookup' }) })).rejects.toMatchObject({
+      code: 'invalid_request',
+      message: expect.stringMatching(/^cannot map read_file=ticket.lookup: the upstream has no tool "read_file" \(it has: .*ticket_lookup/),
+      path: '/tools/read_file',
+    });
+    await expect(createGateway({ session, upstream: await withMap({ ticket_lookup: 'nope.action' }) })).rejects.toMatchObject({
+      message: 'cannot map ticket_lookup=nope.action: no loaded atlas declares the action "nope.action"',
+    });
+  });
+
   it('routes each action to its upstream tool', () => {
     expect(Object.fromEntries(gateway.routes)).toEqual({
       'ticket.lookup': 'ticket_lookup',
@@ -112,6 +125,11 @@ describe('McpGateway', () => {
     const customer = (await client.callTool({ name: 'customer_lookup', arguments: { customer_id: 'C-7' } })) as ToolResult;
     expect(customer.isError).toBeFalsy();
     expect(customer.structuredContent).toHaveProperty('env'); // debug_dump's answer
+    // The upstream's own name stands for the action it runs.
+    const byUpstreamName = (await client.callTool({ name: 'debug_dump', arguments: { customer_id: 'C-7' } })) as ToolResult;
+    expect(byUpstreamName.structuredContent).toHaveProperty('env');
+    const lookups = (await gateway.session.trace()).filter((e) => e.event_type === 'action.executed').map((e) => e.payload.action_id);
+    expect(lookups.slice(-2)).toEqual(['customer.lookup', 'customer.lookup']);
     // The action id names the same action (the guard's rule), governed the same way.
     const byId = (await client.callTool({ name: 'ticket.lookup', arguments: { ticket_id: 'bad' } })) as ToolResult;
     expect([byId.isError, byId.content.at(-1)!.text]).toEqual([true, expect.stringMatching(/invalid parameters/)]);

@@ -47,6 +47,8 @@ export interface GatewayOptions {
   approve?: GuardOptions['approve'];
   /** How long an approval may take (default: the guard's, 5 minutes). */
   approvalTimeoutMs?: number;
+  /** Why an approval-gated call is denied when there is no `approve` (such actions are then not listed). */
+  noApproverReason?: string;
   /** The resolve request made for the tool list (default: the session's goal, every capability). */
   resolve?: ResolveOptions;
   /** The server name announced to MCP clients (default `cra-mcp-gateway`). */
@@ -85,6 +87,7 @@ export class McpGateway {
     this.guard = new Guard(options.session, handlers, {
       ...(options.approve ? { approve: options.approve } : {}),
       ...(options.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}),
+      ...(options.noApproverReason !== undefined ? { noApproverReason: options.noApproverReason } : {}),
       ...(options.resolve ? { resolve: options.resolve } : {}),
     });
   }
@@ -102,15 +105,22 @@ export class McpGateway {
     const [tools, summaries] = await Promise.all([options.upstream.listTools(), runtime.listAtlases()]);
     const atlases = await Promise.all(summaries.map((s) => runtime.getAtlas(s.atlas_id)));
     const ids = atlases.flatMap((a) => (a.actions ?? []).map((x) => x.action_id));
+    // An explicit mapping names what exists: a typo is an error, not a tool silently left out.
+    for (const [tool, actionId] of Object.entries(options.upstream.toolMap ?? {})) {
+      const problem = !tools.some((t) => t.name === tool)
+        ? `the upstream has no tool ${JSON.stringify(tool)} (it has: ${tools.map((t) => t.name).join(', ') || 'none'})`
+        : !ids.includes(actionId)
+          ? `no loaded atlas declares the action ${JSON.stringify(actionId)}`
+          : null;
+      if (problem) throw new CraError('invalid_request', `cannot map ${tool}=${actionId}: ${problem}`, { path: `/tools/${tool}` });
+    }
     const routes = mapUpstreamTools(tools, ids, ToolNames.fromAtlases(atlases), options.upstream.toolMap);
     return new McpGateway(options, routes);
   }
 
   /** `tools/list`: the allowed actions that an upstream tool runs, as MCP tools (resolving first if needed). */
   async listTools(): Promise<McpTool[]> {
-    const { resolution, names } = await this.guard.catalog();
-    const allowed = resolution.allowed_actions.filter((a) => this.routes.has(a.action_id));
-    return toMcpTools({ resolution: { ...resolution, allowed_actions: allowed }, names });
+    return toMcpTools(await this.guard.catalog()); // the guard's handlers are the routed actions
   }
 
   /** `tools/call`: governs and runs one call; refusals and failures are error results, never thrown. */
@@ -137,7 +147,9 @@ export class McpGateway {
   }
 
   private async govern(name: string, args: unknown): Promise<ToolCallResult> {
-    const outcome = await this.guard.call(name, args, { platform: 'mcp' });
+    // A client may call a tool by the upstream's own name: it stands for the action that tool runs.
+    const routed = [...this.routes].find(([, tool]) => tool === name)?.[0];
+    const outcome = await this.guard.call(routed ?? name, args, { platform: 'mcp' });
     const executionId = outcome.execution?.execution_id;
     const failure = executionId === undefined ? undefined : this.failures.get(executionId);
     if (executionId !== undefined) this.failures.delete(executionId);

@@ -66,9 +66,9 @@ describe('cra mcp-proxy (stdio)', () => {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
-  it('lists only the allowed tools: no denied action, no tool without an action', async () => {
+  it('lists only the tools that can run: no denied action, no tool without an action, nothing that needs a human', async () => {
     const { tools } = await proxy.client.listTools();
-    expect(tools.map((t) => t.name)).toEqual(['ticket_lookup', 'ticket_reply', 'refund_issue']);
+    expect(tools.map((t) => t.name)).toEqual(['ticket_lookup', 'ticket_reply']);
     expect(tools[0]!.inputSchema).toMatchObject({ type: 'object', required: ['ticket_id'] });
   });
 
@@ -93,7 +93,7 @@ describe('cra mcp-proxy (stdio)', () => {
     expect(text(r)).toMatch(/^Customer data is deleted only by the privacy team/);
   });
 
-  it('the approval-gated refund is refused: no approver on stdio', async () => {
+  it('the approval-gated refund, called anyway, is refused: no approver on stdio', async () => {
     const r = (await proxy.client.callTool({ name: 'refund_issue', arguments: { customer_id: 'C-7', payment_id: 'P-19', amount: 25, currency: 'USD' } })) as ToolResult;
     expect(r.isError).toBe(true);
     expect(text(r).split('\n')[0]).toBe(NO_APPROVER);

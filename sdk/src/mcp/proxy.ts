@@ -91,14 +91,19 @@ export async function startMcpProxy(options: McpProxyOptions): Promise<RunningPr
   try {
     const command = [options.upstream.command, ...(options.upstream.args ?? [])].join(' ');
     session = await runtime.createSession({ agentId: options.agentId ?? 'mcp-proxy', goal: options.goal ?? `Use the tools of the MCP server: ${command}`.slice(0, 1000) });
-    gateway = await McpGateway.create({ session, upstream, approve: () => ({ approved: false, reason: NO_APPROVER }) });
+    gateway = await McpGateway.create({ session, upstream, noApproverReason: NO_APPROVER });
   } catch (err) {
     await upstream.close().catch(() => undefined);
     await runtime.close().catch(() => undefined);
     throw err;
   }
-  const unmapped = [...gateway.routes].map(([action, tool]) => `${tool}→${action}`).join(', ');
-  log(`cra mcp-proxy: session ${session.id}, traces in ${join(dataDir, 'traces')}; upstream tools governed: ${unmapped || 'none'}`);
+  const governed = [...gateway.routes].map(([action, tool]) => `${tool}→${action}`).join(', ');
+  const routed = new Set(gateway.routes.values());
+  const leftOut = (await upstream.listTools()).map((t) => t.name).filter((name) => !routed.has(name));
+  log(
+    `cra mcp-proxy: session ${session.id}, traces in ${join(dataDir, 'traces')}; upstream tools governed: ${governed || 'none'}` +
+      (leftOut.length > 0 ? `; not exposed (no action runs them): ${leftOut.join(', ')}` : ''),
+  );
 
   const { StdioServerTransport } = await stdioServerSdk();
   const stdin = options.stdin ?? process.stdin;

@@ -108,7 +108,9 @@ export function toMcpTools(source: ToolSource): McpTool[] {
 }
 
 function describe(action: AllowedAction): string {
-  return action.requires_confirmation ? `${action.description} ${APPROVAL_NOTE}` : action.description;
+  if (!action.requires_confirmation) return action.description;
+  const text = action.description.trimEnd();
+  return `${text}${/[.!?]$/.test(text) ? '' : '.'} ${APPROVAL_NOTE}`;
 }
 
 /** The action's parameters schema with an object top level (an action without one takes an empty object). */

@@ -57,9 +57,10 @@ describe('tool names', () => {
     expect(names.nameOf('ticket.close', 'anthropic')).toBe('ticket_close');
   });
 
-  it('suffixes a default name that another action was given', () => {
-    const manifest = atlas(['a.b', 'c.d'], { anthropic: { settings: { tool_names: { 'c.d': 'a_b' } } } });
-    const names = ToolNames.fromAtlases([manifest]);
+  it("suffixes a default name that another atlas's action was given (within one atlas, the core refuses that)", () => {
+    const first = atlas(['a.b']);
+    const second = { ...atlas(['c.d'], { anthropic: { settings: { tool_names: { 'c.d': 'a_b' } } } }), atlas_id: 'com.example.other' };
+    const names = ToolNames.fromAtlases([first, second]);
     expect(names.nameOf('c.d', 'anthropic')).toBe('a_b');
     expect(names.nameOf('a.b', 'anthropic')).toBe('a_b_2');
     expect(names.actionOf('a_b_2', 'anthropic')).toBe('a.b');

@@ -289,6 +289,18 @@ impl<'h> Validator<'h> {
                 other => self.error(path, format!("expected a tool name (a string matching ^[a-zA-Z0-9_-]{{1,64}}$), found {}", type_name(other))),
             }
         }
+        // A given name must not be the default name of an action left unnamed on this platform: a call by that
+        // name would run the named action. (The default name is the action id with `.` → `_`, the SDK's
+        // `defaultToolName` in sdk/src/tools/names.ts; ids longer than 64 characters never have a clashing one.)
+        for (name, action_id) in &given {
+            let clash = action_ids.iter().find(|b| b.as_str() != *action_id && !map.contains_key(b.as_str()) && b.len() <= 64 && b.replace('.', "_") == *name);
+            if let Some(b) = clash {
+                self.error(
+                    pointer_push(&base, action_id),
+                    format!("tool name `{}` is the default tool name of `{}`: give `{}` a name too, or choose another", name, b, b),
+                );
+            }
+        }
     }
 
     fn dependencies(&mut self, root: Obj) -> Vec<(String, String)> {
