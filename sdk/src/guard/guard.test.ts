@@ -72,6 +72,9 @@ describe.each(modes)('guard (%s)', (_mode, make) => {
     const slow = guard(session, handlers, { approve: () => new Promise(() => undefined), approvalTimeoutMs: 50 });
     const late = await slow.call('refund_issue', refund);
     expect(late).toMatchObject({ ok: false, refusal: { reason: expect.stringMatching(/timed out/) }, execution: { status: 'denied' } });
+    // Without an approver an approval-gated action is not offered; called anyway, it is denied.
+    expect((await guard(session, handlers).catalog()).actionIds).toEqual([]);
+    expect((await slow.catalog()).actionIds).toEqual(['refund.issue']);
     const nobody = await guard(session, handlers).call('refund_issue', refund);
     expect(nobody).toMatchObject({ ok: false, refusal: { reason: expect.stringMatching(/no approver/) } });
     const failing = await guard(session, handlers, { approve: () => Promise.reject(new Error('pager down')) }).call('refund_issue', refund);

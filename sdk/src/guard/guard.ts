@@ -121,10 +121,7 @@ export class Guard {
   /** The resolution and tool names that tool lists are made from (resolving first if the guard has none). */
   async catalog(): Promise<ToolCatalog> {
     const resolution = this.current ?? (await this.resolveAgain());
-    // Without an approver, an approval-gated action can never run: it is not offered.
-    const runnable = resolution.allowed_actions.filter((a) => this.handlers.has(a.action_id) && (this.options.approve || !a.requires_confirmation));
-    const actionIds = runnable.map((a) => a.action_id);
-    return { resolution, names: await this.names(), actionIds };
+    return { resolution, names: await this.names(), actionIds: this.offered(resolution) };
   }
 
   /** The tool names of the loaded atlases (read once per guard; {@link refresh} reads them again). */
@@ -206,10 +203,20 @@ export class Guard {
     return this.resolving;
   }
 
+  /**
+   * The actions offered as tools: allowed, with a handler, and — an approval-gated one can never run without an
+   * approver — needing no approval unless there is one.
+   */
+  private offered(resolution: Resolution): string[] {
+    return resolution.allowed_actions
+      .filter((a) => this.handlers.has(a.action_id) && (this.options.approve !== undefined || !a.requires_confirmation))
+      .map((a) => a.action_id);
+  }
+
   /** The names of the tools this guard offers, for a refusal that tells the model what it can call. */
   private async toolNames(names: ToolNames, platform: ToolPlatform = 'openai'): Promise<string[]> {
     const resolution = this.current ?? (await this.resolving);
-    return (resolution?.allowed_actions ?? []).filter((a) => this.handlers.has(a.action_id)).map((a) => names.nameOf(a.action_id, platform));
+    return resolution ? this.offered(resolution).map((id) => names.nameOf(id, platform)) : [];
   }
 
   /** Asks `options.approve`; a missing approver, a thrown error or the timeout denies (traced as `action.denied`). */
