@@ -829,13 +829,13 @@ fn check_file_path(p: &str) -> Option<String> {
     }
 }
 
-/// Builds each action's policy list (matching patterns, sorted by type order, priority descending, declaration
-/// order) and adds the implicit policies of the action's own `requires_confirmation` and `rate_limit`.
 /// `^[a-zA-Z0-9_-]{1,64}$`.
 fn is_tool_name(s: &str) -> bool {
     (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
+/// Builds each action's policy list (matching patterns, sorted by type order, priority descending, declaration
+/// order) and adds the implicit policies of the action's own `requires_confirmation` and `rate_limit`.
 fn index_policies(atlas: &mut Atlas) {
     for ai in 0..atlas.actions.len() {
         let (id, confirm, rate) = {

@@ -137,7 +137,6 @@ pub fn request(
         span_id: span,
         idempotency_key: input.idempotency_key.clone(),
         cost: 0.0,
-        retry_after_seconds: None,
         details: None,
     };
     let who = Who { session_id: &session.session_id, agent_id: &session.agent_id };
@@ -435,7 +434,6 @@ fn deny(em: &mut Emitter, host: &mut dyn Host, exec: &mut Execution, denial: Den
     exec.status = ExecStatus::Denied;
     exec.policy_id = Some(policy_id);
     exec.reason = Some(reason);
-    exec.retry_after_seconds = details.retry_after_seconds;
     exec.details = Some(details);
     Ok(())
 }
@@ -457,10 +455,18 @@ fn approve_into(em: &mut Emitter, host: &mut dyn Host, exec: &mut Execution, app
 
 /// Payload numbers must be integers (SPEC §4.1); a fractional cost is recorded as its decimal string.
 fn cost_value(cost: f64) -> Value {
-    if cost.fract() == 0.0 && cost.abs() < 9.0e15 {
-        Value::from(cost as i64)
+    match whole(cost) {
+        Some(n) => Value::from(n),
+        None => Value::String(ryu::Buffer::new().format_finite(cost).to_string()),
+    }
+}
+
+/// `n` as an integer when it is one (and exactly representable as one).
+fn whole(n: f64) -> Option<i64> {
+    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        Some(n as i64)
     } else {
-        Value::String(ryu::Buffer::new().format_finite(cost).to_string())
+        None
     }
 }
 
@@ -501,19 +507,17 @@ fn scope_violations(policy_id: &str, s: &crate::atlas::model::ScopeParams, param
 
 /// A number as a person writes it: `500`, not `500.0`.
 fn number_text(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 9.0e15 {
-        itoa::Buffer::new().format(n as i64).to_string()
-    } else {
-        ryu::Buffer::new().format(n).to_string()
+    match whole(n) {
+        Some(i) => itoa::Buffer::new().format(i).to_string(),
+        None => ryu::Buffer::new().format(n).to_string(),
     }
 }
 
 /// A number as JSON: integral ones as integers.
 fn number_value(n: f64) -> Value {
-    if n.fract() == 0.0 && n.abs() < 9.0e15 {
-        Value::from(n as i64)
-    } else {
-        serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number)
+    match whole(n) {
+        Some(i) => Value::from(i),
+        None => serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number),
     }
 }
 

@@ -53,8 +53,6 @@ pub struct Execution {
     pub idempotency_key: Option<String>,
     /// Cost charged to cost budgets on approval (from the budget's `cost_param`).
     pub cost: f64,
-    /// For a rate-limited denial: whole seconds until a call is possible again.
-    pub retry_after_seconds: Option<u64>,
     /// Why a denied or violated execution was refused, as data (`None` for every other status).
     pub details: Option<Details>,
 }
@@ -76,7 +74,8 @@ impl Execution {
             "created_at": format_micros(self.created_at),
         );
         if let Value::Object(m) = &mut v {
-            if let Some(r) = self.retry_after_seconds {
+            // A rate-limited denial also says how long to wait at the top level (what HTTP's Retry-After reads).
+            if let Some(r) = self.details.as_ref().and_then(|d| d.retry_after_seconds) {
                 m.insert("retry_after_seconds".into(), Value::from(r));
             }
             let refused = matches!(self.status, ExecStatus::Denied | ExecStatus::Violated);

@@ -164,7 +164,6 @@ fn apply_execution_event(s: &mut Session, ledger: &mut Ledger, e: &Event, host: 
                     span_id: e.span_id.clone(),
                     idempotency_key: key,
                     cost: 0.0,
-                    retry_after_seconds: None,
                     details: None,
                 },
             );
@@ -199,7 +198,6 @@ fn apply_execution_event(s: &mut Session, ledger: &mut Ledger, e: &Event, host: 
                 if x.status != ExecStatus::Violated {
                     x.status = ExecStatus::Violated;
                     x.policy_id = p.get("policy_id").and_then(Value::as_str).map(str::to_string);
-                    x.retry_after_seconds = None;
                     x.details = Some(Details::new(refusal::SCOPE_VIOLATION));
                 }
                 if let Some(d) = x.details.as_mut() {
@@ -219,7 +217,6 @@ fn apply_execution_event(s: &mut Session, ledger: &mut Ledger, e: &Event, host: 
                 if let Some(pid) = p.get("policy_id").and_then(Value::as_str) {
                     x.policy_id = Some(pid.to_string());
                 }
-                x.retry_after_seconds = p.get("retry_after_seconds").and_then(Value::as_u64);
                 x.details = if x.status == ExecStatus::Denied { Some(refusal::from_denied(p, &x.action_id)) } else { None };
             }
         }
