@@ -10,9 +10,9 @@
  *    but every refund needs a human's approval;
  * 3. it answers in text, from the `tool_result` blocks it got.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import type { MessageCreateParamsNonStreaming, StopReason, ToolResultBlockParam } from '@anthropic-ai/sdk/resources/messages';
+import { serveJson } from '../loopback.ts';
 
 /** One request as the fake model received it. */
 export interface RecordedRequest {
@@ -94,54 +94,33 @@ export function toolResults(request: MessageCreateParamsNonStreaming): Map<strin
 export async function startFakeModel(script: Script = supportScript): Promise<FakeModel> {
   const requests: RecordedRequest[] = [];
   let n = 0;
-  const server = createServer((req, res) => {
-    void handle(req, res).catch((err: unknown) => send(res, 500, { type: 'error', error: { type: 'api_error', message: String(err) } }));
-  });
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== 'POST' || req.url !== '/v1/messages') {
-      return send(res, 404, { type: 'error', error: { type: 'not_found_error', message: `the fake model serves POST /v1/messages only, not ${req.method} ${req.url}` } });
-    }
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as MessageCreateParamsNonStreaming;
-    requests.push({ path: req.url, apiKey: header(req, 'x-api-key') ?? header(req, 'authorization')?.replace(/^Bearer /, ''), version: header(req, 'anthropic-version'), body });
-    if ((body as { stream?: boolean }).stream) {
-      return send(res, 400, { type: 'error', error: { type: 'invalid_request_error', message: 'the fake model does not stream' } });
-    }
-    const content = script(body);
-    const stopReason: StopReason = content.some((b) => b.type === 'tool_use') ? 'tool_use' : 'end_turn';
-    send(res, 200, {
-      id: `msg_fake_${++n}`,
-      type: 'message',
-      role: 'assistant',
-      model: body.model,
-      content,
-      stop_reason: stopReason,
-      stop_sequence: null,
-      usage: { input_tokens: 0, output_tokens: 0 },
-    });
-  }
-
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    baseURL: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections(); // the client keeps connections alive
+  const endpoint = await serveJson({
+    path: '/v1/messages',
+    record: (body, req) =>
+      requests.push({
+        path: req.url!,
+        apiKey: header(req, 'x-api-key') ?? header(req, 'authorization')?.replace(/^Bearer /, ''),
+        version: header(req, 'anthropic-version'),
+        body: body as MessageCreateParamsNonStreaming,
       }),
-  };
+    answer: (body) => {
+      const request = body as MessageCreateParamsNonStreaming;
+      const content = script(request);
+      const stopReason: StopReason = content.some((b) => b.type === 'tool_use') ? 'tool_use' : 'end_turn';
+      return [
+        200,
+        { id: `msg_fake_${++n}`, type: 'message', role: 'assistant', model: request.model, content, stop_reason: stopReason, stop_sequence: null, usage: { input_tokens: 0, output_tokens: 0 } },
+      ];
+    },
+    errorBody: (type, message) => ({
+      type: 'error',
+      error: { type: type === 'not_found' ? 'not_found_error' : type === 'invalid_request' ? 'invalid_request_error' : 'api_error', message },
+    }),
+  });
+  return { baseURL: `http://127.0.0.1:${endpoint.port}`, requests, close: endpoint.close };
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
 }

@@ -7,14 +7,13 @@
  * 900 USD (over the refund policy's 500 maximum) in one reply; once it has the tool messages, it answers in text,
  * quoting what each tool message said — including why the refund was refused.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type {
   ChatCompletion,
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionMessage,
   ChatCompletionToolMessageParam,
 } from 'openai/resources/chat/completions';
+import { serveJson } from '../loopback.ts';
 
 /** One request as the fake model received it. */
 export interface RecordedRequest {
@@ -77,47 +76,23 @@ export function toolResults(request: ChatCompletionCreateParamsNonStreaming): Ma
 export async function startFakeModel(script: Script = supportScript): Promise<FakeModel> {
   const requests: RecordedRequest[] = [];
   let n = 0;
-  const server = createServer((req, res) => {
-    void handle(req, res).catch((err: unknown) => send(res, 500, { error: { message: String(err), type: 'fake_model_error' } }));
+  const endpoint = await serveJson({
+    path: '/v1/chat/completions',
+    record: (body, req) => requests.push({ path: req.url!, authorization: req.headers.authorization, body: body as ChatCompletionCreateParamsNonStreaming }),
+    answer: (body) => {
+      const request = body as ChatCompletionCreateParamsNonStreaming;
+      const message = script(request);
+      const completion: ChatCompletion = {
+        id: `chatcmpl-fake-${++n}`,
+        object: 'chat.completion',
+        created: Math.floor(Date.now() / 1000),
+        model: request.model,
+        choices: [{ index: 0, message, finish_reason: message.tool_calls?.length ? 'tool_calls' : 'stop', logprobs: null }],
+        usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+      };
+      return [200, completion];
+    },
+    errorBody: (type, message) => ({ error: { message, type: type === 'server_error' ? 'fake_model_error' : 'invalid_request_error' } }),
   });
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
-      return send(res, 404, { error: { message: `the fake model serves POST /v1/chat/completions only, not ${req.method} ${req.url}`, type: 'invalid_request_error' } });
-    }
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ChatCompletionCreateParamsNonStreaming;
-    requests.push({ path: req.url, authorization: req.headers.authorization, body });
-    if ((body as { stream?: boolean }).stream) {
-      return send(res, 400, { error: { message: 'the fake model does not stream', type: 'invalid_request_error' } });
-    }
-    const message = script(body);
-    const completion: ChatCompletion = {
-      id: `chatcmpl-fake-${++n}`,
-      object: 'chat.completion',
-      created: Math.floor(Date.now() / 1000),
-      model: body.model,
-      choices: [{ index: 0, message, finish_reason: message.tool_calls?.length ? 'tool_calls' : 'stop', logprobs: null }],
-      usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-    };
-    send(res, 200, completion);
-  }
-
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    baseURL: `http://127.0.0.1:${port}/v1`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections(); // the client keeps connections alive
-      }),
-  };
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
+  return { baseURL: `http://127.0.0.1:${endpoint.port}/v1`, requests, close: endpoint.close };
 }
