@@ -104,6 +104,13 @@ export class CraError extends Error {
     this.details = options.details;
   }
 
+  /** The same error pointing at `path` (an error re-rooted into what its caller sent). */
+  at(path: string | null): CraError {
+    const err = new CraError(this.code, this.message, { path, cause: this.cause, details: this.details });
+    if (err.status !== this.status) Object.defineProperty(err, 'status', { value: this.status, enumerable: true });
+    return err;
+  }
+
   /** The wire form used by the HTTP server: `{ error: { code, message, path } }`. */
   toJSON(): { error: { code: CraErrorCode; message: string; path: string | null } } {
     return { error: { code: this.code, message: this.message, path: this.path } };

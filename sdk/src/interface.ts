@@ -64,6 +64,14 @@ export interface ResolveOptions {
   timestamp?: string;
 }
 
+/**
+ * @internal How a resolve request is written: SDK options (default) or their snake_case wire form, as the HTTP API
+ * takes them (a server hands its body on as it came, and errors point into that body).
+ */
+export interface ResolveForm {
+  form?: 'options' | 'wire';
+}
+
 export interface ActionRequest {
   actionId: string;
   parameters?: JsonObject;
@@ -114,9 +122,9 @@ export interface CraSession {
   /** Current state (status, counts, chain head). */
   info(): Promise<Session>;
   /** Resolves which context and actions the agent gets (traced). */
-  resolve(request?: ResolveOptions | CarpRequest): Promise<Resolution>;
+  resolve(request?: ResolveOptions | CarpRequest, how?: ResolveForm): Promise<Resolution>;
   /** Computes a resolution exactly as {@link resolve} would, recording nothing. */
-  validate(request?: ResolveOptions | CarpRequest): Promise<Resolution>;
+  validate(request?: ResolveOptions | CarpRequest, how?: ResolveForm): Promise<Resolution>;
   /** The hot path: may this session run `actionId` now? Records nothing. Never answers `allow` on error. */
   check(actionId: string): Promise<CheckAnswer>;
   /** Asks to execute an action; the answer's status says whether it may run (`approved`) or why not. */

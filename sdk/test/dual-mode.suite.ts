@@ -218,8 +218,8 @@ export function dualModeSuite(name: string, make: RuntimeFactory, fx: DualModeFi
         const rt = await start();
         const s = await rt.createSession({ agentId: 'support-bot', goal: 'Errors' });
         const before = await rt.trace(s.id);
-        expect(await failure(s.resolve({ atlasIds: ['com.example.absent'] }))).toEqual({ code: 'atlas_not_found', status: 404, path: '/request/atlas_ids/0' });
-        expect(await failure(s.resolve({ riskTier: 'extreme' as never }))).toEqual({ code: 'invalid_request', status: 400, path: '/request/task/risk_tier' });
+        expect(await failure(s.resolve({ atlasIds: ['com.example.absent'] }))).toEqual({ code: 'atlas_not_found', status: 404, path: '/atlasIds/0' });
+        expect(await failure(s.resolve({ riskTier: 'extreme' as never }))).toEqual({ code: 'invalid_request', status: 400, path: '/riskTier' });
         const request = { carp_version: '1.0', request_id: UNKNOWN, timestamp: '2024-12-28T12:00:00Z', operation: 'resolve' } as const;
         expect(
           await failure(rt.carp({ ...request, requester: { agent_id: 'a', session_id: UNKNOWN }, task: { goal: 'x' } })),
@@ -236,7 +236,7 @@ export function dualModeSuite(name: string, make: RuntimeFactory, fx: DualModeFi
         ).toEqual({ code: 'clock_skew', status: 400, path: '/timestamp' });
         expect(await rt.trace(s.id)).toEqual(before);
         await s.resolve({ requestId: 'c0000000-0000-7000-8000-000000000001' });
-        expect(await failure(s.resolve({ requestId: 'c0000000-0000-7000-8000-000000000001' }))).toEqual({ code: 'duplicate_request', status: 409, path: '/request/request_id' });
+        expect(await failure(s.resolve({ requestId: 'c0000000-0000-7000-8000-000000000001' }))).toEqual({ code: 'duplicate_request', status: 409, path: '/requestId' });
       });
     });
 

@@ -12,9 +12,11 @@ import type {
   CraSession,
   DenyOptions,
   FailOptions,
+  ResolveForm,
   ResolveOptions,
 } from '../interface.ts';
 import type { CarpRequest, CheckAnswer, EndReason, Execution, JsonObject, Resolution, Session, TraceEvent, TraceEventType } from '../types.ts';
+import { isCarpRequest, optionPath, toWire } from '../carp/request.ts';
 import type { HttpRuntime } from './client.ts';
 
 export class HttpSession implements CraSession {
@@ -38,12 +40,24 @@ export class HttpSession implements CraSession {
     return this.runtime.call('GET', this.base);
   }
 
-  resolve(request?: ResolveOptions | CarpRequest): Promise<Resolution> {
-    return this.runtime.call('POST', `${this.base}/resolve`, resolveBody(request));
+  resolve(request?: ResolveOptions | CarpRequest, how?: ResolveForm): Promise<Resolution> {
+    return this.resolveAs('resolve', request, how?.form === 'wire');
   }
 
-  validate(request?: ResolveOptions | CarpRequest): Promise<Resolution> {
-    return this.runtime.call('POST', `${this.base}/validate`, resolveBody(request));
+  validate(request?: ResolveOptions | CarpRequest, how?: ResolveForm): Promise<Resolution> {
+    return this.resolveAs('validate', request, how?.form === 'wire');
+  }
+
+  /** Options go in wire form; an error about them points back at the option the caller wrote. */
+  private async resolveAs(operation: 'resolve' | 'validate', request: ResolveOptions | CarpRequest | undefined, wire: boolean): Promise<Resolution> {
+    try {
+      return await this.runtime.call<Resolution>('POST', `${this.base}/${operation}`, wire ? (request ?? {}) : toWire(request));
+    } catch (err) {
+      if (err instanceof CraError && !wire && !isCarpRequest(request)) {
+        throw err.at(optionPath(err.path));
+      }
+      throw err;
+    }
   }
 
   check(actionId: string): Promise<CheckAnswer> {
@@ -101,23 +115,6 @@ export class HttpSession implements CraSession {
   private step(executionId: string, verb: string, body: Record<string, unknown>): Promise<Execution> {
     return this.runtime.call('POST', `${this.base}/actions/${encodeURIComponent(executionId)}/${verb}`, body);
   }
-}
-
-/** Resolve options in wire form (snake_case); a full CARP request goes as it is. */
-function resolveBody(request: ResolveOptions | CarpRequest | undefined): unknown {
-  if (request === undefined) return {};
-  if (!isObject(request) || 'carp_version' in request) return request;
-  const o = request as ResolveOptions;
-  return {
-    goal: o.goal,
-    risk_tier: o.riskTier,
-    context_hints: o.contextHints,
-    required_capabilities: o.requiredCapabilities,
-    atlas_ids: o.atlasIds,
-    context: o.context,
-    request_id: o.requestId,
-    timestamp: o.timestamp,
-  };
 }
 
 function executionId(execution: string | Execution): string {

@@ -313,7 +313,7 @@ describe('EmbeddedRuntime', () => {
       await unchanged(rt, session, () => session.resolve({ requestId: '00000000-0000-0000-0000-000000000001' }), 'duplicate_request');
       await unchanged(rt, session, () => session.resolve({ timestamp: isoFromMicros(clock.peek() + 3_600_000_000) }), 'clock_skew');
       const err = await unchanged(rt, session, () => session.resolve({ atlasIds: ['com.example.nothing'] }), 'atlas_not_found');
-      expect(err.path).toMatch(/atlas_ids\/0$/);
+      expect(err.path).toBe('/atlasIds/0');
       await unchanged(rt, session, () => session.resolve({ riskTier: 'extreme' as never }), 'invalid_request');
     });
 

@@ -50,6 +50,7 @@ import { compact, deepFreeze, isObject, jsonClone } from '../util.ts';
 import { CHECK, Core, type CoreExports } from './core.ts';
 import { compileCore, type CoreSource } from './load.ts';
 import { validateParameters } from './params.ts';
+import { buildRequest, pointedBack, requestedSession } from '../carp/request.ts';
 import { EmbeddedSession } from './session.ts';
 
 export interface RuntimeOptions {
@@ -337,18 +338,27 @@ export class EmbeddedRuntime implements CraRuntime {
     });
   }
 
-  /** @internal */
-  async resolveIn(sessionId: string, request: ResolveOptions | CarpRequest | undefined, operation: 'resolve' | 'validate'): Promise<Resolution> {
+  /**
+   * @internal A resolve or validate: `request` is SDK options, their wire form (the HTTP body), or a CARP request for
+   * this session; an error points into it.
+   */
+  async resolveIn(
+    sessionId: string,
+    request: ResolveOptions | CarpRequest | JsonObject | undefined,
+    operation: 'resolve' | 'validate',
+    form: 'options' | 'wire' = 'options',
+  ): Promise<Resolution> {
     const st = this.state(sessionId);
     return this.run((core, now) => {
-      const req = this.buildRequest(st, request ?? {}, operation, now);
+      const built = buildRequest(st, request, form, operation, { requestId: () => this.freshId(), timestamp: () => isoFromMicros(now) });
+      const ask = <R>(op: string) => pointedBack('/request', built.callerPath, () => core.call<R>(op, { request: built.request, compact_actions: true }, now));
       if (operation === 'validate') {
-        const r = core.call<{ resolution: Resolution; events?: unknown[] }>('carp.request', { request: req, compact_actions: true }, now);
+        const r = ask<{ resolution: Resolution; events?: unknown[] }>('carp.request');
         // A dry run records nothing; events here would advance a chain that nothing stores.
         if (Array.isArray(r?.events) && r.events.length > 0) throw core.reject('a validate request emitted events', 'carp.request');
         return { value: this.checkResolution(core, r?.resolution, 'carp.request') };
       }
-      const r = core.call<{ resolution: Resolution; events: TraceEvent[] }>('session.resolve', { request: req, compact_actions: true }, now);
+      const r = ask<{ resolution: Resolution; events: TraceEvent[] }>('session.resolve');
       const resolution = this.checkResolution(core, r?.resolution, 'session.resolve');
       const events = this.accept(core, st, r.events, 'session.resolve');
       this.remember(st, resolution);
@@ -507,8 +517,8 @@ export class EmbeddedRuntime implements CraRuntime {
 
   async carp(request: CarpRequest | JsonObject): Promise<CarpResult> {
     if (!isObject(request)) throw new CraError('invalid_request', 'the request must be an object', { path: '' });
-    const requester = isObject(request.requester) ? request.requester : request;
-    const sessionId = typeof requester.session_id === 'string' ? requester.session_id.toLowerCase() : undefined;
+    const named = requestedSession(request).sessionId;
+    const sessionId = typeof named === 'string' ? named.toLowerCase() : undefined;
     const st = sessionId !== undefined ? this.sessions.get(sessionId) : undefined;
     let schemaErrors: SchemaError[] = [];
     if (request.operation === 'execute' && st && isObject(request.execution)) {
@@ -519,7 +529,7 @@ export class EmbeddedRuntime implements CraRuntime {
     }
     return this.run((core, now) => {
       const input = schemaErrors.length > 0 ? { request, schema_errors: schemaErrors, compact_actions: true } : { request, compact_actions: true };
-      const r = relativeTo('/request', () => core.call<CarpResult & { events?: TraceEvent[] }>('carp.request', input, now));
+      const r = pointedBack('/request', (p) => p, () => core.call<CarpResult & { events?: TraceEvent[] }>('carp.request', input, now));
       if (!isObject(r)) throw core.reject('carp.request answered a non-object', 'carp.request');
       const out: CarpResult = {};
       if (r.resolution !== undefined) out.resolution = this.checkResolution(core, r.resolution, 'carp.request');
@@ -889,39 +899,6 @@ export class EmbeddedRuntime implements CraRuntime {
     }
     return validateParameters(schema, parameters);
   }
-
-  private buildRequest(st: SessionState, input: ResolveOptions | CarpRequest, operation: 'resolve' | 'validate', now: number): CarpRequest {
-    if (!isObject(input)) throw new CraError('invalid_request', 'the request must be an object', { path: '' });
-    if ('carp_version' in input) {
-      const req = input as unknown as CarpRequest;
-      if (req.operation !== operation) {
-        throw new CraError('invalid_request', `expected a ${operation} request, got ${String(req.operation)}`, { path: '/operation' });
-      }
-      // A request handed to a session must be that session's (runtime.carp() takes requests for any session).
-      const named = isObject(req.requester) ? req.requester.session_id : (req as unknown as JsonObject).session_id;
-      if (typeof named !== 'string' || named.toLowerCase() !== st.id) {
-        const path = isObject(req.requester) ? '/requester/session_id' : '/session_id';
-        throw new CraError('invalid_request', `the request names session ${String(named)}, not ${st.id}`, { path });
-      }
-      return req;
-    }
-    const o = input as ResolveOptions;
-    return compact({
-      carp_version: '1.0' as const,
-      request_id: o.requestId ?? this.freshId(),
-      timestamp: o.timestamp ?? isoFromMicros(now),
-      operation,
-      requester: { agent_id: st.agentId, session_id: st.id },
-      task: compact({
-        goal: o.goal ?? st.goal,
-        risk_tier: o.riskTier,
-        context_hints: o.contextHints,
-        required_capabilities: o.requiredCapabilities,
-      }),
-      atlas_ids: o.atlasIds,
-      context: o.context,
-    });
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -965,18 +942,6 @@ function lastResolutionOf(events: readonly TraceEvent[]): string | null {
     if (e.event_type === 'carp.resolution.completed' && typeof e.payload.resolution_id === 'string') return e.payload.resolution_id;
   }
   return null;
-}
-
-/** Runs `call`; an error pointing under `prefix` of the core's input is re-pointed into what the caller passed. */
-function relativeTo<T>(prefix: string, call: () => T): T {
-  try {
-    return call();
-  } catch (err) {
-    if (err instanceof CraError && err.code !== 'core_failure' && typeof err.path === 'string' && err.path.startsWith(prefix)) {
-      throw new CraError(err.code, err.message, { path: err.path.slice(prefix.length), cause: err.cause, details: err.details });
-    }
-    throw err;
-  }
 }
 
 function asStorageError(err: unknown, message: string): CraError {

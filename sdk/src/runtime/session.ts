@@ -12,6 +12,7 @@ import type {
   CraSession,
   DenyOptions,
   FailOptions,
+  ResolveForm,
   ResolveOptions,
 } from '../interface.ts';
 import type {
@@ -47,12 +48,12 @@ export class EmbeddedSession implements CraSession {
     return this.runtime.sessionInfo(this.id);
   }
 
-  resolve(request?: ResolveOptions | CarpRequest): Promise<Resolution> {
-    return this.runtime.resolveIn(this.id, request, 'resolve');
+  resolve(request?: ResolveOptions | CarpRequest, how?: ResolveForm): Promise<Resolution> {
+    return this.runtime.resolveIn(this.id, request, 'resolve', how?.form);
   }
 
-  validate(request?: ResolveOptions | CarpRequest): Promise<Resolution> {
-    return this.runtime.resolveIn(this.id, request, 'validate');
+  validate(request?: ResolveOptions | CarpRequest, how?: ResolveForm): Promise<Resolution> {
+    return this.runtime.resolveIn(this.id, request, 'validate', how?.form);
   }
 
   check(actionId: string): Promise<CheckAnswer> {
