@@ -4,7 +4,7 @@
  * async function (the floor of any Promise-returning API such as `session.check`).
  */
 
-import { CHECK } from '../src/runtime/core.ts';
+import { CHECK_CODES } from '../src/abi.ts';
 import { createRuntime } from '../src/runtime/runtime.ts';
 import { atMost, measure, nowUs, printRows, rawCore, resolveRequest, supportAtlas } from './harness.ts';
 
@@ -17,7 +17,7 @@ export async function run(module: WebAssembly.Module): Promise<void> {
   const s = newSession();
   core.call('session.resolve', { request: resolveRequest(s.id, new Date().toISOString()) }, nowUs());
   const action = core.call<{ handle: number }>('action.handle', { action_id: 'ticket.lookup' }, nowUs()).handle;
-  if (core.check(s.handle, action, nowUs()) !== CHECK.ALLOW) throw new Error('check bench: ticket.lookup is not allowed');
+  if (core.check(s.handle, action, nowUs()) !== CHECK_CODES.allow) throw new Error('check bench: ticket.lookup is not allowed');
 
   // SDK runtime on the same module.
   const rt = await createRuntime({ wasm: module, atlases: [await supportAtlas()] });
@@ -27,13 +27,13 @@ export async function run(module: WebAssembly.Module): Promise<void> {
 
   // Baseline: the same shape in JS: session table → action table → code, with an expiry test.
   const sessions = new Map<number, { expiresUs: number; actions: Map<number, number> }>([
-    [s.handle, { expiresUs: nowUs() + 3600e6, actions: new Map([[action, CHECK.ALLOW]]) }],
+    [s.handle, { expiresUs: nowUs() + 3600e6, actions: new Map([[action, CHECK_CODES.allow]]) }],
   ]);
   const jsCheck = (sh: number, ah: number, now: number): number => {
     const st = sessions.get(sh);
-    if (!st) return CHECK.UNKNOWN_SESSION;
-    if (now >= st.expiresUs) return CHECK.EXPIRED;
-    return st.actions.get(ah) ?? CHECK.DENY;
+    if (!st) return CHECK_CODES.unknown_session;
+    if (now >= st.expiresUs) return CHECK_CODES.expired;
+    return st.actions.get(ah) ?? CHECK_CODES.deny;
   };
   const jsCheckAsync = async (sh: number, ah: number, now: number) => ({ code: jsCheck(sh, ah, now) });
 

@@ -5,76 +5,15 @@
  * @module
  */
 
-/** Error codes returned by the core (see `wasm/ABI.md`). */
-export type CoreErrorCode =
-  | 'invalid_json'
-  | 'invalid_request'
-  | 'atlas_invalid'
-  | 'atlas_exists'
-  | 'atlas_not_found'
-  | 'session_not_found'
-  | 'session_exists'
-  | 'session_ended'
-  | 'agent_mismatch'
-  | 'duplicate_request'
-  | 'clock_skew'
-  | 'resolution_not_found'
-  | 'execution_not_found'
-  | 'invalid_state'
-  | 'approval_mismatch'
-  | 'idempotency_conflict'
-  | 'trace_invalid'
-  | 'unknown_operation'
-  | 'host_id_invalid'
-  | 'internal';
+import { CORE_ERROR_STATUS, type CoreErrorCode, SDK_ERROR_STATUS, type SdkErrorCode } from './abi.ts';
 
-/** Error codes raised by the SDK itself. */
-export type SdkErrorCode =
-  /** The core trapped, threw, or answered something that is not a well-formed envelope. */
-  | 'core_failure'
-  /** The WebAssembly module could not be fetched, compiled or instantiated. */
-  | 'core_unavailable'
-  /** A trace store failed to read or write. */
-  | 'storage_failure'
-  /** A stored trace is damaged: torn or malformed line, broken chain, or shorter than its recorded head. */
-  | 'storage_corrupt'
-  /** One or more collector sinks failed; their events are kept and retried. */
-  | 'sink_failure'
-  /** The runtime or collector was closed. */
-  | 'closed';
+export type { CoreErrorCode, SdkErrorCode };
 
 /** Every code; a newer core may add codes, which pass through verbatim. */
 export type CraErrorCode = CoreErrorCode | SdkErrorCode | (string & {});
 
-/** HTTP status of each code, as the server answers it. */
-export const ERROR_STATUS: Readonly<Record<CoreErrorCode | SdkErrorCode, number>> = Object.freeze({
-  invalid_json: 400,
-  invalid_request: 400,
-  atlas_invalid: 400,
-  atlas_exists: 409,
-  atlas_not_found: 404,
-  session_not_found: 404,
-  session_exists: 409,
-  session_ended: 409,
-  agent_mismatch: 403,
-  duplicate_request: 409,
-  clock_skew: 400,
-  resolution_not_found: 404,
-  execution_not_found: 404,
-  invalid_state: 409,
-  approval_mismatch: 409,
-  idempotency_conflict: 409,
-  trace_invalid: 400,
-  unknown_operation: 400,
-  host_id_invalid: 500,
-  internal: 500,
-  core_failure: 500,
-  core_unavailable: 500,
-  storage_failure: 500,
-  storage_corrupt: 500,
-  sink_failure: 500,
-  closed: 503,
-});
+/** HTTP status of each code the core or the SDK raises, as the server answers it (from the ABI contract). */
+export const ERROR_STATUS: Readonly<Record<CoreErrorCode | SdkErrorCode, number>> = Object.freeze({ ...CORE_ERROR_STATUS, ...SDK_ERROR_STATUS });
 
 export interface CraErrorOptions {
   /** JSON pointer into the operation's input; `null` when no single field is to blame. */

@@ -33,7 +33,8 @@ export type {
   ResolveOptions,
 } from './interface.ts';
 export { compileCore, defaultCoreUrl, type CoreSource } from './runtime/load.ts';
-export { CHECK, tzOffsetMinutes, UNKNOWN_ZONE } from './runtime/core.ts';
+export { tzOffsetMinutes, UNKNOWN_ZONE } from './runtime/core.ts';
+export { ABI_VERSION, CHECK_CODES, CHECK_RESULTS, type CheckResult, type KnownEventType, type KnownRefusalCode } from './abi.ts';
 export { validateParameters } from './runtime/params.ts';
 export {
   canonicalHash,

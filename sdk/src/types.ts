@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { CheckResult, KnownEventType, KnownRefusalCode } from './abi.ts';
+
 /** Any JSON value. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 /** A JSON object. */
@@ -285,20 +287,7 @@ export interface SchemaError {
  * - `invalid_parameters` (see `errors`, maybe `violations` too), `scope_violation` (see `violations`): fix the
  *   parameters and call again.
  */
-export type RefusalCode =
-  | 'unknown_action'
-  | 'not_in_resolution'
-  | 'resolution_expired'
-  | 'resolution_stale'
-  | 'atlas_unloaded'
-  | 'policy_denied'
-  | 'default_deny'
-  | 'rate_limited'
-  | 'budget_exhausted'
-  | 'approval_denied'
-  | 'invalid_parameters'
-  | 'scope_violation'
-  | (string & {});
+export type RefusalCode = KnownRefusalCode | (string & {});
 
 /** One parameter outside the bounds of a `scope` policy. */
 export interface ScopeViolation {
@@ -363,18 +352,8 @@ export interface Session {
   metadata: JsonObject | null;
 }
 
-/** The answer of the hot-path check. */
-export type CheckResult =
-  | 'allow'
-  | 'requires_approval'
-  | 'deny'
-  | 'rate_limited'
-  | 'budget_exhausted'
-  | 'expired'
-  | 'ended'
-  | 'unknown_session'
-  | 'unknown_action'
-  | 'no_resolution';
+/** The answer of the hot-path check (names and codes: `CHECK_CODES` of the ABI contract). */
+export type { CheckResult } from './abi.ts';
 
 export interface CheckAnswer {
   result: CheckResult;
@@ -387,22 +366,7 @@ export interface CheckAnswer {
 // ---------------------------------------------------------------------------------------------------------------
 // TRACE/1.0
 
-export type TraceEventType =
-  | 'session.started'
-  | 'session.ended'
-  | 'carp.request.received'
-  | 'carp.resolution.completed'
-  | 'carp.resolution.cached'
-  | 'action.requested'
-  | 'action.approved'
-  | 'action.denied'
-  | 'action.executed'
-  | 'action.failed'
-  | 'policy.evaluated'
-  | 'policy.violated'
-  | 'context.injected'
-  | 'context.redacted'
-  | 'error.occurred';
+export type TraceEventType = KnownEventType;
 
 /** One TRACE/1.0 event: a link of a session's SHA-256 hash chain. */
 export interface TraceEvent {

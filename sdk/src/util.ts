@@ -1,4 +1,7 @@
-/** Small helpers shared by the SDK's modules. */
+/** Small helpers shared by the SDK's modules (and the server's). */
+
+import { CraError } from './errors.ts';
+import type { Execution } from './types.ts';
 
 /** Freezes a JSON value and everything in it (protocol records are read-only once recorded). */
 export function deepFreeze<T>(value: T): T {
@@ -23,4 +26,11 @@ export function compact<T extends Record<string, unknown>>(obj: T): T {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj)) if (v !== undefined) out[k] = v;
   return out as T;
+}
+
+/** The id of an execution given as its id or as the execution itself. */
+export function executionIdOf(execution: string | Execution): string {
+  if (typeof execution === 'string') return execution;
+  if (isObject(execution) && typeof execution.execution_id === 'string') return execution.execution_id;
+  throw new CraError('invalid_request', 'expected an execution id or an execution', { path: '/execution_id' });
 }

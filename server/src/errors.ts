@@ -1,6 +1,7 @@
 /**
  * Every error the server answers is JSON `{error: {code, message, path}}` with the status of its code. Core and SDK
- * errors are `CraError`s (status from the SDK's `ERROR_STATUS`); the HTTP layer adds its own codes below.
+ * errors are `CraError`s (status from the SDK's `ERROR_STATUS`); the HTTP layer has its own codes
+ * (`HTTP_ERROR_STATUS`). Every code and status comes from the ABI contract, `wasm/abi.json`.
  *
  * @module
  */
@@ -8,24 +9,10 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { HTTP_ERROR_STATUS, type HttpErrorCode } from '../../sdk/src/abi.ts';
 import { CraError, ERROR_STATUS } from '../../sdk/src/errors.ts';
 
-/** Codes raised by the HTTP layer itself, with their status. */
-export const HTTP_ERROR_STATUS = Object.freeze({
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  method_not_allowed: 405,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  rate_limited: 429,
-  service_unavailable: 503,
-  /** `POST /v1/execute` refusals (the body carries the execution too). */
-  action_denied: 403,
-  policy_violated: 403,
-} as const);
-
-export type HttpErrorCode = keyof typeof HTTP_ERROR_STATUS;
+export { HTTP_ERROR_STATUS, type HttpErrorCode };
 
 /** The status of any code: core/SDK codes through `ERROR_STATUS`, HTTP codes through {@link HTTP_ERROR_STATUS}. */
 export function statusOf(code: string): number {

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { CHECK_CODES, type CheckResult } from '../../sdk/src/abi.ts';
 import { z } from '@hono/zod-openapi';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -261,18 +262,7 @@ export const CarpResultSchema = z
 
 export const CheckSchema = z
   .object({
-    result: z.enum([
-      'allow',
-      'requires_approval',
-      'deny',
-      'rate_limited',
-      'budget_exhausted',
-      'expired',
-      'ended',
-      'unknown_session',
-      'unknown_action',
-      'no_resolution',
-    ]),
+    result: z.enum(Object.keys(CHECK_CODES) as [CheckResult, ...CheckResult[]]),
     code: z.number().int(),
     allowed: z.boolean(),
   })

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { bundleOf } from '../atlas/bundle.ts';
 import { CraError } from '../errors.ts';
 import type { CarpResult, CraRuntime, CreateSessionOptions, LoadAtlasOptions } from '../interface.ts';
 import type {
@@ -30,6 +31,7 @@ import type {
 } from '../types.ts';
 import { HttpTransport, type HttpOptions } from './http.ts';
 import { HttpSession } from './session.ts';
+import { isObject } from '../util.ts';
 
 export type ClientOptions = HttpOptions;
 
@@ -181,21 +183,8 @@ async function* parseSse(res: Response, signal?: AbortSignal): AsyncGenerator<Tr
   }
 }
 
-/** The SDK's rule: a bundle has `manifest` and no `atlas_version`; `files` are merged over the bundle's own. */
-function bundleOf(atlas: AtlasManifest | AtlasBundle, files?: Record<string, string>): AtlasBundle | AtlasManifest {
-  if (!isObject(atlas)) return atlas;
-  const isBundle = 'manifest' in atlas && !('atlas_version' in atlas);
-  const manifest = isBundle ? (atlas as AtlasBundle).manifest : (atlas as AtlasManifest);
-  const merged = { ...(isBundle ? (atlas as AtlasBundle).files : undefined), ...files };
-  return Object.keys(merged).length > 0 ? { manifest, files: merged } : { manifest };
-}
-
 /** A path segment; an empty or non-string id still reaches the server, which answers what the runtime would. */
 function segment(id: unknown): string {
   const s = typeof id === 'string' ? id : String(id);
   return s === '' ? '%20' : encodeURIComponent(s);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

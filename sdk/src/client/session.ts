@@ -18,6 +18,7 @@ import type {
 import type { CarpRequest, CheckAnswer, EndReason, Execution, JsonObject, Resolution, Session, TraceEvent, TraceEventType } from '../types.ts';
 import { isCarpRequest, optionPath, toWire } from '../carp/request.ts';
 import type { HttpRuntime } from './client.ts';
+import { executionIdOf, isObject } from '../util.ts';
 
 export class HttpSession implements CraSession {
   readonly id: string;
@@ -76,24 +77,24 @@ export class HttpSession implements CraSession {
   }
 
   async approve(execution: string | Execution, options: ApproveOptions = {}): Promise<Execution> {
-    const id = executionId(execution);
+    const id = executionIdOf(execution);
     const hash = options.approvalHash ?? (typeof execution === 'object' ? (execution.approval_hash ?? undefined) : undefined);
     return this.step(id, 'approve', { approver: options.approver, approval_hash: hash });
   }
 
   async deny(execution: string | Execution, options: DenyOptions = {}): Promise<Execution> {
-    return this.step(executionId(execution), 'deny', { reason: options.reason, approver: options.approver });
+    return this.step(executionIdOf(execution), 'deny', { reason: options.reason, approver: options.approver });
   }
 
   async complete(execution: string | Execution, options: CompleteOptions = {}): Promise<Execution> {
-    return this.step(executionId(execution), 'complete', { result: options.result, duration_ms: options.durationMs });
+    return this.step(executionIdOf(execution), 'complete', { result: options.result, duration_ms: options.durationMs });
   }
 
   async fail(execution: string | Execution, options: FailOptions): Promise<Execution> {
     if (typeof options !== 'object' || options === null) {
       throw new CraError('invalid_request', 'fail() needs { errorCode, errorMessage }', { path: '' });
     }
-    return this.step(executionId(execution), 'fail', {
+    return this.step(executionIdOf(execution), 'fail', {
       error_code: options.errorCode,
       error_message: options.errorMessage,
       duration_ms: options.durationMs,
@@ -115,14 +116,4 @@ export class HttpSession implements CraSession {
   private step(executionId: string, verb: string, body: Record<string, unknown>): Promise<Execution> {
     return this.runtime.call('POST', `${this.base}/actions/${encodeURIComponent(executionId)}/${verb}`, body);
   }
-}
-
-function executionId(execution: string | Execution): string {
-  if (typeof execution === 'string') return execution;
-  if (typeof execution === 'object' && execution !== null && typeof execution.execution_id === 'string') return execution.execution_id;
-  throw new CraError('invalid_request', 'expected an execution id or an execution', { path: '/execution_id' });
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -10,8 +10,10 @@
  * @module
  */
 
+import { CHECK_RESULTS } from '../abi.ts';
 import { CraError } from '../errors.ts';
 import type { IdSource } from '../host.ts';
+import { isObject } from '../util.ts';
 
 /** The exports of the core module. */
 export interface CoreExports {
@@ -32,22 +34,6 @@ export interface CoreOptions {
    */
   instrument?: (exports: CoreExports) => CoreExports;
 }
-
-/** `cra_check` result codes. */
-export const CHECK = Object.freeze({
-  NO_RESOLUTION: -1,
-  DENY: 0,
-  ALLOW: 1,
-  REQUIRES_APPROVAL: 2,
-  RATE_LIMITED: 3,
-  BUDGET_EXHAUSTED: 4,
-  EXPIRED: 5,
-  ENDED: 6,
-  UNKNOWN_SESSION: 7,
-  UNKNOWN_ACTION: 8,
-});
-
-const CHECK_CODES = new Set<number>(Object.values(CHECK));
 
 /** What `cra_host_tz_offset` answers for a zone the host does not know. */
 export const UNKNOWN_ZONE = -2147483648;
@@ -148,7 +134,7 @@ export class Core {
     } catch (err) {
       throw this.poison(err, 'check');
     }
-    if (!CHECK_CODES.has(code)) {
+    if (!CHECK_RESULTS.has(code)) {
       throw this.poison(garbage(`cra_check answered ${code}, which is not a result code`), 'check');
     }
     return code;
@@ -323,10 +309,6 @@ function checkTime(nowUs: number): void {
 
 function garbage(message: string): CraError {
   return new CraError('core_failure', `the core answered garbage: ${message}`);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function clip(text: string): string {

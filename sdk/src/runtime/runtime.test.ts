@@ -178,7 +178,7 @@ describe('EmbeddedRuntime', () => {
       await unchanged(rt, session, () => session.resolve(), 'session_ended');
       await unchanged(rt, session, () => session.requestAction({ actionId: 'resource.get', parameters: { resource_id: 'r' } }), 'session_ended');
       await unchanged(rt, session, () => session.end(), 'session_ended');
-      expect(await session.check('resource.get')).toEqual({ result: 'ended', code: 6, allowed: false });
+      expect(await session.check('resource.get')).toEqual({ result: 'session_ended', code: 6, allowed: false });
     });
 
     it('rejects an unknown end reason', async () => {

@@ -47,9 +47,11 @@ import type {
   VerifyResult,
 } from '../types.ts';
 import { compact, deepFreeze, isObject, jsonClone } from '../util.ts';
-import { CHECK, Core, type CoreExports } from './core.ts';
+import { CHECK_CODES, CHECK_RESULTS } from '../abi.ts';
+import { Core, type CoreExports } from './core.ts';
 import { compileCore, type CoreSource } from './load.ts';
 import { validateParameters } from './params.ts';
+import { bundleOf } from '../atlas/bundle.ts';
 import { buildRequest, pointedBack, requestedSession } from '../carp/request.ts';
 import { EmbeddedSession } from './session.ts';
 
@@ -117,19 +119,6 @@ const HASH = /^[0-9a-f]{64}$/;
 const RECENT_RESOLUTIONS = 32;
 const DECISIONS = new Set(['allow', 'deny', 'partial', 'requires_approval']);
 const STATUSES = new Set(['pending_approval', 'approved', 'denied', 'violated', 'executed', 'failed']);
-
-const CHECK_RESULTS = new Map<number, CheckResult>([
-  [CHECK.ALLOW, 'allow'],
-  [CHECK.REQUIRES_APPROVAL, 'requires_approval'],
-  [CHECK.DENY, 'deny'],
-  [CHECK.RATE_LIMITED, 'rate_limited'],
-  [CHECK.BUDGET_EXHAUSTED, 'budget_exhausted'],
-  [CHECK.EXPIRED, 'expired'],
-  [CHECK.ENDED, 'ended'],
-  [CHECK.UNKNOWN_SESSION, 'unknown_session'],
-  [CHECK.UNKNOWN_ACTION, 'unknown_action'],
-  [CHECK.NO_RESOLUTION, 'no_resolution'],
-]);
 
 /**
  * Creates an embedded runtime: compiles (once per process) and instantiates the core, applies the options, loads
@@ -379,7 +368,7 @@ export class EmbeddedRuntime implements CraRuntime {
       }
       const code = core.check(st.handle, handle, now);
       const result = CHECK_RESULTS.get(code)!;
-      return { value: { result, code, allowed: code === CHECK.ALLOW } };
+      return { value: { result, code, allowed: code === CHECK_CODES.allow } };
     });
   }
 
@@ -924,11 +913,8 @@ function checkOptions(options: RuntimeOptions): void {
 
 function toBundle(atlas: AtlasManifest | AtlasBundle, files?: Record<string, string>): AtlasBundle {
   if (!isObject(atlas)) throw new CraError('invalid_request', 'an atlas must be a manifest or {manifest, files}', { path: '' });
-  const isBundle = 'manifest' in atlas && !('atlas_version' in atlas);
-  const manifest = isBundle ? (atlas as AtlasBundle).manifest : (atlas as AtlasManifest);
-  const merged = { ...(isBundle ? (atlas as AtlasBundle).files : undefined), ...files };
   // A detached copy: what a rebuild loads again must be what was loaded, whatever the caller mutates later.
-  return jsonClone(Object.keys(merged).length > 0 ? { manifest, files: merged } : { manifest });
+  return jsonClone(bundleOf(atlas, files));
 }
 
 function headOf(events: readonly TraceEvent[]): ChainHead {

@@ -26,7 +26,7 @@ import type {
   TraceEvent,
   TraceEventType,
 } from '../types.ts';
-import { compact } from '../util.ts';
+import { compact, executionIdOf } from '../util.ts';
 import type { EmbeddedRuntime } from './runtime.ts';
 
 export class EmbeddedSession implements CraSession {
@@ -69,7 +69,7 @@ export class EmbeddedSession implements CraSession {
   }
 
   async approve(execution: string | Execution, options: ApproveOptions = {}): Promise<Execution> {
-    const id = executionId(execution);
+    const id = executionIdOf(execution);
     const hash = options.approvalHash ?? (typeof execution === 'object' ? execution.approval_hash ?? undefined : undefined);
     return this.runtime.executionOp(
       this.runtime.state(this.id),
@@ -82,7 +82,7 @@ export class EmbeddedSession implements CraSession {
     return this.runtime.executionOp(
       this.runtime.state(this.id),
       'action.deny',
-      compact({ session_id: this.id, execution_id: executionId(execution), reason: options.reason, approver: options.approver }),
+      compact({ session_id: this.id, execution_id: executionIdOf(execution), reason: options.reason, approver: options.approver }),
     );
   }
 
@@ -90,7 +90,7 @@ export class EmbeddedSession implements CraSession {
     return this.runtime.executionOp(
       this.runtime.state(this.id),
       'action.complete',
-      compact({ session_id: this.id, execution_id: executionId(execution), result: options.result, duration_ms: options.durationMs }),
+      compact({ session_id: this.id, execution_id: executionIdOf(execution), result: options.result, duration_ms: options.durationMs }),
     );
   }
 
@@ -103,7 +103,7 @@ export class EmbeddedSession implements CraSession {
       'action.fail',
       compact({
         session_id: this.id,
-        execution_id: executionId(execution),
+        execution_id: executionIdOf(execution),
         error_code: options.errorCode,
         error_message: options.errorMessage,
         duration_ms: options.durationMs,
@@ -122,12 +122,4 @@ export class EmbeddedSession implements CraSession {
   trace(): Promise<TraceEvent[]> {
     return this.runtime.trace(this.id);
   }
-}
-
-function executionId(execution: string | Execution): string {
-  if (typeof execution === 'string') return execution;
-  if (typeof execution === 'object' && execution !== null && typeof execution.execution_id === 'string') {
-    return execution.execution_id;
-  }
-  throw new CraError('invalid_request', 'expected an execution id or an execution', { path: '/execution_id' });
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { bundleOf } from '../atlas/bundle.ts';
 import { CraError } from '../errors.ts';
 import { type IdSource, systemClock, systemIds } from '../host.ts';
 import type { AtlasBundle, AtlasManifest, ChainHead, CoreConfig, DiffResult, ReplayResult, TraceEvent, VerifyResult } from '../types.ts';
@@ -91,8 +92,7 @@ export async function replayTrace(
   const list = Array.isArray(atlas) ? atlas : [atlas];
   for (const [i, a] of list.entries()) {
     if (!isObject(a)) throw new CraError('invalid_request', 'an atlas must be a manifest or {manifest, files}', { path: `/atlases/${i}` });
-    const bundle = 'manifest' in a && !('atlas_version' in a) ? a : { manifest: a };
-    core.call('atlas.load', bundle, now);
+    core.call('atlas.load', bundleOf(a as AtlasManifest | AtlasBundle), now);
   }
   return core.call<ReplayResult>('trace.replay', { events }, now);
 }

@@ -1,0 +1,216 @@
+// Generated from wasm/abi.json by scripts/abi.mjs (`npm run gen:abi`). Do not edit: change the contract.
+/**
+ * The ABI contract of the core, as TypeScript: what the core's operations are called, which codes it answers and
+ * what they mean. Everything here is rendered from `wasm/abi.json`, which the Rust side is tested against too.
+ *
+ * @module
+ */
+
+/** The ABI version this SDK speaks; a core module exporting another `cra_abi_version()` is refused. */
+export const ABI_VERSION = 1;
+
+/** The exports a core module must have. */
+export const CORE_EXPORTS = Object.freeze([
+  "memory",
+  "cra_alloc",
+  "cra_free",
+  "cra_call",
+  "cra_check",
+  "cra_abi_version",
+] as const);
+
+/** The `cra_call` operations. */
+export const OPERATIONS = Object.freeze([
+  "runtime.configure",
+  "runtime.stats",
+  "atlas.validate",
+  "atlas.load",
+  "atlas.unload",
+  "atlas.list",
+  "atlas.get",
+  "session.create",
+  "session.get",
+  "session.list",
+  "session.end",
+  "session.restore",
+  "session.forget",
+  "session.check",
+  "carp.request",
+  "session.resolve",
+  "action.handle",
+  "action.get",
+  "action.request",
+  "action.approve",
+  "action.deny",
+  "action.complete",
+  "action.fail",
+  "trace.append",
+  "trace.verify",
+  "trace.diff",
+  "trace.replay",
+  "trace.from_jsonl",
+  "trace.to_jsonl",
+  "canonical.hash",
+] as const);
+export type Operation = (typeof OPERATIONS)[number];
+
+/** `cra_check` answers: name → code. */
+export const CHECK_CODES = Object.freeze({
+  /** allow: the current resolution allows the action and no limit is exhausted */
+  allow: 1,
+  /** requires approval: allowed only after a host-granted approval */
+  requires_approval: 2,
+  /** deny: denied by policy, by default deny, or not part of the current resolution */
+  deny: 0,
+  /** rate limited (an execution now would exceed a rate limit) */
+  rate_limited: 3,
+  /** budget exhausted */
+  budget_exhausted: 4,
+  /** the session's current resolution has expired */
+  expired: 5,
+  /** the session has ended */
+  session_ended: 6,
+  /** unknown session handle */
+  unknown_session: 7,
+  /** unknown action handle */
+  unknown_action: 8,
+  /** the session has no resolution yet */
+  no_resolution: -1,
+} as const);
+export type CheckResult = keyof typeof CHECK_CODES;
+
+/** `cra_check` answers: code → name. */
+export const CHECK_RESULTS: ReadonlyMap<number, CheckResult> = new Map(
+  (Object.entries(CHECK_CODES) as Array<[CheckResult, number]>).map(([name, code]) => [code, name]),
+);
+
+/** Error codes the core answers, with the HTTP status the server answers. */
+export const CORE_ERROR_STATUS = Object.freeze({
+  /** input is not JSON / has duplicate keys / too deep */
+  invalid_json: 400,
+  /** a field is missing, of the wrong type or format ('path' says which) */
+  invalid_request: 400,
+  /** an atlas manifest fails validation */
+  atlas_invalid: 400,
+  /** loading an atlas id that is loaded, without 'replace' */
+  atlas_exists: 409,
+  /** unknown atlas id (also a missing dependency or unknown 'atlas_ids' entry) */
+  atlas_not_found: 404,
+  /** unknown session id */
+  session_not_found: 404,
+  /** 'session.create' with a session id in use */
+  session_exists: 409,
+  /** any request on an ended session */
+  session_ended: 409,
+  /** a request's agent id is not the session's */
+  agent_mismatch: 403,
+  /** a 'request_id' seen before in the session */
+  duplicate_request: 409,
+  /** request timestamp outside the allowed skew */
+  clock_skew: 400,
+  /** unknown resolution id for this session */
+  resolution_not_found: 404,
+  /** unknown execution id for this session */
+  execution_not_found: 404,
+  /** approve/deny/complete/fail in the wrong execution state */
+  invalid_state: 409,
+  /** the approval hash is not the execution's */
+  approval_mismatch: 409,
+  /** an idempotency key reused with other parameters */
+  idempotency_conflict: 409,
+  /** 'session.restore' on a chain that does not verify */
+  trace_invalid: 400,
+  /** no such op */
+  unknown_operation: 400,
+  /** the host's id import returned something that is not a lowercase UUID */
+  host_id_invalid: 500,
+  /** a bug; reported, never a trap */
+  internal: 500,
+} as const);
+export type CoreErrorCode = keyof typeof CORE_ERROR_STATUS;
+
+/** Error codes the SDK raises itself, with the HTTP status the server answers. */
+export const SDK_ERROR_STATUS = Object.freeze({
+  /** the core trapped, threw, or answered something that is not a well-formed envelope */
+  core_failure: 500,
+  /** the WebAssembly module could not be fetched, compiled or instantiated, or implements another ABI version */
+  core_unavailable: 500,
+  /** a trace store failed to read or write */
+  storage_failure: 500,
+  /** a stored trace is damaged: torn or malformed line, broken chain, or shorter than its synced head */
+  storage_corrupt: 500,
+  /** one or more collector sinks failed; their events are kept and retried */
+  sink_failure: 500,
+  /** the runtime or collector was closed */
+  closed: 503,
+} as const);
+export type SdkErrorCode = keyof typeof SDK_ERROR_STATUS;
+
+/** Error codes of the HTTP layer, with the HTTP status the server answers. */
+export const HTTP_ERROR_STATUS = Object.freeze({
+  /** no or an unknown API key */
+  unauthorized: 401,
+  /** the key may not do this, or the session is another owner's */
+  forbidden: 403,
+  /** no such route */
+  not_found: 404,
+  /** the route does not take this method */
+  method_not_allowed: 405,
+  /** the body is larger than the server accepts */
+  payload_too_large: 413,
+  /** a body that is not 'application/json' */
+  unsupported_media_type: 415,
+  /** the key's request rate is exhausted ('Retry-After' says when to retry) */
+  rate_limited: 429,
+  /** the server is starting or shutting down */
+  service_unavailable: 503,
+  /** 'POST /v1/execute': the execution was denied (the body carries it) */
+  action_denied: 403,
+  /** 'POST /v1/execute': the execution violated a policy (the body carries it) */
+  policy_violated: 403,
+} as const);
+export type HttpErrorCode = keyof typeof HTTP_ERROR_STATUS;
+
+/** The `code` of a refused execution's `details`. */
+export const REFUSAL_CODES = Object.freeze([
+  "unknown_action",
+  "not_in_resolution",
+  "resolution_expired",
+  "resolution_stale",
+  "atlas_unloaded",
+  "policy_denied",
+  "default_deny",
+  "rate_limited",
+  "budget_exhausted",
+  "approval_denied",
+  "invalid_parameters",
+  "scope_violation",
+] as const);
+export type KnownRefusalCode = (typeof REFUSAL_CODES)[number];
+
+/** TRACE event types. */
+export const EVENT_TYPES = Object.freeze([
+  "session.started",
+  "session.ended",
+  "carp.request.received",
+  "carp.resolution.completed",
+  "carp.resolution.cached",
+  "context.injected",
+  "context.redacted",
+  "policy.evaluated",
+  "policy.violated",
+  "action.requested",
+  "action.approved",
+  "action.denied",
+  "action.executed",
+  "action.failed",
+  "error.occurred",
+] as const);
+export type KnownEventType = (typeof EVENT_TYPES)[number];
+
+/** The event types a host may append itself (`trace.append`), with the payload members each requires. */
+export const HOST_EVENT_TYPES = Object.freeze({
+  "carp.resolution.cached": ["resolution_id","cache_hit"],
+  "context.redacted": ["block_id","redaction_reason"],
+  "error.occurred": ["code","message"],
+} as const);

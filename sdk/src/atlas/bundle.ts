@@ -1,0 +1,32 @@
+/**
+ * What an atlas argument is. The SDK takes an atlas as its manifest or as a bundle `{manifest, files?}` (the manifest
+ * with the text of its context files); the rule that tells them apart lives here: a bundle has `manifest` and no
+ * `atlas_version`, which every manifest has.
+ *
+ * @module
+ */
+
+import type { AtlasBundle, AtlasManifest } from '../types.ts';
+import { isObject } from '../util.ts';
+
+/** True for a bundle `{manifest, files?}`, false for a manifest (or anything else). */
+export function isAtlasBundle(atlas: unknown): atlas is AtlasBundle {
+  return isObject(atlas) && 'manifest' in atlas && !('atlas_version' in atlas);
+}
+
+/** The manifest of a manifest or a bundle. */
+export function manifestOf(atlas: AtlasManifest | AtlasBundle): AtlasManifest {
+  return isAtlasBundle(atlas) ? atlas.manifest : atlas;
+}
+
+/**
+ * The bundle of a manifest or a bundle, with `files` merged over the bundle's own (`files` only when there are
+ * some). Anything that is not an object is answered as it is, for the core to refuse with its own error.
+ */
+export function bundleOf(atlas: AtlasManifest | AtlasBundle, files?: Record<string, string>): AtlasBundle {
+  if (!isObject(atlas)) return atlas as AtlasBundle;
+  const own = isAtlasBundle(atlas) ? atlas.files : undefined;
+  const merged = { ...own, ...files };
+  const manifest = manifestOf(atlas);
+  return Object.keys(merged).length > 0 ? { manifest, files: merged } : { manifest };
+}
