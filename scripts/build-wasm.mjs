@@ -7,9 +7,9 @@
 //
 // Steps: `cargo build --release --target wasm32-unknown-unknown` (target dir wasm/target), then binaryen's
 // `wasm-opt -Os --strip-debug --strip-producers --strip-target-features` (npm `binaryen`, pinned in package.json),
-// then a check of the module's exports and imports against wasm/ABI.md. The output depends only on the sources, the
-// toolchain and the crate versions, not on where the checkout lives: source paths are remapped
-// (--remap-path-prefix) and RUSTFLAGS from the environment are ignored. The committed artifact is built with the
+// then a check of the module's exports and imports against the ABI contract (wasm/abi.json). The output depends
+// only on the sources, the toolchain and the crate versions, not on where the checkout lives: source paths are
+// remapped (--remap-path-prefix) and RUSTFLAGS from the environment are ignored. The committed artifact is built with the
 // Debian toolchain; another rustc or other crate versions give other bytes.
 
 import { spawn } from 'node:child_process';
@@ -27,9 +27,10 @@ const ARTIFACT = join(ROOT, 'sdk', 'src', 'runtime', 'cra_core.wasm');
 const WASM_OPT = join(ROOT, 'node_modules', 'binaryen', 'bin', 'wasm-opt');
 const WASM_OPT_ARGS = ['-Os', '--strip-debug', '--strip-producers', '--strip-target-features'];
 
-// The ABI (wasm/ABI.md): these exports must exist; imports may only be the host functions of module `env`.
-const REQUIRED_EXPORTS = { memory: 'memory', cra_alloc: 'function', cra_free: 'function', cra_call: 'function', cra_check: 'function' };
-const ALLOWED_IMPORTS = new Set(['env.cra_host_ids', 'env.cra_host_tz_offset']);
+// The ABI contract (wasm/abi.json): its exports must exist; imports may only be its host functions of module `env`.
+const CONTRACT = JSON.parse(readFileSync(join(CRATE_DIR, 'abi.json'), 'utf8'));
+const REQUIRED_EXPORTS = Object.fromEntries(CONTRACT.exports.map((e) => [e.name, e.signature === 'memory' ? 'memory' : 'function']));
+const ALLOWED_IMPORTS = new Set(CONTRACT.imports.map((i) => `env.${i.name}`));
 
 const USAGE = `usage: node scripts/build-wasm.mjs [--check] [--debian]
   --check   rebuild and compare with ${rel(ARTIFACT)} instead of writing it
@@ -166,7 +167,7 @@ function checkAbi(bytes) {
   for (const i of WebAssembly.Module.imports(mod)) {
     if (!ALLOWED_IMPORTS.has(`${i.module}.${i.name}`)) problems.push(`unexpected import ${i.module}.${i.name} (${i.kind})`);
   }
-  if (problems.length > 0) fail(`the module does not match wasm/ABI.md:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0) fail(`the module does not match wasm/abi.json:\n  ${problems.join('\n  ')}`);
 }
 
 function run(cmd, argv, { cwd, env, captureStdout = false }) {

@@ -3,6 +3,9 @@
  * package's `workerd` build (the core imported as a `CompiledWasm` module), sessions in Durable Objects persisted to
  * a temporary folder. Real HTTP requests through the whole API, then a restart of workerd that must restore the
  * sessions from Durable Object storage.
+ *
+ * The worker is bundled and started once; each test creates the sessions it looks at (the listing tests under keys
+ * of their own), so the tests pass alone (`-t`) and in any order (`--sequence.shuffle`).
  */
 
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -10,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Miniflare } from 'miniflare';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadAtlasDir } from '../../sdk/src/atlas/dir.ts';
 import { ensureDist } from '../../test/support/dist.ts';
 import { FLOW_TYPES, httpFlow, type FlowResult } from '../../test/support/http-flow.ts';
@@ -19,6 +22,11 @@ import { bundleWorker, startWorker, type WorkerBundle } from '../../test/support
 const HERE = fileURLToPath(new URL('./', import.meta.url));
 const KEY = 'test-key-edge-alice-0123456789';
 const OTHER = 'test-key-edge-bob-0123456789ab';
+/** Keys used by one test each, so that what they list is exactly what that test created. */
+const LISTER = 'test-key-edge-lister-0123456789';
+const NOBODY = 'test-key-edge-nobody-0123456789';
+const PAGER = 'test-key-edge-pager-01234567890';
+const RESTARTER = 'test-key-edge-restarter-0123456';
 
 describe('edge worker (workerd, Durable Objects)', () => {
   let tmp: string;
@@ -28,7 +36,7 @@ describe('edge worker (workerd, Durable Objects)', () => {
 
   const start = async () => {
     ({ mf, url } = await startWorker(bundle, {
-      bindings: { CRA_API_KEYS: `${KEY},${OTHER}` },
+      bindings: { CRA_API_KEYS: [KEY, OTHER, LISTER, NOBODY, PAGER, RESTARTER].join(',') },
       durableObjects: { SESSIONS: { className: 'CraSession', useSQLite: true }, DIRECTORY: { className: 'CraDirectory', useSQLite: true } },
       durableObjectsPersist: join(tmp, 'durable-objects'),
     }));
@@ -39,6 +47,17 @@ describe('edge worker (workerd, Durable Objects)', () => {
     if (init.body !== undefined) headers.set('content-type', 'application/json');
     return fetch(new URL(path, url), { ...init, headers });
   };
+  const createSession = async (key: string, agentId = 'support-bot', goal = 'Refunds'): Promise<string> => {
+    const res = await call('/v1/sessions', { method: 'POST', key, body: JSON.stringify({ agent_id: agentId, goal }) });
+    expect(res.status).toBe(201);
+    return ((await res.json()) as { session_id: string }).session_id;
+  };
+  const list = async (query: string, key: string) => {
+    const res = await call(`/v1/sessions${query}`, { key });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { items: Array<{ session_id: string }>; total: number };
+    return [body.items.map((s) => s.session_id), body.total] as const;
+  };
 
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'cra-edge-'));
@@ -46,6 +65,11 @@ describe('edge worker (workerd, Durable Objects)', () => {
     bundle = await bundleWorker(join(HERE, 'src/worker.ts'), join(tmp, 'out'));
     await start();
   }, 120_000);
+
+  // A test that failed between stopping workerd and starting it again leaves none running for the next one.
+  beforeEach(async () => {
+    if (!mf) await start();
+  }, 60_000);
 
   afterAll(async () => {
     await mf?.dispose();
@@ -65,16 +89,12 @@ describe('edge worker (workerd, Durable Objects)', () => {
     expect(shipped).toEqual(await loadAtlasDir(join(HERE, '../atlases/support')));
   });
 
-  let flow: FlowResult;
-
   it('serves the API: session, resolve, actions, trace, verify, stream, key isolation', async () => {
-    flow = await httpFlow(url.href.replace(/\/$/, ''), KEY, OTHER);
+    await httpFlow(url.href.replace(/\/$/, ''), KEY, OTHER);
   }, 60_000);
 
   it('routes CARP requests to the session they name, nested or flat', async () => {
-    const s = (await (await call('/v1/sessions', { method: 'POST', body: JSON.stringify({ agent_id: 'support-bot', goal: 'Refunds' }) })).json()) as {
-      session_id: string;
-    };
+    const s = { session_id: await createSession(KEY) };
     const flat = await call('/v1/resolve', {
       method: 'POST',
       body: JSON.stringify({ session_id: s.session_id, agent_id: 'support-bot', goal: 'Refunds', required_capabilities: ['billing.refund'] }),
@@ -103,15 +123,36 @@ describe('edge worker (workerd, Durable Objects)', () => {
   });
 
   it('lists each key its own sessions, across objects', async () => {
-    const mine = (await (await call('/v1/sessions?status=all')).json()) as { items: Array<{ session_id: string }>; total: number };
-    expect(mine.items.map((s) => s.session_id)).toContain(flow.sessionId);
-    expect(mine.total).toBe(2);
-    const ended = (await (await call('/v1/sessions?status=ended')).json()) as { items: Array<{ session_id: string }> };
-    expect(ended.items.map((s) => s.session_id)).toEqual([flow.sessionId]);
-    const theirs = (await (await call('/v1/sessions', { key: OTHER })).json()) as { total: number };
-    expect(theirs.total).toBe(0);
+    const first = await createSession(LISTER);
+    const second = await createSession(LISTER);
+    expect((await call(`/v1/sessions/${first}/end`, { method: 'POST', key: LISTER, body: '{}' })).status).toBe(200);
+    expect(await list('?status=all', LISTER)).toEqual([[first, second], 2]);
+    expect(await list('?status=ended', LISTER)).toEqual([[first], 1]);
+    expect(await list('?status=active', LISTER)).toEqual([[second], 1]);
+    expect(await list('', NOBODY)).toEqual([[], 0]);
     expect((await call('/v1/sessions', { key: null })).status).toBe(401);
   });
+
+  it('pages the whole list with limit and offset, after the filters, and counts every match in total', async () => {
+    // One session per object: paging each object's own list would answer every session for `limit`, none for `offset`.
+    const mine: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      mine.push(await createSession(PAGER, 'pager', `p${i}`));
+      await createSession(PAGER, 'someone-else', `q${i}`); // filtered out by agent_id, before paging
+    }
+    const page = (q: string) => list(`?agent_id=pager${q}`, PAGER);
+    expect(await page('')).toEqual([mine, 5]);
+    expect(await page('&limit=2')).toEqual([mine.slice(0, 2), 5]);
+    expect(await page('&limit=2&offset=2')).toEqual([mine.slice(2, 4), 5]);
+    expect(await page('&offset=4')).toEqual([mine.slice(4), 5]);
+    expect(await page('&offset=9&limit=1000')).toEqual([[], 5]);
+    expect(await list('?limit=3', PAGER)).toEqual([expect.any(Array), 10]);
+    expect((await call(`/v1/sessions/${mine[1]}/end`, { method: 'POST', key: PAGER, body: '{}' })).status).toBe(200);
+    expect(await page('&status=active&limit=2&offset=1')).toEqual([[mine[2], mine[3]], 4]);
+    // The query is checked as the Node server checks it.
+    const bad = await call('/v1/sessions?limit=0', { key: PAGER });
+    expect([bad.status, ((await bad.json()) as { error: { path: string } }).error.path]).toEqual([400, '/limit']);
+  }, 60_000);
 
   it('serves atlases and OpenAPI from the deployed bundle, and refuses to load atlases over HTTP', async () => {
     const atlases = (await (await call('/v1/atlases')).json()) as { items: Array<{ atlas_id: string }> };
@@ -122,14 +163,16 @@ describe('edge worker (workerd, Durable Objects)', () => {
   });
 
   it('keeps sessions in Durable Object storage across a restart of workerd', async () => {
+    const flow: FlowResult = await httpFlow(url.href.replace(/\/$/, ''), RESTARTER, OTHER);
     await mf!.dispose();
     mf = undefined;
     await start();
-    const info = await call(`/v1/sessions/${flow.sessionId}`);
+    expect(await list('', RESTARTER)).toEqual([[flow.sessionId], 1]);
+    const info = await call(`/v1/sessions/${flow.sessionId}`, { key: RESTARTER });
     expect(await info.json()).toMatchObject({ session_id: flow.sessionId, status: 'ended', event_count: FLOW_TYPES.length });
-    const jsonl = await (await call(`/v1/traces/${flow.sessionId}`, { headers: { accept: 'application/x-ndjson' } })).text();
+    const jsonl = await (await call(`/v1/traces/${flow.sessionId}`, { key: RESTARTER, headers: { accept: 'application/x-ndjson' } })).text();
     expect(jsonl).toBe(flow.jsonl);
-    expect(await (await call(`/v1/traces/${flow.sessionId}/verify`)).json()).toMatchObject({ valid: true, length: FLOW_TYPES.length });
+    expect(await (await call(`/v1/traces/${flow.sessionId}/verify`, { key: RESTARTER })).json()).toMatchObject({ valid: true, length: FLOW_TYPES.length });
     expect((await call(`/v1/sessions/${flow.sessionId}`, { key: OTHER })).status).toBe(404);
   }, 60_000);
 });

@@ -118,7 +118,7 @@ export const CORE_ERROR_STATUS = Object.freeze({
   approval_mismatch: 409,
   /** an idempotency key reused with other parameters */
   idempotency_conflict: 409,
-  /** 'session.restore' on a chain that does not verify */
+  /** 'session.restore' on a chain that does not verify, belongs to another session, or does not contain its synced head */
   trace_invalid: 400,
   /** no such op */
   unknown_operation: 400,

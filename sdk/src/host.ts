@@ -4,6 +4,8 @@
  * @module
  */
 
+import { CraError } from './errors.ts';
+
 /** Microseconds since the Unix epoch, an integer. */
 export type Clock = () => number;
 /** A fresh lowercase UUID. */
@@ -83,4 +85,30 @@ export function microsFromIso(iso: string): number {
   const base = Date.parse(`${m[1]}${m[3]}`);
   const frac = (m[2] ?? '').padEnd(6, '0').slice(0, 6);
   return base * 1000 + Number(frac);
+}
+
+/** A reading of the host clock, refused unless it is integral microseconds since the epoch (fail closed). */
+export function readClock(clock: Clock): number {
+  let t: unknown;
+  try {
+    t = clock();
+  } catch (err) {
+    throw new CraError('invalid_request', `the host clock failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 0) {
+    throw new CraError('invalid_request', `the host clock returned ${String(t)}; expected integral microseconds since the epoch`);
+  }
+  return t;
+}
+
+/** A fresh id from the host's id source, refused like the core refuses ids (fail closed). */
+export function freshId(ids: IdSource): string {
+  let id: unknown;
+  try {
+    id = ids();
+  } catch (err) {
+    throw new CraError('host_id_invalid', 'the host id source failed', { cause: err });
+  }
+  if (!isUuid(id)) throw new CraError('host_id_invalid', `the host id source returned ${JSON.stringify(id)}, not a lowercase UUID`);
+  return id;
 }

@@ -1,6 +1,8 @@
 /**
- * The behaviour every CraRuntime must show, whatever its transport. The embedded runtime runs it in
- * sdk/src/runtime/contract.test.ts; the HTTP client runs the same suite against a live server.
+ * The behaviour a CraRuntime must show. Only the embedded runtime runs it: in Node in
+ * sdk/src/runtime/contract.test.ts (`npm test`), and in Chromium in sdk/test/browser/contract.browser.test.ts
+ * (`npm run test:browser`). The HTTP client does not run this suite; it is held to the embedded runtime's answers
+ * by the dual-mode suite (sdk/test/dual-mode.suite.ts, run by sdk/src/client/client.test.ts against a live server).
  */
 
 import { afterEach, describe, expect, it } from 'vitest';

@@ -53,6 +53,37 @@ export const TRAP_MODULE = new Uint8Array([
   0x07, 0x08, 0x01, 0x04, 0x74, 0x72, 0x61, 0x70, 0x00, 0x00, // export "trap"
   0x0a, 0x05, 0x01, 0x03, 0x00, 0x00, 0x0b, // body: unreachable
 ]);
+
+/**
+ * Hand-made cores with every export of the ABI contract and no logic (calls answer 0), for the loader and the ABI
+ * version check. Their text form:
+ *
+ *   (module (memory (export "memory") 1)
+ *     (func (export "cra_alloc") (param i32) (result i32) (i32.const 0))
+ *     (func (export "cra_free") (param i32 i32))
+ *     (func (export "cra_call") (param i32 i32 i32 i32 f64) (result i32) (i32.const 0))
+ *     (func (export "cra_check") (param i32 i32 f64) (result i32) (i32.const 0))
+ *     (func (export "cra_abi_version") (result i32) (i32.const <version>)))
+ *
+ * `UNVERSIONED_CORE` lacks `cra_abi_version`, as a core built before the ABI was versioned. `sdk/test/abi/*.wasm`
+ * hold the same bytes as files, for workerd (which compiles no bytes at run time); a test keeps them equal.
+ */
+export const STUB_CORE = base64Bytes(
+  'AGFzbQEAAAABHwVgAX8Bf2ACf38AYAV/f39/fAF/YAN/f3wBf2AAAX8DBgUAAQIDBAUDAQABB0oGBm1lbW9yeQIACWNyYV9hbGxvYwAACGNyYV9mcmVlAAEIY3JhX2NhbGwAAgljcmFfY2hlY2sAAw9jcmFfYWJpX3ZlcnNpb24ABAoYBQQAQQALAgALBABBAAsEAEEACwQAQQEL',
+);
+/** {@link STUB_CORE} answering ABI version 2. */
+export const OTHER_VERSION_CORE = base64Bytes(
+  'AGFzbQEAAAABHwVgAX8Bf2ACf38AYAV/f39/fAF/YAN/f3wBf2AAAX8DBgUAAQIDBAUDAQABB0oGBm1lbW9yeQIACWNyYV9hbGxvYwAACGNyYV9mcmVlAAEIY3JhX2NhbGwAAgljcmFfY2hlY2sAAw9jcmFfYWJpX3ZlcnNpb24ABAoYBQQAQQALAgALBABBAAsEAEEACwQAQQIL',
+);
+/** {@link STUB_CORE} without `cra_abi_version`. */
+export const UNVERSIONED_CORE = base64Bytes(
+  'AGFzbQEAAAABGwRgAX8Bf2ACf38AYAV/f39/fAF/YAN/f3wBfwMFBAABAgMFAwEAAQc4BQZtZW1vcnkCAAljcmFfYWxsb2MAAAhjcmFfZnJlZQABCGNyYV9jYWxsAAIJY3JhX2NoZWNrAAMKEwQEAEEACwIACwQAQQALBABBAAs=',
+);
+
+function base64Bytes(text: string): Uint8Array<ArrayBuffer> {
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+}
+
 export const trap = (new WebAssembly.Instance(new WebAssembly.Module(TRAP_MODULE)).exports as { trap: () => void }).trap;
 
 const dec = new TextDecoder();
@@ -95,6 +126,7 @@ export function faults(...initial: Fault[]) {
     memory: ex.memory,
     cra_alloc: (len) => ex.cra_alloc(len),
     cra_free: (ptr, len) => ex.cra_free(ptr, len),
+    cra_abi_version: () => ex.cra_abi_version(),
     cra_check: (s, a, now) => {
       const f = take('check');
       if (!f) return ex.cra_check(s, a, now);

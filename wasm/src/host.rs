@@ -1,6 +1,6 @@
 //! What the core asks of its host: fresh ids and time-zone offsets. Time itself is passed with every call.
 
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, ErrorCode};
 use crate::ids::is_uuid;
 
 pub trait Host {
@@ -21,7 +21,7 @@ pub fn fresh_id(host: &mut dyn Host) -> CoreResult<String> {
     if is_uuid(&id) {
         Ok(id)
     } else {
-        Err(CoreError::new("host_id_invalid", "the host supplied an id that is not a lowercase UUID"))
+        Err(CoreError::new(ErrorCode::HostIdInvalid, "the host supplied an id that is not a lowercase UUID"))
     }
 }
 
@@ -31,7 +31,7 @@ pub fn fresh_ids(host: &mut dyn Host, n: usize) -> CoreResult<Vec<String>> {
     if ids.len() == n && ids.iter().all(|id| is_uuid(id)) {
         Ok(ids)
     } else {
-        Err(CoreError::new("host_id_invalid", "the host supplied an id that is not a lowercase UUID"))
+        Err(CoreError::new(ErrorCode::HostIdInvalid, "the host supplied an id that is not a lowercase UUID"))
     }
 }
 

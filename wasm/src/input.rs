@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, ErrorCode};
 use crate::ids::normalize_uuid;
 use crate::json::{pointer_index, pointer_push};
 
@@ -26,7 +26,7 @@ pub fn type_name(v: &Value) -> &'static str {
     }
 }
 
-pub fn as_object<'a>(v: &'a Value, path: &'a str, code: &'static str) -> CoreResult<Obj<'a>> {
+pub fn as_object<'a>(v: &'a Value, path: &'a str, code: ErrorCode) -> CoreResult<Obj<'a>> {
     match v {
         Value::Object(map) => Ok(Obj { map, path }),
         other => Err(CoreError::at(code, path, format!("expected an object, found {}", type_name(other)))),
@@ -50,12 +50,12 @@ impl<'a> Obj<'a> {
         }
     }
 
-    pub fn err(&self, code: &'static str, key: &str, message: impl Into<String>) -> CoreError {
+    pub fn err(&self, code: ErrorCode, key: &str, message: impl Into<String>) -> CoreError {
         CoreError::at(code, self.field_path(key), message)
     }
 
     /// Refuses members not in `allowed` (the schemas say `additionalProperties: false`).
-    pub fn deny_unknown(&self, allowed: &[&str], code: &'static str) -> CoreResult<()> {
+    pub fn deny_unknown(&self, allowed: &[&str], code: ErrorCode) -> CoreResult<()> {
         for key in self.map.keys() {
             if !allowed.contains(&key.as_str()) {
                 return Err(self.err(code, key, format!("unknown field `{}`", key)));
@@ -64,7 +64,7 @@ impl<'a> Obj<'a> {
         Ok(())
     }
 
-    pub fn opt_str(&self, key: &str, code: &'static str) -> CoreResult<Option<&'a str>> {
+    pub fn opt_str(&self, key: &str, code: ErrorCode) -> CoreResult<Option<&'a str>> {
         match self.present(key) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.as_str())),
@@ -72,7 +72,7 @@ impl<'a> Obj<'a> {
         }
     }
 
-    pub fn req_str(&self, key: &str, code: &'static str) -> CoreResult<&'a str> {
+    pub fn req_str(&self, key: &str, code: ErrorCode) -> CoreResult<&'a str> {
         match self.opt_str(key, code)? {
             Some(s) => Ok(s),
             None => Err(self.err(code, key, format!("`{}` is required", key))),
@@ -80,13 +80,13 @@ impl<'a> Obj<'a> {
     }
 
     /// A required string of `min..=max` characters.
-    pub fn req_text(&self, key: &str, min: usize, max: usize, code: &'static str) -> CoreResult<&'a str> {
+    pub fn req_text(&self, key: &str, min: usize, max: usize, code: ErrorCode) -> CoreResult<&'a str> {
         let s = self.req_str(key, code)?;
         check_len(s, min, max).map_err(|m| self.err(code, key, m))?;
         Ok(s)
     }
 
-    pub fn opt_text(&self, key: &str, min: usize, max: usize, code: &'static str) -> CoreResult<Option<&'a str>> {
+    pub fn opt_text(&self, key: &str, min: usize, max: usize, code: ErrorCode) -> CoreResult<Option<&'a str>> {
         match self.opt_str(key, code)? {
             None => Ok(None),
             Some(s) => {
@@ -96,7 +96,7 @@ impl<'a> Obj<'a> {
         }
     }
 
-    pub fn opt_uuid(&self, key: &str, code: &'static str) -> CoreResult<Option<String>> {
+    pub fn opt_uuid(&self, key: &str, code: ErrorCode) -> CoreResult<Option<String>> {
         match self.opt_str(key, code)? {
             None => Ok(None),
             Some(s) => match normalize_uuid(s) {
@@ -106,14 +106,14 @@ impl<'a> Obj<'a> {
         }
     }
 
-    pub fn req_uuid(&self, key: &str, code: &'static str) -> CoreResult<String> {
+    pub fn req_uuid(&self, key: &str, code: ErrorCode) -> CoreResult<String> {
         match self.opt_uuid(key, code)? {
             Some(u) => Ok(u),
             None => Err(self.err(code, key, format!("`{}` is required", key))),
         }
     }
 
-    pub fn opt_bool(&self, key: &str, code: &'static str) -> CoreResult<Option<bool>> {
+    pub fn opt_bool(&self, key: &str, code: ErrorCode) -> CoreResult<Option<bool>> {
         match self.present(key) {
             None => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
@@ -122,7 +122,7 @@ impl<'a> Obj<'a> {
     }
 
     /// An integer in `min..=max`.
-    pub fn opt_int(&self, key: &str, min: i64, max: i64, code: &'static str) -> CoreResult<Option<i64>> {
+    pub fn opt_int(&self, key: &str, min: i64, max: i64, code: ErrorCode) -> CoreResult<Option<i64>> {
         match self.present(key) {
             None => Ok(None),
             Some(v) => match as_int(v) {
@@ -133,7 +133,7 @@ impl<'a> Obj<'a> {
         }
     }
 
-    pub fn opt_object(&self, key: &str, code: &'static str) -> CoreResult<Option<&'a Map<String, Value>>> {
+    pub fn opt_object(&self, key: &str, code: ErrorCode) -> CoreResult<Option<&'a Map<String, Value>>> {
         match self.present(key) {
             None => Ok(None),
             Some(Value::Object(m)) => Ok(Some(m)),
@@ -141,7 +141,7 @@ impl<'a> Obj<'a> {
         }
     }
 
-    pub fn opt_array(&self, key: &str, code: &'static str) -> CoreResult<Option<&'a Vec<Value>>> {
+    pub fn opt_array(&self, key: &str, code: ErrorCode) -> CoreResult<Option<&'a Vec<Value>>> {
         match self.present(key) {
             None => Ok(None),
             Some(Value::Array(a)) => Ok(Some(a)),
@@ -153,7 +153,7 @@ impl<'a> Obj<'a> {
     pub fn opt_str_list(
         &self,
         key: &str,
-        code: &'static str,
+        code: ErrorCode,
         check: impl Fn(&str) -> Option<String>,
     ) -> CoreResult<Option<Vec<String>>> {
         let arr = match self.opt_array(key, code)? {

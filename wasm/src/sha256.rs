@@ -14,13 +14,17 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Lowercase hex digits of `bytes` (two per byte).
 pub fn lower_hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 0xf) as usize] as char);
+        out.push(hex_digit(b >> 4));
+        out.push(hex_digit(b & 0xf));
     }
     out
+}
+
+/// The lowercase hex digit of a nibble (`n` < 16).
+pub(crate) fn hex_digit(n: u8) -> char {
+    char::from(if n < 10 { b'0' + n } else { b'a' + (n - 10) })
 }
 
 #[cfg(test)]

@@ -1,10 +1,11 @@
 //! Robustness (ABI.md): any input to any operation answers one JSON envelope, never panics, and an error never
-//! changes state. Property tests with quickcheck, plus a long loop of cheap calls.
+//! changes state. Seeded property tests (`common::prop`: `CRA_QC_SEED` fixes the seed, a failure prints it), plus a
+//! long loop of cheap calls.
 
 mod common;
 
 use common::*;
-use quickcheck::{Arbitrary, Gen, QuickCheck, TestResult};
+use common::prop::{self, check, Arbitrary, Gen};
 use serde_json::{json, Map, Value};
 
 const AGENT: &str = "agent-1";
@@ -100,7 +101,7 @@ fn call_checked(w: &mut World, op: &str, input: &[u8], now: f64) -> Result<Value
 
 #[test]
 fn random_bytes_to_every_op_answer_an_envelope() {
-    fn prop(op: u8, bytes: Vec<u8>) -> TestResult {
+    fn prop((op, bytes): (u8, Vec<u8>)) {
         let mut w = take_world();
         let op = OPS[op as usize % OPS.len()];
         let r = call_checked(&mut w, op, &bytes, t0() as f64);
@@ -111,24 +112,22 @@ fn random_bytes_to_every_op_answer_an_envelope() {
             }
         }
         keep_world(w, r.is_err());
-        TestResult::passed()
     }
-    QuickCheck::new().tests(300).gen(Gen::new(64)).quickcheck(prop as fn(u8, Vec<u8>) -> TestResult);
+    check("random_bytes_to_every_op_answer_an_envelope", 300, 64, prop);
 }
 
 #[test]
 fn random_bytes_in_a_json_string_answer_an_envelope() {
     // Valid JSON framing, random content: reaches the per-op field checks.
-    fn prop(op: u8, key: u8, text: String) -> TestResult {
+    fn prop((op, key, text): (u8, u8, String)) {
         let mut w = take_world();
         let op = OPS[op as usize % OPS.len()];
         let k = KEYS[key as usize % KEYS.len()];
         let input = json!({ k: text }).to_string();
         let r = call_checked(&mut w, op, input.as_bytes(), t0() as f64);
         keep_world(w, r.is_err());
-        TestResult::passed()
     }
-    QuickCheck::new().tests(300).gen(Gen::new(40)).quickcheck(prop as fn(u8, u8, String) -> TestResult);
+    check("random_bytes_in_a_json_string_answer_an_envelope", 300, 40, prop);
 }
 
 #[test]
@@ -208,11 +207,11 @@ fn gen_value(g: &mut Gen, depth: u32) -> Value {
     match u32::arbitrary(g) % kinds {
         0 => Value::Null,
         1 => json!(bool::arbitrary(g)),
-        2 => json!(*g.choose(&[0i64, 1, -1, 2, 3, 5, 60, 100, 3600, 86_401, i64::MAX, i64::MIN, 1 << 53]).unwrap()),
-        3 => json!(*g.choose(&[0.5f64, -0.0, 1e300, 3.0, 1e-7, 2.5e15]).unwrap()),
+        2 => json!(*g.choose(&[0i64, 1, -1, 2, 3, 5, 60, 100, 3600, 86_401, i64::MAX, i64::MIN, 1 << 53])),
+        3 => json!(*g.choose(&[0.5f64, -0.0, 1e300, 3.0, 1e-7, 2.5e15])),
         4 | 5 => {
             if bool::arbitrary(g) {
-                json!(*g.choose(STRINGS).unwrap())
+                json!(*g.choose(STRINGS))
             } else {
                 json!(String::arbitrary(g))
             }
@@ -225,7 +224,7 @@ fn gen_value(g: &mut Gen, depth: u32) -> Value {
             let n = usize::arbitrary(g) % 5;
             let mut m = Map::new();
             for _ in 0..n {
-                m.insert(g.choose(KEYS).unwrap().to_string(), gen_value(g, depth - 1));
+                m.insert(g.choose(KEYS).to_string(), gen_value(g, depth - 1));
             }
             Value::Object(m)
         }
@@ -373,10 +372,14 @@ fn template(op: &str, w: &World) -> Value {
         "session.create" => json!({"agent_id": AGENT, "goal": "g", "session_id": "0000cafe-0000-4000-8000-000000000001", "metadata": {"k": 1}}),
         "session.get" | "session.forget" => json!({"session_id": w.sid}),
         "session.end" => json!({"session_id": w.sid, "reason": "cancelled"}),
-        "session.restore" => json!({"events": w.events, "expected_head": {"length": w.events.len(), "head_hash": "$HEAD"}}),
+        "session.restore" => json!({
+            "events": w.events, "expected_head": {"length": w.events.len(), "head_hash": "$HEAD"},
+            "synced_head": {"length": w.events.len(), "head_hash": "$HEAD"}, "session_id": "$SID",
+        }),
         "session.check" => json!({"session_id": w.sid, "action_id": "pay.send"}),
         "carp.request" | "session.resolve" => json!({ "request": req }),
         "action.handle" => json!({"action_id": "pay.view"}),
+        "action.get" => json!({"session_id": w.sid, "execution_id": w.approved}),
         "action.request" => json!({"session_id": w.sid, "resolution_id": w.rid, "action_id": "resource.get", "parameters": {"resource_id": "r"}, "idempotency_key": "k", "schema_errors": []}),
         "action.approve" => json!({"session_id": w.sid, "execution_id": w.pending, "approver": "alice"}),
         "action.deny" => json!({"session_id": w.sid, "execution_id": w.pending, "reason": "no"}),
@@ -411,7 +414,7 @@ fn every_template_input_is_accepted() {
 
 #[test]
 fn json_edits_of_valid_inputs_never_break_the_contract() {
-    fn prop(op: u8, edits: Vec<Edit>) -> TestResult {
+    fn prop((op, edits): (u8, Vec<Edit>)) {
         let mut w = take_world();
         let op = OPS[op as usize % OPS.len()];
         let mut input = template(op, &w);
@@ -423,14 +426,13 @@ fn json_edits_of_valid_inputs_never_break_the_contract() {
         substitute(&mut input, &w);
         let r = call_checked(&mut w, op, input.to_string().as_bytes(), t0() as f64);
         keep_world(w, r.is_err());
-        TestResult::passed()
     }
-    QuickCheck::new().tests(600).gen(Gen::new(20)).quickcheck(prop as fn(u8, Vec<Edit>) -> TestResult);
+    check("json_edits_of_valid_inputs_never_break_the_contract", 600, 20, prop);
 }
 
 #[test]
 fn random_json_objects_to_every_op_never_break_the_contract() {
-    fn prop(op: u8, fields: Vec<(u8, JsonVal)>) -> TestResult {
+    fn prop((op, fields): (u8, Vec<(u8, JsonVal)>)) {
         let mut w = take_world();
         let op = OPS[op as usize % OPS.len()];
         let mut m = Map::new();
@@ -441,9 +443,8 @@ fn random_json_objects_to_every_op_never_break_the_contract() {
         substitute(&mut input, &w);
         let r = call_checked(&mut w, op, input.to_string().as_bytes(), t0() as f64);
         keep_world(w, r.is_err());
-        TestResult::passed()
     }
-    QuickCheck::new().tests(400).gen(Gen::new(12)).quickcheck(prop as fn(u8, Vec<(u8, JsonVal)>) -> TestResult);
+    check("random_json_objects_to_every_op_never_break_the_contract", 400, 12, prop);
 }
 
 // ------------------------------------------------------------------------------------------------- byte mutations
@@ -459,7 +460,7 @@ impl Arbitrary for ByteEdit {
     fn arbitrary(g: &mut Gen) -> Self {
         match u8::arbitrary(g) % 3 {
             0 => ByteEdit::Flip(u32::arbitrary(g), u8::arbitrary(g).max(1)),
-            1 => ByteEdit::Insert(u32::arbitrary(g), *g.choose(b"{}[]\",:0\\ ax\x00\xff-.e").unwrap()),
+            1 => ByteEdit::Insert(u32::arbitrary(g), *g.choose(b"{}[]\",:0\\ ax\x00\xff-.e")),
             _ => ByteEdit::Delete(u32::arbitrary(g)),
         }
     }
@@ -489,7 +490,7 @@ fn mutate(bytes: &mut Vec<u8>, edits: &[ByteEdit]) {
 
 #[test]
 fn byte_mutations_of_a_resolve_input_never_break_the_contract() {
-    fn prop(edits: Vec<ByteEdit>) -> TestResult {
+    fn prop(edits: Vec<ByteEdit>) {
         let mut w = take_world();
         let mut input = template("session.resolve", &w);
         substitute(&mut input, &w);
@@ -497,14 +498,13 @@ fn byte_mutations_of_a_resolve_input_never_break_the_contract() {
         mutate(&mut bytes, &edits);
         let r = call_checked(&mut w, "session.resolve", &bytes, t0() as f64);
         keep_world(w, r.is_err());
-        TestResult::passed()
     }
-    QuickCheck::new().tests(400).gen(Gen::new(16)).quickcheck(prop as fn(Vec<ByteEdit>) -> TestResult);
+    check("byte_mutations_of_a_resolve_input_never_break_the_contract", 400, 16, prop);
 }
 
 #[test]
 fn byte_mutations_of_an_atlas_load_input_never_break_the_contract() {
-    fn prop(edits: Vec<ByteEdit>, replace: bool) -> TestResult {
+    fn prop((edits, replace): (Vec<ByteEdit>, bool)) {
         let mut w = take_world();
         let mut input = template("atlas.load", &w);
         input["replace"] = json!(replace);
@@ -512,14 +512,13 @@ fn byte_mutations_of_an_atlas_load_input_never_break_the_contract() {
         mutate(&mut bytes, &edits);
         let r = call_checked(&mut w, "atlas.load", &bytes, t0() as f64);
         keep_world(w, r.is_err());
-        TestResult::passed()
     }
-    QuickCheck::new().tests(400).gen(Gen::new(16)).quickcheck(prop as fn(Vec<ByteEdit>, bool) -> TestResult);
+    check("byte_mutations_of_an_atlas_load_input_never_break_the_contract", 400, 16, prop);
 }
 
 #[test]
 fn byte_mutations_of_the_golden_manifest_never_break_the_contract() {
-    fn prop(edits: Vec<ByteEdit>) -> TestResult {
+    fn prop(edits: Vec<ByteEdit>) {
         let mut w = take_world();
         let input = json!({"manifest": fixture_json("conformance/simple-resolve/atlas.json"), "files": {"context/overview.md": OVERVIEW_MD}});
         let mut bytes = serde_json::to_vec(&input).unwrap();
@@ -529,14 +528,13 @@ fn byte_mutations_of_the_golden_manifest_never_break_the_contract() {
             untouched &= call_checked(&mut w, op, &bytes, t0() as f64).is_err() || op == "atlas.validate";
         }
         keep_world(w, untouched);
-        TestResult::passed()
     }
-    QuickCheck::new().tests(300).gen(Gen::new(16)).quickcheck(prop as fn(Vec<ByteEdit>) -> TestResult);
+    check("byte_mutations_of_the_golden_manifest_never_break_the_contract", 300, 16, prop);
 }
 
 #[test]
 fn byte_mutations_of_a_trace_never_break_verify_or_restore() {
-    fn prop(edits: Vec<ByteEdit>) -> TestResult {
+    fn prop(edits: Vec<ByteEdit>) {
         let mut w = take_world();
         let text: String = w.events.iter().map(|e| format!("{}\n", e)).collect();
         let mut bytes = text.into_bytes();
@@ -549,14 +547,13 @@ fn byte_mutations_of_a_trace_never_break_verify_or_restore() {
                 let input = if op == "trace.diff" { json!({"a": events, "b": w.events}) } else { json!({ "events": events }) };
                 let r = call_checked(&mut w, op, input.to_string().as_bytes(), t0() as f64);
                 if op == "session.restore" && r.is_ok() {
-                    return TestResult::passed(); // a restored session changed the world: do not keep it
+                    return; // a restored session changed the world: do not keep it
                 }
             }
         }
         keep_world(w, true);
-        TestResult::passed()
     }
-    QuickCheck::new().tests(200).gen(Gen::new(8)).quickcheck(prop as fn(Vec<ByteEdit>) -> TestResult);
+    check("byte_mutations_of_a_trace_never_break_verify_or_restore", 200, 8, prop);
 }
 
 // ------------------------------------------------------------------------------------------------- long loop
@@ -667,4 +664,50 @@ fn a_bad_host_id_at_any_point_fails_closed_and_changes_nothing() {
             keep_world(w, untouched);
         }
     }
+}
+
+// ------------------------------------------------------------------------------------------------- the seed
+
+#[test]
+fn seeded_generation_is_reproducible() {
+    let draw = |seed| {
+        let mut g = Gen::new(seed, 16);
+        (0..50).map(|_| g.gen::<(u8, Vec<u32>, String)>()).collect::<Vec<_>>()
+    };
+    assert_eq!(draw(7), draw(7));
+    assert_ne!(draw(7), draw(8));
+    assert_eq!(prop::parse_seed("0x1F"), Some(31));
+    assert_eq!(prop::parse_seed(" 42 "), Some(42));
+    assert_eq!(prop::parse_seed("x"), None);
+}
+
+/// Fails on purpose, but only when `CRA_QC_PLANTED` is set: the next test runs it in a child process.
+#[test]
+fn planted_property_failure() {
+    if std::env::var_os("CRA_QC_PLANTED").is_none() {
+        return;
+    }
+    check("planted_property_failure", 100, 16, |bytes: Vec<u8>| assert!(bytes.len() < 4, "planted failure"));
+}
+
+#[test]
+fn a_failing_property_prints_its_seed_and_how_to_run_it_again() {
+    let run = |seed: &str| {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["planted_property_failure", "--exact", "--test-threads=1"])
+            .env("CRA_QC_PLANTED", "1")
+            .env(prop::SEED_VAR, seed)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "the planted property fails");
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    };
+    let text = run("12345");
+    assert!(text.contains("property `planted_property_failure` failed on case"), "{}", text);
+    assert!(text.contains("seed 12345"), "{}", text);
+    assert!(text.contains("CRA_QC_SEED=12345 cargo test --test fuzz planted_property_failure"), "{}", text);
+    // The same seed fails on the same case with the same input.
+    let report = |t: &str| t.lines().filter(|l| l.starts_with("property `") || l.starts_with("input: ")).collect::<Vec<_>>().join("\n");
+    assert_eq!(report(&run("0x3039")), report(&text), "0x3039 is 12345");
+    assert_ne!(report(&run("54321")), "", "another seed fails too (on its own case)");
 }

@@ -125,14 +125,21 @@ fn from_jsonl_refuses_a_torn_last_line() {
     let mut c = Core::new();
     let text = fixture_text("vectors/reference-simple-resolve.trace.jsonl");
     let whole = c.ok("trace.from_jsonl", json!({ "text": text }))["events"].clone();
-    // The reference runtime's exports end without a newline (SPEC §9): a whole last line is read.
+    assert_eq!(whole.as_array().unwrap().len(), 5);
+    // A last line without its newline is a torn write, whole or cut short (the rule of the TypeScript JSONL
+    // store): refused, naming the line, even when it parses.
     let unterminated = text.trim_end_matches('\n');
-    assert_eq!(c.ok("trace.from_jsonl", json!({ "text": unterminated }))["events"], whole);
-    // A last line cut short is a torn write.
     let torn = &unterminated[..unterminated.len() - 10];
-    let e = c.err("trace.from_jsonl", json!({ "text": torn }));
-    assert_eq!(code(&e), "invalid_json");
-    assert!(e["message"].as_str().unwrap().contains("torn write"), "{}", e);
+    for text in [unterminated, torn] {
+        let e = c.err("trace.from_jsonl", json!({ "text": text }));
+        assert_eq!(code(&e), "invalid_json");
+        assert_eq!(path(&e), Some("/text"));
+        let message = e["message"].as_str().unwrap();
+        assert!(message.starts_with("line 5: "), "{}", e);
+        assert!(message.contains("no trailing newline") && message.contains("torn write"), "{}", e);
+    }
+    // Appending the newline makes the same text whole again.
+    assert_eq!(c.ok("trace.from_jsonl", json!({ "text": format!("{}\n", unterminated) }))["events"], whole);
 }
 
 // ------------------------------------------------------------------------------------------------- reasons

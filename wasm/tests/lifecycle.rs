@@ -764,11 +764,17 @@ fn recorded() -> (Core, String, u32, String, Vec<Value>) {
     (c, sid, h, rid, events)
 }
 
-fn restored(events: &[Value], head: Option<Value>) -> (Core, Result<Value, Value>) {
+/// Another runtime with the atlas of [`recorded`], to restore into.
+fn restorer() -> Core {
     let mut b = Core::with_prefix(0xb0000000);
     let mut m = docs_atlas();
     m["policies"].as_array_mut().unwrap().push(json!({"policy_id": "one-write", "type": "budget", "actions": ["doc.write"], "parameters": {"max_calls": 1}}));
     b.load(m);
+    b
+}
+
+fn restored(events: &[Value], head: Option<Value>) -> (Core, Result<Value, Value>) {
+    let mut b = restorer();
     let mut input = json!({ "events": events });
     if let Some(h) = head {
         input["expected_head"] = h;
@@ -904,6 +910,120 @@ fn restore_of_a_tampered_chain_is_trace_invalid() {
     let e = r.unwrap_err();
     assert_eq!(code(&e), "trace_invalid");
     assert_eq!(path(&e), Some("/events/3"));
+}
+
+#[test]
+fn restore_of_a_tampered_chain_names_the_event_and_its_reason() {
+    let (_a, _sid, _h, _rid, mut events) = recorded();
+    events[2]["payload"]["extra"] = json!(1);
+    let (mut b, r) = restored(&events, None);
+    let e = r.unwrap_err();
+    assert_eq!(path(&e), Some("/events/2"));
+    let message = e["message"].as_str().unwrap();
+    assert!(message.starts_with("event 2: hash_mismatch"), "{}", message);
+    assert_eq!(b.verify(&events)["reason"], "hash_mismatch", "the message's reason is trace.verify's");
+}
+
+/// `session.restore` of `events` with extra input members.
+fn restore_with(events: &[Value], extra: Value) -> (Core, Result<Value, Value>) {
+    let mut b = restorer();
+    let mut input = json!({ "events": events });
+    merge(&mut input, &extra);
+    let r = b.call("session.restore", input);
+    (b, r)
+}
+
+fn head_of(events: &[Value], length: usize) -> Value {
+    let hash = if length == 0 { json!(GENESIS) } else { events[length - 1]["event_hash"].clone() };
+    json!({"length": length, "head_hash": hash})
+}
+
+#[test]
+fn restore_accepts_a_trace_that_contains_its_synced_head() {
+    let (_a, sid, _h, _rid, events) = recorded();
+    for length in [0, 1, events.len() / 2, events.len()] {
+        let (mut b, r) = restore_with(&events, json!({"synced_head": head_of(&events, length), "session_id": sid}));
+        let out = r.unwrap_or_else(|e| panic!("synced length {}: {}", length, e));
+        assert_eq!(out["session"]["event_count"], json!(events.len()), "the whole trace is restored, synced or not");
+        assert_eq!(b.get_session(&sid)["head_hash"], events.last().unwrap()["event_hash"]);
+    }
+}
+
+#[test]
+fn restore_refuses_a_trace_shorter_than_its_synced_head() {
+    let (_a, _sid, _h, _rid, events) = recorded();
+    let n = events.len();
+    let (mut b, r) = restore_with(&events[..n - 2], json!({"synced_head": head_of(&events, n)}));
+    let e = r.unwrap_err();
+    assert_eq!(code(&e), "trace_invalid");
+    assert_eq!(path(&e), Some("/synced_head"));
+    assert_eq!(e["message"], json!(format!("the trace has {} events but {} were synced", n - 2, n)));
+    assert!(b.ok("session.list", json!({}))["sessions"].as_array().unwrap().is_empty(), "nothing restored");
+}
+
+#[test]
+fn restore_refuses_a_trace_that_does_not_contain_its_synced_head() {
+    let (_a, _sid, _h, _rid, events) = recorded();
+    // The synced head of another chain of the same length: the trace was rewritten after the sync.
+    let mut other = head_of(&events, 3);
+    other["head_hash"] = events[4]["event_hash"].clone();
+    let (_b, r) = restore_with(&events, json!({ "synced_head": other }));
+    let e = r.unwrap_err();
+    assert_eq!((code(&e), path(&e)), ("trace_invalid", Some("/synced_head")));
+    assert!(e["message"].as_str().unwrap().contains("does not contain its synced head"), "{}", e);
+    // A head of no events is the genesis hash.
+    let (_b, r) = restore_with(&events, json!({"synced_head": {"length": 0, "head_hash": events[0]["event_hash"]}}));
+    assert_eq!(path(&r.unwrap_err()), Some("/synced_head"));
+    // `expected_head` keeps its exact meaning: a longer trace than the head is refused there.
+    let (_b, r) = restore_with(&events, json!({ "expected_head": head_of(&events, 3) }));
+    assert_eq!(code(&r.unwrap_err()), "trace_invalid");
+    // A malformed head is an invalid request.
+    let (_b, r) = restore_with(&events, json!({"synced_head": {"length": -1, "head_hash": GENESIS}}));
+    let e = r.unwrap_err();
+    assert_eq!((code(&e), path(&e)), ("invalid_request", Some("/synced_head/length")));
+}
+
+#[test]
+fn restore_refuses_the_trace_of_another_session() {
+    let (_a, sid, _h, _rid, events) = recorded();
+    let other = "00000000-0000-7000-8000-0000000000ff";
+    let (mut b, r) = restore_with(&events, json!({ "session_id": other }));
+    let e = r.unwrap_err();
+    assert_eq!((code(&e), path(&e)), ("trace_invalid", Some("/session_id")));
+    assert!(e["message"].as_str().unwrap().contains(&sid), "{}", e);
+    assert!(b.ok("session.list", json!({}))["sessions"].as_array().unwrap().is_empty(), "nothing restored");
+    let (_b, r) = restore_with(&events, json!({ "session_id": sid.to_uppercase() }));
+    assert!(r.is_ok(), "ids are compared as UUIDs: {:?}", r);
+    let (_b, r) = restore_with(&events, json!({ "session_id": "not-a-uuid" }));
+    assert_eq!(code(&r.unwrap_err()), "invalid_request");
+}
+
+#[test]
+fn session_answers_carry_the_last_resolution_id() {
+    let mut c = Core::new();
+    c.load(docs_atlas());
+    let created = c.ok("session.create", json!({"agent_id": AGENT, "goal": "g"}));
+    assert_eq!(created["last_resolution_id"], Value::Null);
+    let sid = created["session"]["session_id"].as_str().unwrap().to_string();
+    assert_eq!(c.ok("session.get", json!({ "session_id": sid }))["last_resolution_id"], Value::Null);
+    let first = c.resolve(&sid, AGENT)["resolution_id"].clone();
+    assert_eq!(c.ok("session.get", json!({ "session_id": sid }))["last_resolution_id"], first);
+    let second = c.resolve(&sid, AGENT)["resolution_id"].clone();
+    assert_ne!(first, second);
+    assert_eq!(c.ok("session.get", json!({ "session_id": sid }))["last_resolution_id"], second);
+    // A restore answers the last `carp.resolution.completed` of the trace.
+    let events = c.session_events(&sid);
+    let last_completed = events.iter().rev().find(|e| e["event_type"] == "carp.resolution.completed").unwrap();
+    assert_eq!(last_completed["payload"]["resolution_id"], second);
+    let mut b = Core::with_prefix(0xb0000000);
+    b.load(docs_atlas());
+    let restored = b.ok("session.restore", json!({ "events": events }));
+    assert_eq!(restored["last_resolution_id"], second);
+    assert_eq!(b.ok("session.get", json!({ "session_id": sid }))["last_resolution_id"], second);
+    // A trace without a resolution has none.
+    let (sid2, _) = c.session(AGENT, "none");
+    let restored = b.ok("session.restore", json!({ "events": c.session_events(&sid2) }));
+    assert_eq!(restored["last_resolution_id"], Value::Null);
 }
 
 #[test]

@@ -9,7 +9,7 @@
  * - The object holds an embedded runtime and the app, its trace and owner in Durable Object storage
  *   (`storage.ts`): after an eviction or a deploy it restores the session and checks its chain.
  * - `GET /v1/sessions` asks the object of every session listed in a directory object (each answers only what the
- *   caller's key may see).
+ *   caller's key may see, with the filters), then pages the merged list (`limit`, `offset`; `total` before paging).
  * - Everything else (health, OpenAPI, atlases, diff) is answered by the app over a runtime with the atlases and no
  *   sessions. The atlases are deployed with the worker (`src/atlases/`): loading one over HTTP would change one
  *   object only, so it is refused.
@@ -149,6 +149,11 @@ async function jsonBody(request: Request): Promise<{ text: string; value: unknow
   }
 }
 
+/** Oldest first, as the Node server lists them (a stable sort: the directory's order breaks ties). */
+function inCreationOrder(sessions: Session[]): Session[] {
+  return [...sessions].sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
+}
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export default {
@@ -182,17 +187,26 @@ export default {
 
       if (method === 'GET' && pathname === '/v1/sessions') {
         // The front app checks the key and the query (and answers an empty list); then each object answers for its session.
+        // Paging applies to the whole list: each object gets the filters only, `limit`/`offset` are applied here to
+        // the merged list, and `total` counts every matching session (before paging), as the Node server answers.
         const checked = await (await frontApp(env)).fetch(request);
         if (checked.status !== 200) return checked;
+        const query = new URL(request.url);
+        const limit = query.searchParams.get('limit');
+        const offset = query.searchParams.get('offset');
+        query.searchParams.delete('limit');
+        query.searchParams.delete('offset');
         const ids = (await (await directory(env).fetch(new Request('https://directory/'))).json()) as string[];
         const lists = await Promise.all(
           ids.map(async (id) => {
-            const res = await session(env, id).fetch(new Request(request.url, { headers: request.headers }));
+            const res = await session(env, id).fetch(new Request(query, { headers: request.headers }));
             return res.ok ? ((await res.json()) as { items: Session[] }).items : [];
           }),
         );
-        const items = lists.flat();
-        return Response.json({ items, total: items.length });
+        const matching = inCreationOrder(lists.flat());
+        const from = offset === null ? 0 : Number(offset);
+        const items = matching.slice(from, limit === null ? undefined : from + Number(limit));
+        return Response.json({ items, total: matching.length });
       }
 
       if ((method === 'POST' && pathname === '/v1/atlases') || (method === 'DELETE' && pathname.startsWith('/v1/atlases/'))) {

@@ -36,7 +36,7 @@ describe('Core.instantiate', () => {
   it('refuses a module that is not a CRA core', async () => {
     await expect(Core.instantiate(new WebAssembly.Module(TRAP_MODULE), { ids: testIds() })).rejects.toMatchObject({
       code: 'core_unavailable',
-      message: expect.stringMatching(/cra_alloc is missing/),
+      message: expect.stringMatching(/export memory is missing/),
     });
   });
 });

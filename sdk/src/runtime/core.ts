@@ -10,7 +10,7 @@
  * @module
  */
 
-import { CHECK_RESULTS } from '../abi.ts';
+import { ABI_VERSION, CHECK_RESULTS, CORE_EXPORTS } from '../abi.ts';
 import { CraError } from '../errors.ts';
 import type { IdSource } from '../host.ts';
 import { isObject } from '../util.ts';
@@ -22,6 +22,7 @@ export interface CoreExports {
   cra_free(ptr: number, len: number): void;
   cra_call(opPtr: number, opLen: number, inPtr: number, inLen: number, nowUs: number): number;
   cra_check(sessionHandle: number, actionHandle: number, nowUs: number): number;
+  cra_abi_version(): number;
 }
 
 export interface CoreOptions {
@@ -69,13 +70,21 @@ export class Core {
       throw new CraError('core_unavailable', `cannot instantiate the CRA core: ${describe(err)}`, { cause: err });
     }
     const ex = instance.exports as unknown as CoreExports;
-    for (const name of ['cra_alloc', 'cra_free', 'cra_call', 'cra_check'] as const) {
-      if (typeof ex[name] !== 'function') {
-        throw new CraError('core_unavailable', `the module is not a CRA core: export ${name} is missing`);
-      }
+    for (const name of CORE_EXPORTS) {
+      const present = name === 'memory' ? ex.memory instanceof WebAssembly.Memory : typeof ex[name] === 'function';
+      if (!present) throw new CraError('core_unavailable', `the module is not a CRA core: export ${name} is missing`);
     }
-    if (!(ex.memory instanceof WebAssembly.Memory)) {
-      throw new CraError('core_unavailable', 'the module is not a CRA core: export memory is missing');
+    let version: unknown;
+    try {
+      version = ex.cra_abi_version();
+    } catch (err) {
+      throw new CraError('core_unavailable', `the core's cra_abi_version() failed: ${describe(err)}`, { cause: err });
+    }
+    if (version !== ABI_VERSION) {
+      throw new CraError(
+        'core_unavailable',
+        `the core implements ABI version ${String(version)}, this SDK speaks version ${ABI_VERSION}: use the module shipped with this package (or rebuild it)`,
+      );
     }
     core.ex = options.instrument ? options.instrument(ex) : ex;
     return core;

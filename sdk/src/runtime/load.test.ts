@@ -4,7 +4,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TRAP_MODULE, tempDir } from '../../test/helpers.ts';
+import { STUB_CORE, tempDir } from '../../test/helpers.ts';
+import { CORE_EXPORTS } from '../abi.ts';
 import { compileCore, defaultCoreUrl } from './load.ts';
 
 const exportsOf = (m: WebAssembly.Module) => WebAssembly.Module.exports(m).map((e) => e.name);
@@ -20,11 +21,11 @@ describe('compileCore', () => {
     ({ dir, cleanup } = await tempDir());
     server = createServer((req, res) => {
       if (req.url === '/core.wasm') {
-        res.writeHead(200, { 'content-type': 'application/wasm' }).end(Buffer.from(TRAP_MODULE));
+        res.writeHead(200, { 'content-type': 'application/wasm' }).end(Buffer.from(STUB_CORE));
       } else if (req.url === '/octet.wasm') {
-        res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.from(TRAP_MODULE));
+        res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.from(STUB_CORE));
       } else if (req.url === '/flaky.wasm' && !flaky) {
-        res.writeHead(200, { 'content-type': 'application/wasm' }).end(Buffer.from(TRAP_MODULE));
+        res.writeHead(200, { 'content-type': 'application/wasm' }).end(Buffer.from(STUB_CORE));
       } else {
         res.writeHead(404).end('not found');
       }
@@ -38,19 +39,19 @@ describe('compileCore', () => {
   });
 
   it('compiles bytes: ArrayBuffer and typed-array views (with an offset)', async () => {
-    expect(exportsOf(await compileCore(TRAP_MODULE.slice().buffer))).toEqual(['trap']);
-    const padded = new Uint8Array(TRAP_MODULE.length + 16);
-    padded.set(TRAP_MODULE, 8);
-    expect(exportsOf(await compileCore(padded.subarray(8, 8 + TRAP_MODULE.length)))).toEqual(['trap']);
+    expect(exportsOf(await compileCore(STUB_CORE.slice().buffer))).toEqual([...CORE_EXPORTS]);
+    const padded = new Uint8Array(STUB_CORE.length + 16);
+    padded.set(STUB_CORE, 8);
+    expect(exportsOf(await compileCore(padded.subarray(8, 8 + STUB_CORE.length)))).toEqual([...CORE_EXPORTS]);
   });
 
   it('uses a WebAssembly.Module as is (edge workers import .wasm as a module)', async () => {
-    const mod = new WebAssembly.Module(TRAP_MODULE);
+    const mod = new WebAssembly.Module(STUB_CORE);
     expect(await compileCore(mod)).toBe(mod);
   });
 
   it('compiles each source once and shares the result', async () => {
-    const bytes = TRAP_MODULE.slice();
+    const bytes = STUB_CORE.slice();
     const a = compileCore(bytes);
     const b = compileCore(bytes);
     expect(a).toBe(b);
@@ -60,20 +61,20 @@ describe('compileCore', () => {
 
   it('reads file: URLs from disk (Node fetch cannot)', async () => {
     const path = join(dir, 'core.wasm');
-    await writeFile(path, TRAP_MODULE);
-    expect(exportsOf(await compileCore(pathToFileURL(path)))).toEqual(['trap']);
-    expect(exportsOf(await compileCore(pathToFileURL(path).href))).toEqual(['trap']);
+    await writeFile(path, STUB_CORE);
+    expect(exportsOf(await compileCore(pathToFileURL(path)))).toEqual([...CORE_EXPORTS]);
+    expect(exportsOf(await compileCore(pathToFileURL(path).href))).toEqual([...CORE_EXPORTS]);
   });
 
   it('fetches http URLs, streaming when the media type allows it', async () => {
-    expect(exportsOf(await compileCore(`${base}/core.wasm`))).toEqual(['trap']);
-    expect(exportsOf(await compileCore(new URL(`${base}/octet.wasm`)))).toEqual(['trap']);
+    expect(exportsOf(await compileCore(`${base}/core.wasm`))).toEqual([...CORE_EXPORTS]);
+    expect(exportsOf(await compileCore(new URL(`${base}/octet.wasm`)))).toEqual([...CORE_EXPORTS]);
   });
 
   it('takes a Response or a promise of one', async () => {
-    expect(exportsOf(await compileCore(await fetch(`${base}/core.wasm`)))).toEqual(['trap']);
-    expect(exportsOf(await compileCore(fetch(`${base}/octet.wasm`)))).toEqual(['trap']);
-    expect(exportsOf(await compileCore(new Response(TRAP_MODULE)))).toEqual(['trap']);
+    expect(exportsOf(await compileCore(await fetch(`${base}/core.wasm`)))).toEqual([...CORE_EXPORTS]);
+    expect(exportsOf(await compileCore(fetch(`${base}/octet.wasm`)))).toEqual([...CORE_EXPORTS]);
+    expect(exportsOf(await compileCore(new Response(STUB_CORE)))).toEqual([...CORE_EXPORTS]);
   });
 
   it('fails with core_unavailable, and forgets the failure so that a retry can succeed', async () => {
@@ -82,7 +83,7 @@ describe('compileCore', () => {
     await expect(compileCore(pathToFileURL(join(dir, 'absent.wasm')))).rejects.toMatchObject({ code: 'core_unavailable' });
     await expect(compileCore(`${base}/flaky.wasm`)).rejects.toMatchObject({ code: 'core_unavailable' });
     flaky = false;
-    expect(exportsOf(await compileCore(`${base}/flaky.wasm`))).toEqual(['trap']);
+    expect(exportsOf(await compileCore(`${base}/flaky.wasm`))).toEqual([...CORE_EXPORTS]);
     await expect(compileCore(42 as never)).rejects.toMatchObject({ code: 'core_unavailable' });
   });
 

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { ABI_VERSION, CORE_EXPORTS } from '../abi.ts';
 import { CraError } from '../errors.ts';
 import { bundledCore, readFileUrl } from './platform.ts';
 
@@ -33,9 +34,9 @@ const byUrl = new Map<string, Promise<WebAssembly.Module>>();
  * compiles once; a failed attempt is forgotten so that a later call can retry.
  */
 export function compileCore(source?: CoreSource): Promise<WebAssembly.Module> {
-  if (source instanceof WebAssembly.Module) return Promise.resolve(source);
+  if (source instanceof WebAssembly.Module) return checked(source);
   const bundled = source === undefined ? bundledCore() : undefined; // workerd: the module imported by the package
-  if (bundled) return Promise.resolve(bundled);
+  if (bundled) return checked(bundled);
   if (source === undefined || typeof source === 'string' || source instanceof URL) {
     let href: string;
     try {
@@ -45,35 +46,52 @@ export function compileCore(source?: CoreSource): Promise<WebAssembly.Module> {
     } catch (err) {
       return Promise.reject(unavailable(err));
     }
-    return memo(byUrl, href, () => fromUrl(new URL(href)));
+    return memo(byUrl, href, () => fromUrl(new URL(href)).then(ofThisAbi));
   }
   const key: unknown = source;
   if (typeof key !== 'object' || key === null) {
     return Promise.reject(new CraError('core_unavailable', 'unsupported core source'));
   }
-  return memoObject(key, () => compileObject(key));
+  return memo(byObject, key, () => compileObject(key).then(ofThisAbi));
 }
 
-function memo(map: Map<string, Promise<WebAssembly.Module>>, key: string, make: () => Promise<WebAssembly.Module>) {
-  let p = map.get(key);
-  if (!p) {
-    p = make().catch((err) => {
-      map.delete(key);
-      throw unavailable(err);
-    });
-    map.set(key, p);
+function checked(module: WebAssembly.Module): Promise<WebAssembly.Module> {
+  try {
+    return Promise.resolve(ofThisAbi(module));
+  } catch (err) {
+    return Promise.reject(err);
   }
-  return p;
 }
 
-function memoObject(key: object, make: () => Promise<WebAssembly.Module>) {
-  let p = byObject.get(key);
+/**
+ * Refuses a module that does not have every export of the ABI contract (a core built before the ABI was versioned,
+ * or not a CRA core at all). The version itself is a function of the instance: {@link Core.instantiate} reads it.
+ */
+function ofThisAbi(module: WebAssembly.Module): WebAssembly.Module {
+  const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  const missing = CORE_EXPORTS.filter((name) => !names.has(name));
+  if (missing.length > 0) {
+    throw new CraError(
+      'core_unavailable',
+      `the module is not a CRA core of ABI version ${ABI_VERSION}: export ${missing.join(', ')} is missing (rebuild it or use the package's own)`,
+    );
+  }
+  return module;
+}
+
+/** The compilation of `key`, started once; a failed one is forgotten so that a later call can retry. */
+function memo<K>(
+  cache: { get(k: K): Promise<WebAssembly.Module> | undefined; set(k: K, v: Promise<WebAssembly.Module>): unknown; delete(k: K): unknown },
+  key: K,
+  make: () => Promise<WebAssembly.Module>,
+): Promise<WebAssembly.Module> {
+  let p = cache.get(key);
   if (!p) {
     p = make().catch((err) => {
-      byObject.delete(key);
+      cache.delete(key);
       throw unavailable(err);
     });
-    byObject.set(key, p);
+    cache.set(key, p);
   }
   return p;
 }

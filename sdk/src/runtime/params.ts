@@ -6,7 +6,7 @@
  */
 
 import { Validator } from '@cfworker/json-schema';
-import type { JsonSchema, SchemaError } from '../types.ts';
+import type { AtlasBundle, JsonSchema, Resolution, SchemaError } from '../types.ts';
 
 const validators = new WeakMap<object, Validator>();
 
@@ -77,4 +77,24 @@ function pointer(location: string): string {
   } catch {
     return raw;
   }
+}
+
+/**
+ * The schema errors of `parameters` for `actionId`: against the schema the resolution allowed it with, else (an
+ * action the resolution does not include, which the core refuses anyway) the schema of the loaded atlas.
+ */
+export function schemaErrorsFor(
+  resolution: Resolution | undefined,
+  atlases: Iterable<AtlasBundle>,
+  actionId: unknown,
+  parameters: unknown,
+): SchemaError[] {
+  if (typeof actionId !== 'string') return [];
+  const allowed = resolution?.allowed_actions.find((a) => a.action_id === actionId);
+  if (allowed) return validateParameters(allowed.parameters_schema, parameters);
+  for (const bundle of atlases) {
+    const action = bundle.manifest.actions?.find((a) => a.action_id === actionId);
+    if (action) return validateParameters(action.parameters_schema, parameters);
+  }
+  return [];
 }

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readJsonl, tempDir } from '../../test/helpers.ts';
 import { CraError } from '../errors.ts';
 import type { TraceEvent } from '../types.ts';
+import { createRuntime } from '../runtime/runtime.ts';
 import { JsonlStore, parseTrace } from './jsonl.ts';
 
 const chain = await readJsonl('vectors/reference-branch-simple-resolve.trace.jsonl'); // 8 events
@@ -96,7 +97,7 @@ describe('JsonlStore', () => {
     expect(issues.find((i) => i.session_id === foreign)).toMatchObject({ kind: 'session_mismatch', line: 1 });
   });
 
-  it('reports a file cut at a line boundary below its synced head', async () => {
+  it('hands on a file cut at a line boundary below its synced head with that head (the runtime refuses it)', async () => {
     const store = make();
     await store.open();
     await store.append(sid, chain);
@@ -105,8 +106,11 @@ describe('JsonlStore', () => {
     const cut = Buffer.byteLength(lines(chain.slice(0, 5)));
     await truncate(join(dir, `${sid}.trace.jsonl`), cut);
     const { traces, issues } = await make().open();
-    expect(traces).toEqual([]);
-    expect(issues).toEqual([expect.objectContaining({ session_id: sid, kind: 'truncated', intact_events: 5 })]);
+    expect(issues).toEqual([]);
+    expect(traces).toEqual([{ session_id: sid, events: chain.slice(0, 5), synced_head: { length: chain.length, head_hash: chain.at(-1)!.event_hash } }]);
+    const rt = await createRuntime({ storage: make(), onCorruptTrace: 'skip' });
+    expect(rt.storageIssues).toEqual([expect.objectContaining({ session_id: sid, kind: 'truncated', intact_events: 5 })]);
+    await rt.close();
   });
 
   it('events written after the last sync are kept (the chain extends the synced head)', async () => {

@@ -2,12 +2,11 @@
  * Traces as JSONL files on disk (Node): one `<session_id>.trace.jsonl` per session, append-only, one event per
  * line. Files are fsynced when a session ends, on close, and every `fsyncIntervalMs` while they have unsynced
  * writes. After each sync the durable head (`length`, `head_hash`) is written beside the trace as
- * `<session_id>.head.json`, so that a file later cut at a line boundary — which its own chain cannot reveal — is
- * reported as truncated.
+ * `<session_id>.head.json` and handed on with the trace, so that a file later cut at a line boundary — which its own
+ * chain cannot reveal — is refused when the runtime restores it (the core checks that the chain extends that head).
  *
- * On open every file is parsed: a torn last line (a write cut short), a malformed line, events of another session
- * or a chain shorter than its synced head is reported as a {@link StoreIssue}; such a trace is never restored or
- * appended to. {@link JsonlStore.repair} cuts a torn tail explicitly.
+ * On open every file is parsed: a torn last line (a write cut short), a malformed line or events of another session
+ * is reported as a {@link StoreIssue}; such a trace is never restored or appended to. {@link JsonlStore.repair} cuts a torn tail explicitly.
  *
  * @module
  */
@@ -311,19 +310,7 @@ export class JsonlStore implements TraceStore {
         return { parsed, synced: null, issue: { session_id: st.id, kind: 'unreadable', message: `cannot read the synced head: ${describe(err)}`, location: headPath } };
       }
     }
-    if (synced && synced.length > 0) {
-      const at = parsed.events[synced.length - 1];
-      if (!at || at.event_hash !== synced.head_hash) {
-        const issue: StoreIssue = {
-          session_id: st.id,
-          kind: 'truncated',
-          message: `the trace has ${parsed.events.length} events but ${synced.length} were synced (head ${synced.head_hash.slice(0, 12)}…)`,
-          location: st.path,
-          intact_events: parsed.events.length,
-        };
-        return { parsed, synced, issue };
-      }
-    }
+    // Whether the chain still extends the synced head is the core's to say (`session.restore` with `synced_head`).
     return { parsed, synced, issue: null };
   }
 

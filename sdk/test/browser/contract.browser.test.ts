@@ -1,4 +1,4 @@
-/** The CraRuntime contract (`../contract.ts`, also run by Node and by the HTTP client) in Chromium. */
+/** The CraRuntime contract (`../contract.ts`, also run in Node by `sdk/src/runtime/contract.test.ts`) in Chromium. */
 import wasmUrl from '../../src/runtime/cra_core.wasm?url';
 import { createRuntime } from '../../src/index.ts';
 import { runtimeContract } from '../contract.ts';

@@ -1,9 +1,12 @@
-//! The C ABI of the WebAssembly module (contract: `wasm/ABI.md`). This is the only `unsafe` code of the crate:
-//! it turns host pointers into slices, runs the safe [`Runtime`], and hands results back in core-owned buffers.
+//! The C ABI of the WebAssembly module (contract: `wasm/abi.json`, explained in `wasm/ABI.md`). This is the only
+//! `unsafe` code of the crate (the crate root denies it everywhere else): it turns host pointers into slices, runs
+//! the safe [`Runtime`], and hands results back in core-owned buffers. Every export named in the contract is a
+//! `fn` here (`tests/abi_contract.rs` checks it).
 
 use std::alloc::{alloc, dealloc, Layout};
 use std::cell::RefCell;
 
+use crate::error::ErrorCode;
 use crate::host::Host;
 use crate::runtime::Runtime;
 
@@ -59,8 +62,12 @@ pub extern "C" fn cra_alloc(len: usize) -> *mut u8 {
 }
 
 /// Frees a buffer from `cra_alloc` (with its length) or a result buffer (with 4 + its payload length).
+///
+/// # Safety
+/// `ptr` is null, or a buffer this module handed out (`cra_alloc(len)`, or a result of `len` = 4 + payload
+/// length) that is not used again.
 #[no_mangle]
-pub extern "C" fn cra_free(ptr: *mut u8, len: usize) {
+pub unsafe extern "C" fn cra_free(ptr: *mut u8, len: usize) {
     if ptr.is_null() {
         return;
     }
@@ -86,29 +93,38 @@ fn result(envelope: String) -> *mut u8 {
     ptr
 }
 
+/// The `len` bytes at `ptr`; `None` for a null pointer with a non-zero length.
+///
+/// # Safety
+/// A non-null `ptr` must point to `len` initialised bytes that stay valid and unchanged for `'a`.
 unsafe fn slice<'a>(ptr: *const u8, len: usize) -> Option<&'a [u8]> {
     if len == 0 {
         Some(&[])
     } else if ptr.is_null() {
         None
     } else {
-        Some(std::slice::from_raw_parts(ptr, len))
+        // SAFETY: non-null, and the caller guarantees `len` valid bytes for `'a`.
+        Some(unsafe { std::slice::from_raw_parts(ptr, len) })
     }
 }
 
 /// Runs one operation (see ABI.md). The host keeps ownership of the op and input buffers.
+///
+/// # Safety
+/// `op_ptr` / `in_ptr` are null or point to `op_len` / `in_len` initialised bytes (buffers the host got from
+/// `cra_alloc` and wrote) that stay valid and unchanged during the call.
 #[no_mangle]
-pub extern "C" fn cra_call(op_ptr: *const u8, op_len: usize, in_ptr: *const u8, in_len: usize, now_us: f64) -> *mut u8 {
+pub unsafe extern "C" fn cra_call(op_ptr: *const u8, op_len: usize, in_ptr: *const u8, in_len: usize, now_us: f64) -> *mut u8 {
     // SAFETY: the host passes buffers it allocated with `cra_alloc` and wrote; they stay valid during the call.
     let (op, input) = unsafe { (slice(op_ptr, op_len), slice(in_ptr, in_len)) };
     let op = op.and_then(|b| std::str::from_utf8(b).ok());
     let envelope = match (op, input) {
         (Some(op), Some(input)) => RUNTIME.with(|rt| match rt.try_borrow_mut() {
             Ok(mut rt) => rt.call(op, input, now_us, &mut WasmHost),
-            Err(_) => error_envelope("internal", "the core was re-entered"),
+            Err(_) => error_envelope(ErrorCode::Internal, "the core was re-entered"),
         }),
-        (None, _) => error_envelope("unknown_operation", "the operation name is not UTF-8"),
-        (_, None) => error_envelope("invalid_json", "the input buffer is null"),
+        (None, _) => error_envelope(ErrorCode::UnknownOperation, "the operation name is not UTF-8"),
+        (_, None) => error_envelope(ErrorCode::InvalidJson, "the input buffer is null"),
     };
     result(envelope)
 }
@@ -122,10 +138,16 @@ pub extern "C" fn cra_check(session_handle: u32, action_handle: u32, now_us: f64
     })
 }
 
-fn error_envelope(code: &str, message: &str) -> String {
+/// The ABI version this module implements (`abi_version` of `wasm/abi.json`); a host refuses a module of another.
+#[no_mangle]
+pub extern "C" fn cra_abi_version() -> u32 {
+    crate::ABI_VERSION
+}
+
+fn error_envelope(code: ErrorCode, message: &str) -> String {
     let mut out = crate::json::JsonOut::new();
     out.begin_object().key("error").begin_object();
-    out.key("code").str(code).key("message").str(message).key("path").null();
+    out.key("code").str(code.as_str()).key("message").str(message).key("path").null();
     out.end_object().end_object();
     out.into_string()
 }

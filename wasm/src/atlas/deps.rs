@@ -15,17 +15,17 @@ pub fn parse_version(s: &str) -> Option<Version> {
         Some((c, p)) => (c, p.split('.').map(str::to_string).collect()),
         None => (core_pre, Vec::new()),
     };
-    let mut nums = [0u64; 3];
-    let parts: Vec<&str> = core.split('.').collect();
-    if parts.len() != 3 {
-        return None;
-    }
-    for (i, p) in parts.iter().enumerate() {
+    let number = |p: &str| -> Option<u64> {
         if p.is_empty() || !p.bytes().all(|c| c.is_ascii_digit()) {
             return None;
         }
-        nums[i] = p.parse().ok()?;
-    }
+        p.parse().ok()
+    };
+    let mut parts = core.split('.');
+    let nums = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(major), Some(minor), Some(patch), None) => [number(major)?, number(minor)?, number(patch)?],
+        _ => return None,
+    };
     Some(Version { nums, pre })
 }
 

@@ -4,10 +4,11 @@ pub mod conditions;
 pub mod deps;
 pub mod model;
 pub mod pattern;
+pub mod policies;
 pub mod prepare;
 pub mod validate;
 
 pub use conditions::{Conditions, Facts, RiskTier};
 pub use model::{Action, Atlas, BudgetParams, LimitScope, PackBlock, Policy, PolicyKind};
 pub use pattern::Pattern;
-pub use validate::{compile, Validation};
+pub use validate::{compile, Validation, Warning};

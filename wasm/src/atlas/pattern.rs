@@ -14,14 +14,15 @@ pub enum Pattern {
 impl Pattern {
     pub fn parse(s: &str) -> Pattern {
         if s == "*" {
-            Pattern::Any
-        } else if s.len() > 2 && s.ends_with(".*") && !s[..s.len() - 2].contains('*') {
-            Pattern::Prefix(s[..s.len() - 1].to_string())
-        } else if s.len() > 2 && s.starts_with("*.") && !s[2..].contains('*') {
-            Pattern::Suffix(s[1..].to_string())
-        } else {
-            Pattern::Exact(s.to_string())
+            return Pattern::Any;
         }
+        if let Some(prefix) = s.strip_suffix(".*").filter(|p| !p.is_empty() && !p.contains('*')) {
+            return Pattern::Prefix(format!("{}.", prefix));
+        }
+        if let Some(suffix) = s.strip_prefix("*.").filter(|x| !x.is_empty() && !x.contains('*')) {
+            return Pattern::Suffix(format!(".{}", suffix));
+        }
+        Pattern::Exact(s.to_string())
     }
 
     pub fn matches(&self, id: &str) -> bool {
@@ -41,25 +42,30 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
     let t: Vec<char> = text.chars().collect();
     let (mut pi, mut ti) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
+    while let Some(&tc) = t.get(ti) {
+        match p.get(pi) {
+            Some(&pc) if pc == '?' || pc == tc => {
+                pi += 1;
+                ti += 1;
+                continue;
+            }
+            Some('*') => {
+                star = Some((pi, ti));
+                pi += 1;
+                continue;
+            }
+            _ => {}
+        }
+        match star {
+            Some((sp, st)) => {
+                pi = sp + 1;
+                ti = st + 1;
+                star = Some((sp, st + 1));
+            }
+            None => return false,
         }
     }
-    while pi < p.len() && p[pi] == '*' {
-        pi += 1;
-    }
-    pi == p.len()
+    p.get(pi..).map_or(true, |rest| rest.iter().all(|c| *c == '*'))
 }
 
 #[cfg(test)]

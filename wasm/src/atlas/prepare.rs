@@ -30,7 +30,7 @@ pub fn content_type(path: &str) -> &'static str {
 fn cut(text: &str, max_tokens: u64) -> &str {
     let max_chars = max_tokens.saturating_mul(4);
     match text.char_indices().nth(max_chars.min(usize::MAX as u64) as usize) {
-        Some((i, _)) => &text[..i],
+        Some((i, _)) => text.get(..i).unwrap_or(text),
         None => text,
     }
 }
@@ -63,7 +63,7 @@ fn descriptor(a: &Action) -> String {
     out.key("idempotent").bool(a.idempotent);
     out.end_object();
     let text = out.into_string();
-    text[1..text.len() - 1].to_string()
+    text.strip_prefix('{').and_then(|t| t.strip_suffix('}')).unwrap_or_default().to_string()
 }
 
 /// The blocks a pack yields when it qualifies: one per file (SPEC §2), in file order, each file's text cut to what

@@ -1,13 +1,15 @@
 //! Atlas/1.0 validation and compilation (SPEC §1): the manifest is checked against the schema's rules plus the
 //! semantic ones (unique ids, references, dependencies), collecting every error with its JSON pointer (relative to
-//! the manifest), then compiled into an [`Atlas`] with its indexes.
+//! the manifest), then compiled into an [`Atlas`] with its indexes. Policies, their parameters and the per-action
+//! policy index are read in `policies.rs`, with the same [`Validator`].
 
+use crate::obj;
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, ErrorCode};
 use crate::host::Host;
 use crate::ids::{is_action_id, is_atlas_id, is_capability_id, is_semver};
 use crate::input::{as_object, type_name, Obj};
@@ -17,9 +19,10 @@ use crate::time::{parse_time_bound, Micros};
 use super::conditions::{zone_of, Conditions, RiskTier, TimeWindow, Zone};
 use super::model::*;
 use super::pattern::Pattern;
+use super::policies::index_policies;
 use super::prepare::prepare;
 
-const CODE: &str = "atlas_invalid";
+pub(super) const CODE: ErrorCode = ErrorCode::AtlasInvalid;
 
 const TOP_FIELDS: &[&str] = &[
     "atlas_version", "atlas_id", "version", "name", "description", "authors", "license", "homepage", "repository",
@@ -31,9 +34,6 @@ const ACTION_FIELDS: &[&str] = &[
 ];
 const CAPABILITY_FIELDS: &[&str] = &["capability_id", "name", "description", "actions", "context_packs"];
 const PACK_FIELDS: &[&str] = &["pack_id", "name", "description", "files", "priority", "conditions", "max_tokens"];
-// `reason` is not in the schema but SPEC §9 accepts it beside `parameters.reason`.
-const POLICY_FIELDS: &[&str] =
-    &["policy_id", "name", "description", "type", "priority", "conditions", "actions", "parameters", "reason"];
 const CONDITION_FIELDS: &[&str] = &["risk_tiers", "agents", "capabilities", "context_matches", "time_window"];
 const WINDOW_FIELDS: &[&str] = &["start", "end", "timezone", "days"];
 const DAYS: &[&str] = &["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -44,7 +44,24 @@ const TOOL_NAME_PLATFORMS: &[&str] = &["openai", "anthropic", "mcp", "ai_sdk"];
 pub struct Validation {
     pub atlas: Option<Atlas>,
     pub errors: Vec<CoreError>,
-    pub warnings: Vec<CoreError>,
+    pub warnings: Vec<Warning>,
+}
+
+/// Something odd in a manifest that does not stop it from loading (a pattern that matches nothing, a context file
+/// whose text was not supplied). Answered in the shape of an error, with the code `atlas_warning`; never an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// JSON pointer into the manifest.
+    pub path: String,
+    pub message: String,
+}
+
+impl Warning {
+    pub const CODE: &'static str = "atlas_warning";
+
+    pub fn to_json(&self) -> Value {
+        obj!("code": Warning::CODE, "message": &self.message, "path": &self.path)
+    }
 }
 
 /// Validates and compiles `manifest`. `files` holds the text of context files by path (missing ones are a warning
@@ -56,15 +73,16 @@ pub fn compile(manifest: &Value, files: Option<&Map<String, Value>>, host: &mut 
     Validation { atlas, errors: v.errors, warnings: v.warnings }
 }
 
-struct Validator<'h> {
-    errors: Vec<CoreError>,
-    warnings: Vec<CoreError>,
+/// Collects every error and warning of one manifest while its parts are read (the policy parts in `policies.rs`).
+pub(super) struct Validator<'h> {
+    pub(super) errors: Vec<CoreError>,
+    pub(super) warnings: Vec<Warning>,
     host: &'h mut dyn Host,
     now: Micros,
 }
 
 impl<'h> Validator<'h> {
-    fn take<T>(&mut self, r: CoreResult<T>) -> Option<T> {
+    pub(super) fn take<T>(&mut self, r: CoreResult<T>) -> Option<T> {
         match r {
             Ok(t) => Some(t),
             Err(e) => {
@@ -74,12 +92,12 @@ impl<'h> Validator<'h> {
         }
     }
 
-    fn error(&mut self, path: String, message: impl Into<String>) {
+    pub(super) fn error(&mut self, path: String, message: impl Into<String>) {
         self.errors.push(CoreError::at(CODE, path, message));
     }
 
-    fn warn(&mut self, path: String, message: impl Into<String>) {
-        self.warnings.push(CoreError::at("atlas_warning", path, message));
+    pub(super) fn warn(&mut self, path: String, message: impl Into<String>) {
+        self.warnings.push(Warning { path, message: message.into() });
     }
 
     fn manifest(&mut self, manifest: &Value, files: Option<&Map<String, Value>>) -> Option<Atlas> {
@@ -394,7 +412,7 @@ impl<'h> Validator<'h> {
         })
     }
 
-    fn required_int(&mut self, o: Obj, key: &str, min: i64) -> Option<i64> {
+    pub(super) fn required_int(&mut self, o: Obj, key: &str, min: i64) -> Option<i64> {
         match o.opt_int(key, min, i64::MAX, CODE) {
             Ok(Some(n)) => Some(n),
             Ok(None) => {
@@ -426,7 +444,7 @@ impl<'h> Validator<'h> {
     }
 
     /// Action patterns: strings; one that matches no action of this atlas is a warning.
-    fn patterns(&mut self, o: Obj, key: &str, action_ids: &[String]) -> Option<Vec<Pattern>> {
+    pub(super) fn patterns(&mut self, o: Obj, key: &str, action_ids: &[String]) -> Option<Vec<Pattern>> {
         let r = o.opt_str_list(key, CODE, |s| if s.is_empty() { Some("a pattern must not be empty".into()) } else { None });
         let list = self.take(r)?.unwrap_or_default();
         let base = o.field_path(key);
@@ -499,7 +517,7 @@ impl<'h> Validator<'h> {
                     Some(Value::String(t)) => t.clone(),
                     Some(other) => {
                         self.errors.push(CoreError::at(
-                            "invalid_request",
+                            ErrorCode::InvalidRequest,
                             format!("/files{}", pointer_push("", p)),
                             format!("the text of `{}` must be a string, found {}", p, type_name(other)),
                         ));
@@ -525,179 +543,8 @@ impl<'h> Validator<'h> {
         })
     }
 
-    fn policy(&mut self, o: Obj, action_ids: &[String]) -> Option<Policy> {
-        let r = o.deny_unknown(POLICY_FIELDS, CODE);
-        self.take(r);
-        let r = o.req_text("policy_id", 1, 200, CODE);
-        let id = self.take(r);
-        let kind = match o.req_str("type", CODE) {
-            Ok(s) => match PolicyKind::parse(s) {
-                Some(k) => Some(k),
-                None => {
-                    self.error(
-                        o.field_path("type"),
-                        format!("`{}` is not a policy type (allow, deny, rate_limit, require_approval, budget, scope)", s),
-                    );
-                    None
-                }
-            },
-            Err(e) => {
-                self.errors.push(e);
-                None
-            }
-        };
-        for key in ["name", "description"] {
-            let r = o.opt_str(key, CODE);
-            self.take(r);
-        }
-        let r = o.opt_int("priority", i64::MIN / 2, i64::MAX / 2, CODE);
-        let priority = self.take(r);
-        let conditions = self.conditions(o);
-        let patterns = if o.present("actions").is_none() {
-            self.warn(o.field_path("actions"), "the policy lists no actions and governs nothing");
-            Some(Vec::new())
-        } else {
-            self.patterns(o, "actions", action_ids)
-        };
-        let r = o.opt_object("parameters", CODE);
-        let params = self.take(r);
-        let ppath = o.field_path("parameters");
-        let empty = Map::new();
-        let p = Obj { map: params.flatten().unwrap_or(&empty), path: &ppath };
-        let r = o.opt_str("reason", CODE);
-        let top_reason = self.take(r);
-        let r = p.opt_str("reason", CODE);
-        let param_reason = self.take(r);
-        let reason = top_reason.flatten().or(param_reason.flatten()).map(str::to_string);
-
-        let (mut rate, mut budget, mut scope) = (None, None, None);
-        match kind {
-            Some(PolicyKind::RateLimit) => rate = self.rate_params(p),
-            Some(PolicyKind::Budget) => budget = self.budget_params(p),
-            Some(PolicyKind::Scope) => scope = self.scope_params(p),
-            _ => {}
-        }
-        let kind = kind?;
-        let ok_params = match kind {
-            PolicyKind::RateLimit => rate.is_some(),
-            PolicyKind::Budget => budget.is_some(),
-            PolicyKind::Scope => scope.is_some(),
-            _ => true,
-        };
-        if !ok_params {
-            return None;
-        }
-        Some(Policy {
-            policy_id: id?.to_string(),
-            kind,
-            priority: priority?.unwrap_or(0),
-            conditions: conditions?,
-            patterns: patterns?,
-            reason,
-            rate,
-            budget,
-            scope,
-            implicit: false,
-        })
-    }
-
-    fn rate_params(&mut self, p: Obj) -> Option<RateParams> {
-        let max = self.required_int(p, "max_calls", 1);
-        let window = self.required_int(p, "window_seconds", 1);
-        let scope = match p.opt_str("scope", CODE) {
-            Ok(None) | Ok(Some("session")) => Some(LimitScope::Session),
-            Ok(Some("agent")) => Some(LimitScope::Agent),
-            Ok(Some("global")) => Some(LimitScope::Global),
-            Ok(Some(other)) => {
-                self.error(p.field_path("scope"), format!("`{}` is not a rate-limit scope (session, agent, global)", other));
-                None
-            }
-            Err(e) => {
-                self.errors.push(e);
-                None
-            }
-        };
-        Some(RateParams { max_calls: max? as u64, window_seconds: window? as u64, scope: scope? })
-    }
-
-    fn budget_params(&mut self, p: Obj) -> Option<BudgetParams> {
-        if p.present("max_cost").is_some() || p.present("cost_param").is_some() {
-            let max_cost = match p.present("max_cost").and_then(|v| v.as_f64()) {
-                Some(c) if c >= 0.0 && c.is_finite() => Some(c),
-                _ => {
-                    self.error(p.field_path("max_cost"), "`max_cost` must be a non-negative number");
-                    None
-                }
-            };
-            let r = p.req_text("cost_param", 1, 200, CODE);
-            let param = self.take(r);
-            Some(BudgetParams::Cost { max_cost: max_cost?, cost_param: param?.to_string() })
-        } else {
-            let r = p.opt_int("max_calls", 0, i64::MAX, CODE);
-            match self.take(r)? {
-                Some(n) => Some(BudgetParams::Calls(n as u64)),
-                None => {
-                    self.error(p.path.to_string(), "a budget policy needs `max_calls`, or `max_cost` with `cost_param`");
-                    None
-                }
-            }
-        }
-    }
-
-    fn scope_params(&mut self, p: Obj) -> Option<ScopeParams> {
-        let mut out = ScopeParams::default();
-        let mut ok = true;
-        match p.opt_object("allowed_values", CODE) {
-            Ok(Some(m)) => {
-                let base = p.field_path("allowed_values");
-                for (param, vals) in m {
-                    match vals {
-                        Value::Array(a) => out.allowed_values.push((param.clone(), a.clone())),
-                        other => {
-                            ok = false;
-                            self.error(pointer_push(&base, param), format!("expected an array of values, found {}", type_name(other)));
-                        }
-                    }
-                }
-            }
-            Ok(None) => {}
-            Err(e) => {
-                ok = false;
-                self.errors.push(e);
-            }
-        }
-        match p.opt_object("max", CODE) {
-            Ok(Some(m)) => {
-                let base = p.field_path("max");
-                for (param, n) in m {
-                    match n.as_f64() {
-                        Some(f) if f.is_finite() => out.max.push((param.clone(), f)),
-                        _ => {
-                            ok = false;
-                            self.error(pointer_push(&base, param), "expected a number");
-                        }
-                    }
-                }
-            }
-            Ok(None) => {}
-            Err(e) => {
-                ok = false;
-                self.errors.push(e);
-            }
-        }
-        if ok && out.allowed_values.is_empty() && out.max.is_empty() {
-            self.error(p.path.to_string(), "a scope policy needs `allowed_values` or `max`");
-            ok = false;
-        }
-        if ok {
-            Some(out)
-        } else {
-            None
-        }
-    }
-
     /// `Some(None)` when absent, `Some(Some(c))` when valid, `None` on error.
-    fn conditions(&mut self, o: Obj) -> Option<Option<Conditions>> {
+    pub(super) fn conditions(&mut self, o: Obj) -> Option<Option<Conditions>> {
         let m = match o.opt_object("conditions", CODE) {
             Ok(Some(m)) => m,
             Ok(None) => return Some(None),
@@ -832,54 +679,4 @@ fn check_file_path(p: &str) -> Option<String> {
 /// `^[a-zA-Z0-9_-]{1,64}$`.
 fn is_tool_name(s: &str) -> bool {
     (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
-/// Builds each action's policy list (matching patterns, sorted by type order, priority descending, declaration
-/// order) and adds the implicit policies of the action's own `requires_confirmation` and `rate_limit`.
-fn index_policies(atlas: &mut Atlas) {
-    for ai in 0..atlas.actions.len() {
-        let (id, confirm, rate) = {
-            let a = &atlas.actions[ai];
-            (a.action_id.clone(), a.requires_confirmation, a.rate_limit)
-        };
-        if confirm {
-            atlas.policies.push(implicit(&id, "requires_confirmation", PolicyKind::RequireApproval, None));
-        }
-        if let Some((max_calls, window_seconds)) = rate {
-            let r = RateParams { max_calls, window_seconds, scope: LimitScope::Session };
-            atlas.policies.push(implicit(&id, "rate_limit", PolicyKind::RateLimit, Some(r)));
-        }
-    }
-    for a in atlas.actions.iter_mut() {
-        let mut list: Vec<usize> = atlas
-            .policies
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.patterns.iter().any(|pat| pat.matches(&a.action_id)))
-            .map(|(i, _)| i)
-            .collect();
-        let ps = &atlas.policies;
-        // Stable sort: equal type and priority keep declaration order.
-        list.sort_by(|x, y| {
-            let (px, py) = (&ps[*x], &ps[*y]);
-            px.kind.cmp(&py.kind).then(py.priority.cmp(&px.priority))
-        });
-        a.dynamic = list.iter().any(|i| ps[*i].is_dynamic());
-        a.policies = list;
-    }
-}
-
-fn implicit(action_id: &str, what: &str, kind: PolicyKind, rate: Option<RateParams>) -> Policy {
-    Policy {
-        policy_id: format!("{}#{}", action_id, what),
-        kind,
-        priority: i64::MIN,
-        conditions: None,
-        patterns: vec![Pattern::Exact(action_id.to_string())],
-        reason: None,
-        rate,
-        budget: None,
-        scope: None,
-        implicit: true,
-    }
 }

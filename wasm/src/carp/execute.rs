@@ -8,7 +8,7 @@ use std::rc::Rc;
 use serde_json::{Map, Value};
 
 use crate::atlas::{Atlas, BudgetParams, PolicyKind};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, ErrorCode};
 use crate::host::{fresh_id, Host};
 use crate::json::{canonical_hash, canonical_map_hash, pointer_push, Payload};
 use crate::time::Micros;
@@ -69,7 +69,7 @@ pub struct ActionInput {
 
 pub fn active(session: &Session) -> CoreResult<()> {
     if session.ended {
-        Err(CoreError::new("session_ended", format!("session {} has ended", session.session_id)))
+        Err(CoreError::new(ErrorCode::SessionEnded, format!("session {} has ended", session.session_id)))
     } else {
         Ok(())
     }
@@ -85,7 +85,7 @@ pub fn request(
 ) -> CoreResult<Change> {
     active(session)?;
     let resolution = session.resolutions.get(&input.resolution_id).ok_or_else(|| {
-        CoreError::at("resolution_not_found", "/resolution_id", format!("no resolution {} in this session", input.resolution_id))
+        CoreError::at(ErrorCode::ResolutionNotFound, "/resolution_id", format!("no resolution {} in this session", input.resolution_id))
     })?;
     let parameters_hash = canonical_map_hash(&input.parameters);
     if let Some(key) = &input.idempotency_key {
@@ -102,7 +102,7 @@ pub fn request(
                 });
             }
             return Err(CoreError::at(
-                "idempotency_conflict",
+                ErrorCode::IdempotencyConflict,
                 "/idempotency_key",
                 "this idempotency key was used for a different execution",
             ));
@@ -141,27 +141,25 @@ pub fn request(
     };
     let who = Who { session_id: &session.session_id, agent_id: &session.agent_id };
 
-    let outcome = resolution.outcome(&input.action_id);
-    let verdict = match (outcome, input.unknown) {
+    let decision = match (resolution.outcome(&input.action_id), input.unknown) {
         // No resolution can ever allow an id that no loaded atlas declares: say so first, with what was meant.
         (None, Some(closest)) => {
             let mut d = Details::new(refusal::UNKNOWN_ACTION);
             d.action_id = Some(input.action_id.clone());
             d.closest = Some(closest);
-            Err(Denial::derived("default", d))
+            Decision::Refused(Denial::derived("default", d))
         }
-        _ if resolution.stale => Err(stale()),
-        _ if resolution.expired(now) => Err(expired()),
-        (None, None) => Err(not_in_resolution(&input.action_id)),
-        (Some(o), _) => current_verdict(o, resolution, ledger, &who, now, host),
+        _ if resolution.stale => Decision::Refused(stale()),
+        _ if resolution.expired(now) => Decision::Refused(expired()),
+        (None, None) => Decision::Refused(not_in_resolution(&input.action_id)),
+        (Some(o), _) => decide(o, resolution, ledger, &who, now, host),
     };
-    let (gate, restrictors, outcome) = match (verdict, outcome) {
-        (Err(denial), _) => {
+    let (outcome, gate, restrictors) = match decision {
+        Decision::Refused(denial) => {
             deny(&mut em, host, &mut exec, denial)?;
             return Ok(Change { execution: exec, charges: Vec::new(), emitter: em, is_new: true });
         }
-        (Ok((gate, restrictors)), Some(o)) => (gate, restrictors, o),
-        (Ok(_), None) => return Err(CoreError::new("internal", "an allowed verdict without an outcome")),
+        Decision::Allowed { outcome, gate, restrictors } => (outcome, gate, restrictors),
     };
 
     // Parameters: the host's schema errors, then the atlas's scope policies and cost-budget parameters in policy
@@ -240,45 +238,50 @@ pub fn request(
     Ok(Change { execution: exec, charges, emitter: em, is_new: true })
 }
 
+/// A host's approval of a pending execution: who approved, and the `approval_hash` the approval was granted for
+/// (checked against the execution's when given).
+pub struct Approval<'a> {
+    pub execution_id: &'a str,
+    pub approver: Option<String>,
+    pub approval_hash: Option<&'a str>,
+}
+
 pub fn approve(
     session: &Session,
     ledger: &Ledger,
-    execution_id: &str,
-    approver: Option<String>,
-    approval_hash: Option<&str>,
+    approval: Approval,
     timestamp: String,
     now: Micros,
     host: &mut dyn Host,
 ) -> CoreResult<Change> {
     active(session)?;
+    let Approval { execution_id, approver, approval_hash } = approval;
     let mut exec = pending(session, execution_id, "approve")?;
     if let Some(h) = approval_hash {
         if h != exec.approval_hash {
-            return Err(CoreError::at("approval_mismatch", "/approval_hash", "the approval was granted for a different execution"));
+            return Err(CoreError::at(ErrorCode::ApprovalMismatch, "/approval_hash", "the approval was granted for a different execution"));
         }
     }
-    let resolution = session.resolutions.get(&exec.resolution_id).ok_or_else(|| CoreError::new("internal", "execution without resolution"))?;
-    let outcome = resolution.outcome(&exec.action_id);
+    let resolution = session.resolutions.get(&exec.resolution_id).ok_or_else(|| CoreError::internal("execution without resolution"))?;
     let who = Who { session_id: &session.session_id, agent_id: &session.agent_id };
     let mut em = Emitter::new(&session.chain, timestamp);
-    let verdict = match outcome {
+    let decision = match resolution.outcome(&exec.action_id) {
         // A restored resolution that no longer reproduces lets nothing run, approved or not (fail closed).
-        _ if resolution.stale => Err(stale()),
-        _ if resolution.expired(now) => Err(expired()),
-        None => Err(not_in_resolution(&exec.action_id)),
-        Some(o) => current_verdict(o, resolution, ledger, &who, now, host),
+        _ if resolution.stale => Decision::Refused(stale()),
+        _ if resolution.expired(now) => Decision::Refused(expired()),
+        None => Decision::Refused(not_in_resolution(&exec.action_id)),
+        Some(o) => decide(o, resolution, ledger, &who, now, host),
     };
-    match (verdict, outcome) {
-        (Ok((_, restrictors)), Some(o)) => {
+    match decision {
+        Decision::Allowed { outcome, restrictors, .. } => {
             approve_into(&mut em, host, &mut exec, approver)?;
-            let charges = charges(&o.atlas, &restrictors);
+            let charges = charges(&outcome.atlas, &restrictors);
             Ok(Change { execution: exec, charges, emitter: em, is_new: true })
         }
-        (Err(denial), _) => {
+        Decision::Refused(denial) => {
             deny(&mut em, host, &mut exec, denial)?;
             Ok(Change { execution: exec, charges: Vec::new(), emitter: em, is_new: true })
         }
-        (Ok(_), None) => Err(CoreError::new("internal", "an allowed verdict without an outcome")),
     }
 }
 
@@ -302,11 +305,21 @@ pub fn refuse(
     Ok(Change { execution: exec, charges: Vec::new(), emitter: em, is_new: true })
 }
 
+/// What the host reports after running an approved action: an outcome either way (a failed tool is not an error
+/// of the operation that records it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExecutionOutcome {
+    /// `action.complete`: the tool ran; its result is recorded by hash.
+    Executed { result: Value, duration_ms: Option<u64> },
+    /// `action.fail`: the tool failed with the host's code and message.
+    Failed { error_code: String, error_message: String, duration_ms: Option<u64> },
+}
+
 /// The host reports the outcome of running an approved action.
 pub fn outcome(
     session: &Session,
     execution_id: &str,
-    result: Result<(Value, Option<u64>), (String, String, Option<u64>)>,
+    report: ExecutionOutcome,
     timestamp: String,
     host: &mut dyn Host,
 ) -> CoreResult<Change> {
@@ -314,24 +327,24 @@ pub fn outcome(
     let mut exec = find(session, execution_id)?;
     if exec.status != ExecStatus::Approved {
         return Err(CoreError::new(
-            "invalid_state",
+            ErrorCode::InvalidState,
             format!("execution {} is {}; only an approved execution can report an outcome", exec.execution_id, exec.status.as_str()),
         ));
     }
     let mut em = Emitter::new(&session.chain, timestamp);
     let p = Payload::new().str("action_id", &exec.action_id).str("execution_id", &exec.execution_id);
     let span = exec.span_id.clone();
-    match result {
-        Ok((value, duration)) => {
-            let p = p.u64("duration_ms", duration.unwrap_or(0)).str("result_hash", &canonical_hash(&value));
+    match report {
+        ExecutionOutcome::Executed { result, duration_ms } => {
+            let p = p.u64("duration_ms", duration_ms.unwrap_or(0)).str("result_hash", &canonical_hash(&result));
             em.emit(host, "action.executed", Some(&span), p.finish())?;
             exec.status = ExecStatus::Executed;
         }
-        Err((code, message, duration)) => {
-            let p = p.str("error_code", &code).str("error_message", &message).opt_u64("duration_ms", duration);
+        ExecutionOutcome::Failed { error_code, error_message, duration_ms } => {
+            let p = p.str("error_code", &error_code).str("error_message", &error_message).opt_u64("duration_ms", duration_ms);
             em.emit(host, "action.failed", Some(&span), p.finish())?;
             exec.status = ExecStatus::Failed;
-            exec.reason = Some(message);
+            exec.reason = Some(error_message);
         }
     }
     Ok(Change { execution: exec, charges: Vec::new(), emitter: em, is_new: true })
@@ -339,7 +352,7 @@ pub fn outcome(
 
 fn find(session: &Session, execution_id: &str) -> CoreResult<Execution> {
     session.executions.get(execution_id).cloned().ok_or_else(|| {
-        CoreError::at("execution_not_found", "/execution_id", format!("no execution {} in this session", execution_id))
+        CoreError::at(ErrorCode::ExecutionNotFound, "/execution_id", format!("no execution {} in this session", execution_id))
     })
 }
 
@@ -347,7 +360,7 @@ fn pending(session: &Session, execution_id: &str, what: &str) -> CoreResult<Exec
     let exec = find(session, execution_id)?;
     if exec.status != ExecStatus::PendingApproval {
         return Err(CoreError::new(
-            "invalid_state",
+            ErrorCode::InvalidState,
             format!("cannot {} execution {}: it is {}, not pending_approval", what, exec.execution_id, exec.status.as_str()),
         ));
     }
@@ -388,22 +401,22 @@ fn not_in_resolution(action_id: &str) -> Denial {
     Denial::new("default", "the action is not part of this resolution", d)
 }
 
-/// The verdict that holds now: a stored denial stands; an allowed action whose policies depend on time or
+/// Whether an action may run now: both answers are outcomes (a refusal is traced and answered, not an error).
+enum Decision<'r> {
+    /// Allowed by `outcome`, behind `gate` if any, with the restricting policies in force.
+    Allowed { outcome: &'r Outcome, gate: Option<usize>, restrictors: Vec<usize> },
+    Refused(Denial),
+}
+
+/// The decision that holds now: a stored denial stands; an allowed action whose policies depend on time or
 /// counters is evaluated again with the resolution's request facts.
-fn current_verdict(
-    o: &Outcome,
-    resolution: &Resolution,
-    ledger: &Ledger,
-    who: &Who,
-    now: Micros,
-    host: &mut dyn Host,
-) -> Result<(Option<usize>, Vec<usize>), Denial> {
+fn decide<'r>(o: &'r Outcome, resolution: &Resolution, ledger: &Ledger, who: &Who, now: Micros, host: &mut dyn Host) -> Decision<'r> {
     match resolution.verdict_now(o, ledger, who, now, host) {
-        Verdict::Allowed { gate, restrictors } => Ok((gate, restrictors)),
+        Verdict::Allowed { gate, restrictors } => Decision::Allowed { outcome: o, gate, restrictors },
         Verdict::Denied { policy_id, reason, result, retry_after_seconds } => {
             let mut details = Details::by_policy(refusal::code_of_result(result), &policy_id);
             details.retry_after_seconds = retry_after_seconds;
-            Err(Denial { policy_id, reason, details })
+            Decision::Refused(Denial { policy_id, reason, details })
         }
     }
 }

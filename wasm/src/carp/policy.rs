@@ -14,7 +14,37 @@ use crate::host::Host;
 
 use super::ledger::{Ledger, Who};
 
-#[derive(Debug, Clone, PartialEq)]
+/// The result of evaluating an action's policies, as the `policy.evaluated` event records it (`result`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyResult {
+    /// A `deny` policy.
+    Deny,
+    /// Allowed behind a `require_approval` gate (recorded for gated actions; never a denial).
+    RequireApproval,
+    /// A `rate_limit` policy is exhausted.
+    RateLimited,
+    /// A `budget` policy is spent.
+    BudgetExhausted,
+    /// No policy grants the action.
+    DefaultDeny,
+    /// The action's atlas was unloaded since the resolve: answered at check and execute time, never recorded.
+    Unloaded,
+}
+
+impl PolicyResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyResult::Deny => "deny",
+            PolicyResult::RequireApproval => "require_approval",
+            PolicyResult::RateLimited => "rate_limited",
+            PolicyResult::BudgetExhausted => "budget_exhausted",
+            PolicyResult::DefaultDeny => "default_deny",
+            PolicyResult::Unloaded => "unloaded",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Allowed {
         /// The `require_approval` policy that gates the action, if any.
@@ -26,9 +56,8 @@ pub enum Verdict {
     Denied {
         policy_id: String,
         reason: String,
-        /// `deny`, `rate_limited`, `budget_exhausted` or `default_deny` (the `policy.evaluated` result); or
-        /// `unloaded`, answered at check and execute time for an atlas unloaded since (never recorded as evaluated).
-        result: &'static str,
+        /// Why: `Deny`, `RateLimited`, `BudgetExhausted`, `DefaultDeny` or `Unloaded` (never `RequireApproval`).
+        result: PolicyResult,
         retry_after_seconds: Option<u64>,
     },
 }
@@ -70,7 +99,7 @@ pub fn evaluate(
                 return Verdict::Denied {
                     policy_id: p.policy_id.clone(),
                     reason: p.reason.clone().unwrap_or_else(|| format!("Denied by policy {}", p.policy_id)),
-                    result: "deny",
+                    result: PolicyResult::Deny,
                     retry_after_seconds: None,
                 }
             }
@@ -83,7 +112,7 @@ pub fn evaluate(
                     return Verdict::Denied {
                         policy_id: p.policy_id.clone(),
                         reason: "rate_limited".into(),
-                        result: "rate_limited",
+                        result: PolicyResult::RateLimited,
                         retry_after_seconds: Some(wait),
                     };
                 }
@@ -94,7 +123,7 @@ pub fn evaluate(
                     return Verdict::Denied {
                         policy_id: p.policy_id.clone(),
                         reason: "budget_exhausted".into(),
-                        result: "budget_exhausted",
+                        result: PolicyResult::BudgetExhausted,
                         retry_after_seconds: None,
                     };
                 }
@@ -118,7 +147,7 @@ pub fn evaluate(
         Verdict::Denied {
             policy_id: "default".into(),
             reason: "No policy allows this action (default deny)".into(),
-            result: "default_deny",
+            result: PolicyResult::DefaultDeny,
             retry_after_seconds: None,
         }
     }

@@ -13,6 +13,8 @@ use serde_json::{Map, Value};
 use crate::json::{pointer_push, IntoJson};
 use crate::obj;
 
+use super::policy::PolicyResult;
+
 pub const UNKNOWN_ACTION: &str = "unknown_action";
 pub const NOT_IN_RESOLUTION: &str = "not_in_resolution";
 pub const RESOLUTION_EXPIRED: &str = "resolution_expired";
@@ -25,6 +27,22 @@ pub const BUDGET_EXHAUSTED: &str = "budget_exhausted";
 pub const APPROVAL_DENIED: &str = "approval_denied";
 pub const INVALID_PARAMETERS: &str = "invalid_parameters";
 pub const SCOPE_VIOLATION: &str = "scope_violation";
+
+/// Every refusal code, in the order of `wasm/abi.json` (`refusal_codes`).
+pub const CODES: &[&str] = &[
+    UNKNOWN_ACTION,
+    NOT_IN_RESOLUTION,
+    RESOLUTION_EXPIRED,
+    RESOLUTION_STALE,
+    ATLAS_UNLOADED,
+    POLICY_DENIED,
+    DEFAULT_DENY,
+    RATE_LIMITED,
+    BUDGET_EXHAUSTED,
+    APPROVAL_DENIED,
+    INVALID_PARAMETERS,
+    SCOPE_VIOLATION,
+];
 
 /// Codes whose details name the policy that refused (`policy_id`).
 const POLICY_CODES: &[&str] = &[POLICY_DENIED, DEFAULT_DENY, RATE_LIMITED, BUDGET_EXHAUSTED, APPROVAL_DENIED];
@@ -188,14 +206,15 @@ fn errors_json(errors: &[(String, String)]) -> Value {
     Value::Array(list)
 }
 
-/// The code of a policy verdict's `result` (see `policy::Verdict::Denied`).
-pub fn code_of_result(result: &str) -> &'static str {
+/// The refusal code of a policy verdict's result (see `policy::Verdict::Denied`).
+pub fn code_of_result(result: PolicyResult) -> &'static str {
     match result {
-        "default_deny" => DEFAULT_DENY,
-        "rate_limited" => RATE_LIMITED,
-        "budget_exhausted" => BUDGET_EXHAUSTED,
-        "unloaded" => ATLAS_UNLOADED,
-        _ => POLICY_DENIED,
+        PolicyResult::DefaultDeny => DEFAULT_DENY,
+        PolicyResult::RateLimited => RATE_LIMITED,
+        PolicyResult::BudgetExhausted => BUDGET_EXHAUSTED,
+        PolicyResult::Unloaded => ATLAS_UNLOADED,
+        // A gate never denies; were it ever asked, a policy refused.
+        PolicyResult::Deny | PolicyResult::RequireApproval => POLICY_DENIED,
     }
 }
 
@@ -359,26 +378,30 @@ pub fn closest<'a>(wanted: &str, known: impl IntoIterator<Item = &'a str>) -> Ve
 /// Levenshtein distance of `a` and `b` when it is at most `limit` (two rows; gives up once a row is over).
 fn distance_within(a: &[char], b: &str, limit: usize) -> Option<usize> {
     let b: Vec<char> = b.chars().collect();
-    let gap = if a.len() > b.len() { a.len() - b.len() } else { b.len() - a.len() };
-    if gap > limit {
+    if a.len().abs_diff(b.len()) > limit {
         return None;
     }
+    // `prev` is the row of `a[..i]`, `cur` the row of `a[..=i]`: distances to each prefix of `b`.
     let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
+    let mut cur: Vec<usize> = Vec::with_capacity(b.len() + 1);
     for (i, ca) in a.iter().enumerate() {
-        cur[0] = i + 1;
-        let mut row_min = cur[0];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = if ca == cb { 0 } else { 1 };
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-            row_min = row_min.min(cur[j + 1]);
+        cur.clear();
+        let mut left = i + 1;
+        cur.push(left);
+        let mut row_min = left;
+        // (diagonal, up) = (prev[j], prev[j + 1]) for b's character j.
+        for (cb, (diagonal, up)) in b.iter().zip(prev.iter().zip(prev.iter().skip(1))) {
+            let cost = usize::from(ca != cb);
+            left = (diagonal + cost).min(up + 1).min(left + 1);
+            cur.push(left);
+            row_min = row_min.min(left);
         }
         if row_min > limit {
             return None;
         }
         std::mem::swap(&mut prev, &mut cur);
     }
-    Some(prev[b.len()]).filter(|d| *d <= limit)
+    prev.last().copied().filter(|d| *d <= limit)
 }
 
 #[cfg(test)]

@@ -4,13 +4,13 @@
 use serde_json::{Map, Value};
 
 use crate::atlas::RiskTier;
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, ErrorCode};
 use crate::host::{fresh_id, Host};
 use crate::ids::{is_action_id, is_atlas_id};
 use crate::input::{as_object, Obj};
 use crate::time::{parse_rfc3339, Micros};
 
-const CODE: &str = "invalid_request";
+const CODE: ErrorCode = ErrorCode::InvalidRequest;
 const NESTED_FIELDS: &[&str] =
     &["carp_version", "request_id", "timestamp", "operation", "requester", "task", "execution", "atlas_ids", "context"];
 const FLAT_FIELDS: &[&str] = &[

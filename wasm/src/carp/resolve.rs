@@ -19,7 +19,7 @@ use crate::trace::Emitter;
 use super::context::select;
 use super::handles::Interner;
 use super::ledger::{Ledger, Who};
-use super::policy::{evaluate, Verdict};
+use super::policy::{evaluate, PolicyResult, Verdict};
 use super::request::Request;
 
 /// The request's facts, kept with the resolution so that execute-time checks evaluate the same conditions.
@@ -43,15 +43,25 @@ impl RequestFacts {
     }
 }
 
+/// The verdict on one action of one atlas.
 #[derive(Debug, Clone)]
 pub struct Outcome {
     pub atlas: Rc<Atlas>,
-    pub action_index: usize,
+    /// Index of the action in `atlas.actions`: in bounds, checked by [`Outcome::new`] (an atlas never changes
+    /// behind its `Rc`).
+    action_index: usize,
     pub handle: u32,
     pub verdict: Verdict,
 }
 
 impl Outcome {
+    /// `None` when `action_index` is not an action of `atlas`.
+    pub fn new(atlas: Rc<Atlas>, action_index: usize, handle: u32, verdict: Verdict) -> Option<Outcome> {
+        atlas.actions.get(action_index)?;
+        Some(Outcome { atlas, action_index, handle, verdict })
+    }
+
+    #[allow(clippy::indexing_slicing)] // in bounds: `new` checked the index, and the atlas is immutable
     pub fn action(&self) -> &crate::atlas::Action {
         &self.atlas.actions[self.action_index]
     }
@@ -109,7 +119,7 @@ impl Resolution {
             return Verdict::Denied {
                 policy_id: "unloaded".into(),
                 reason: format!("atlas {} was unloaded; resolve again", o.atlas.atlas_id),
-                result: "unloaded",
+                result: PolicyResult::Unloaded,
                 retry_after_seconds: None,
             };
         }
@@ -280,12 +290,12 @@ pub fn recorded_map_of(p: &Map<String, Value>, key: &str, text_key: &str) -> Opt
 fn evaluated_payload(o: &Outcome) -> Option<String> {
     let (policy_id, result, retry) = match &o.verdict {
         Verdict::Denied { policy_id, result, retry_after_seconds, .. } => (policy_id.as_str(), *result, *retry_after_seconds),
-        Verdict::Allowed { gate: Some(g), .. } => (o.atlas.policies.get(*g)?.policy_id.as_str(), "require_approval", None),
+        Verdict::Allowed { gate: Some(g), .. } => (o.atlas.policies.get(*g)?.policy_id.as_str(), PolicyResult::RequireApproval, None),
         Verdict::Allowed { .. } => return None,
     };
     let p = Payload::new()
         .str("policy_id", policy_id)
-        .str("result", result)
+        .str("result", result.as_str())
         .str("action_id", &o.action().action_id)
         .opt_u64("retry_after_seconds", retry);
     Some(p.finish())
@@ -333,8 +343,10 @@ pub fn compute(env: &mut Env, req: &Request, session_id: &str, trace_id: &str, n
                 continue;
             }
             let verdict = evaluate(atlas, action, &facts.at(now), host, env.ledger, &who, env.default_allow);
-            by_handle.insert(handle, outcomes.len());
-            outcomes.push(Outcome { atlas: atlas.clone(), action_index: idx, handle, verdict });
+            if let Some(o) = Outcome::new(atlas.clone(), idx, handle, verdict) {
+                by_handle.insert(handle, outcomes.len());
+                outcomes.push(o);
+            }
         }
     }
 

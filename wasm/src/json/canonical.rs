@@ -8,6 +8,8 @@ use std::cmp::Ordering;
 
 use serde_json::{Map, Number, Value};
 
+use crate::sha256::hex_digit;
+
 /// Largest magnitude below which every integer is exactly representable as an `f64` (2^53).
 const MAX_SAFE: u64 = 1 << 53;
 
@@ -70,7 +72,6 @@ fn utf16_cmp(a: &str, b: &str) -> Ordering {
 /// Writes a JSON string with the minimal escaping of RFC 8785 §3.2.2.2: `"`, `\` and control characters only.
 /// Runs of plain bytes are copied whole (this is the innermost loop of every answer the core writes).
 pub(crate) fn write_string(s: &str, out: &mut String) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push('"');
@@ -79,8 +80,8 @@ pub(crate) fn write_string(s: &str, out: &mut String) {
         if byte >= 0x20 && byte != b'"' && byte != b'\\' {
             continue;
         }
-        // Every escaped byte is ASCII, so `i` is a character boundary.
-        out.push_str(&s[start..i]);
+        // Every escaped byte is ASCII, so `i` is a character boundary (and `get` never misses).
+        out.push_str(s.get(start..i).unwrap_or_default());
         match byte {
             b'"' => out.push_str("\\\""),
             b'\\' => out.push_str("\\\\"),
@@ -91,13 +92,13 @@ pub(crate) fn write_string(s: &str, out: &mut String) {
             b'\r' => out.push_str("\\r"),
             _ => {
                 out.push_str("\\u00");
-                out.push(HEX[(byte >> 4) as usize] as char);
-                out.push(HEX[(byte & 0xf) as usize] as char);
+                out.push(hex_digit(byte >> 4));
+                out.push(hex_digit(byte & 0xf));
             }
         }
         start = i + 1;
     }
-    out.push_str(&s[start..]);
+    out.push_str(s.get(start..).unwrap_or_default());
     out.push('"');
 }
 

@@ -10,12 +10,12 @@
 use serde_json::{Map, Number, Value};
 
 use super::pointer::{pointer_index, pointer_push};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, ErrorCode};
 
 /// Deepest nesting of arrays and objects accepted.
 const MAX_DEPTH: usize = 128;
 
-const CODE: &str = "invalid_json";
+const CODE: ErrorCode = ErrorCode::InvalidJson;
 
 /// Parses UTF-8 JSON text into a value, rejecting invalid UTF-8, trailing garbage, nesting deeper than
 /// [`MAX_DEPTH`] and duplicate object keys. Member order is kept. Integers that fit `i64`/`u64` stay integers;
@@ -98,8 +98,18 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// The bytes from the cursor on.
+    fn rest(&self) -> &'a [u8] {
+        self.bytes.get(self.at..).unwrap_or_default()
+    }
+
+    /// The text from `start` to the cursor; both are character boundaries wherever this is called.
+    fn text_from(&self, start: usize) -> Parsed<&'a str> {
+        self.text.get(start..self.at).ok_or_else(|| self.fail("a cut character"))
+    }
+
     fn literal(&mut self, word: &str, v: Value) -> Parsed<Value> {
-        if self.bytes[self.at..].starts_with(word.as_bytes()) {
+        if self.rest().starts_with(word.as_bytes()) {
             self.at += word.len();
             Ok(v)
         } else {
@@ -217,12 +227,12 @@ impl<'a> Parser<'a> {
             };
             match b {
                 b'"' => {
-                    out.push_str(&self.text[start..self.at]);
+                    out.push_str(self.text_from(start)?);
                     self.at += 1;
                     return Ok(out);
                 }
                 b'\\' => {
-                    out.push_str(&self.text[start..self.at]);
+                    out.push_str(self.text_from(start)?);
                     self.at += 1;
                     self.escape(&mut out)?;
                     start = self.at;
@@ -253,7 +263,7 @@ impl<'a> Parser<'a> {
                 let first = self.hex4()?;
                 let code = match first {
                     0xd800..=0xdbff => {
-                        if !self.bytes[self.at..].starts_with(b"\\u") {
+                        if !self.rest().starts_with(b"\\u") {
                             return Err(self.fail("unpaired surrogate"));
                         }
                         self.at += 2;
@@ -330,7 +340,7 @@ impl<'a> Parser<'a> {
             self.digits();
             integral = false;
         }
-        let text = &self.text[start..self.at];
+        let text = self.text_from(start)?;
         // `-0` is a float, as it is for serde_json: no integer holds its sign.
         if integral && text != "-0" {
             if negative {
@@ -410,18 +420,43 @@ mod tests {
 
     #[test]
     fn floats_are_correctly_rounded() {
-        // Needs serde_json's `float_roundtrip` feature: its default fast path can be one ulp off, which would
-        // change canonical forms (and hashes) relative to JavaScript's `JSON.parse`.
-        for text in ["333333333.33333329", "6.9929312217683788732790e-254", "9.618777898017517133899e-253", "0.1"] {
+        // Bit patterns computed outside this crate (Python's `float`, David Gay's correctly rounded strtod, as
+        // JavaScript's `JSON.parse` rounds): hard cases of decimal-to-binary rounding, subnormals, the largest
+        // double, ties to even, and an integer too large for `u64`. A parser one ulp off would change canonical
+        // forms, and so hashes, relative to the SDK.
+        let cases: &[(&str, u64)] = &[
+            ("0.1", 0x3fb9_9999_9999_999a),
+            ("0.30000000000000004", 0x3fd3_3333_3333_3334),
+            ("1.0000000000000002", 0x3ff0_0000_0000_0001),
+            ("333333333.33333329", 0x41b3_de43_5555_5555),
+            ("6.9929312217683788732790e-254", 0x0b60_67f6_c292_02bd),
+            ("9.618777898017517133899e-253", 0x0b9c_3550_4e43_2f84),
+            ("1e23", 0x44b5_2d02_c7e1_4af6),
+            ("8.41e21", 0x447c_7e83_209e_90b2),
+            ("7.038531e-26", 0x3ab5_c87f_b000_0000),
+            ("-1.5e-10", 0xbde4_9da7_e361_ce4c),
+            ("2.5e15", 0x4321_c379_37e0_8000),
+            ("2.2250738585072011e-308", 0x000f_ffff_ffff_ffff),
+            ("2.2250738585072012e-308", 0x0010_0000_0000_0000),
+            ("1.7976931348623157e308", 0x7fef_ffff_ffff_ffff),
+            ("5e-324", 0x0000_0000_0000_0001),
+            ("4.9406564584124654e-324", 0x0000_0000_0000_0001),
+            ("9007199254740993.0", 0x4340_0000_0000_0000),
+            ("123456789012345678901234567890", 0x45f8_ee90_ff6c_373e),
+            ("-0", 0x8000_0000_0000_0000),
+        ];
+        for (text, bits) in cases {
             let parsed = parse_strict(text.as_bytes()).unwrap().as_f64().unwrap();
-            assert_eq!(parsed.to_bits(), text.parse::<f64>().unwrap().to_bits(), "{}", text);
+            assert_eq!(parsed.to_bits(), *bits, "{}: {:e}", text, parsed);
+            let in_array = parse_strict(format!("[ {} ]", text).as_bytes()).unwrap();
+            assert_eq!(in_array[0].as_f64().map(f64::to_bits), Some(*bits), "{} in an array", text);
         }
     }
 
     #[test]
     fn rejects_duplicate_keys_with_their_pointer() {
         let e = err(r#"{"a": 1, "a": 2}"#);
-        assert_eq!(e.code, "invalid_json");
+        assert_eq!(e.code, ErrorCode::InvalidJson);
         assert_eq!(e.path.as_deref(), Some("/a"));
         assert!(e.message.contains("duplicate object key \"a\""), "{}", e.message);
 
@@ -461,7 +496,7 @@ mod tests {
             "[1, {\"a\": }]",
         ] {
             let e = err(input);
-            assert_eq!(e.code, "invalid_json", "{:?}", input);
+            assert_eq!(e.code, ErrorCode::InvalidJson, "{:?}", input);
             assert_eq!(e.path.as_deref(), Some(""), "{:?}", input);
             assert!(e.message.starts_with("invalid JSON: "), "{}", e.message);
         }
@@ -470,7 +505,7 @@ mod tests {
     #[test]
     fn rejects_invalid_utf8() {
         let e = parse_strict(b"{\"a\": \"\xff\"}").unwrap_err();
-        assert_eq!(e.code, "invalid_json");
+        assert_eq!(e.code, ErrorCode::InvalidJson);
         assert_eq!(e.path.as_deref(), Some(""));
         assert!(e.message.contains("UTF-8"), "{}", e.message);
         assert!(parse_strict(b"\"\xed\xa0\x80\"").is_err()); // an encoded surrogate
@@ -482,13 +517,13 @@ mod tests {
         assert!(parse_strict(nested(127).as_bytes()).is_ok());
         for depth in [MAX_DEPTH + 1, 1_000, 100_000] {
             let e = parse_strict(nested(depth).as_bytes()).unwrap_err();
-            assert_eq!(e.code, "invalid_json");
+            assert_eq!(e.code, ErrorCode::InvalidJson);
             assert_eq!(e.path.as_deref(), Some(""));
         }
         let objects = format!("{}1{}", "{\"a\":".repeat(50_000), "}".repeat(50_000));
-        assert_eq!(err(&objects).code, "invalid_json");
+        assert_eq!(err(&objects).code, ErrorCode::InvalidJson);
         // Unbalanced deep input fails on depth, not on a missing bracket.
-        assert_eq!(err(&"[".repeat(1_000_000)).code, "invalid_json");
+        assert_eq!(err(&"[".repeat(1_000_000)).code, ErrorCode::InvalidJson);
     }
 
     #[test]
@@ -499,7 +534,7 @@ mod tests {
         let mixed = format!("{}1{}", "[{\"a\":".repeat(64), "}]".repeat(64));
         assert!(parse_strict(mixed.as_bytes()).is_ok());
         let deeper = format!("[{}1{}]", "[{\"a\":".repeat(64), "}]".repeat(64));
-        assert_eq!(err(&deeper).code, "invalid_json");
+        assert_eq!(err(&deeper).code, ErrorCode::InvalidJson);
     }
 
     #[test]
@@ -508,14 +543,14 @@ mod tests {
         assert_eq!(parse_strict(br#""\ud83d\ude00x""#).unwrap(), json!("\u{1F600}x"));
         assert_eq!(parse_strict(br#""\u00E9""#).unwrap(), json!("\u{e9}"));
         for bad in [r#""\udc00""#, r#""\ud83dx""#, r#""\ud83d\u0041""#, r#""\x""#, r#""\u12""#, r#""\u12g4""#, "\"a"] {
-            assert_eq!(err(bad).code, "invalid_json", "{}", bad);
+            assert_eq!(err(bad).code, ErrorCode::InvalidJson, "{}", bad);
         }
     }
 
     #[test]
     fn number_grammar_is_strict() {
         for bad in ["+1", ".5", "1.", "1.e5", "1e", "1e+", "--1", "0x10", "1_000", "Infinity", "-Infinity", "00"] {
-            assert_eq!(err(bad).code, "invalid_json", "{}", bad);
+            assert_eq!(err(bad).code, ErrorCode::InvalidJson, "{}", bad);
         }
         for good in ["0", "-0.0", "0.5", "1E5", "1e-5", "-1.25e+3", "123456789012345678901234567890"] {
             assert!(parse_strict(good.as_bytes()).is_ok(), "{}", good);

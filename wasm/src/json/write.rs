@@ -284,7 +284,8 @@ impl Payload {
             out.push('"');
             out.push_str(key);
             out.push_str("\":");
-            out.push_str(&self.text[*start..*end]);
+            // `member` recorded the range of what it wrote: `get` never misses.
+            out.push_str(self.text.get(*start..*end).unwrap_or_default());
         }
         out.push('}');
         out

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::atlas::deps::parse_range;
 use crate::atlas::{compile, Atlas, Validation};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, ErrorCode};
 use crate::host::Host;
 use crate::input::Obj;
 use crate::json::{pointer_push, JsonOut};
@@ -16,7 +16,7 @@ use crate::time::Micros;
 
 use super::Runtime;
 
-const CODE: &str = "invalid_request";
+const CODE: ErrorCode = ErrorCode::InvalidRequest;
 
 impl Runtime {
     /// Compiles a manifest and checks it against what is loaded (dependencies, action ids of other atlases).
@@ -41,11 +41,11 @@ impl Runtime {
         for (dep, range) in &atlas.dependencies {
             let path = pointer_push("/dependencies", dep);
             match self.atlases.iter().find(|a| &a.atlas_id == dep) {
-                None => errors.push(CoreError::at("atlas_not_found", path, format!("dependency `{}` is not loaded", dep))),
+                None => errors.push(CoreError::at(ErrorCode::AtlasNotFound, path, format!("dependency `{}` is not loaded", dep))),
                 Some(a) => {
                     if !parse_range(range).map(|r| r.satisfied_by(&a.version)).unwrap_or(false) {
                         errors.push(CoreError::at(
-                            "atlas_invalid",
+                            ErrorCode::AtlasInvalid,
                             path,
                             format!("dependency `{}` is loaded at {}, which does not satisfy {}", dep, a.version, range),
                         ));
@@ -60,7 +60,7 @@ impl Runtime {
                 .find(|a| a.atlas_id != atlas.atlas_id && a.action_index.contains_key(&action.action_id))
             {
                 errors.push(CoreError::at(
-                    "atlas_invalid",
+                    ErrorCode::AtlasInvalid,
                     format!("/actions/{}/action_id", i),
                     format!("action `{}` is already declared by atlas `{}`", action.action_id, other.atlas_id),
                 ));
@@ -82,18 +82,13 @@ impl Runtime {
         let (v, replace) = self.check_atlas(o, now, host)?;
         let atlas = match (v.atlas, v.errors.into_iter().next()) {
             (Some(a), _) => a,
-            (None, Some(mut first)) => {
-                if first.code == "atlas_warning" {
-                    first.code = "atlas_invalid";
-                }
-                return Err(first);
-            }
-            (None, None) => return Err(CoreError::new("internal", "validation failed without an error")),
+            (None, Some(first)) => return Err(first),
+            (None, None) => return Err(CoreError::internal("validation failed without an error")),
         };
         let existing = self.atlases.iter().position(|a| a.atlas_id == atlas.atlas_id);
         if existing.is_some() && !replace {
             return Err(CoreError::at(
-                "atlas_exists",
+                ErrorCode::AtlasExists,
                 "/atlas_id",
                 format!("atlas `{}` is already loaded (pass replace to load a new version)", atlas.atlas_id),
             ));
@@ -120,8 +115,8 @@ impl Runtime {
             self.actions.intern(&a.action_id);
         }
         // Sessions keep the resolutions they have: those hold their own reference to the old version.
-        match existing {
-            Some(i) => self.atlases[i] = Rc::new(atlas),
+        match existing.and_then(|i| self.atlases.get_mut(i)) {
+            Some(slot) => *slot = Rc::new(atlas),
             None => self.atlases.push(Rc::new(atlas)),
         }
         Ok(out.into_string())
@@ -133,10 +128,10 @@ impl Runtime {
             .atlases
             .iter()
             .position(|a| a.atlas_id == id)
-            .ok_or_else(|| CoreError::at("atlas_not_found", "/atlas_id", format!("atlas `{}` is not loaded", id)))?;
+            .ok_or_else(|| CoreError::at(ErrorCode::AtlasNotFound, "/atlas_id", format!("atlas `{}` is not loaded", id)))?;
         if let Some(dependent) = self.atlases.iter().find(|a| a.dependencies.iter().any(|(d, _)| d == id)) {
             return Err(CoreError::at(
-                "invalid_state",
+                ErrorCode::InvalidState,
                 "/atlas_id",
                 format!("atlas `{}` depends on `{}`; unload it first", dependent.atlas_id, id),
             ));
@@ -166,7 +161,7 @@ impl Runtime {
         let id = o.req_str("atlas_id", CODE)?;
         let a = self
             .atlas(id)
-            .ok_or_else(|| CoreError::at("atlas_not_found", "/atlas_id", format!("atlas `{}` is not loaded", id)))?;
+            .ok_or_else(|| CoreError::at(ErrorCode::AtlasNotFound, "/atlas_id", format!("atlas `{}` is not loaded", id)))?;
         Ok(obj!("manifest": &a.manifest))
     }
 
@@ -181,7 +176,7 @@ impl Runtime {
             Some(ids) => {
                 for (i, id) in ids.iter().enumerate() {
                     if self.atlas(id).is_none() {
-                        return Err(CoreError::at("atlas_not_found", format!("{}/{}", path, i), format!("atlas `{}` is not loaded", id)));
+                        return Err(CoreError::at(ErrorCode::AtlasNotFound, format!("{}/{}", path, i), format!("atlas `{}` is not loaded", id)));
                     }
                 }
                 Ok(self.atlases.iter().filter(|a| ids.contains(&a.atlas_id)).cloned().collect())

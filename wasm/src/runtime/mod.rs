@@ -6,6 +6,9 @@ mod ops;
 mod rebuild;
 mod sessions;
 
+pub use ops::OPERATIONS;
+pub use sessions::{check_name, CheckCode, CHECK_CODES, HOST_EVENTS};
+
 use crate::obj;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -16,7 +19,7 @@ use crate::atlas::Atlas;
 use crate::carp::handles::Interner;
 use crate::carp::ledger::Ledger;
 use crate::carp::Session;
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, ErrorCode};
 use crate::host::Host;
 use crate::json::{parse_strict, JsonOut};
 use crate::time::{format_micros, Micros};
@@ -66,15 +69,15 @@ pub struct Runtime {
 
 /// Host time as passed over the ABI: integral microseconds within years 1970–9999.
 pub fn checked_now(now_us: f64) -> CoreResult<Micros> {
-    if now_us.is_finite() && now_us >= 0.0 && now_us <= MAX_MICROS && now_us.fract() == 0.0 {
+    if (0.0..=MAX_MICROS).contains(&now_us) && now_us.fract() == 0.0 {
         Ok(now_us as Micros)
     } else {
-        Err(CoreError::new("invalid_request", "the host time must be integral microseconds since 1970 (before year 10000)"))
+        Err(CoreError::new(ErrorCode::InvalidRequest, "the host time must be integral microseconds since 1970 (before year 10000)"))
     }
 }
 
 pub fn timestamp(now: Micros) -> CoreResult<String> {
-    format_micros(now).ok_or_else(|| CoreError::new("invalid_request", "the host time is out of range"))
+    format_micros(now).ok_or_else(|| CoreError::new(ErrorCode::InvalidRequest, "the host time is out of range"))
 }
 
 impl Runtime {
@@ -118,15 +121,15 @@ impl Runtime {
     pub fn check(&self, session_handle: u32, action_handle: u32, now_us: f64, host: &mut dyn Host) -> i32 {
         let now = match checked_now(now_us) {
             Ok(n) => n,
-            Err(_) => return 0,
+            Err(_) => return CheckCode::Deny.code(),
         };
         let session = match self.session_handles.get(&session_handle).and_then(|id| self.sessions.get(id)) {
             Some(s) => s,
-            None => return 7,
+            None => return CheckCode::UnknownSession.code(),
         };
         if self.actions.name(action_handle).is_none() {
-            return 8;
+            return CheckCode::UnknownAction.code();
         }
-        sessions::check_code(session, action_handle, &self.ledger, now, host)
+        sessions::check_code(session, action_handle, &self.ledger, now, host).code()
     }
 }

@@ -1,10 +1,11 @@
-//! Operation dispatch: op name → handler, plus the small stateless operations (trace tools, canonical hash,
-//! configuration, stats).
+//! Operation dispatch: op name → handler, one table (the names are `wasm/abi.json`'s, checked by
+//! `tests/abi_contract.rs`), plus the small stateless operations (trace tools, canonical hash, configuration,
+//! stats).
 
 use crate::obj;
 use serde_json::Value;
 
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, ErrorCode};
 use crate::host::Host;
 use crate::input::{as_object, Obj};
 use crate::json::{canonical, sha256_hex, JsonOut};
@@ -15,69 +16,91 @@ use crate::trace::{verify, Head};
 
 use super::Runtime;
 
-const CODE: &str = "invalid_request";
+const CODE: ErrorCode = ErrorCode::InvalidRequest;
+
+/// An operation: the runtime, the input object, the host time and the host; answers the JSON text of its result.
+type Handler = fn(&mut Runtime, Obj, Micros, &mut dyn Host) -> CoreResult<String>;
+
+/// Declares the operations from one list: [`OPERATIONS`] (their names) and the table [`dispatch`] looks them up
+/// in, so that an op name is dispatched if and only if it is listed.
+macro_rules! operations {
+    ($($name:literal => $handler:expr,)*) => {
+        /// Every operation name of `cra_call`, in the order of `wasm/abi.json` (`operations`).
+        pub const OPERATIONS: &[&str] = &[$($name,)*];
+        const TABLE: &[(&str, Handler)] = &[$(($name, $handler),)*];
+    };
+}
+
+operations! {
+    "runtime.configure" => |rt, o, _, _| json(configure(rt, o)),
+    "runtime.stats" => |rt, _, _, _| {
+        json(Ok(obj!("atlases": rt.atlases.len(), "sessions": rt.sessions.len(), "memory_bytes": memory_bytes())))
+    },
+    "atlas.validate" => |rt, o, now, host| json(rt.validate_atlas(o, now, host)),
+    "atlas.load" => |rt, o, now, host| rt.load_atlas(o, now, host),
+    "atlas.unload" => |rt, o, _, _| json(rt.unload_atlas(o)),
+    "atlas.list" => |rt, _, _, _| json(Ok(rt.list_atlases())),
+    "atlas.get" => |rt, o, _, _| json(rt.get_atlas(o)),
+    "session.create" => |rt, o, now, host| rt.create_session(o, now, host),
+    "session.get" => |rt, o, _, _| json(rt.get_session(o)),
+    "session.list" => |rt, _, _, _| {
+        let list: Vec<Value> = rt.session_order.iter().filter_map(|id| rt.sessions.get(id)).map(|s| s.to_json()).collect();
+        json(Ok(obj!("sessions": list)))
+    },
+    "session.end" => |rt, o, now, host| rt.end_session(o, now, host),
+    "session.restore" => |rt, o, _, host| json(rt.restore(o, host)),
+    "session.forget" => |rt, o, _, _| json(rt.forget_session(o)),
+    "session.check" => |rt, o, now, host| json(rt.check_json(o, now, host)),
+    "carp.request" => |rt, o, now, host| rt.resolve_op(o, now, host, false),
+    "session.resolve" => |rt, o, now, host| rt.resolve_op(o, now, host, true),
+    "action.handle" => |rt, o, _, _| {
+        let id = o.req_str("action_id", CODE)?;
+        if !crate::ids::is_action_id(id) {
+            return Err(o.err(CODE, "action_id", format!("`{}` is not an action id", id)));
+        }
+        json(Ok(obj!("handle": rt.actions.intern(id))))
+    },
+    "action.get" => |rt, o, _, _| json(rt.get_execution(o)),
+    "action.request" => |rt, o, now, host| rt.request_action(o, now, host),
+    "action.approve" => |rt, o, now, host| rt.approve_action(o, now, host),
+    "action.deny" => |rt, o, now, host| rt.deny_action(o, now, host),
+    "action.complete" => |rt, o, now, host| rt.complete_action(o, now, host, true),
+    "action.fail" => |rt, o, now, host| rt.complete_action(o, now, host, false),
+    "trace.append" => |rt, o, now, host| rt.append(o, now, host),
+    "trace.verify" => |_, o, _, _| {
+        o.deny_unknown(&["events", "expected_head"], CODE)?;
+        let events = events_of(o, "events")?;
+        let head = expected_head(o)?;
+        json(Ok(verify(events, head.as_ref()).0.to_json()))
+    },
+    "trace.diff" => |_, o, _, _| {
+        o.deny_unknown(&["a", "b"], CODE)?;
+        let d = diff(events_of(o, "a")?, events_of(o, "b")?);
+        json(Ok(obj!("identical": d.is_empty(), "differences": d.iter().map(|x| x.to_json()).collect::<Vec<_>>())))
+    },
+    "trace.replay" => |rt, o, _, host| json(rt.replay(o, host)),
+    "trace.from_jsonl" => |_, o, _, _| json(Ok(obj!("events": from_jsonl(o.req_str("text", CODE)?)?))),
+    "trace.to_jsonl" => |_, o, _, _| json(Ok(obj!("text": to_jsonl(events_of(o, "events")?)?))),
+    "canonical.hash" => |_, o, _, _| {
+        let value = o.get("value").ok_or_else(|| o.err(CODE, "value", "`value` is required"))?;
+        let c = canonical(value);
+        let h = sha256_hex(c.as_bytes());
+        json(Ok(obj!("canonical": c, "sha256": h)))
+    },
+}
 
 /// Runs one operation; answers the JSON text of its result.
 pub fn dispatch(rt: &mut Runtime, op: &str, input: &Value, now: Micros, host: &mut dyn Host) -> CoreResult<String> {
     let o = as_object(input, "", CODE)?;
-    let v = |r: CoreResult<Value>| r.map(|v| JsonOut::of_value(&v));
-    match op {
-        "runtime.configure" => v(configure(rt, o)),
-        "runtime.stats" => v(Ok(obj!(
-            "atlases": rt.atlases.len(),
-            "sessions": rt.sessions.len(),
-            "memory_bytes": memory_bytes(),
-        ))),
-        "atlas.validate" => v(rt.validate_atlas(o, now, host)),
-        "atlas.load" => rt.load_atlas(o, now, host),
-        "atlas.unload" => v(rt.unload_atlas(o)),
-        "atlas.list" => v(Ok(rt.list_atlases())),
-        "atlas.get" => v(rt.get_atlas(o)),
-        "session.create" => rt.create_session(o, now, host),
-        "session.get" => v(rt.get_session(o)),
-        "session.list" => v(Ok(obj!("sessions": rt.session_order.iter().filter_map(|id| rt.sessions.get(id)).map(|s| s.to_json()).collect::<Vec<_>>()))),
-        "session.end" => rt.end_session(o, now, host),
-        "session.restore" => v(rt.restore(o, host)),
-        "session.forget" => v(rt.forget_session(o)),
-        "session.check" => v(rt.check_json(o, now, host)),
-        "session.resolve" => rt.resolve_op(o, now, host, true),
-        "carp.request" => rt.resolve_op(o, now, host, false),
-        "action.handle" => {
-            let id = o.req_str("action_id", CODE)?;
-            if !crate::ids::is_action_id(id) {
-                return Err(o.err(CODE, "action_id", format!("`{}` is not an action id", id)));
-            }
-            v(Ok(obj!("handle": rt.actions.intern(id))))
-        }
-        "action.get" => v(rt.get_execution(o)),
-        "action.request" => rt.request_action(o, now, host),
-        "action.approve" => rt.approve_action(o, now, host),
-        "action.deny" => rt.deny_action(o, now, host),
-        "action.complete" => rt.complete_action(o, now, host, true),
-        "action.fail" => rt.complete_action(o, now, host, false),
-        "trace.append" => rt.append(o, now, host),
-        "trace.verify" => {
-            o.deny_unknown(&["events", "expected_head"], CODE)?;
-            let events = events_of(o, "events")?;
-            let head = expected_head(o)?;
-            v(Ok(verify(events, head.as_ref()).0.to_json()))
-        }
-        "trace.diff" => {
-            o.deny_unknown(&["a", "b"], CODE)?;
-            let d = diff(events_of(o, "a")?, events_of(o, "b")?);
-            v(Ok(obj!("identical": d.is_empty(), "differences": d.iter().map(|x| x.to_json()).collect::<Vec<_>>())))
-        }
-        "trace.replay" => v(rt.replay(o, host)),
-        "trace.from_jsonl" => v(Ok(obj!("events": from_jsonl(o.req_str("text", CODE)?)?))),
-        "trace.to_jsonl" => v(Ok(obj!("text": to_jsonl(events_of(o, "events")?)?))),
-        "canonical.hash" => {
-            let value = o.get("value").ok_or_else(|| o.err(CODE, "value", "`value` is required"))?;
-            let c = canonical(value);
-            let h = sha256_hex(c.as_bytes());
-            v(Ok(obj!("canonical": c, "sha256": h)))
-        }
-        _ => Err(CoreError::new("unknown_operation", format!("no operation `{}`", op))),
+    match TABLE.iter().find(|(name, _)| *name == op) {
+        Some((_, handler)) => handler(rt, o, now, host),
+        None => Err(CoreError::new(ErrorCode::UnknownOperation, format!("no operation `{}`", op))),
     }
+}
+
+/// The JSON text of a result built as a value.
+fn json(r: CoreResult<Value>) -> CoreResult<String> {
+    r.map(|v| JsonOut::of_value(&v))
 }
 
 pub fn events_of<'a>(o: Obj<'a>, key: &str) -> CoreResult<&'a [Value]> {
@@ -87,12 +110,18 @@ pub fn events_of<'a>(o: Obj<'a>, key: &str) -> CoreResult<&'a [Value]> {
     }
 }
 
+/// `expected_head`: the head the chain must end in exactly.
 pub fn expected_head(o: Obj) -> CoreResult<Option<Head>> {
-    let m = match o.opt_object("expected_head", CODE)? {
+    head_field(o, "expected_head")
+}
+
+/// A chain head `{length, head_hash}` at `key`.
+pub fn head_field(o: Obj, key: &str) -> CoreResult<Option<Head>> {
+    let m = match o.opt_object(key, CODE)? {
         Some(m) => m,
         None => return Ok(None),
     };
-    let path = o.field_path("expected_head");
+    let path = o.field_path(key);
     let h = Obj { map: m, path: &path };
     let length = h.opt_int("length", 0, i64::MAX, CODE)?.ok_or_else(|| h.err(CODE, "length", "`length` is required"))?;
     let head_hash = h.req_str("head_hash", CODE)?;
@@ -132,4 +161,30 @@ fn memory_bytes() -> u64 {
 #[cfg(not(target_arch = "wasm32"))]
 fn memory_bytes() -> u64 {
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::CountingHost;
+
+    #[test]
+    fn every_listed_operation_is_dispatched_and_nothing_else() {
+        let mut rt = Runtime::new();
+        let mut host = CountingHost::new(1);
+        for op in OPERATIONS {
+            // `{}` is invalid input for most of them: what matters is that the name is known.
+            if let Err(e) = dispatch(&mut rt, op, &Value::Object(Default::default()), 0, &mut host) {
+                assert_ne!(e.code, ErrorCode::UnknownOperation, "{} is listed but not dispatched", op);
+            }
+        }
+        for op in ["session.create ", "Session.create", "action.list", "", "trace"] {
+            let e = dispatch(&mut rt, op, &Value::Object(Default::default()), 0, &mut host).expect_err(op);
+            assert_eq!(e.code, ErrorCode::UnknownOperation, "{:?}", op);
+        }
+        assert_eq!(OPERATIONS.len(), TABLE.len());
+        for (i, op) in OPERATIONS.iter().enumerate() {
+            assert!(!OPERATIONS.iter().skip(i + 1).any(|x| x == op), "{} is listed twice", op);
+        }
+    }
 }

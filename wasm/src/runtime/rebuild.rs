@@ -14,19 +14,19 @@ use crate::carp::request::{Operation, Request};
 use crate::carp::resolve::{compute, recorded_map_of, Env, Outcome};
 use crate::carp::refusal::{self, Details};
 use crate::carp::{ExecStatus, Execution, Session};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, ErrorCode};
 use crate::host::Host;
 use crate::input::Obj;
 use crate::json::{canonical_hash, write_canonical_map};
 use crate::time::{parse_stored, Micros};
 use crate::trace::diff::diff;
-use crate::trace::{verify, ChainHead, Emitter, Event, Verdict};
+use crate::trace::{verify, ChainHead, Emitter, Event, Head, Verdict, GENESIS_HASH};
 
-use super::ops::{events_of, expected_head};
+use super::ops::{events_of, expected_head, head_field};
 use super::sessions::new_session;
 use super::{timestamp, Runtime};
 
-const CODE: &str = "invalid_request";
+const CODE: ErrorCode = ErrorCode::InvalidRequest;
 
 /// Ids for recomputations whose ids are discarded; time zones still come from the real host.
 struct ScratchHost<'a> {
@@ -49,18 +49,52 @@ pub fn micros_of(stored: &str) -> Micros {
     parse_stored(stored).map(|t| t.secs.saturating_mul(1_000_000).saturating_add((t.nanos / 1000) as i64)).unwrap_or(0)
 }
 
-fn verified(o: Obj) -> CoreResult<Vec<Event>> {
-    o.deny_unknown(&["events", "expected_head"], CODE)?;
+/// The verified events of `events` (against `expected_head` when given), as a non-empty list: the first event
+/// (`session.started`) and the rest. A chain that does not verify is `trace_invalid` at its first bad event.
+fn verified(o: Obj) -> CoreResult<(Event, Vec<Event>)> {
     let events = events_of(o, "events")?;
     if events.is_empty() {
         return Err(CoreError::invalid("/events", "a session trace starts with session.started; this one is empty"));
     }
     let head = expected_head(o)?;
     match verify(events, head.as_ref()) {
-        (Verdict::Valid { .. }, parsed) => Ok(parsed),
-        (Verdict::Invalid { index, reason, message }, _) => {
-            Err(CoreError::at("trace_invalid", format!("/events/{}", index), format!("{}: {}", reason, message)))
+        (Verdict::Valid { .. }, parsed) => {
+            let mut parsed = parsed.into_iter();
+            let first = parsed.next().ok_or_else(|| CoreError::internal("a verified chain without events"))?;
+            Ok((first, parsed.collect()))
         }
+        (Verdict::Invalid { index, reason, message }, _) => Err(CoreError::at(
+            ErrorCode::TraceInvalid,
+            format!("/events/{}", index),
+            format!("event {}: {}: {}", index, reason, message),
+        )),
+    }
+}
+
+/// `synced_head`: the head a store last made durable. The trace must contain it as a prefix (a store may hold
+/// more than it synced, never less): its event `length - 1` has `head_hash` (a head of 0 events is the genesis).
+fn check_synced(first: &Event, rest: &[Event], synced: &Head) -> CoreResult<()> {
+    let total = rest.len() + 1;
+    let at = match synced.length.checked_sub(1) {
+        None => Some(GENESIS_HASH),
+        Some(0) => Some(first.event_hash.as_str()),
+        Some(i) => rest.get(i - 1).map(|e| e.event_hash.as_str()),
+    };
+    match at {
+        None => Err(CoreError::at(
+            ErrorCode::TraceInvalid,
+            "/synced_head",
+            format!("the trace has {} events but {} were synced", total, synced.length),
+        )),
+        Some(hash) if hash != synced.head_hash => Err(CoreError::at(
+            ErrorCode::TraceInvalid,
+            "/synced_head",
+            format!(
+                "the trace does not contain its synced head: its first {} events end in {}, the synced head in {}",
+                synced.length, hash, synced.head_hash
+            ),
+        )),
+        Some(_) => Ok(()),
     }
 }
 
@@ -225,18 +259,34 @@ fn apply_execution_event(s: &mut Session, ledger: &mut Ledger, e: &Event, host: 
 }
 
 impl Runtime {
+    /// `session.restore`: verifies a stored trace (against `expected_head`, `synced_head` and `session_id` when
+    /// given), then rebuilds the session from it.
     pub fn restore(&mut self, o: Obj, host: &mut dyn Host) -> CoreResult<Value> {
-        let events = verified(o)?;
-        let first = &events[0];
-        if self.sessions.contains_key(&first.session_id) {
-            return Err(CoreError::at("session_exists", "/events/0/session_id", format!("session {} is live", first.session_id)));
+        o.deny_unknown(&["events", "expected_head", "synced_head", "session_id"], CODE)?;
+        let session_id = o.opt_uuid("session_id", CODE)?;
+        let synced = head_field(o, "synced_head")?;
+        let (first, rest) = verified(o)?;
+        if let Some(id) = &session_id {
+            if *id != first.session_id {
+                return Err(CoreError::at(
+                    ErrorCode::TraceInvalid,
+                    "/session_id",
+                    format!("the trace belongs to session {}, not {}", first.session_id, id),
+                ));
+            }
         }
-        let mut s = session_of(first);
+        if let Some(h) = &synced {
+            check_synced(&first, &rest, h)?;
+        }
+        if self.sessions.contains_key(&first.session_id) {
+            return Err(CoreError::at(ErrorCode::SessionExists, "/events/0/session_id", format!("session {} is live", first.session_id)));
+        }
+        let mut s = session_of(&first);
         let mut ledger = self.ledger.clone();
         let mut scratch = ScratchHost { inner: host, next: 0 };
         let mut pending: Option<(Request, Micros, String)> = None;
         let mut stale = Vec::new();
-        for e in &events[1..] {
+        for e in &rest {
             let now = micros_of(&e.timestamp);
             match e.event_type.as_str() {
                 "carp.request.received" => {
@@ -303,21 +353,25 @@ impl Runtime {
                 _ => apply_execution_event(&mut s, &mut ledger, e, &mut scratch),
             }
         }
-        let last = &events[events.len() - 1];
+        let last = rest.last().unwrap_or(&first);
         s.chain = ChainHead {
             session_id: s.session_id.clone(),
             trace_id: first.trace_id.clone(),
-            next_sequence: events.len() as u64,
+            next_sequence: rest.len() as u64 + 1,
             head_hash: last.event_hash.clone(),
         };
         self.ledger = ledger;
         let view = s.to_json();
+        let last_resolution = s.current.clone();
         let handle = self.insert_session(s);
-        Ok(obj!("session": view, "handle": handle, "stale_resolutions": stale))
+        Ok(obj!("session": view, "handle": handle, "stale_resolutions": stale, "last_resolution_id": last_resolution))
     }
 
     pub fn replay(&self, o: Obj, host: &mut dyn Host) -> CoreResult<Value> {
-        let events = verified(o)?;
+        o.deny_unknown(&["events", "expected_head"], CODE)?;
+        let (first, rest) = verified(o)?;
+        let sid = first.session_id.clone();
+        let events: Vec<Event> = std::iter::once(first).chain(rest).collect();
         let originals: Vec<Value> = events.iter().map(Event::to_json).collect();
         let mut r = Runtime {
             config: self.config.clone(),
@@ -331,7 +385,6 @@ impl Runtime {
         let mut errors: Vec<Value> = Vec::new();
         let mut resolution_ids: HashMap<String, String> = HashMap::new();
         let mut last_resolution: Option<String> = None;
-        let sid = events[0].session_id.clone();
         for (index, e) in events.iter().enumerate() {
             let now = micros_of(&e.timestamp);
             let outcome: CoreResult<Option<Vec<Value>>> = match e.event_type.as_str() {
@@ -354,7 +407,7 @@ impl Runtime {
                             Some(em.event_values())
                         })
                     }
-                    None => Err(CoreError::new("session_not_found", "the replayed session is missing")),
+                    None => Err(CoreError::new(ErrorCode::SessionNotFound, "the replayed session is missing")),
                 },
                 "carp.resolution.completed" => {
                     if let Some(new_id) = last_resolution.take() {
@@ -374,16 +427,12 @@ impl Runtime {
             match outcome {
                 Ok(Some(evs)) => replayed.extend(evs),
                 Ok(None) => {}
-                Err(err) => errors.push(obj!("index": index, "event_type": &e.event_type, "error": err.to_json())),
+                Err(err) => errors.push(obj!("index": index, "event_type": &e.event_type, "error": err.to_json(), "kind": "error")),
             }
         }
         let differences = diff(&originals, &replayed);
         let mut divergences: Vec<Value> = differences.iter().map(|d| d.to_json()).collect();
-        for err in &errors {
-            let mut d = err.clone();
-            d["kind"] = Value::from("error");
-            divergences.push(d);
-        }
+        divergences.extend(errors);
         Ok(obj!(
             "identical": divergences.is_empty(),
             "divergences": divergences,
@@ -397,7 +446,7 @@ impl Runtime {
     /// replayed chain with resolution ids mapped, and applied to the replayed state.
     fn copy_event(&mut self, sid: &str, e: &Event, ids: &HashMap<String, String>, now: Micros, host: &mut dyn Host) -> CoreResult<Vec<Value>> {
         let ts = timestamp(now)?;
-        let s = self.sessions.get_mut(sid).ok_or_else(|| CoreError::new("session_not_found", "the replayed session is missing"))?;
+        let s = self.sessions.get_mut(sid).ok_or_else(|| CoreError::new(ErrorCode::SessionNotFound, "the replayed session is missing"))?;
         let mut payload = e.payload.clone();
         if let Some(Value::String(rid)) = payload.get("resolution_id") {
             if let Some(mapped) = ids.get(rid) {

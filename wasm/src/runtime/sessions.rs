@@ -6,14 +6,14 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
-use crate::carp::execute::{self, ActionInput, Change};
+use crate::carp::execute::{self, ActionInput, Approval, Change, ExecutionOutcome};
 use crate::carp::ledger::{Ledger, Who};
-use crate::carp::policy::Verdict;
+use crate::carp::policy::{PolicyResult, Verdict};
 use crate::carp::refusal;
 use crate::carp::request::parse_execution;
 use crate::carp::resolve::{compute, recorded_map, Env, Resolution};
 use crate::carp::{parse_request, Execution, Operation, Request, Session};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, ErrorCode};
 use crate::host::{fresh_id, Host};
 use crate::input::{as_object, payload_safe_map, Obj};
 use crate::json::{pointer_push, write_canonical_map, JsonOut, Payload};
@@ -22,12 +22,13 @@ use crate::trace::{ChainHead, Emitter};
 
 use super::{timestamp, Runtime};
 
-const CODE: &str = "invalid_request";
+const CODE: ErrorCode = ErrorCode::InvalidRequest;
 const END_REASONS: &[&str] = &["completed", "timeout", "error", "cancelled"];
-/// Event types the host may append itself; everything else is emitted by the runtime's own operations.
 /// Most events one `trace.append` batch may hold.
 const MAX_APPEND: usize = 1000;
-const HOST_EVENTS: &[(&str, &[&str])] = &[
+/// Event types the host may append itself, with the payload members each requires (present and not null);
+/// everything else is emitted by the runtime's own operations. `emitted_by: host` in `wasm/abi.json`.
+pub const HOST_EVENTS: &[(&str, &[&str])] = &[
     ("error.occurred", &["code", "message"]),
     ("context.redacted", &["block_id", "redaction_reason"]),
     ("carp.resolution.cached", &["resolution_id", "cache_hit"]),
@@ -38,7 +39,7 @@ impl Runtime {
         let id = o.req_uuid(key, CODE)?;
         self.sessions
             .get(&id)
-            .ok_or_else(|| CoreError::at("session_not_found", o.field_path(key), format!("no session {}", id)))
+            .ok_or_else(|| CoreError::at(ErrorCode::SessionNotFound, o.field_path(key), format!("no session {}", id)))
     }
 
     pub(super) fn insert_session(&mut self, mut s: Session) -> u32 {
@@ -53,11 +54,12 @@ impl Runtime {
 
     pub fn create_session(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<String> {
         let (handle, em) = self.start_session(o, now, host)?;
-        let s = self.sessions.get(&em.head.session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
+        let s = self.sessions.get(&em.head.session_id).ok_or_else(|| CoreError::internal("session vanished"))?;
         let mut out = JsonOut::with_capacity(1024);
         out.begin_object();
         out.key("session").value(&s.to_json());
         out.key("handle").u64(handle as u64);
+        out.key("last_resolution_id").opt_str(s.current.as_deref());
         out.key("events");
         em.write_events(&mut out);
         out.end_object();
@@ -74,7 +76,7 @@ impl Runtime {
         let metadata = o.opt_object("metadata", CODE)?.cloned();
         if let Some(id) = &requested {
             if self.sessions.contains_key(id) {
-                return Err(o.err("session_exists", "session_id", format!("session {} exists", id)));
+                return Err(o.err(ErrorCode::SessionExists, "session_id", format!("session {} exists", id)));
             }
         }
         let session_id = match requested {
@@ -92,7 +94,7 @@ impl Runtime {
 
     pub fn get_session(&self, o: Obj) -> CoreResult<Value> {
         let s = self.live(o, "session_id")?;
-        Ok(obj!("session": s.to_json(), "handle": &s.handle))
+        Ok(obj!("session": s.to_json(), "handle": &s.handle, "last_resolution_id": &s.current))
     }
 
     /// One execution of a session as it stands now (what an approval waiting elsewhere reads once decided).
@@ -101,14 +103,14 @@ impl Runtime {
         let s = self.live(o, "session_id")?;
         let id = o.req_uuid("execution_id", CODE)?;
         let exec = s.executions.get(&id).ok_or_else(|| {
-            CoreError::at("execution_not_found", o.field_path("execution_id"), format!("no execution {} in this session", id))
+            CoreError::at(ErrorCode::ExecutionNotFound, o.field_path("execution_id"), format!("no execution {} in this session", id))
         })?;
         Ok(obj!("execution": exec.to_json(&s.session_id)))
     }
 
     pub fn end_session(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<String> {
         let em = self.finish_session(o, now, host)?;
-        let s = self.sessions.get(&em.head.session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
+        let s = self.sessions.get(&em.head.session_id).ok_or_else(|| CoreError::internal("session vanished"))?;
         let mut out = JsonOut::with_capacity(1024);
         out.begin_object();
         out.key("session").value(&s.to_json());
@@ -131,7 +133,7 @@ impl Runtime {
         let p = Payload::new().str("reason", reason).i64("duration_ms", now.saturating_sub(s.created_at).max(0) / 1000);
         em.emit(host, "session.ended", Some(&s.root_span.clone()), p.finish())?;
         let id = s.session_id.clone();
-        let s = self.sessions.get_mut(&id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
+        let s = self.sessions.get_mut(&id).ok_or_else(|| CoreError::internal("session vanished"))?;
         s.chain = em.head.clone();
         s.ended = true;
         s.ended_at = Some(now);
@@ -151,10 +153,7 @@ impl Runtime {
     pub fn check_json(&self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<Value> {
         let s = self.live(o, "session_id")?;
         let action_id = o.req_str("action_id", CODE)?;
-        let code = match self.actions.get(action_id) {
-            Some(h) => check_code(s, h, &self.ledger, now, host),
-            None => check_code(s, 0, &self.ledger, now, host),
-        };
+        let code = check_code(s, self.actions.get(action_id).unwrap_or(0), &self.ledger, now, host).code();
         Ok(obj!("result": check_name(code), "code": code))
     }
 
@@ -175,7 +174,7 @@ impl Runtime {
         let mut out = JsonOut::with_capacity(8192);
         match req.operation {
             Operation::Validate => {
-                let s = self.sessions.get(&req.session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
+                let s = self.sessions.get(&req.session_id).ok_or_else(|| CoreError::internal("session vanished"))?;
                 let res = self.compute_resolution(s, &req, now, host)?;
                 out.begin_object();
                 out.key("resolution");
@@ -184,8 +183,8 @@ impl Runtime {
             }
             Operation::Resolve => {
                 let em = self.resolve(&req, now, host)?;
-                let s = self.sessions.get(&req.session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
-                let res = s.current_resolution().ok_or_else(|| CoreError::new("internal", "resolution vanished"))?;
+                let s = self.sessions.get(&req.session_id).ok_or_else(|| CoreError::internal("session vanished"))?;
+                let res = s.current_resolution().ok_or_else(|| CoreError::internal("resolution vanished"))?;
                 out.begin_object();
                 out.key("resolution");
                 res.write_json(&mut out, compact, &self.ledger, &req.session_id);
@@ -210,7 +209,9 @@ impl Runtime {
                     s.request_ids.insert(req.request_id.clone());
                 }
                 let mut view = exec.to_json(&req.session_id);
-                view["request_id"] = Value::String(req.request_id.clone());
+                if let Value::Object(m) = &mut view {
+                    m.insert("request_id".into(), Value::String(req.request_id.clone()));
+                }
                 write_change(&mut out, &view, &em);
             }
         }
@@ -221,7 +222,7 @@ impl Runtime {
     pub(super) fn admit(&self, req: &Request, now: Micros, check_clock: bool) -> CoreResult<()> {
         let s = self.sessions.get(&req.session_id).ok_or_else(|| {
             CoreError::at(
-                "session_not_found",
+                ErrorCode::SessionNotFound,
                 format!("/request{}session_id", req.requester_path),
                 format!("no session {}; create it first", req.session_id),
             )
@@ -229,20 +230,20 @@ impl Runtime {
         execute::active(s)?;
         if s.agent_id != req.agent_id {
             return Err(CoreError::at(
-                "agent_mismatch",
+                ErrorCode::AgentMismatch,
                 format!("/request{}agent_id", req.requester_path),
                 "the request's agent is not the session's agent",
             ));
         }
         if s.request_ids.contains(&req.request_id) {
-            return Err(CoreError::at("duplicate_request", "/request/request_id", format!("request {} was already seen in this session", req.request_id)));
+            return Err(CoreError::at(ErrorCode::DuplicateRequest, "/request/request_id", format!("request {} was already seen in this session", req.request_id)));
         }
         if check_clock {
             if let Some(ts) = req.timestamp {
                 let skew = (self.config.clock_skew_seconds as i64).saturating_mul(1_000_000);
                 if (ts - now).abs() > skew {
                     return Err(CoreError::at(
-                        "clock_skew",
+                        ErrorCode::ClockSkew,
                         "/request/timestamp",
                         format!("the request timestamp is more than {} s from the runtime's clock", self.config.clock_skew_seconds),
                     ));
@@ -267,11 +268,11 @@ impl Runtime {
 
     /// Resolves and records: emits the resolve events and makes the resolution the session's current one.
     pub(super) fn resolve(&mut self, req: &Request, now: Micros, host: &mut dyn Host) -> CoreResult<Emitter> {
-        let s = self.sessions.get(&req.session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
+        let s = self.sessions.get(&req.session_id).ok_or_else(|| CoreError::internal("session vanished"))?;
         let mut res = self.compute_resolution(s, req, now, host)?;
         let mut em = Emitter::new(&s.chain, timestamp(now)?);
         res.request_span = res.emit(req, &s.root_span, &mut em, host)?;
-        let s = self.sessions.get_mut(&req.session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
+        let s = self.sessions.get_mut(&req.session_id).ok_or_else(|| CoreError::internal("session vanished"))?;
         s.chain = em.head.clone();
         s.request_ids.insert(req.request_id.clone());
         s.resolution_count += 1;
@@ -300,10 +301,10 @@ impl Runtime {
     ) -> CoreResult<(Execution, Emitter)> {
         let ts = timestamp(now)?;
         let s = self.sessions.get(session_id).ok_or_else(|| {
-            CoreError::at("session_not_found", "/session_id", format!("no session {}", session_id))
+            CoreError::at(ErrorCode::SessionNotFound, "/session_id", format!("no session {}", session_id))
         })?;
         let change = plan(s, &self.ledger, ts, host)?;
-        let s = self.sessions.get_mut(session_id).ok_or_else(|| CoreError::new("internal", "session vanished"))?;
+        let s = self.sessions.get_mut(session_id).ok_or_else(|| CoreError::internal("session vanished"))?;
         Ok(change.commit(s, &mut self.ledger, now))
     }
 
@@ -349,7 +350,10 @@ impl Runtime {
         self.change_op(
             &session_id,
             now,
-            |s, ledger, ts, host| execute::approve(s, ledger, &execution_id, approver, hash.as_deref(), ts, now, host),
+            |s, ledger, ts, host| {
+                let approval = Approval { execution_id: &execution_id, approver, approval_hash: hash.as_deref() };
+                execute::approve(s, ledger, approval, ts, now, host)
+            },
             host,
         )
     }
@@ -370,20 +374,20 @@ impl Runtime {
         let duration = match o.present("duration_ms") {
             None => None,
             Some(v) => match v.as_f64() {
-                Some(d) if d.is_finite() && d >= 0.0 && d < 9.0e15 => Some(d.round() as u64),
+                Some(d) if (0.0..9.0e15).contains(&d) => Some(d.round() as u64),
                 _ => return Err(o.err(CODE, "duration_ms", "`duration_ms` must be a non-negative number of milliseconds")),
             },
         };
-        let result = if success {
+        let report = if success {
             o.deny_unknown(&["session_id", "execution_id", "result", "duration_ms"], CODE)?;
-            Ok((o.get("result").cloned().unwrap_or(Value::Null), duration))
+            ExecutionOutcome::Executed { result: o.get("result").cloned().unwrap_or(Value::Null), duration_ms: duration }
         } else {
             o.deny_unknown(&["session_id", "execution_id", "error_code", "error_message", "duration_ms"], CODE)?;
-            let code = o.req_text("error_code", 1, 255, CODE)?.to_string();
-            let message = o.req_text("error_message", 0, 10_000, CODE)?.to_string();
-            Err((code, message, duration))
+            let error_code = o.req_text("error_code", 1, 255, CODE)?.to_string();
+            let error_message = o.req_text("error_message", 0, 10_000, CODE)?.to_string();
+            ExecutionOutcome::Failed { error_code, error_message, duration_ms: duration }
         };
-        self.change_op(&session_id, now, |s, _, ts, host| execute::outcome(s, &execution_id, result, ts, host), host)
+        self.change_op(&session_id, now, |s, _, ts, host| execute::outcome(s, &execution_id, report, ts, host), host)
     }
 
     /// Host events: one (`event_type`, `payload`) or a batch (`events`: up to [`MAX_APPEND`] of them), appended in
@@ -430,12 +434,13 @@ impl Runtime {
 
 /// One host event (`event_type`, `payload`) of `trace.append`, checked; answers its type and canonical payload.
 fn host_event(o: Obj) -> CoreResult<(&'static str, String)> {
-    if o.path != "" {
+    if !o.path.is_empty() {
         o.deny_unknown(&["event_type", "payload"], CODE)?;
     }
     let event_type = o.req_str("event_type", CODE)?;
     let (event_type, required) = HOST_EVENTS.iter().find(|(t, _)| *t == event_type).copied().ok_or_else(|| {
-        o.err(CODE, "event_type", format!("`{}` cannot be appended by the host (allowed: error.occurred, context.redacted, carp.resolution.cached)", event_type))
+        let allowed: Vec<&str> = HOST_EVENTS.iter().map(|(t, _)| *t).collect();
+        o.err(CODE, "event_type", format!("`{}` cannot be appended by the host (allowed: {})", event_type, allowed.join(", ")))
     })?;
     let payload = o.opt_object("payload", CODE)?.ok_or_else(|| o.err(CODE, "payload", "`payload` is required"))?;
     let path = o.field_path("payload");
@@ -516,46 +521,100 @@ fn schema_errors(o: Obj) -> CoreResult<Vec<(String, String)>> {
     Ok(out)
 }
 
-pub fn check_name(code: i32) -> &'static str {
-    match code {
-        1 => "allow",
-        2 => "requires_approval",
-        3 => "rate_limited",
-        4 => "budget_exhausted",
-        5 => "expired",
-        6 => "session_ended",
-        7 => "unknown_session",
-        8 => "unknown_action",
-        -1 => "no_resolution",
-        _ => "deny",
+/// The answers of `cra_check` (and `session.check`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckCode {
+    Allow = 1,
+    RequiresApproval = 2,
+    Deny = 0,
+    RateLimited = 3,
+    BudgetExhausted = 4,
+    Expired = 5,
+    SessionEnded = 6,
+    UnknownSession = 7,
+    UnknownAction = 8,
+    NoResolution = -1,
+}
+
+/// Every check code with its name, in the order of `wasm/abi.json` (`check_codes`).
+pub const CHECK_CODES: &[(i32, &str)] = &[
+    (CheckCode::Allow as i32, "allow"),
+    (CheckCode::RequiresApproval as i32, "requires_approval"),
+    (CheckCode::Deny as i32, "deny"),
+    (CheckCode::RateLimited as i32, "rate_limited"),
+    (CheckCode::BudgetExhausted as i32, "budget_exhausted"),
+    (CheckCode::Expired as i32, "expired"),
+    (CheckCode::SessionEnded as i32, "session_ended"),
+    (CheckCode::UnknownSession as i32, "unknown_session"),
+    (CheckCode::UnknownAction as i32, "unknown_action"),
+    (CheckCode::NoResolution as i32, "no_resolution"),
+];
+
+impl CheckCode {
+    /// The number `cra_check` answers.
+    pub fn code(self) -> i32 {
+        self as i32
     }
 }
 
+/// The name of a check code ([`CHECK_CODES`]); a number that is none of them reads as `deny` (fail closed).
+pub fn check_name(code: i32) -> &'static str {
+    CHECK_CODES.iter().find(|(c, _)| *c == code).map_or("deny", |(_, name)| name)
+}
+
 /// The `cra_check` answer for one session and action handle; agrees with what `action.request` would do now.
-pub fn check_code(s: &Session, action_handle: u32, ledger: &Ledger, now: Micros, host: &mut dyn Host) -> i32 {
+pub fn check_code(s: &Session, action_handle: u32, ledger: &Ledger, now: Micros, host: &mut dyn Host) -> CheckCode {
     if s.ended {
-        return 6;
+        return CheckCode::SessionEnded;
     }
     let res = match s.current_resolution() {
         Some(r) => r,
-        None => return -1,
+        None => return CheckCode::NoResolution,
     };
     if res.stale {
-        return 0;
+        return CheckCode::Deny;
     }
     if res.expired(now) {
-        return 5;
+        return CheckCode::Expired;
     }
     let o = match res.by_handle.get(&action_handle).and_then(|i| res.outcomes.get(*i)) {
         Some(o) => o,
-        None => return 0,
+        None => return CheckCode::Deny,
     };
     let who = Who { session_id: &s.session_id, agent_id: &s.agent_id };
     match res.verdict_now(o, ledger, &who, now, host) {
-        Verdict::Allowed { gate: Some(_), .. } => 2,
-        Verdict::Allowed { .. } => 1,
-        Verdict::Denied { result: "rate_limited", .. } => 3,
-        Verdict::Denied { result: "budget_exhausted", .. } => 4,
-        Verdict::Denied { .. } => 0,
+        Verdict::Allowed { gate: Some(_), .. } => CheckCode::RequiresApproval,
+        Verdict::Allowed { .. } => CheckCode::Allow,
+        Verdict::Denied { result: PolicyResult::RateLimited, .. } => CheckCode::RateLimited,
+        Verdict::Denied { result: PolicyResult::BudgetExhausted, .. } => CheckCode::BudgetExhausted,
+        Verdict::Denied { .. } => CheckCode::Deny,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_codes_are_distinct_and_named() {
+        let all = [
+            CheckCode::Allow,
+            CheckCode::RequiresApproval,
+            CheckCode::Deny,
+            CheckCode::RateLimited,
+            CheckCode::BudgetExhausted,
+            CheckCode::Expired,
+            CheckCode::SessionEnded,
+            CheckCode::UnknownSession,
+            CheckCode::UnknownAction,
+            CheckCode::NoResolution,
+        ];
+        assert_eq!(all.len(), CHECK_CODES.len());
+        for c in all {
+            assert_eq!(CHECK_CODES.iter().filter(|(n, _)| *n == c.code()).count(), 1, "{:?}", c);
+        }
+        assert_eq!(check_name(2), "requires_approval");
+        assert_eq!(check_name(-1), "no_resolution");
+        assert_eq!(check_name(42), "deny");
     }
 }

@@ -77,7 +77,7 @@ impl Emitter {
         }
         let (event_id, span_id) = match (self.ids.pop(), self.ids.pop()) {
             (Some(e), Some(s)) => (e, s),
-            _ => return Err(CoreError::new("internal", "no ids reserved")),
+            _ => return Err(CoreError::internal("no ids reserved")),
         };
         self.push(event_id, span_id.clone(), parent_span_id.map(str::to_string), event_type, payload)?;
         Ok(span_id)
@@ -95,7 +95,7 @@ impl Emitter {
         let ts = self
             .ts_hash
             .as_deref()
-            .ok_or_else(|| CoreError::new("internal", "the event timestamp cannot be rendered for hashing"))?;
+            .ok_or_else(|| CoreError::internal("the event timestamp cannot be rendered for hashing"))?;
         let sequence = self.head.next_sequence;
         let event_hash = chain_hash(
             &event_id,

@@ -13,7 +13,7 @@ const VOLATILE: &[&str] = &["resolution_id", "execution_id", "request_id", "appr
 /// Above this many cell comparisons the alignment falls back to positional (keeps memory bounded).
 const MAX_LCS_CELLS: usize = 1_000_000;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Difference {
     pub kind: &'static str,
     pub a_index: Option<usize>,
@@ -51,27 +51,24 @@ pub fn diff(a: &[Value], b: &[Value]) -> Vec<Difference> {
     let eb: Vec<(String, Value)> = b.iter().map(essence).collect();
     // Common prefix and suffix align positionally (as in any diff), so that an edit of one event among many
     // look-alikes is reported at its own index; only the middle is aligned by LCS.
-    let mut pre = 0;
-    while pre < ea.len() && pre < eb.len() && ea[pre] == eb[pre] {
-        pre += 1;
-    }
-    let mut suf = 0;
-    while suf < ea.len() - pre && suf < eb.len() - pre && ea[ea.len() - 1 - suf] == eb[eb.len() - 1 - suf] {
-        suf += 1;
-    }
-    let (ma, mb) = (&ea[pre..ea.len() - suf], &eb[pre..eb.len() - suf]);
+    let pre = ea.iter().zip(&eb).take_while(|(x, y)| x == y).count();
+    let (ra, rb) = (ea.get(pre..).unwrap_or_default(), eb.get(pre..).unwrap_or_default());
+    let suf = ra.iter().rev().zip(rb.iter().rev()).take_while(|(x, y)| x == y).count();
+    let ma = ra.get(..ra.len() - suf).unwrap_or_default();
+    let mb = rb.get(..rb.len() - suf).unwrap_or_default();
     let middle = if ma.len().saturating_mul(mb.len()) <= MAX_LCS_CELLS { lcs(ma, mb) } else { positional(ma, mb) };
-    let pairs: Vec<(usize, usize)> = (0..pre)
+    let pairs = (0..pre)
         .map(|k| (k, k))
         .chain(middle.into_iter().map(|(x, y)| (x + pre, y + pre)))
-        .chain((0..suf).map(|k| (ea.len() - suf + k, eb.len() - suf + k)))
-        .collect();
+        .chain((0..suf).map(|k| (ea.len() - suf + k, eb.len() - suf + k)));
     let mut out = Vec::new();
     let (mut i, mut j) = (0usize, 0usize);
-    for (pi, pj) in pairs.into_iter().chain(std::iter::once((ea.len(), eb.len()))) {
-        gap(&ea[i..pi], &eb[j..pj], i, j, &mut out);
-        if pi < ea.len() && pj < eb.len() && ea[pi] != eb[pj] {
-            out.push(changed(&ea[pi], &eb[pj], pi, pj));
+    for (pi, pj) in pairs.chain(std::iter::once((ea.len(), eb.len()))) {
+        gap(ea.get(i..pi).unwrap_or_default(), eb.get(j..pj).unwrap_or_default(), i, j, &mut out);
+        if let (Some(x), Some(y)) = (ea.get(pi), eb.get(pj)) {
+            if x != y {
+                out.push(changed(x, y, pi, pj));
+            }
         }
         i = pi + 1;
         j = pj + 1;
@@ -85,22 +82,26 @@ fn positional(a: &[(String, Value)], b: &[(String, Value)]) -> Vec<(usize, usize
 
 /// Matched index pairs of a longest common subsequence of equal essences.
 fn lcs(a: &[(String, Value)], b: &[(String, Value)]) -> Vec<(usize, usize)> {
-    let (n, m) = (a.len(), b.len());
-    let w = m + 1;
-    let mut t = vec![0u32; (n + 1) * w];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            t[i * w + j] = if a[i] == b[j] { t[(i + 1) * w + j + 1] + 1 } else { t[(i + 1) * w + j].max(t[i * w + j + 1]) };
+    let w = b.len() + 1;
+    // Cell (i, j) at `i * w + j`: the length of an LCS of `a[i..]` and `b[j..]` (0 on the last row and column).
+    let mut t = vec![0u32; (a.len() + 1) * w];
+    let cell = |t: &[u32], i: usize, j: usize| t.get(i * w + j).copied().unwrap_or(0);
+    for (i, x) in a.iter().enumerate().rev() {
+        for (j, y) in b.iter().enumerate().rev() {
+            let v = if x == y { cell(&t, i + 1, j + 1) + 1 } else { cell(&t, i + 1, j).max(cell(&t, i, j + 1)) };
+            if let Some(c) = t.get_mut(i * w + j) {
+                *c = v;
+            }
         }
     }
     let (mut i, mut j) = (0, 0);
     let mut out = Vec::new();
-    while i < n && j < m {
-        if a[i] == b[j] {
+    while let (Some(x), Some(y)) = (a.get(i), b.get(j)) {
+        if x == y {
             out.push((i, j));
             i += 1;
             j += 1;
-        } else if t[(i + 1) * w + j] >= t[i * w + j + 1] {
+        } else if cell(&t, i + 1, j) >= cell(&t, i, j + 1) {
             i += 1;
         } else {
             j += 1;
@@ -111,17 +112,15 @@ fn lcs(a: &[(String, Value)], b: &[(String, Value)]) -> Vec<(usize, usize)> {
 
 /// Unmatched runs: same-type events pair up as changes, the rest are removals (from a) and additions (in b).
 fn gap(a: &[(String, Value)], b: &[(String, Value)], ai: usize, bj: usize, out: &mut Vec<Difference>) {
-    let (mut x, mut y) = (0, 0);
-    while x < a.len() && y < b.len() && a[x].0 == b[y].0 {
-        out.push(changed(&a[x], &b[y], ai + x, bj + y));
-        x += 1;
-        y += 1;
+    let paired = a.iter().zip(b).take_while(|(x, y)| x.0 == y.0).count();
+    for (k, (x, y)) in a.iter().zip(b).take(paired).enumerate() {
+        out.push(changed(x, y, ai + k, bj + k));
     }
-    for k in x..a.len() {
-        out.push(Difference { kind: "removed", a_index: Some(ai + k), b_index: None, event_type: a[k].0.clone(), paths: vec![] });
+    for (k, x) in a.iter().enumerate().skip(paired) {
+        out.push(Difference { kind: "removed", a_index: Some(ai + k), b_index: None, event_type: x.0.clone(), paths: vec![] });
     }
-    for k in y..b.len() {
-        out.push(Difference { kind: "added", a_index: None, b_index: Some(bj + k), event_type: b[k].0.clone(), paths: vec![] });
+    for (k, y) in b.iter().enumerate().skip(paired) {
+        out.push(Difference { kind: "added", a_index: None, b_index: Some(bj + k), event_type: y.0.clone(), paths: vec![] });
     }
 }
 

@@ -45,7 +45,7 @@ pub const FIELDS: &[&str] = &[
     "previous_event_hash",
 ];
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     pub event_id: String,
     pub trace_id: String,

@@ -1,10 +1,12 @@
 //! JSONL import and export (SPEC §4.2): one event per line, UTF-8, LF, a trailing newline after the last event.
-//! Import also takes the reference runtime's exports, which end without that newline (SPEC §9): a last line
-//! without LF is accepted when it is a whole JSON object, and refused as a torn write when it is not.
+//! Import refuses a last line without its newline, even when it parses: a store writes a line and its newline
+//! together, so a missing newline means the write did not complete (a torn write), and an event whose write did
+//! not complete is not read. The TypeScript JSONL store applies the same rule to its files. (The reference
+//! runtime's exports end without that newline, SPEC §9: append one before importing them.)
 
 use serde_json::Value;
 
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, ErrorCode};
 use crate::json::parse_strict;
 
 pub fn to_jsonl(events: &[Value]) -> CoreResult<String> {
@@ -19,28 +21,52 @@ pub fn to_jsonl(events: &[Value]) -> CoreResult<String> {
     Ok(out)
 }
 
-/// Parses JSONL text. A last line without its newline must be a whole event: a cut one is a torn write and is
-/// refused, never silently dropped.
+/// Parses JSONL text: every line, the last one included, ends with LF (a CR before it is tolerated). A last line
+/// without its newline is a torn write and is refused, never read and never silently dropped.
 pub fn from_jsonl(text: &str) -> CoreResult<Vec<Value>> {
     let mut events = Vec::new();
     if text.is_empty() {
         return Ok(events);
     }
-    let (body, unterminated) = match text.strip_suffix('\n') {
-        Some(b) => (b, false),
-        None => (text, true),
+    let body = match text.strip_suffix('\n') {
+        Some(b) => b,
+        None => {
+            let line = text.split('\n').count();
+            return Err(CoreError::at(
+                ErrorCode::InvalidJson,
+                "/text",
+                format!("line {}: incomplete (no trailing newline): a torn write", line),
+            ));
+        }
     };
-    let lines = body.split('\n').count();
     for (i, line) in body.split('\n').enumerate() {
         let line = line.strip_suffix('\r').unwrap_or(line);
-        let v = parse_strict(line.as_bytes()).map_err(|e| {
-            let torn = if unterminated && i + 1 == lines { " (a torn write: the line has no newline)" } else { "" };
-            CoreError::at("invalid_json", "/text", format!("line {}: {}{}", i + 1, e.message, torn))
-        })?;
+        let v = parse_strict(line.as_bytes())
+            .map_err(|e| CoreError::at(ErrorCode::InvalidJson, "/text", format!("line {}: {}", i + 1, e.message)))?;
         if !v.is_object() {
-            return Err(CoreError::at("invalid_json", "/text", format!("line {}: an event must be a JSON object", i + 1)));
+            return Err(CoreError::at(ErrorCode::InvalidJson, "/text", format!("line {}: an event must be a JSON object", i + 1)));
         }
         events.push(v);
     }
     Ok(events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unterminated_last_line_is_refused_even_when_it_parses() {
+        assert_eq!(from_jsonl("{\"a\":1}\n{\"b\":2}\n").map(|e| e.len()), Ok(2));
+        for text in ["{\"a\":1}\n{\"b\":2}", "{\"a\":1}\n{\"b\":", "{\"a\":1}", "{\"a\":1}\r"] {
+            let e = from_jsonl(text).expect_err(text);
+            assert_eq!(e.code, ErrorCode::InvalidJson);
+            assert_eq!(e.path.as_deref(), Some("/text"));
+            let line = text.split('\n').count();
+            assert!(e.message.starts_with(&format!("line {}: ", line)), "{}", e.message);
+            assert!(e.message.contains("no trailing newline"), "{}", e.message);
+        }
+        assert_eq!(from_jsonl(""), Ok(Vec::new()));
+        assert_eq!(from_jsonl("{}\r\n").map(|e| e.len()), Ok(1));
+    }
 }

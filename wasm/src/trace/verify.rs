@@ -46,7 +46,7 @@ pub fn verify(events: &[Value], expected: Option<&Head>) -> (Verdict, Vec<Event>
                 );
             }
         } else {
-            let want = parsed[index - 1].sequence + 1;
+            let want = parsed.last().map_or(0, |p| p.sequence + 1);
             if e.sequence != want {
                 return (invalid("sequence_gap", format!("sequence {} where {} was expected", e.sequence, want)), Vec::new());
             }
@@ -58,7 +58,7 @@ pub fn verify(events: &[Value], expected: Option<&Head>) -> (Verdict, Vec<Event>
             Some(h) if h == e.event_hash => {}
             _ => return (invalid("hash_mismatch", "event_hash does not match the event's contents".into()), Vec::new()),
         }
-        if index > 0 && e.session_id != parsed[0].session_id {
+        if parsed.first().map_or(false, |first| first.session_id != e.session_id) {
             return (invalid("session_mismatch", "the event belongs to another session".into()), Vec::new());
         }
         prev_hash = e.event_hash.clone();

@@ -3,6 +3,8 @@
 //! the subset of draft 2020-12 that the protocol's schemas use.
 #![allow(dead_code)]
 
+pub mod prop;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
@@ -14,62 +16,8 @@ use serde_json::{json, Map, Value};
 
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// Every op name of ABI.md.
-pub const OPS: &[&str] = &[
-    "runtime.configure",
-    "runtime.stats",
-    "atlas.validate",
-    "atlas.load",
-    "atlas.unload",
-    "atlas.list",
-    "atlas.get",
-    "session.create",
-    "session.get",
-    "session.list",
-    "session.end",
-    "session.restore",
-    "session.forget",
-    "session.check",
-    "carp.request",
-    "session.resolve",
-    "action.handle",
-    "action.request",
-    "action.approve",
-    "action.deny",
-    "action.complete",
-    "action.fail",
-    "trace.append",
-    "trace.verify",
-    "trace.diff",
-    "trace.replay",
-    "trace.from_jsonl",
-    "trace.to_jsonl",
-    "canonical.hash",
-];
-
-/// Every error code of ABI.md.
-pub const ERROR_CODES: &[&str] = &[
-    "invalid_json",
-    "invalid_request",
-    "atlas_invalid",
-    "atlas_exists",
-    "atlas_not_found",
-    "session_not_found",
-    "session_exists",
-    "session_ended",
-    "agent_mismatch",
-    "duplicate_request",
-    "clock_skew",
-    "resolution_not_found",
-    "execution_not_found",
-    "invalid_state",
-    "approval_mismatch",
-    "idempotency_conflict",
-    "trace_invalid",
-    "unknown_operation",
-    "host_id_invalid",
-    "internal",
-];
+/// Every op name of the ABI (the core's own list, which `tests/abi_contract.rs` checks against `wasm/abi.json`).
+pub const OPS: &[&str] = cra_core::runtime::OPERATIONS;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Fixtures
@@ -316,7 +264,7 @@ pub fn merge(target: &mut Value, extra: &Value) {
 pub fn check_error_shape(e: &Value) {
     let m = e.as_object().unwrap_or_else(|| panic!("error is not an object: {}", e));
     let code = m.get("code").and_then(Value::as_str).unwrap_or_else(|| panic!("error without a code: {}", e));
-    assert!(ERROR_CODES.contains(&code), "error code `{}` is not one of ABI.md's: {}", code, e);
+    assert!(cra_core::ErrorCode::parse(code).is_some(), "error code `{}` is not one of the ABI's: {}", code, e);
     assert!(m.get("message").map(Value::is_string).unwrap_or(false), "error without a message: {}", e);
     match m.get("path") {
         None | Some(Value::Null) => {}

@@ -1,0 +1,242 @@
+/**
+ * The engine under the embedded runtime: one core instance, and what the host holds beside it (loaded atlases, the
+ * host's session states). Every operation runs as a step against a healthy core; the events a step emits are stored
+ * before its answer is handed out. A core that traps or answers garbage, or a store that fails to take events, marks
+ * the engine broken: the next step waits for a fresh instance rebuilt from the loaded atlases and the stored traces.
+ *
+ * @module
+ */
+
+import type { BufferedCollector } from '../collector/collector.ts';
+import { CraError } from '../errors.ts';
+import { type Clock, type IdSource, readClock } from '../host.ts';
+import type { StoredTrace, StoreIssue, TraceStore } from '../storage/store.ts';
+import type { AtlasBundle, CoreConfig, TraceEvent } from '../types.ts';
+import { Descriptors } from './answers.ts';
+import { Core, type CoreExports } from './core.ts';
+import { issueOf, restoreSession, type SessionState } from './restore.ts';
+
+/** One unit of work against the core: its answer, and the events to store before the answer is handed out. */
+export interface Step<T> {
+  value: T;
+  commit?: { state: SessionState; events: TraceEvent[] };
+}
+
+export interface EngineOptions {
+  module: WebAssembly.Module;
+  clock: Clock;
+  ids: IdSource;
+  store: TraceStore;
+  collector: BufferedCollector | null;
+  /** The configuration asked for (what a rebuild applies again). */
+  config: CoreConfig;
+  instrument?: ((exports: CoreExports) => CoreExports) | undefined;
+}
+
+export class Engine {
+  /** Loaded atlases in load order, as loaded: what a rebuild loads again. */
+  readonly atlases = new Map<string, AtlasBundle>();
+  readonly descriptors = new Descriptors();
+  readonly sessions = new Map<string, SessionState>();
+  /** Sessions whose stored trace could not be restored after a rebuild. */
+  readonly lost = new Map<string, CraError>();
+  /** Interned action handles of the current instance (a rebuild starts over). */
+  readonly actionHandles = new Map<string, number>();
+  closed = false;
+  private core!: Core;
+  private broken = false;
+  private rebuilding: Promise<void> | null = null;
+  /** Appends under way; close() waits for them so that sinks get every event. */
+  private readonly inflight = new Set<Promise<void>>();
+
+  constructor(private readonly options: EngineOptions) {}
+
+  /** Instantiates the first core and applies the configuration; answers the effective configuration. */
+  async start(): Promise<CoreConfig> {
+    this.core = await this.newCore();
+    return this.core.call<CoreConfig>('runtime.configure', this.options.config, this.now());
+  }
+
+  now(): number {
+    return readClock(this.options.clock);
+  }
+
+  /** A scratch instance with the same configuration and atlases (replay runs there, away from live sessions). */
+  async scratch(): Promise<Core> {
+    const core = await this.newCore();
+    const now = this.now();
+    core.call('runtime.configure', this.options.config, now);
+    for (const bundle of this.atlases.values()) core.call('atlas.load', bundle, now);
+    return core;
+  }
+
+  /**
+   * Runs one step against a healthy core. A `core_failure` schedules a rebuild before it is rethrown; the events
+   * of a step are stored before the step's value is answered.
+   */
+  async run<T>(step: (core: Core, now: number) => Step<T>): Promise<T> {
+    if (this.closed) throw new CraError('closed', 'the runtime is closed');
+    while (this.broken) await this.healthy();
+    const core = this.core;
+    let out: Step<T>;
+    try {
+      out = step(core, this.now());
+    } catch (err) {
+      // Anything but a CraError here comes from reading an answer of unexpected shape: the core answered garbage.
+      const failure = err instanceof CraError ? err : core.reject(`unexpected answer: ${err instanceof Error ? err.message : String(err)}`, 'call');
+      if (failure.code === 'core_failure' || core.poisoned) await this.recover();
+      throw failure;
+    }
+    if (out.commit) {
+      const persisted = this.persist(out.commit.state, out.commit.events);
+      this.inflight.add(persisted);
+      try {
+        await persisted;
+      } finally {
+        this.inflight.delete(persisted);
+      }
+    }
+    return out.value;
+  }
+
+  /**
+   * Restores the sessions a store held on start, parents before children (in creation order). Answers the traces
+   * the core refused, as store issues; the others become live sessions.
+   */
+  restoreStored(traces: readonly StoredTrace[]): StoreIssue[] {
+    const issues: StoreIssue[] = [];
+    const ordered = traces
+      .filter((t) => t.events.length > 0)
+      .sort((a, b) => (a.events[0]!.timestamp < b.events[0]!.timestamp ? -1 : a.events[0]!.timestamp > b.events[0]!.timestamp ? 1 : 0));
+    for (const t of ordered) {
+      try {
+        const st = restoreSession(this.core, t.session_id, t.events, { synced: t.synced_head }, this.now());
+        this.sessions.set(st.id, st);
+      } catch (err) {
+        issues.push(issueOf(t.session_id, t.events, err));
+      }
+    }
+    return issues;
+  }
+
+  /** Waits for the appends under way (their events then reach the sinks too). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  /** Restores again the sessions whose resolutions could not be rebuilt, now that more atlases are loaded. */
+  async refreshStale(): Promise<void> {
+    for (const st of [...this.sessions.values()]) {
+      if (!st.stale) continue;
+      let events: TraceEvent[];
+      try {
+        events = await this.options.store.read(st.id);
+      } catch {
+        continue;
+      }
+      // A call on the session may have run meanwhile: only swap when the stored trace is still the core's.
+      if (events.length !== st.head.length || this.broken || this.closed) continue;
+      try {
+        const now = this.now();
+        this.core.call('session.forget', { session_id: st.id }, now);
+        adopt(st, restoreSession(this.core, st.id, events, { expected: st.stored }, now));
+      } catch {
+        // The session may now be missing from the core: a rebuild restores every session from the store.
+        await this.recover();
+      }
+    }
+  }
+
+  private async newCore(): Promise<Core> {
+    const { module, ids, instrument } = this.options;
+    return Core.instantiate(module, { ids, ...(instrument ? { instrument } : {}) });
+  }
+
+  private async persist(st: SessionState, events: TraceEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    try {
+      await this.options.store.append(st.id, events);
+    } catch (err) {
+      // The core moved on but the store did not: bring the core back to what is stored.
+      await this.recover();
+      throw asStorageError(err, `the events of session ${st.id} could not be stored; nothing was recorded`);
+    }
+    const last = events[events.length - 1]!;
+    if (last.sequence + 1 > st.stored.length) st.stored = { length: last.sequence + 1, head_hash: last.event_hash };
+    try {
+      this.options.collector?.record(events);
+    } catch {
+      // Only a closed collector throws, and closing the runtime closes it last.
+    }
+  }
+
+  private async recover(): Promise<void> {
+    this.broken = true;
+    await this.healthy().catch(() => {
+      // Stays broken: the next call tries again.
+    });
+  }
+
+  private healthy(): Promise<void> {
+    if (!this.broken) return Promise.resolve();
+    this.rebuilding ??= this.rebuild()
+      .then(() => {
+        this.broken = false;
+      })
+      .finally(() => {
+        this.rebuilding = null;
+      });
+    return this.rebuilding;
+  }
+
+  /** A fresh instance with the same configuration, atlases and sessions, from the stored traces. */
+  private async rebuild(): Promise<void> {
+    const core = await this.newCore();
+    core.call('runtime.configure', this.options.config, this.now());
+    for (const bundle of this.atlases.values()) {
+      const r = core.call<{ atlas_id: string; actions?: unknown }>('atlas.load', bundle, this.now());
+      this.descriptors.remember(core, r.atlas_id, r.actions);
+    }
+    for (const st of [...this.sessions.values()]) {
+      let events: TraceEvent[];
+      try {
+        events = await this.options.store.read(st.id);
+      } catch (err) {
+        this.lose(st, asStorageError(err, `the trace of session ${st.id} could not be read back`));
+        continue;
+      }
+      if (events.length === 0) {
+        // Created in a call whose events never reached the store: it never existed.
+        this.sessions.delete(st.id);
+        continue;
+      }
+      try {
+        adopt(st, restoreSession(core, st.id, events, { expected: st.stored }, this.now()));
+      } catch (err) {
+        if (core.poisoned) throw err;
+        this.lose(st, new CraError('storage_corrupt', `session ${st.id} could not be restored: ${(err as Error).message}`, { cause: err }));
+      }
+    }
+    this.actionHandles.clear();
+    this.core = core;
+  }
+
+  private lose(st: SessionState, err: CraError): void {
+    this.sessions.delete(st.id);
+    this.lost.set(st.id, err);
+  }
+}
+
+/** Takes over what a restore answered, keeping the state object (calls in flight hold it). */
+function adopt(st: SessionState, restored: SessionState): void {
+  st.handle = restored.handle;
+  st.stale = restored.stale;
+  st.head = st.stored = restored.head;
+  st.lastResolutionId = restored.lastResolutionId ?? st.lastResolutionId;
+}
+
+/** A store's failure as a CraError (`storage_failure`), unless it is one already. */
+export function asStorageError(err: unknown, message: string): CraError {
+  if (err instanceof CraError) return err;
+  return new CraError('storage_failure', `${message}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+}
