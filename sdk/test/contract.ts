@@ -2,7 +2,7 @@
  * The behaviour a CraRuntime must show. Only the embedded runtime runs it: in Node in
  * sdk/src/runtime/contract.test.ts (`npm test`), and in Chromium in sdk/test/browser/contract.browser.test.ts
  * (`npm run test:browser`). The HTTP client does not run this suite; it is held to the embedded runtime's answers
- * by the dual-mode suite (sdk/test/dual-mode.suite.ts, run by sdk/src/client/client.test.ts against a live server).
+ * by the dual-mode suite (sdk/test/dual-mode.suite.ts, run by test/dual-mode/client.test.ts against a live server).
  */
 
 import { afterEach, describe, expect, it } from 'vitest';

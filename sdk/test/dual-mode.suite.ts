@@ -117,7 +117,7 @@ export function dualModeSuite(name: string, make: RuntimeFactory, fx: DualModeFi
         expect((await rt.listSessions()).find((x) => x.session_id === s.id)?.status).toBe('ended');
         expect(await failure(s.end('completed'))).toEqual({ code: 'session_ended', status: 409, path: null });
         expect(await failure(s.resolve())).toEqual({ code: 'session_ended', status: 409, path: null });
-        expect(await failure(s.requestAction({ actionId: 'resource.get', parameters: {} }))).toEqual({ code: 'resolution_not_found', status: 404, path: '/resolution_id' });
+        expect(await failure(s.requestAction({ actionId: 'resource.get', parameters: {} }))).toEqual({ code: 'resolution_not_found', status: 404, path: '/resolutionId' });
       });
 
       it('takes any JSON metadata and request context, recorded within the safe payload subset', async () => {
@@ -146,7 +146,7 @@ export function dualModeSuite(name: string, make: RuntimeFactory, fx: DualModeFi
         expect(await failure(rt.createSession({ agentId: 5 as unknown as string, goal: 'x' }))).toEqual({
           code: 'invalid_request',
           status: 400,
-          path: '/agent_id',
+          path: '/agentId',
         });
         expect(await failure(rt.createSession({ agentId: 'x' } as never))).toEqual({ code: 'invalid_request', status: 400, path: '/goal' });
         expect(await failure(rt.createSession({ agentId: 'x', goal: 'y', metadata: 'team' as never }))).toMatchObject({
@@ -157,7 +157,7 @@ export function dualModeSuite(name: string, make: RuntimeFactory, fx: DualModeFi
         expect(await failure(rt.createSession({ agentId: 'x', goal: 'y', sessionId: s.id }))).toEqual({
           code: 'session_exists',
           status: 409,
-          path: '/session_id',
+          path: '/sessionId',
         });
         expect((await failure(s.end('bogus' as never))).code).toBe('invalid_request');
         expect(await rt.listSessions()).toHaveLength(1);
@@ -258,7 +258,7 @@ export function dualModeSuite(name: string, make: RuntimeFactory, fx: DualModeFi
         expect(await failure(s.requestAction({ actionId: 'ticket.lookup', parameters: { ticket_id: 'T-10042' } }))).toEqual({
           code: 'resolution_not_found',
           status: 404,
-          path: '/resolution_id',
+          path: '/resolutionId',
         });
         const r = await s.resolve({ requiredCapabilities: ['tickets.read', 'billing.refund'] });
 
@@ -274,7 +274,7 @@ export function dualModeSuite(name: string, make: RuntimeFactory, fx: DualModeFi
         const refund = await s.requestAction({ actionId: 'refund.issue', parameters: REFUND });
         expect(refund.status).toBe('pending_approval');
         expect(refund.approval_hash).toMatch(/^[0-9a-f]{64}$/);
-        expect(await failure(s.approve(refund.execution_id, { approvalHash: '0'.repeat(64) }))).toEqual({ code: 'approval_mismatch', status: 409, path: '/approval_hash' });
+        expect(await failure(s.approve(refund.execution_id, { approvalHash: '0'.repeat(64) }))).toEqual({ code: 'approval_mismatch', status: 409, path: '/approvalHash' });
         const approved = await s.approve(refund, { approver: 'lead@example.com' });
         expect(approved.status).toBe('approved');
         expect((await s.complete(approved, { result: { refund_id: 'rf-1' } })).status).toBe('executed');
@@ -292,11 +292,11 @@ export function dualModeSuite(name: string, make: RuntimeFactory, fx: DualModeFi
         expect(await s.execution(refund.execution_id)).toEqual({ ...approved, status: 'executed' });
         expect(await s.execution(second.execution_id.toUpperCase())).toMatchObject({ status: 'denied', reason: 'duplicate refund', details: { code: 'approval_denied' } });
         expect(await s.execution(violated.execution_id)).toEqual(violated);
-        expect(await failure(s.execution(UNKNOWN))).toEqual({ code: 'execution_not_found', status: 404, path: '/execution_id' });
-        expect(await failure(s.approve(UNKNOWN))).toEqual({ code: 'execution_not_found', status: 404, path: '/execution_id' });
-        expect(await failure(s.approve({} as never))).toEqual({ code: 'invalid_request', status: 400, path: '/execution_id' });
+        expect(await failure(s.execution(UNKNOWN))).toEqual({ code: 'execution_not_found', status: 404, path: '/executionId' });
+        expect(await failure(s.approve(UNKNOWN))).toEqual({ code: 'execution_not_found', status: 404, path: '/executionId' });
+        expect(await failure(s.approve({} as never))).toEqual({ code: 'invalid_request', status: 400, path: '/executionId' });
         expect(await failure(s.fail(a, null as never))).toEqual({ code: 'invalid_request', status: 400, path: '' });
-        expect(await failure(s.fail(a, { errorCode: 'x' } as never))).toEqual({ code: 'invalid_request', status: 400, path: '/error_message' });
+        expect(await failure(s.fail(a, { errorCode: 'x' } as never))).toEqual({ code: 'invalid_request', status: 400, path: '/errorMessage' });
 
         const info = await s.info();
         expect(info.action_count).toBe(6);

@@ -1,6 +1,6 @@
 /**
- * The Hono app that puts a CRA runtime behind HTTP. Web-standard only: the same app runs on Node
- * (`@hono/node-server`, see `node.ts`), Deno (`Deno.serve(app.fetch)`) and workerd.
+ * The Hono app that puts a CRA runtime behind HTTP. Web-standard only: the same app runs on Node (`adapter/node/`),
+ * Deno (`adapter/deno/`) and workerd (`adapter/workerd/`), each over `assemble()`, which builds it from a configuration.
  *
  * ```ts
  * const events = new TraceEvents();
@@ -14,7 +14,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
-import type { MiddlewareHandler } from 'hono';
 import { CraError } from '../../sdk/src/errors.ts';
 import type { CraRuntime } from '../../sdk/src/interface.ts';
 import { type AuthOptions, authenticate, KeyRing, checkKeys } from './auth/keys.ts';
@@ -23,6 +22,7 @@ import { rateLimit, type RateLimitOptions } from './auth/rate-limit.ts';
 import type { App, AppEnv, Services } from './context.ts';
 import { errorBody, errorResponse, httpError, pointer } from './errors.ts';
 import type { TraceEvents } from './events.ts';
+import { jsonBody } from './middleware/json-body/index.ts';
 import { actionRoutes } from './routes/actions.ts';
 import { atlasRoutes } from './routes/atlases.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -53,7 +53,7 @@ export interface AppOptions {
   corsOrigins?: string[];
   /** Per-key token bucket; default off. */
   rateLimit?: RateLimitOptions | false;
-  /** Ends open SSE streams when aborted (graceful shutdown). */
+  /** Ends open SSE streams when aborted (graceful shutdown; closing `events` does too). */
   shutdown?: AbortSignal;
   /** Called with unexpected (5xx) errors. Default: console.error. */
   onError?: (err: unknown) => void;
@@ -94,7 +94,7 @@ export function createApp(options: AppOptions): App {
     startedAt: Date.now(),
     heartbeatMs: options.heartbeatMs ?? 15_000,
     pollMs: options.pollMs ?? 250,
-    shutdown: options.shutdown ?? new AbortController().signal,
+    shutdown: options.shutdown ?? null,
   };
 
   const app: App = new OpenAPIHono<AppEnv>({
@@ -154,42 +154,3 @@ export function createApp(options: AppOptions): App {
   openapiRoutes(app, services.version);
   return app;
 }
-
-/**
- * Reads a request body once, up front: empty → no body; otherwise parsed as JSON whatever its declared type (curl's
- * `-d` says `application/x-www-form-urlencoded`), else `invalid_json`; `multipart/form-data` (a form upload, never
- * JSON) → 415. The request is then labelled `application/json` so that the route validators read the cached text.
- */
-function jsonBody(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const raw = c.req.raw;
-    if (raw.body === null || c.req.method === 'GET' || c.req.method === 'HEAD') return next();
-    const text = await c.req.text(); // first: an oversized body is 413 whatever its type
-    const type = raw.headers.get('content-type');
-    if (text.trim() === '') {
-      const headers = new Headers(raw.headers);
-      headers.delete('content-type');
-      headers.delete('content-length');
-      c.req.raw = new Request(raw.url, { method: raw.method, headers, signal: raw.signal });
-      c.req.bodyCache = {};
-      return next();
-    }
-    if (type !== null && /^\s*multipart\/form-data\s*(;|$)/i.test(type)) {
-      throw httpError('unsupported_media_type', `send JSON bodies, not ${type.split(';')[0]!.trim()}`);
-    }
-    try {
-      JSON.parse(text);
-    } catch (err) {
-      throw new CraError('invalid_json', `the request body is not valid JSON: ${(err as Error).message}`, { path: '' });
-    }
-    if (type === null || !JSON_TYPE.test(type)) {
-      const headers = new Headers(raw.headers);
-      headers.set('content-type', 'application/json');
-      headers.delete('content-length');
-      c.req.raw = new Request(raw.url, { method: raw.method, headers, body: text, signal: raw.signal });
-    }
-    return next();
-  };
-}
-
-const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../sdk/test/helpers.ts';
 import { parseConfig } from './config.ts';
-import { startServer } from './node.ts';
+import { startServer } from './adapter/node/index.ts';
 import { http, KEY_A } from './testing.ts';
 
 describe('parseConfig', () => {

@@ -1,6 +1,7 @@
 /**
  * The server as a library (`cra-runtime/server`): the Hono app over any {@link CraRuntime}, Web-standard only, so
- * the same app runs on Node, Deno (`Deno.serve(app.fetch)`) and edge workers (`export default app`). Node's
+ * the same app runs on Node, Deno (`Deno.serve(app.fetch)`) and edge workers (`export default app`); `assemble`
+ * builds runtime, owners and app from a configuration, and `createWorker` is a Worker's `fetch` over it. Node's
  * listener, durable owners and `startServer` are in `cra-runtime/server/node`.
  *
  * ```ts
@@ -22,3 +23,6 @@ export { MemoryOwners, type OwnerStore } from './auth/owner.ts';
 export { generateKey, MIN_KEY_LENGTH, type AuthOptions, type Principal } from './auth/keys.ts';
 export type { RateLimitOptions } from './auth/rate-limit.ts';
 export { parseConfig, type Env, type RuntimeConfig, type ServerConfig } from './config.ts';
+export { assemble, type AssembleOptions, type Assembly, type AssemblyConfig } from './assemble.ts';
+export { startupReport, type AtlasReport, type Served } from './report.ts';
+export { createWorker, type Worker, type WorkerOptions } from './adapter/workerd/index.ts';

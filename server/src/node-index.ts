@@ -1,7 +1,7 @@
 /**
  * The server on Node (`cra-runtime/server/node`): everything of `cra-runtime/server`, plus `startServer` (runtime with
  * durable JSONL traces, a file of session owners, the atlases of a folder, `@hono/node-server`, graceful close),
- * `listen` for any app, and `FileOwners`.
+ * `listen` for any app, `assembleOnFiles` (the same server on files, without a listener) and `FileOwners`.
  *
  * ```ts
  * import { parseConfig, startServer } from 'cra-runtime/server/node';
@@ -13,5 +13,6 @@
  */
 
 export * from './index.ts';
-export { listen, readAtlases, startServer, type AtlasReport, type Listening, type RunningServer, type StartOptions } from './node.ts';
+export { listen, startServer, type Listening, type RunningServer, type StartOptions } from './adapter/node/index.ts';
+export { assembleOnFiles, readAtlases, type FileAssembly } from './adapter/files/index.ts';
 export { FileOwners } from './auth/owner-file.ts';

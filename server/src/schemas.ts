@@ -1,10 +1,10 @@
 /**
  * Zod schemas of the HTTP surface: request bodies (validated) and responses (documented). Request fields carry the
  * names and places of the core's input, so a type error found here has the JSON pointer the core would give; the
- * core remains the validator of everything else (formats, enums, ids, protocol rules). Where a body is a protocol
- * object that the core validates under another root (CARP requests: `/request/...`, told relative to the body on the
- * raw CARP routes; resolve options: `/task/...`),
- * only "a JSON object" is checked here and the documented shape comes from the metadata.
+ * core remains the validator of everything else (formats, enums, ids, protocol rules). Where a body goes on to the
+ * SDK as it came (CARP requests on the raw CARP routes; resolve options or a CARP request on a session's resolve and
+ * validate), only "a JSON object" is checked here and the documented shape comes from the metadata: the SDK points
+ * the core's errors into the body itself (`/carp_version`, `/requester/session_id`, `/risk_tier`, `/atlas_ids/0`).
  *
  * @module
  */

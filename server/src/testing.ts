@@ -1,6 +1,6 @@
 /**
  * Test helpers (Node): a real server over loopback on a free port, in-process or as a child process (`npm start`'s
- * command), and plain HTTP calls. Used by the server's tests and by the SDK client's dual-mode tests.
+ * command), and plain HTTP calls. Used by the server's tests and by the dual-mode tests of the SDK (`test/dual-mode/`).
  *
  * @module
  */
@@ -8,13 +8,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createClient, type HttpRuntime } from '../../sdk/src/client/client.ts';
-import { createRuntime, type EmbeddedRuntime, type RuntimeOptions } from '../../sdk/src/runtime/runtime.ts';
-import { memoryStore } from '../../sdk/src/storage/memory.ts';
+import type { EmbeddedRuntime, RuntimeOptions } from '../../sdk/src/runtime/runtime.ts';
 import type { TraceStore } from '../../sdk/src/storage/store.ts';
-import { createApp, type AppOptions } from './app.ts';
+import { listen } from './adapter/node/listen.ts';
+import type { AppOptions } from './app.ts';
+import { assemble, type AssembleOptions } from './assemble.ts';
+import { parseConfig } from './config.ts';
 import type { App } from './context.ts';
-import { observeStore, TraceEvents } from './events.ts';
-import { listen } from './node.ts';
+import type { TraceEvents } from './events.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -37,38 +38,30 @@ export interface TestServerOptions {
   storage?: TraceStore;
   /** Default: keys A and B, admin key ADMIN_KEY. */
   auth?: AppOptions['auth'];
-  app?: Partial<Omit<AppOptions, 'runtime' | 'events' | 'auth' | 'shutdown'>>;
+  app?: AssembleOptions['app'];
 }
 
-/** The embedded runtime behind the app, served by `@hono/node-server` on 127.0.0.1 and a free port. */
+/** The server as every adapter assembles it (`assemble()`), served by `@hono/node-server` on 127.0.0.1, a free port. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const events = new TraceEvents();
-  const runtime = await createRuntime({ ...options.runtime, storage: observeStore(options.storage ?? memoryStore(), events) });
-  const shutdown = new AbortController();
-  const app = createApp({
-    ...options.app,
+  const auth = options.auth ?? { keys: [KEY_A, KEY_B], adminKeys: [ADMIN_KEY] };
+  const { atlases, ...runtime } = options.runtime ?? {};
+  const config = { ...parseConfig({}), auth: auth !== false, apiKeys: auth ? auth.keys : [], adminKeys: auth ? (auth.adminKeys ?? []) : [] };
+  const server = await assemble(config, {
     runtime,
-    events,
-    shutdown: shutdown.signal,
-    auth: options.auth ?? { keys: [KEY_A, KEY_B], adminKeys: [ADMIN_KEY] },
-    onError: options.app?.onError ?? (() => undefined),
+    ...(options.storage ? { storage: options.storage } : {}),
+    ...(atlases ? { atlases } : {}),
+    app: { onError: () => undefined, ...options.app },
   });
-  const l = await listen(app, {
-    port: 0,
-    onClose: () => {
-      shutdown.abort();
-      events.close();
-    },
-  });
+  const l = await listen(server.app, { port: 0, onClose: server.endStreams });
   return {
     url: l.url,
     port: l.port,
-    app,
-    runtime,
-    events,
+    app: server.app,
+    runtime: server.runtime,
+    events: server.events,
     async close() {
       await l.close(1000);
-      await runtime.close().catch(() => undefined);
+      await server.close().catch(() => undefined);
     },
   };
 }
@@ -128,9 +121,9 @@ export interface ChildServer {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `node --import tsx server/src/main.ts` (what `npm start` runs) and waits for its listening line. */
+/** Starts `node --import tsx server/src/adapter/node/main.ts` (what `npm start` runs) and waits for its listening line. */
 export async function startChild(env: Record<string, string>, timeoutMs = 20_000): Promise<ChildServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/adapter/node/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, CRA_PORT: '0', CRA_HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -72,15 +72,6 @@ export function toWire(input: ResolveOptions | CarpRequest | undefined): unknown
   return compact(Object.fromEntries(OPTION_FIELDS.map((f) => [f.wire, o[f.option]])));
 }
 
-/** A pointer into resolve options in wire form, turned into the same pointer into the SDK options. */
-export function optionPath(wirePath: string | null): string | null {
-  if (wirePath === null) return null;
-  for (const f of OPTION_FIELDS) {
-    if (wirePath === `/${f.wire}` || wirePath.startsWith(`/${f.wire}/`)) return `/${f.option}${wirePath.slice(f.wire.length + 1)}`;
-  }
-  return wirePath;
-}
-
 /**
  * The nested CARP request of a resolve or validate for `session`, from any form. A CARP request must be of this
  * operation and name this session (a request handed to a session is that session's).

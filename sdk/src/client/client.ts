@@ -12,6 +12,7 @@
  */
 
 import { bundleOf } from '../atlas/bundle.ts';
+import { createSessionBody, inOptionTerms } from '../carp/actions.ts';
 import { CraError } from '../errors.ts';
 import type { CarpResult, CraRuntime, CreateSessionOptions, LoadAtlasOptions } from '../interface.ts';
 import type {
@@ -82,16 +83,7 @@ export class HttpRuntime implements CraRuntime {
   // --- sessions ------------------------------------------------------------------------------------------------
 
   async createSession(options: CreateSessionOptions): Promise<HttpSession> {
-    const body = isObject(options)
-      ? {
-          agent_id: options.agentId,
-          goal: options.goal,
-          session_id: options.sessionId,
-          parent_session_id: options.parentSessionId,
-          metadata: options.metadata,
-        }
-      : options;
-    const s = await this.call<Session>('POST', '/v1/sessions', body);
+    const s = await inOptionTerms(async () => this.call<Session>('POST', '/v1/sessions', createSessionBody(options)));
     return new HttpSession(this, s.session_id, s.agent_id, s.goal);
   }
 

@@ -16,9 +16,9 @@ import type {
   ResolveOptions,
 } from '../interface.ts';
 import type { CarpRequest, CheckAnswer, EndReason, Execution, JsonObject, Resolution, Session, TraceEvent, TraceEventType } from '../types.ts';
-import { isCarpRequest, optionPath, toWire } from '../carp/request.ts';
+import { actionRequestBody, approveBody, completeBody, denyBody, failBody, inOptionTerms, optionPointer, type StepBody } from '../carp/actions.ts';
+import { isCarpRequest, toWire } from '../carp/request.ts';
 import type { HttpRuntime } from './client.ts';
-import { executionIdOf, isObject } from '../util.ts';
 
 export class HttpSession implements CraSession {
   readonly id: string;
@@ -55,7 +55,7 @@ export class HttpSession implements CraSession {
       return await this.runtime.call<Resolution>('POST', `${this.base}/${operation}`, wire ? (request ?? {}) : toWire(request));
     } catch (err) {
       if (err instanceof CraError && !wire && !isCarpRequest(request)) {
-        throw err.at(optionPath(err.path));
+        throw err.at(optionPointer(err.path));
       }
       throw err;
     }
@@ -66,38 +66,34 @@ export class HttpSession implements CraSession {
   }
 
   requestAction(request: ActionRequest): Promise<Execution> {
-    const body = isObject(request)
-      ? { action_id: request.actionId, parameters: request.parameters, resolution_id: request.resolutionId, idempotency_key: request.idempotencyKey }
-      : request;
-    return this.runtime.call('POST', `${this.base}/actions`, body);
+    return inOptionTerms(async () => this.runtime.call<Execution>('POST', `${this.base}/actions`, actionRequestBody(request)));
   }
 
   execution(executionId: string): Promise<Execution> {
-    return this.runtime.call('GET', `${this.base}/actions/${encodeURIComponent(String(executionId))}`);
+    return inOptionTerms(() => this.runtime.call<Execution>('GET', `${this.base}/actions/${encodeURIComponent(String(executionId))}`));
   }
 
-  async approve(execution: string | Execution, options: ApproveOptions = {}): Promise<Execution> {
-    const id = executionIdOf(execution);
-    const hash = options.approvalHash ?? (typeof execution === 'object' ? (execution.approval_hash ?? undefined) : undefined);
-    return this.step(id, 'approve', { approver: options.approver, approval_hash: hash });
+  approve(execution: string | Execution, options?: ApproveOptions): Promise<Execution> {
+    return this.step('approve', () => approveBody(execution, options));
   }
 
-  async deny(execution: string | Execution, options: DenyOptions = {}): Promise<Execution> {
-    return this.step(executionIdOf(execution), 'deny', { reason: options.reason, approver: options.approver });
+  deny(execution: string | Execution, options?: DenyOptions): Promise<Execution> {
+    return this.step('deny', () => denyBody(execution, options));
   }
 
-  async complete(execution: string | Execution, options: CompleteOptions = {}): Promise<Execution> {
-    return this.step(executionIdOf(execution), 'complete', { result: options.result, duration_ms: options.durationMs });
+  complete(execution: string | Execution, options?: CompleteOptions): Promise<Execution> {
+    return this.step('complete', () => completeBody(execution, options));
   }
 
-  async fail(execution: string | Execution, options: FailOptions): Promise<Execution> {
-    if (typeof options !== 'object' || options === null) {
-      throw new CraError('invalid_request', 'fail() needs { errorCode, errorMessage }', { path: '' });
-    }
-    return this.step(executionIdOf(execution), 'fail', {
-      error_code: options.errorCode,
-      error_message: options.errorMessage,
-      duration_ms: options.durationMs,
+  fail(execution: string | Execution, options: FailOptions): Promise<Execution> {
+    return this.step('fail', () => failBody(execution, options));
+  }
+
+  /** One step of an execution, posted to its own route; the body is built from the caller's options. */
+  private step(verb: string, build: () => StepBody): Promise<Execution> {
+    return inOptionTerms(async () => {
+      const { execution_id, body } = build();
+      return this.runtime.call<Execution>('POST', `${this.base}/actions/${encodeURIComponent(execution_id)}/${verb}`, body);
     });
   }
 
@@ -113,7 +109,5 @@ export class HttpSession implements CraSession {
     return this.runtime.trace(this.id);
   }
 
-  private step(executionId: string, verb: string, body: Record<string, unknown>): Promise<Execution> {
-    return this.runtime.call('POST', `${this.base}/actions/${encodeURIComponent(executionId)}/${verb}`, body);
-  }
+
 }

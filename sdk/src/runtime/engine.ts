@@ -44,6 +44,8 @@ export class Engine {
   readonly actionHandles = new Map<string, number>();
   closed = false;
   private core!: Core;
+  /** The latest clock reading: the time of steps that only read (they never move a host's clock). */
+  private lastNow = 0;
   private broken = false;
   private rebuilding: Promise<void> | null = null;
   /** Appends under way; close() waits for them so that sinks get every event. */
@@ -58,7 +60,8 @@ export class Engine {
   }
 
   now(): number {
-    return readClock(this.options.clock);
+    this.lastNow = readClock(this.options.clock);
+    return this.lastNow;
   }
 
   /** A scratch instance with the same configuration and atlases (replay runs there, away from live sessions). */
@@ -75,12 +78,24 @@ export class Engine {
    * of a step are stored before the step's value is answered.
    */
   async run<T>(step: (core: Core, now: number) => Step<T>): Promise<T> {
+    return this.step(step, () => this.now());
+  }
+
+  /**
+   * Runs a step that reads state and records nothing, at the latest clock reading rather than a new one: reading
+   * never moves the host's clock, so the same calls give the same trace whether or not something also reads.
+   */
+  async read<T>(query: (core: Core, now: number) => T): Promise<T> {
+    return this.step((core, now) => ({ value: query(core, now) }), () => this.lastNow);
+  }
+
+  private async step<T>(step: (core: Core, now: number) => Step<T>, time: () => number): Promise<T> {
     if (this.closed) throw new CraError('closed', 'the runtime is closed');
     while (this.broken) await this.healthy();
     const core = this.core;
     let out: Step<T>;
     try {
-      out = step(core, this.now());
+      out = step(core, time());
     } catch (err) {
       // Anything but a CraError here comes from reading an answer of unexpected shape: the core answered garbage.
       const failure = err instanceof CraError ? err : core.reject(`unexpected answer: ${err instanceof Error ? err.message : String(err)}`, 'call');

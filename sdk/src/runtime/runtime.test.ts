@@ -158,8 +158,8 @@ describe('EmbeddedRuntime', () => {
     it('rejects bad session input with the path of the field', async () => {
       const rt = await make();
       const err = await rejects(() => rt.createSession({ agentId: '', goal: 'g' }), 'invalid_request');
-      expect(err.path).toBe('/agent_id');
-      expect((await rejects(() => rt.createSession({ agentId: 'a', goal: 'g', sessionId: 'nope' }), 'invalid_request')).path).toBe('/session_id');
+      expect(err.path).toBe('/agentId');
+      expect((await rejects(() => rt.createSession({ agentId: 'a', goal: 'g', sessionId: 'nope' }), 'invalid_request')).path).toBe('/sessionId');
       await rejects(() => rt.createSession(null as never), 'invalid_request');
       expect(await rt.listSessions()).toEqual([]);
       await rejects(() => rt.getSession('00000000-0000-0000-0000-000000000999'), 'session_not_found');
@@ -409,7 +409,7 @@ describe('EmbeddedRuntime', () => {
     it('needs a resolution: before resolve, and for an unknown resolution id', async () => {
       const { rt, session } = await withSession();
       const err = await unchanged(rt, session, () => session.requestAction({ actionId: 'resource.get', parameters: { resource_id: 'r' } }), 'resolution_not_found');
-      expect(err.path).toBe('/resolution_id');
+      expect(err.path).toBe('/resolutionId');
       await session.resolve();
       await unchanged(
         rt,

@@ -16,6 +16,7 @@
  */
 
 import { bundleOf } from '../atlas/bundle.ts';
+import { createSessionBody, inOptionTerms } from '../carp/actions.ts';
 import { buildRequest, pointedBack, requestedSession } from '../carp/request.ts';
 import { BufferedCollector } from '../collector/collector.ts';
 import { CraError } from '../errors.ts';
@@ -165,25 +166,18 @@ export class EmbeddedRuntime implements CraRuntime {
   }
 
   async listAtlases(): Promise<AtlasSummary[]> {
-    return this.run((core, now) => ({ value: core.call<{ atlases: AtlasSummary[] }>('atlas.list', {}, now).atlases }));
+    return this.read((core, now) => core.call<{ atlases: AtlasSummary[] }>('atlas.list', {}, now).atlases);
   }
 
   async getAtlas(atlasId: string): Promise<AtlasManifest> {
-    return this.run((core, now) => ({ value: core.call<{ manifest: AtlasManifest }>('atlas.get', { atlas_id: atlasId }, now).manifest }));
+    return this.read((core, now) => core.call<{ manifest: AtlasManifest }>('atlas.get', { atlas_id: atlasId }, now).manifest);
   }
 
   // --- sessions ------------------------------------------------------------------------------------------------
 
   async createSession(options: CreateSessionOptions): Promise<EmbeddedSession> {
-    if (!isObject(options)) throw new CraError('invalid_request', 'session options must be an object', { path: '' });
-    const input = compact({
-      agent_id: options.agentId,
-      goal: options.goal,
-      session_id: options.sessionId,
-      parent_session_id: options.parentSessionId,
-      metadata: options.metadata,
-    });
-    const state = await this.run((core, now) => {
+    const input = createSessionBody(options);
+    const state = await inOptionTerms(() => this.run((core, now) => {
       const r = core.call<{ events: unknown }>('session.create', input, now);
       const st = sessionState(checkCoreSession(core, r, 'session.create'), GENESIS);
       if (this.sessions.has(st.id)) throw core.reject('session.create reused a live session id', 'session.create');
@@ -191,7 +185,7 @@ export class EmbeddedRuntime implements CraRuntime {
       this.sessions.set(st.id, st);
       this.engine.lost.delete(st.id);
       return { value: st, commit: { state: st, events } };
-    });
+    }));
     return new EmbeddedSession(this, state.id, state.agentId, state.goal);
   }
 
@@ -201,21 +195,21 @@ export class EmbeddedRuntime implements CraRuntime {
   }
 
   async listSessions(): Promise<Session[]> {
-    return this.run((core, now) => ({ value: core.call<{ sessions: Session[] }>('session.list', {}, now).sessions }));
+    return this.read((core, now) => core.call<{ sessions: Session[] }>('session.list', {}, now).sessions);
   }
 
   /** @internal */
   async sessionInfo(sessionId: string): Promise<Session> {
     this.state(sessionId);
-    return this.run((core, now) => ({ value: core.call<{ session: Session }>('session.get', { session_id: sessionId }, now).session }));
+    return this.read((core, now) => core.call<{ session: Session }>('session.get', { session_id: sessionId }, now).session);
   }
 
   /** @internal */
   async executionIn(sessionId: string, executionId: string): Promise<Execution> {
     this.state(sessionId);
-    return this.run((core, now) => {
+    return this.read((core, now) => {
       const r = core.call<{ execution: unknown }>('action.get', { session_id: sessionId, execution_id: executionId }, now);
-      return { value: checkExecution(core, r?.execution, 'action.get') };
+      return checkExecution(core, r?.execution, 'action.get');
     });
   }
 
@@ -391,9 +385,7 @@ export class EmbeddedRuntime implements CraRuntime {
     const events = await this.trace(sessionId);
     const st = this.sessions.get(sessionId);
     const expected = st && st.stored.length > 0 ? st.stored : undefined;
-    return this.run((core, now) => ({
-      value: core.call<VerifyResult>('trace.verify', compact({ events, expected_head: expected }), now),
-    }));
+    return this.read((core, now) => core.call<VerifyResult>('trace.verify', compact({ events, expected_head: expected }), now));
   }
 
   async replay(sessionId: string): Promise<ReplayResult> {
@@ -403,11 +395,11 @@ export class EmbeddedRuntime implements CraRuntime {
   }
 
   async diff(a: readonly TraceEvent[], b: readonly TraceEvent[]): Promise<DiffResult> {
-    return this.run((core, now) => ({ value: core.call<DiffResult>('trace.diff', { a, b }, now) }));
+    return this.read((core, now) => core.call<DiffResult>('trace.diff', { a, b }, now));
   }
 
   async stats(): Promise<RuntimeStats> {
-    return this.run((core, now) => ({ value: core.call<RuntimeStats>('runtime.stats', {}, now) }));
+    return this.read((core, now) => core.call<RuntimeStats>('runtime.stats', {}, now));
   }
 
   async flush(): Promise<void> {
@@ -432,6 +424,12 @@ export class EmbeddedRuntime implements CraRuntime {
   private run<T>(step: (core: Core, now: number) => Step<T>): Promise<T> {
     if (this.records.size > 0 && !this.engine.closed) this.flushRecords();
     return this.engine.run(step);
+  }
+
+  /** Runs a query that records nothing (see `Engine.read`), after the queued host events. */
+  private read<T>(query: (core: Core, now: number) => T): Promise<T> {
+    if (this.records.size > 0 && !this.engine.closed) this.flushRecords();
+    return this.engine.read(query);
   }
 
   private get atlases(): Map<string, AtlasBundle> {

@@ -4,7 +4,6 @@
  * @module
  */
 
-import { CraError } from '../errors.ts';
 import type {
   ActionRequest,
   ApproveOptions,
@@ -26,7 +25,7 @@ import type {
   TraceEvent,
   TraceEventType,
 } from '../types.ts';
-import { compact, executionIdOf } from '../util.ts';
+import { approveBody, completeBody, denyBody, failBody, inOptionTerms, type StepBody } from '../carp/actions.ts';
 import type { EmbeddedRuntime } from './runtime.ts';
 
 export class EmbeddedSession implements CraSession {
@@ -61,54 +60,35 @@ export class EmbeddedSession implements CraSession {
   }
 
   requestAction(request: ActionRequest): Promise<Execution> {
-    return this.runtime.requestIn(this.id, request);
+    return inOptionTerms(() => this.runtime.requestIn(this.id, request));
   }
 
   execution(executionId: string): Promise<Execution> {
-    return this.runtime.executionIn(this.id, executionId);
+    return inOptionTerms(() => this.runtime.executionIn(this.id, executionId));
   }
 
-  async approve(execution: string | Execution, options: ApproveOptions = {}): Promise<Execution> {
-    const id = executionIdOf(execution);
-    const hash = options.approvalHash ?? (typeof execution === 'object' ? execution.approval_hash ?? undefined : undefined);
-    return this.runtime.executionOp(
-      this.runtime.state(this.id),
-      'action.approve',
-      compact({ session_id: this.id, execution_id: id, approver: options.approver, approval_hash: hash }),
-    );
+  approve(execution: string | Execution, options?: ApproveOptions): Promise<Execution> {
+    return this.step('action.approve', () => approveBody(execution, options));
   }
 
-  async deny(execution: string | Execution, options: DenyOptions = {}): Promise<Execution> {
-    return this.runtime.executionOp(
-      this.runtime.state(this.id),
-      'action.deny',
-      compact({ session_id: this.id, execution_id: executionIdOf(execution), reason: options.reason, approver: options.approver }),
-    );
+  deny(execution: string | Execution, options?: DenyOptions): Promise<Execution> {
+    return this.step('action.deny', () => denyBody(execution, options));
   }
 
-  async complete(execution: string | Execution, options: CompleteOptions = {}): Promise<Execution> {
-    return this.runtime.executionOp(
-      this.runtime.state(this.id),
-      'action.complete',
-      compact({ session_id: this.id, execution_id: executionIdOf(execution), result: options.result, duration_ms: options.durationMs }),
-    );
+  complete(execution: string | Execution, options?: CompleteOptions): Promise<Execution> {
+    return this.step('action.complete', () => completeBody(execution, options));
   }
 
-  async fail(execution: string | Execution, options: FailOptions): Promise<Execution> {
-    if (typeof options !== 'object' || options === null) {
-      throw new CraError('invalid_request', 'fail() needs { errorCode, errorMessage }', { path: '' });
-    }
-    return this.runtime.executionOp(
-      this.runtime.state(this.id),
-      'action.fail',
-      compact({
-        session_id: this.id,
-        execution_id: executionIdOf(execution),
-        error_code: options.errorCode,
-        error_message: options.errorMessage,
-        duration_ms: options.durationMs,
-      }),
-    );
+  fail(execution: string | Execution, options: FailOptions): Promise<Execution> {
+    return this.step('action.fail', () => failBody(execution, options));
+  }
+
+  /** One step of an execution (`action.approve` …), its input built from the caller's options. */
+  private step(op: string, build: () => StepBody): Promise<Execution> {
+    return inOptionTerms(async () => {
+      const { execution_id, body } = build();
+      return this.runtime.executionOp(this.runtime.state(this.id), op, { session_id: this.id, execution_id, ...body });
+    });
   }
 
   record(eventType: TraceEventType, payload: JsonObject): Promise<TraceEvent[]> {

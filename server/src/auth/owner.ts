@@ -10,6 +10,7 @@
  * @module
  */
 
+import { requestedSession } from '../../../sdk/src/carp/request.ts';
 import { CraError, isCraError } from '../../../sdk/src/errors.ts';
 import type { CraRuntime } from '../../../sdk/src/interface.ts';
 import type { JsonObject } from '../../../sdk/src/types.ts';
@@ -64,9 +65,11 @@ export class Ownership {
   async checkCarp(principal: Principal, request: JsonObject, sessionId: string): Promise<void> {
     if (this.visible(principal, sessionId.toLowerCase()) || !UUID.test(sessionId)) return;
     const fake = fakeLike(sessionId);
-    const probe = isObject(request.requester)
-      ? { ...request, requester: { ...request.requester, session_id: fake } }
-      : { ...request, session_id: fake };
+    // The same request naming the fake id where it names the real one (nested or flat, as the SDK reads it).
+    const probe =
+      requestedSession(request).path === '/requester/session_id'
+        ? { ...request, requester: { ...(request.requester as JsonObject), session_id: fake } }
+        : { ...request, session_id: fake };
     throw await this.answer(() => this.runtime.carp(probe), fake, sessionId, () => sessionNotFound(sessionId));
   }
 
@@ -120,8 +123,4 @@ function fakeLike(id: string): string {
     else out += ch;
   }
   return out;
-}
-
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

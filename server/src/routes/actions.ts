@@ -7,13 +7,12 @@
 
 import { createRoute, z } from '@hono/zod-openapi';
 import type { JsonObject } from '../../../sdk/src/types.ts';
-import { type App, errors, json, route, type Services, valid } from '../context.ts';
+import type { App, Services } from '../context.ts';
 import { ActionRequestBody, ApproveBody, CompleteBody, DenyBody, ExecutionParams, ExecutionSchema, FailBody, SessionIdParam } from '../schemas.ts';
-import { owned } from './sessions.ts';
+import { errors, json, ok, owned, requestBody, route, valid } from './helpers.ts';
 
 const Actions = ['Actions'];
-const jsonBody = (schema: z.ZodType, required = true) => ({ content: { 'application/json': { schema } }, required });
-const ok = (description: string) => ({ description, content: { 'application/json': { schema: ExecutionSchema } } });
+const execution = ok('The execution', ExecutionSchema);
 /** Values pass as sent (null included): the SDK call gets what an embedded caller would pass. */
 const u = <T>(v: T | null | undefined): T | undefined => v as T | undefined;
 
@@ -27,8 +26,8 @@ export function actionRoutes(app: App, s: Services): void {
       path: '/v1/sessions/{session_id}/actions',
       tags: Actions,
       summary: 'Request an action: `approved` → run it; `pending_approval` → a human decides; `denied` / `violated` → not',
-      request: { params: SessionIdParam, body: jsonBody(ActionRequestBody) },
-      responses: { 200: ok('The execution'), ...errors(400, 403, 404, 409) },
+      request: { params: SessionIdParam, body: requestBody(ActionRequestBody) },
+      responses: { 200: execution, ...errors(400, 403, 404, 409) },
     }),
     async (c) => {
       const id = await owned(c, s);
@@ -54,7 +53,7 @@ export function actionRoutes(app: App, s: Services): void {
       tags: Actions,
       summary: 'One execution as it stands now (e.g. whether a pending approval was decided)',
       request: { params: ExecutionParams },
-      responses: { 200: ok('The execution'), ...errors(404) },
+      responses: { 200: execution, ...errors(404) },
     }),
     async (c) => {
       const id = await owned(c, s);
@@ -77,8 +76,8 @@ export function actionRoutes(app: App, s: Services): void {
         path: `/v1/sessions/{session_id}/actions/{execution_id}/${verb}`,
         tags: Actions,
         summary,
-        request: { params: ExecutionParams, body: jsonBody(body, required) },
-        responses: { 200: ok('The execution'), ...errors(400, 404, 409) },
+        request: { params: ExecutionParams, body: requestBody(body, required) },
+        responses: { 200: execution, ...errors(400, 404, 409) },
       }),
       async (c) => {
         const id = await owned(c, s);

@@ -6,9 +6,10 @@
  */
 
 import { createRoute, z } from '@hono/zod-openapi';
+import { isAtlasBundle, manifestOf } from '../../../sdk/src/atlas/bundle.ts';
 import type { AtlasBundle, AtlasLoadResult, AtlasManifest, JsonObject } from '../../../sdk/src/types.ts';
 import { requireAtlasAccess } from '../auth/keys.ts';
-import { type App, errors, json, route, type Services, valid } from '../context.ts';
+import type { App, Services } from '../context.ts';
 import {
   AtlasBody,
   AtlasIdParam,
@@ -18,10 +19,10 @@ import {
   AtlasManifestSchema,
   AtlasValidationSchema,
 } from '../schemas.ts';
+import { errors, json, ok, requestBody, route, valid } from './helpers.ts';
 
 const Atlases = ['Atlases'];
-const ok = (description: string, schema: z.ZodType) => ({ description, content: { 'application/json': { schema } } });
-const body = { content: { 'application/json': { schema: AtlasBody } }, required: true };
+const body = requestBody(AtlasBody);
 
 export function atlasRoutes(app: App, s: Services): void {
   const { runtime } = s;
@@ -112,13 +113,9 @@ function withName(result: AtlasLoadResult, manifest: AtlasManifest): AtlasLoadRe
   return { atlas_id, version, name: manifest.name, ...rest };
 }
 
-function manifestOf(atlas: AtlasManifest | AtlasBundle): AtlasManifest {
-  return 'manifest' in atlas && !('atlas_version' in atlas) ? (atlas as AtlasBundle).manifest : (atlas as AtlasManifest);
-}
-
-/** A manifest, or a bundle `{manifest, files?, replace?}` (the SDK's rule: a bundle has `manifest` and no `atlas_version`). */
+/** A manifest, or a bundle `{manifest, files?, replace?}` (told apart by the SDK's rule, `isAtlasBundle`). */
 function splitAtlas(b: JsonObject): { atlas: AtlasManifest | AtlasBundle; replace: boolean } {
-  if ('manifest' in b && !('atlas_version' in b)) {
+  if (isAtlasBundle(b)) {
     const { replace, ...bundle } = b;
     return { atlas: bundle as unknown as AtlasBundle, replace: replace === true };
   }

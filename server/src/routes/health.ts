@@ -2,8 +2,9 @@
 
 import { createRoute } from '@hono/zod-openapi';
 import { requireAdmin } from '../auth/keys.ts';
-import { type App, errors, json, route, type Services } from '../context.ts';
+import type { App, Services } from '../context.ts';
 import { HealthSchema, StatsSchema } from '../schemas.ts';
+import { errors, json, ok, route } from './helpers.ts';
 
 export function healthRoutes(app: App, s: Services): void {
   for (const path of ['/health', '/v1/health']) {
@@ -15,7 +16,7 @@ export function healthRoutes(app: App, s: Services): void {
         tags: ['Health'],
         summary: 'Health check (no key needed)',
         security: [],
-        responses: { 200: { description: 'The server is up', content: { 'application/json': { schema: HealthSchema } } } },
+        responses: { 200: ok('The server is up', HealthSchema) },
       }),
       (c) =>
         json(c, {
@@ -34,7 +35,7 @@ export function healthRoutes(app: App, s: Services): void {
       path: '/v1/stats',
       tags: ['Health'],
       summary: 'Runtime counters (admin keys)',
-      responses: { 200: { description: 'Counters', content: { 'application/json': { schema: StatsSchema } } }, ...errors(403) },
+      responses: { 200: ok('Counters', StatsSchema), ...errors(403) },
     }),
     async (c) => {
       requireAdmin(c.var.principal, 'reading runtime-wide counters');

@@ -25,10 +25,10 @@ import { McpGateway } from '../../../sdk/src/mcp/gateway.ts';
 import { httpServerSdk } from '../../../sdk/src/mcp/sdk.ts';
 import type { McpUpstream } from '../../../sdk/src/mcp/upstream.ts';
 import type { Execution, TraceEvent } from '../../../sdk/src/types.ts';
-import { type App, errors, route, type Services } from '../context.ts';
+import type { App, Services } from '../context.ts';
 import { errorBody, httpError } from '../errors.ts';
 import { ErrorSchema, SessionIdParam } from '../schemas.ts';
-import { owned } from './sessions.ts';
+import { errors, ok, owned, requestBody, route } from './helpers.ts';
 
 export interface McpRouteOptions {
   /** The upstream MCP server whose tools the sessions' actions run (`connectUpstream` of `sdk/src/mcp`). */
@@ -82,12 +82,12 @@ export function mcpRoutes(app: App, s: Services, options: McpRouteOptions | unde
         "The session as an MCP server (Streamable HTTP, stateless, JSON answers): tools/list answers the session's allowed actions that the " +
         'upstream MCP server has a tool for; tools/call runs through the guard (a refusal is an `isError` result with the reason; ' +
         'an approval-gated call waits for POST …/actions/{execution_id}/approve or /deny). GET and DELETE answer 405.',
-      request: { params: SessionIdParam, body: { content: { 'application/json': { schema: JsonRpcBody } }, required: true } },
+      request: { params: SessionIdParam, body: requestBody(JsonRpcBody) },
       responses: {
-        200: { description: 'The JSON-RPC answer(s)', content: { 'application/json': { schema: z.looseObject({}) } } },
+        200: ok('The JSON-RPC answer(s)', z.looseObject({})),
         202: { description: 'Notifications only: accepted' },
         ...errors(400, 404),
-        501: { description: 'No upstream MCP server is configured (`mcp_not_configured`)', content: { 'application/json': { schema: ErrorSchema } } },
+        501: ok('No upstream MCP server is configured (`mcp_not_configured`)', ErrorSchema),
       },
     }),
     async (c) => {
@@ -130,11 +130,12 @@ class Approvals {
     return new Promise<ApprovalDecision>((resolve, reject) => {
       let done = false;
       let timer: ReturnType<typeof setInterval> | undefined;
+      let unsubscribe: (() => void) | undefined;
       const cleanup = () => {
         done = true;
         unsubscribe?.();
         if (timer !== undefined) clearInterval(timer);
-        shutdown.removeEventListener('abort', onShutdown);
+        shutdown?.removeEventListener('abort', onShutdown);
       };
       const onShutdown = () => {
         if (done) return;
@@ -148,9 +149,10 @@ class Approvals {
         cleanup();
         session.execution(id).then((execution) => resolve({ execution }), reject);
       };
-      const unsubscribe = events?.subscribe(session.id, decided, onShutdown);
-      shutdown.addEventListener('abort', onShutdown);
-      if (shutdown.aborted) return onShutdown();
+      unsubscribe = events?.subscribe(session.id, decided, onShutdown);
+      if (done) return; // the hub was closed: the server is shutting down
+      shutdown?.addEventListener('abort', onShutdown);
+      if (shutdown?.aborted) return onShutdown();
       // A decision recorded before the subscription (or, with no event hub, polled for).
       const look = () => runtime.trace(session.id).then(decided, () => undefined);
       void look();

@@ -1,7 +1,8 @@
 /** `GET /openapi.json`: the OpenAPI 3.1 document, generated from the registered routes (itself included). */
 
 import { createRoute, z } from '@hono/zod-openapi';
-import { type App, json, route } from '../context.ts';
+import type { App } from '../context.ts';
+import { json, ok, route } from './helpers.ts';
 
 export function openapiDocument(app: App, version: string) {
   return app.getOpenAPI31Document({
@@ -32,7 +33,7 @@ export function openapiRoutes(app: App, version: string): void {
       tags: ['Health'],
       summary: 'This document (no key needed)',
       security: [],
-      responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: z.looseObject({}) } } } },
+      responses: { 200: ok('OpenAPI 3.1', z.looseObject({})) },
     }),
     (c) => json(c, (cached ??= openapiDocument(app, version))),
   );

@@ -172,6 +172,25 @@ describe('CARP routes', () => {
     }
   });
 
+  it('points resolve and validate errors at the field of the body as sent (snake_case), recording nothing', async () => {
+    const id = (await call('POST', '/v1/sessions', { agent_id: 'agent', goal: 'Wire paths' })).body.session_id;
+    const cases: Array<[unknown, string]> = [
+      [{ risk_tier: 'extreme' }, '/risk_tier'],
+      [{ atlas_ids: ['x'] }, '/atlas_ids/0'],
+      [{ context_hints: [1] }, '/context_hints/0'],
+      [{ required_capabilities: 'tickets.read' }, '/required_capabilities'],
+      [{ goal: 5 }, '/goal'],
+      [{ request_id: 'not-a-uuid' }, '/request_id'],
+    ];
+    for (const operation of ['resolve', 'validate']) {
+      for (const [body, pointer] of cases) {
+        const r = await call('POST', `/v1/sessions/${id}/${operation}`, body);
+        expect([operation, pointer, r.status, r.body.error.code, r.body.error.path]).toEqual([operation, pointer, 400, 'invalid_request', pointer]);
+      }
+    }
+    expect((await call('GET', `/v1/traces/${id}`)).body).toHaveLength(1);
+  });
+
   it('a full CARP request on a session’s route must name that session', async () => {
     const a = (await call('POST', '/v1/sessions', { agent_id: 'agent', goal: 'A' })).body.session_id;
     const b = (await call('POST', '/v1/sessions', { agent_id: 'agent', goal: 'B' })).body.session_id;

@@ -5,11 +5,12 @@
  * @module
  */
 
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
+import { requestedSession } from '../../../sdk/src/carp/request.ts';
 import { CraError } from '../../../sdk/src/errors.ts';
 import type { ResolveOptions } from '../../../sdk/src/interface.ts';
-import type { CarpRequest, JsonObject } from '../../../sdk/src/types.ts';
-import { type App, type Ctx, errors, json, route, type Services, valid } from '../context.ts';
+import type { JsonObject } from '../../../sdk/src/types.ts';
+import type { App, Ctx, Services } from '../context.ts';
 import {
   CarpRequestBody,
   CarpResultSchema,
@@ -22,12 +23,10 @@ import {
   SessionIdParam,
 } from '../schemas.ts';
 import { errorBody } from '../errors.ts';
+import { errors, json, ok, owned, requestBody, route, valid } from './helpers.ts';
 import { refusalOf } from './refusal.ts';
-import { owned } from './sessions.ts';
 
 const CARP = ['CARP'];
-const jsonBody = (schema: z.ZodType, required = true) => ({ content: { 'application/json': { schema } }, required });
-const ok = (description: string, schema: z.ZodType) => ({ description, content: { 'application/json': { schema } } });
 
 export function resolveRoutes(app: App, s: Services): void {
   const { runtime } = s;
@@ -43,15 +42,16 @@ export function resolveRoutes(app: App, s: Services): void {
           operation === 'resolve'
             ? 'Resolve the context and actions this session gets (traced)'
             : 'Compute a resolution exactly as resolve would, recording nothing',
-        request: { params: SessionIdParam, body: jsonBody(ResolveOptionsBody, false) },
+        request: { params: SessionIdParam, body: requestBody(ResolveOptionsBody, false) },
         responses: { 200: ok('The resolution', ResolutionSchema), ...errors(400, 403, 404, 409) },
       }),
       async (c) => {
-        const id = await owned(c, s);
-        const body = valid<JsonObject>(c, 'json');
-        const request = 'carp_version' in body ? sameSession(body, id) : resolveOptions(body);
-        const session = await runtime.getSession(id);
-        return json(c, await (operation === 'resolve' ? session.resolve(request) : session.validate(request)));
+        const session = await runtime.getSession(await owned(c, s));
+        // The body goes on as it came, snake_case options or a CARP request for this session (`form: 'wire'` says
+        // so): the SDK checks it, the session it names included, and points its errors into it.
+        const body = valid<ResolveOptions>(c, 'json');
+        const how = { form: 'wire' } as const;
+        return json(c, await (operation === 'resolve' ? session.resolve(body, how) : session.validate(body, how)));
       },
     );
   }
@@ -63,7 +63,7 @@ export function resolveRoutes(app: App, s: Services): void {
       path: '/v1/resolve',
       tags: CARP,
       summary: 'Run a CARP resolve (or validate) request; the session must exist and be the caller’s',
-      request: { body: jsonBody(CarpRequestBody) },
+      request: { body: requestBody(CarpRequestBody) },
       responses: { 200: ok('The resolution', ResolutionSchema), ...errors(400, 403, 404, 409) },
     }),
     async (c) => {
@@ -85,7 +85,7 @@ export function resolveRoutes(app: App, s: Services): void {
       summary:
         'Run a CARP execute request: 200 when the action may run (`approved`) or waits for a human (`pending_approval`); ' +
         'a refusal is an error that carries the execution',
-      request: { body: jsonBody(CarpRequestBody) },
+      request: { body: requestBody(CarpRequestBody) },
       responses: {
         200: ok('The execution: `approved` (run it) or `pending_approval` (a human decides)', ExecutionSchema),
         ...errors(400, 404, 409),
@@ -120,7 +120,7 @@ export function resolveRoutes(app: App, s: Services): void {
       path: '/v1/carp',
       tags: CARP,
       summary: 'Run any CARP request (resolve, validate or execute), nested or flat form',
-      request: { body: jsonBody(CarpRequestBody) },
+      request: { body: requestBody(CarpRequestBody) },
       responses: { 200: ok('A resolution or an execution', CarpResultSchema), ...errors(400, 403, 404, 409) },
     }),
     async (c) => json(c, await runtime.carp(await carpBody(c, s))),
@@ -147,37 +147,7 @@ export function resolveRoutes(app: App, s: Services): void {
 /** The CARP body, once the session it names (if any) is known to be the caller's. */
 async function carpBody(c: Ctx, s: Services): Promise<JsonObject> {
   const body = valid<JsonObject>(c, 'json');
-  const requester = isObject(body.requester) ? body.requester : body;
-  if (typeof requester.session_id === 'string') await s.ownership.checkCarp(c.var.principal, body, requester.session_id);
+  const { sessionId } = requestedSession(body);
+  if (typeof sessionId === 'string') await s.ownership.checkCarp(c.var.principal, body, sessionId);
   return body;
-}
-
-/** A full CARP request sent to a session's route must name that session. */
-function sameSession(body: JsonObject, sessionId: string): CarpRequest {
-  const nested = isObject(body.requester);
-  const requester = nested ? (body.requester as JsonObject) : body;
-  const named = requester.session_id;
-  if (typeof named !== 'string' || named.toLowerCase() !== sessionId) {
-    throw new CraError('invalid_request', `the request must name this session (${sessionId})`, {
-      path: nested ? '/requester/session_id' : '/session_id',
-    });
-  }
-  return body as unknown as CarpRequest;
-}
-
-function resolveOptions(b: JsonObject): ResolveOptions {
-  return {
-    goal: b.goal,
-    riskTier: b.risk_tier,
-    contextHints: b.context_hints,
-    requiredCapabilities: b.required_capabilities,
-    atlasIds: b.atlas_ids,
-    context: b.context,
-    requestId: b.request_id,
-    timestamp: b.timestamp,
-  } as ResolveOptions;
-}
-
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

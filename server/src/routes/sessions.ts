@@ -5,10 +5,8 @@
  */
 
 import { createRoute, z } from '@hono/zod-openapi';
-import { CraError } from '../../../sdk/src/errors.ts';
-import { isUuid } from '../../../sdk/src/host.ts';
-import type { EndReason, JsonObject, Session, TraceEvent, TraceEventType } from '../../../sdk/src/types.ts';
-import { type App, type Ctx, errors, json, route, type Services, valid } from '../context.ts';
+import type { EndReason, JsonObject, Session, TraceEventType } from '../../../sdk/src/types.ts';
+import type { App, Ctx, Services } from '../context.ts';
 import {
   CreateSessionBody,
   EndSessionBody,
@@ -21,10 +19,9 @@ import {
   TraceEventSchema,
   RecordBody,
 } from '../schemas.ts';
+import { errors, json, ok, owned, requestBody, route, valid } from './helpers.ts';
 
 const Sessions = ['Sessions'];
-const jsonBody = (schema: z.ZodType, required = true) => ({ content: { 'application/json': { schema } }, required });
-const ok = (description: string, schema: z.ZodType) => ({ description, content: { 'application/json': { schema } } });
 
 export function sessionRoutes(app: App, s: Services): void {
   const { runtime, ownership } = s;
@@ -36,7 +33,7 @@ export function sessionRoutes(app: App, s: Services): void {
       path: '/v1/sessions',
       tags: Sessions,
       summary: 'Create a session (emits session.started)',
-      request: { body: jsonBody(CreateSessionBody) },
+      request: { body: requestBody(CreateSessionBody) },
       responses: { 201: ok('The new session', SessionSchema), ...errors(400, 409) },
     }),
     async (c) => {
@@ -49,9 +46,8 @@ export function sessionRoutes(app: App, s: Services): void {
         metadata: b.metadata as JsonObject | undefined,
       });
       await ownership.claim(c.var.principal, session.id);
-      // The session as created, from its genesis event: asking the runtime again would read its clock once more,
-      // and the same calls must give the same trace in both modes.
-      return json(c, sessionFromGenesis((await runtime.trace(session.id))[0]!), 201);
+      // The core's own view of the session (reading it does not move the runtime's clock).
+      return json(c, await session.info(), 201);
     },
   );
 
@@ -125,7 +121,7 @@ export function sessionRoutes(app: App, s: Services): void {
       path: '/v1/sessions/{session_id}/end',
       tags: Sessions,
       summary: 'End a session (emits session.ended); later requests on it are refused',
-      request: { params: SessionIdParam, body: jsonBody(EndSessionBody, false) },
+      request: { params: SessionIdParam, body: requestBody(EndSessionBody, false) },
       responses: { 200: ok('The ended session', SessionSchema), ...errors(400, 404, 409) },
     }),
     (c) => end(c, valid<z.infer<typeof EndSessionBody>>(c, 'json').reason ?? undefined),
@@ -138,7 +134,7 @@ export function sessionRoutes(app: App, s: Services): void {
       path: '/v1/sessions/{session_id}',
       tags: Sessions,
       summary: 'End a session (same as POST …/end; reason in a JSON body or the query)',
-      request: { params: SessionIdParam, query: EndSessionQuery, body: jsonBody(EndSessionBody, false) },
+      request: { params: SessionIdParam, query: EndSessionQuery, body: requestBody(EndSessionBody, false) },
       responses: { 200: ok('The ended session', SessionSchema), ...errors(400, 404, 409) },
     }),
     (c) => end(c, valid<z.infer<typeof EndSessionBody>>(c, 'json').reason ?? valid<z.infer<typeof EndSessionQuery>>(c, 'query').reason),
@@ -151,7 +147,7 @@ export function sessionRoutes(app: App, s: Services): void {
       path: '/v1/sessions/{session_id}/events',
       tags: Sessions,
       summary: 'Append a host-emitted event (error.occurred, context.redacted, …)',
-      request: { params: SessionIdParam, body: jsonBody(RecordBody) },
+      request: { params: SessionIdParam, body: requestBody(RecordBody) },
       responses: { 200: ok('The recorded events', z.array(TraceEventSchema)), ...errors(400, 404, 409) },
     }),
     async (c) => {
@@ -163,41 +159,7 @@ export function sessionRoutes(app: App, s: Services): void {
   );
 }
 
-/**
- * The `session_id` path parameter, lowercased (ids are stored lowercase), once the caller is known to own it. A
- * parameter that is not a UUID, or a session of another key, gets the answer of a missing session, on every route.
- */
-export async function owned(c: Ctx, s: Services): Promise<string> {
-  const id = valid<{ session_id: string }>(c, 'param').session_id.toLowerCase();
-  if (!isUuid(id)) throw await s.ownership.missing(id);
-  await s.ownership.check(c.var.principal, id);
-  return id;
-}
-
 /** Oldest first; sessions created in the same microsecond keep the runtime's order (the sort is stable). */
 function inCreationOrder(sessions: Session[]): Session[] {
   return [...sessions].sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
-}
-
-/** The session as `session.create` left it, from its `session.started` event. */
-export function sessionFromGenesis(e: TraceEvent): Session {
-  if (!e || e.event_type !== 'session.started' || e.sequence !== 0) {
-    throw new CraError('internal', 'the new session has no session.started event');
-  }
-  const p = e.payload;
-  return {
-    session_id: e.session_id,
-    agent_id: p.agent_id as string,
-    goal: p.goal as string,
-    status: 'active',
-    created_at: e.timestamp,
-    ended_at: null,
-    event_count: 1,
-    head_hash: e.event_hash,
-    resolution_count: 0,
-    action_count: 0,
-    trace_id: e.trace_id,
-    parent_session_id: (p.parent_session_id as string | undefined) ?? null,
-    metadata: (p.metadata as JsonObject | undefined) ?? null,
-  };
 }

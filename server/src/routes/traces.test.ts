@@ -128,7 +128,7 @@ describe('trace routes', () => {
     const { s, call, session } = await start({ storage: memoryStore() });
     // A second app on the same runtime, without the hub (auth off: no owners to share).
     const { createApp } = await import('../app.ts');
-    const { listen } = await import('../node.ts');
+    const { listen } = await import('../adapter/node/listen.ts');
     const l = await listen(createApp({ runtime: s.runtime, auth: false, pollMs: 20 }));
     try {
       const id = await session();

@@ -7,7 +7,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import type { TraceEvent } from '../../../sdk/src/types.ts';
-import { type App, errors, json, route, type Services, valid } from '../context.ts';
+import type { App, Services } from '../context.ts';
 import {
   DiffBody,
   DiffSchema,
@@ -18,10 +18,9 @@ import {
   TraceSchema,
   VerifySchema,
 } from '../schemas.ts';
-import { owned } from './sessions.ts';
+import { errors, json, ok, owned, requestBody, route, valid } from './helpers.ts';
 
 const Traces = ['Traces'];
-const ok = (description: string, schema: z.ZodType) => ({ description, content: { 'application/json': { schema } } });
 export const JSONL_TYPES = ['application/vnd.cra.trace+jsonl', 'application/x-ndjson'] as const;
 
 /** One event per line, LF-terminated (SPEC §4.2), trailing newline included. */
@@ -100,7 +99,7 @@ export function traceRoutes(app: App, s: Services): void {
       path: '/v1/traces/diff',
       tags: Traces,
       summary: 'Compare two traces event by event (ids, timestamps and hashes ignored)',
-      request: { body: { content: { 'application/json': { schema: DiffBody } }, required: true } },
+      request: { body: requestBody(DiffBody) },
       responses: { 200: ok('The differences', DiffSchema), ...errors(400) },
     }),
     async (c) => {
@@ -148,10 +147,10 @@ export function traceRoutes(app: App, s: Services): void {
         finish,
       );
       const onShutdown = () => finish();
-      s.shutdown.addEventListener('abort', onShutdown);
+      s.shutdown?.addEventListener('abort', onShutdown);
       const cleanup = () => {
         unsubscribe?.();
-        s.shutdown.removeEventListener('abort', onShutdown);
+        s.shutdown?.removeEventListener('abort', onShutdown);
       };
       let past: TraceEvent[];
       try {
@@ -160,7 +159,7 @@ export function traceRoutes(app: App, s: Services): void {
         cleanup();
         throw err;
       }
-      if (s.shutdown.aborted) stop = true;
+      if (s.shutdown?.aborted) stop = true;
       queue.unshift(...past);
 
       return streamSSE(c, async (stream) => {

@@ -1,18 +1,19 @@
 /**
- * The guard in both modes (embedded, and the HTTP client against a real server over loopback): the shared scenario
- * (`sdk/test/guard/scenario.ts`, also run in Deno, workerd and Chromium) and the approval edge cases.
+ * The guard in both modes (embedded, and the HTTP client against the real server over loopback): the shared scenario
+ * (`sdk/test/guard/scenario.ts`, also run in Deno, workerd and Chromium) and the approval edge cases. Here, not
+ * under `sdk/`, because it needs the server.
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { testServerClient } from '../../../server/src/testing.ts';
-import { EXAMPLES } from '../../test/helpers.ts';
-import { expectScenarioReport } from '../../test/guard/expectations.ts';
-import { runGuardScenario } from '../../test/guard/scenario.ts';
-import { loadAtlasDir } from '../atlas/dir.ts';
-import type { CraRuntime } from '../interface.ts';
-import { createRuntime } from '../runtime/runtime.ts';
-import { verifyTrace } from '../runtime/tools.ts';
-import { guard } from './guard.ts';
+import { loadAtlasDir } from '../../sdk/src/atlas/dir.ts';
+import { guard } from '../../sdk/src/guard/guard.ts';
+import type { CraRuntime } from '../../sdk/src/interface.ts';
+import { createRuntime } from '../../sdk/src/runtime/runtime.ts';
+import { verifyTrace } from '../../sdk/src/runtime/tools.ts';
+import { expectScenarioReport } from '../../sdk/test/guard/expectations.ts';
+import { runGuardScenario } from '../../sdk/test/guard/scenario.ts';
+import { EXAMPLES } from '../../sdk/test/helpers.ts';
+import { testServerClient } from '../../server/src/testing.ts';
 
 const support = await loadAtlasDir(join(EXAMPLES, 'atlases/support'));
 

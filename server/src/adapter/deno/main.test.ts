@@ -1,7 +1,7 @@
 /**
- * The server on Deno (`server/src/deno.ts`, `Deno.serve`), started as a child process with the `deno` binary of the
- * dev dependencies on a free port (port 0), offline: real HTTP requests through the whole API, a graceful stop, the
- * durable JSONL trace on disk, and a restart that restores the session.
+ * The server on Deno (`server/src/adapter/deno/main.ts`, `Deno.serve`), started as a child process with the `deno`
+ * binary of the dev dependencies on a free port (port 0), offline: real HTTP requests through the whole API, a
+ * graceful stop, the durable JSONL trace on disk, and a restart that restores the session.
  */
 
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -9,20 +9,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromJsonl, verifyTrace } from '../../sdk/src/runtime/tools.ts';
-import { denoBinary, denoEnv } from '../../test/support/deno.ts';
-import { FLOW_TYPES, httpFlow, type FlowResult } from '../../test/support/http-flow.ts';
-import { start, type Started } from '../../test/support/proc.ts';
+import { fromJsonl, verifyTrace } from '../../../../sdk/src/runtime/tools.ts';
+import { denoBinary, denoEnv } from '../../../../test/support/deno.ts';
+import { FLOW_TYPES, httpFlow, type FlowResult } from '../../../../test/support/http-flow.ts';
+import { start, type Started } from '../../../../test/support/proc.ts';
 
 const KEY = 'test-key-deno-alice-0123456789';
 const OTHER = 'test-key-deno-bob-0123456789ab';
-const ENTRY = fileURLToPath(new URL('./deno.ts', import.meta.url));
+const ENTRY = fileURLToPath(new URL('./main.ts', import.meta.url));
 
 describe('server on Deno (Deno.serve)', () => {
   let dataDir: string;
   const running = new Set<Started>();
 
-  /** `deno run server/src/deno.ts` with the least permissions it needs; answers the process and its URL. */
+  /** `deno run server/src/adapter/deno/main.ts` with the least permissions it needs; answers the process and its URL. */
   async function serve(): Promise<{ proc: Started; url: string }> {
     const proc = await start(
       denoBinary(),

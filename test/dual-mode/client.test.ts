@@ -1,19 +1,20 @@
 /**
- * The HTTP client against a real server over loopback (@hono/node-server on a free port): the shared dual-mode suite
- * runs against both the embedded runtime and the client, and the same script gives byte-identical traces in both.
+ * The SDK in both modes: the HTTP client against the real server over loopback (@hono/node-server on a free port)
+ * and the embedded runtime. The shared dual-mode suite (`sdk/test/dual-mode.suite.ts`) runs against both, and the
+ * same script gives byte-identical traces in both. Here, not under `sdk/`, because it needs the server.
  */
 
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KEY_A, KEY_B, startTestServer, testServerClient, type TestServer } from '../../../server/src/testing.ts';
-import { dualModeSuite, errorCases, scenario, type DualModeFixtures, type RuntimeFactory } from '../../test/dual-mode.suite.ts';
-import { EXAMPLES, readJson, readJsonl, simpleAtlas, T0_US, testClock, testIds } from '../../test/helpers.ts';
-import { loadAtlasDir } from '../atlas/dir.ts';
-import { CraError } from '../errors.ts';
-import type { CraRuntime } from '../interface.ts';
-import { createRuntime } from '../runtime/runtime.ts';
-import type { CarpRequest, Resolution } from '../types.ts';
-import { createClient, type HttpRuntime } from './client.ts';
+import { KEY_A, KEY_B, startTestServer, testServerClient, type TestServer } from '../../server/src/testing.ts';
+import { dualModeSuite, errorCases, scenario, type DualModeFixtures, type RuntimeFactory } from '../../sdk/test/dual-mode.suite.ts';
+import { EXAMPLES, readJson, readJsonl, simpleAtlas, T0_US, testClock, testIds } from '../../sdk/test/helpers.ts';
+import { loadAtlasDir } from '../../sdk/src/atlas/dir.ts';
+import { createClient, type HttpRuntime } from '../../sdk/src/client/client.ts';
+import { CraError } from '../../sdk/src/errors.ts';
+import type { CraRuntime } from '../../sdk/src/interface.ts';
+import { createRuntime } from '../../sdk/src/runtime/runtime.ts';
+import type { CarpRequest, Resolution } from '../../sdk/src/types.ts';
 
 const { $comment: _c, ...goldenResolution } = await readJson<Resolution & { $comment?: string }>('simple-resolve/expected-resolution.json');
 const fixtures: DualModeFixtures = {

@@ -1,17 +1,14 @@
 /**
- * The server as `npm start` runs it (`node --import tsx server/src/main.ts`, a child process): durable traces and
- * ownership across a SIGKILL, a graceful SIGTERM, the generated key, and the atlas folder.
+ * The server as `npm start` runs it (`node --import tsx server/src/adapter/node/main.ts`, a child process): durable
+ * traces and ownership across a SIGKILL, a graceful SIGTERM, the generated key, and the atlas folder.
  */
 
 import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadAtlasDir } from '../../sdk/src/atlas/dir.ts';
-import { createRuntime } from '../../sdk/src/runtime/runtime.ts';
-import type { TraceEvent } from '../../sdk/src/types.ts';
-import { EXAMPLES, tempDir } from '../../sdk/test/helpers.ts';
-import { readAtlases } from './node.ts';
-import { http, KEY_A, KEY_B, openSse, startChild, type ChildServer } from './testing.ts';
+import type { TraceEvent } from '../../../../sdk/src/types.ts';
+import { EXAMPLES, tempDir } from '../../../../sdk/test/helpers.ts';
+import { http, KEY_A, KEY_B, openSse, startChild, type ChildServer } from '../../testing.ts';
 
 const REFUND = { customer_id: 'c-1', payment_id: 'p-1', amount: 25, currency: 'USD' };
 
@@ -136,39 +133,5 @@ describe('npm start (child process)', () => {
     expect((await http(server.url, 'GET', '/v1/sessions', { key: 'k2' })).status).toBe(401);
     const tiny = { atlas_version: '1.0', atlas_id: 'com.example.tiny', version: '1.0.0', name: 'Tiny', description: 'Tiny' };
     expect((await http(server.url, 'POST', '/v1/atlases', { key: 'k1', body: tiny })).status).toBe(201);
-  });
-});
-
-describe('readAtlases', () => {
-  it('loads a folder’s atlases in an order that satisfies dependencies; skips what cannot load', async () => {
-    const t = await tempDir();
-    try {
-      const manifest = (id: string, extra: object = {}) => ({ atlas_version: '1.0', atlas_id: id, version: '1.0.0', name: id, description: id, ...extra });
-      for (const [folder, m] of [
-        ['a-dependent', manifest('com.example.dependent', { dependencies: { 'com.example.base': '^1.0.0' } })],
-        ['b-base', manifest('com.example.base')],
-        ['c-orphan', manifest('com.example.orphan', { dependencies: { 'com.example.missing': '^1.0.0' } })],
-        ['d-invalid', manifest('com.example.invalid', { version: 'not-semver' })],
-      ] as const) {
-        await mkdir(join(t.dir, folder));
-        await writeFile(join(t.dir, folder, 'atlas.json'), JSON.stringify(m));
-      }
-      await mkdir(join(t.dir, 'e-not-an-atlas'));
-      const { bundles, report } = await readAtlases(t.dir);
-      expect(report.loaded.map((l) => l.atlas_id)).toEqual(['com.example.base', 'com.example.dependent']);
-      expect(report.skipped.map((s) => [s.path.split('/').at(-1), s.code])).toEqual([
-        ['c-orphan', 'atlas_not_found'],
-        ['d-invalid', 'atlas_invalid'],
-      ]);
-      const rt = await createRuntime({ atlases: bundles });
-      expect((await rt.listAtlases()).map((a) => a.atlas_id)).toEqual(['com.example.base', 'com.example.dependent']);
-      await rt.close();
-      // A folder that is itself an atlas.
-      expect((await readAtlases(join(EXAMPLES, 'atlases/support'))).report.loaded).toHaveLength(1);
-      expect((await readAtlases(join(t.dir, 'nowhere'))).report.skipped[0]!.code).toBe('atlas_not_found');
-      expect(await loadAtlasDir(join(t.dir, 'b-base'))).toEqual({ manifest: manifest('com.example.base'), files: {} });
-    } finally {
-      await t.cleanup();
-    }
   });
 });

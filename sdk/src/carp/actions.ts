@@ -1,0 +1,84 @@
+/**
+ * What the SDK's session calls send, in one place for both modes: the embedded session hands these inputs to the
+ * core, the HTTP session posts them as bodies. SDK callers write camelCase options; the wire (and the core) reads
+ * snake_case. An error about a field points back at the option the caller wrote (`/approval_hash` → `/approvalHash`):
+ * a path names something in what was sent, in both modes.
+ *
+ * @module
+ */
+
+import { CraError } from '../errors.ts';
+import type { ActionRequest, ApproveOptions, CompleteOptions, CreateSessionOptions, DenyOptions, FailOptions } from '../interface.ts';
+import type { Execution, JsonObject } from '../types.ts';
+import { compact, executionIdOf, isObject } from '../util.ts';
+
+export function createSessionBody(options: CreateSessionOptions): JsonObject {
+  if (!isObject(options)) throw new CraError('invalid_request', 'session options must be an object', { path: '' });
+  return compact({
+    agent_id: options.agentId,
+    goal: options.goal,
+    session_id: options.sessionId,
+    parent_session_id: options.parentSessionId,
+    metadata: options.metadata,
+  }) as JsonObject;
+}
+
+/** An action request in wire form (`resolution_id` only when the caller named one). */
+export function actionRequestBody(request: ActionRequest): JsonObject {
+  if (!isObject(request)) throw new CraError('invalid_request', 'the action request must be an object', { path: '' });
+  return compact({
+    action_id: request.actionId,
+    parameters: request.parameters,
+    resolution_id: request.resolutionId,
+    idempotency_key: request.idempotencyKey,
+  }) as JsonObject;
+}
+
+/** The execution a step applies to, and the step's own members. */
+export interface StepBody {
+  execution_id: string;
+  body: JsonObject;
+}
+
+export function approveBody(execution: string | Execution, options: ApproveOptions = {}): StepBody {
+  const o = options ?? {};
+  const hash = o.approvalHash ?? (isObject(execution) ? (execution.approval_hash ?? undefined) : undefined);
+  return { execution_id: executionIdOf(execution), body: compact({ approver: o.approver, approval_hash: hash }) as unknown as JsonObject };
+}
+
+export function denyBody(execution: string | Execution, options: DenyOptions = {}): StepBody {
+  const o = options ?? {};
+  return { execution_id: executionIdOf(execution), body: compact({ reason: o.reason, approver: o.approver }) as JsonObject };
+}
+
+export function completeBody(execution: string | Execution, options: CompleteOptions = {}): StepBody {
+  const o = options ?? {};
+  return { execution_id: executionIdOf(execution), body: compact({ result: o.result, duration_ms: o.durationMs }) as JsonObject };
+}
+
+export function failBody(execution: string | Execution, options: FailOptions): StepBody {
+  if (!isObject(options)) throw new CraError('invalid_request', 'fail() needs { errorCode, errorMessage }', { path: '' });
+  return {
+    execution_id: executionIdOf(execution),
+    body: compact({ error_code: options.errorCode, error_message: options.errorMessage, duration_ms: options.durationMs }) as JsonObject,
+  };
+}
+
+/** A wire pointer re-rooted in SDK options: its first segment in camelCase (`/resolution_id/0` → `/resolutionId/0`). */
+export function optionPointer(path: string | null): string | null {
+  if (path === null) return null;
+  return path.replace(/^\/([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?=\/|$)/, (_, name: string) => `/${name.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase())}`);
+}
+
+/** Runs a call made from SDK options; its error points at the option the caller wrote. */
+export async function inOptionTerms<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof CraError && err.code !== 'core_failure' && typeof err.path === 'string') {
+      const path = optionPointer(err.path);
+      if (path !== err.path) throw err.at(path);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * A server on files, for the runtimes that have them (Node, and Deno through its Node compatibility): the atlases of
+ * `CRA_ATLAS_DIR` (default: the repository's examples), JSONL traces and the file of session owners under
+ * `CRA_DATA_DIR`, assembled (`assemble()`). The adapters add their listener and signals.
+ *
+ * @module
+ */
+
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { jsonlStore } from '../../../../sdk/src/storage/jsonl.ts';
+import { assemble, type AssembleOptions, type Assembly } from '../../assemble.ts';
+import { FileOwners } from '../../auth/owner-file.ts';
+import type { ServerConfig } from '../../config.ts';
+import type { AtlasReport } from '../../report.ts';
+import { readAtlases } from './atlases.ts';
+
+export { readAtlases } from './atlases.ts';
+
+/** The example atlases shipped in the repository. */
+export const BUNDLED_ATLASES = fileURLToPath(new URL('../../../../examples/atlases/', import.meta.url));
+
+export interface FileAssembly extends Assembly {
+  owners: FileOwners;
+  /** The atlases read from the atlas folder: loaded, and skipped with why. */
+  atlases: AtlasReport;
+}
+
+/** The server of `config` on files: atlases from its folder, traces and owners under its data folder. */
+export async function assembleOnFiles(config: ServerConfig, options: Omit<AssembleOptions, 'storage' | 'owners' | 'atlases'> = {}): Promise<FileAssembly> {
+  const dataDir = resolve(config.dataDir);
+  const { bundles, report } = await readAtlases(config.atlasDir ? resolve(config.atlasDir) : BUNDLED_ATLASES);
+  const owners = await FileOwners.open(join(dataDir, 'owners.jsonl'));
+  const assembly = await assemble(config, { ...options, storage: jsonlStore({ dir: join(dataDir, 'traces') }), owners, atlases: bundles });
+  return { ...assembly, owners, atlases: report };
+}

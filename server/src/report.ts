@@ -1,0 +1,64 @@
+/**
+ * What a server tells its operator at start, the same on every runtime: the atlases loaded (and those skipped, with
+ * why), damaged traces left out, weak keys, unreadable owner records, the MCP upstream, where the data lives and how
+ * many sessions it restored, the auth mode (with a generated key, shown once), and last where it is served — last so
+ * that whatever waits for that line has everything above it.
+ *
+ * @module
+ */
+
+import type { Assembly } from './assemble.ts';
+import { shortKeyWarning } from './auth/keys.ts';
+
+/** The atlases read at start: loaded, or skipped (a duplicate id, an invalid atlas), never fatal. */
+export interface AtlasReport {
+  loaded: Array<{ atlas_id: string; version: string; path: string }>;
+  skipped: Array<{ path: string; code: string; message: string }>;
+}
+
+/** What the adapter knows about where and how it serves. */
+export interface Served {
+  /** The last line's subject: `CRA server`, `CRA server (Deno)`. */
+  name: string;
+  url: string;
+  /** Where the sessions live: a folder, or a few words (`in memory, …`). */
+  data: string;
+  /** The command that starts this server, for the hint that keeps a generated key. */
+  command: string;
+  atlases: AtlasReport;
+  /** Lines of the owners file that could not be read, skipped. */
+  ownersSkipped?: readonly number[];
+  /** The command of the upstream MCP server behind `/v1/sessions/{id}/mcp`, when there is one. */
+  mcp?: readonly string[];
+}
+
+/** The start-up lines of `server`, served as `served` says. */
+export async function startupReport(server: Assembly, served: Served): Promise<string[]> {
+  const { config, runtime, generatedKey } = server;
+  const lines: string[] = [];
+  for (const a of served.atlases.loaded) lines.push(`  atlas ${a.atlas_id}@${a.version} (${a.path})`);
+  for (const s of served.atlases.skipped) lines.push(`  atlas skipped: ${s.path}: ${s.code}: ${s.message}`);
+  for (const i of runtime.storageIssues) lines.push(`  damaged trace left out: ${i.location ?? i.session_id}: ${i.kind}: ${i.message}`);
+  const weak = config.auth ? shortKeyWarning(config) : null;
+  if (weak) lines.push(weak);
+  if (served.ownersSkipped?.length) lines.push(`  owners.jsonl: unreadable line(s) ${served.ownersSkipped.join(', ')} skipped`);
+  if (served.mcp) lines.push(`  mcp: /v1/sessions/{id}/mcp serves the tools of ${JSON.stringify(served.mcp)}`);
+  lines.push(`  data: ${served.data} (${(await runtime.listSessions()).length} session(s) restored)`);
+  if (!config.auth) {
+    lines.push('  auth: OFF (CRA_AUTH=off): every request is accepted and every session is visible. Local use only.');
+  } else if (generatedKey) {
+    lines.push(
+      '  auth: no CRA_API_KEYS set, so a key was generated for this run (admin: may load atlases). It is shown once:',
+      '',
+      `    export CRA_API_KEY=${generatedKey}`,
+      '',
+      '  Sessions belong to the key that created them; to keep this key across restarts, start with',
+      `  CRA_ADMIN_KEYS=$CRA_API_KEY ${served.command}`,
+    );
+  } else {
+    const admins = config.adminKeys.length > 0 ? `${config.adminKeys.length} admin` : 'no admin key: every key may load and unload atlases';
+    lines.push(`  auth: ${config.apiKeys.length + config.adminKeys.length} key(s) configured (${admins})`);
+  }
+  lines.push(`${served.name} listening on ${served.url} (OpenAPI: ${served.url}/openapi.json)`);
+  return lines;
+}
