@@ -2,6 +2,9 @@
  * Protocol objects of Atlas/1.0, CARP/1.0 and TRACE/1.0, as they travel on the wire (snake_case field names, as in
  * SPEC and the JSON Schemas of `spec/schemas/`).
  *
+ * One file by choice: it is the wire vocabulary, declarations only, read top to bottom like the protocol itself
+ * (atlas, CARP, execution, TRACE), which is why it runs past 400 lines.
+ *
  * @module
  */
 

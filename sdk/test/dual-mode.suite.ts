@@ -2,7 +2,7 @@
  * One suite, two transports: everything here runs against the embedded runtime and against the HTTP client talking
  * to a real server over loopback, and must pass identically (same answers, same CraError codes, paths and
  * statuses). `scenario()` is a fixed script whose traces must be byte-identical in both modes when the runtimes get
- * the same injected clock and ids.
+ * the same injected clock and ids. One file by design (past 400 lines): both modes must run exactly this script.
  */
 
 import { afterEach, describe, expect, it } from 'vitest';

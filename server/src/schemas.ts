@@ -6,6 +6,9 @@
  * validate), only "a JSON object" is checked here and the documented shape comes from the metadata: the SDK points
  * the core's errors into the body itself (`/carp_version`, `/requester/session_id`, `/risk_tier`, `/atlas_ids/0`).
  *
+ * One file by choice: it is the OpenAPI document's vocabulary, declarations only, in the order of the routes that
+ * use them, which is why it runs past 400 lines.
+ *
  * @module
  */
 

@@ -16,6 +16,9 @@ import { mkdir, open, readdir, readFile, rename, stat, type FileHandle } from 'n
 import { join } from 'node:path';
 import { CraError } from '../errors.ts';
 import type { ChainHead, TraceEvent } from '../types.ts';
+import { type Parsed, parseTrace } from './jsonl-parse.ts';
+
+export { parseTrace };
 import type { StoreIssue, StoreOpenResult, StoredTrace, TraceStore } from './store.ts';
 
 export interface JsonlStoreOptions {
@@ -52,12 +55,6 @@ interface FileState {
   tail: Promise<unknown>;
 }
 
-interface Parsed {
-  events: TraceEvent[];
-  /** Bytes of the intact prefix. */
-  size: number;
-  issue: StoreIssue | null;
-}
 
 export class JsonlStore implements TraceStore {
   readonly dir: string;
@@ -409,61 +406,6 @@ export class JsonlStore implements TraceStore {
       });
     }
   }
-}
-
-/**
- * Parses one trace file. Each line must be one JSON event of `sessionId`, ended by a newline; a last line without
- * its newline is torn (a cut write) even if it happens to parse.
- */
-export function parseTrace(text: string, sessionId: string | null, location?: string): Parsed {
-  const events: TraceEvent[] = [];
-  let size = 0;
-  let start = 0;
-  let line = 0;
-  const base = { session_id: sessionId, ...(location === undefined ? {} : { location }) };
-  while (start < text.length) {
-    line++;
-    const nl = text.indexOf('\n', start);
-    if (nl < 0) {
-      return {
-        events,
-        size,
-        issue: { ...base, kind: 'torn_line', message: `line ${line} is incomplete (no trailing newline)`, line, intact_events: events.length },
-      };
-    }
-    const raw = text.slice(start, nl);
-    let ev: unknown;
-    try {
-      ev = JSON.parse(raw);
-    } catch {
-      ev = undefined;
-    }
-    if (typeof ev !== 'object' || ev === null || Array.isArray(ev) || typeof (ev as TraceEvent).session_id !== 'string') {
-      return {
-        events,
-        size,
-        issue: { ...base, kind: 'malformed_line', message: `line ${line} is not a JSON trace event`, line, intact_events: events.length },
-      };
-    }
-    const event = ev as TraceEvent;
-    if (sessionId !== null && event.session_id !== sessionId) {
-      return {
-        events,
-        size,
-        issue: {
-          ...base,
-          kind: 'session_mismatch',
-          message: `line ${line} belongs to session ${event.session_id}`,
-          line,
-          intact_events: events.length,
-        },
-      };
-    }
-    events.push(event);
-    size += Buffer.byteLength(raw, 'utf8') + 1;
-    start = nl + 1;
-  }
-  return { events, size, issue: null };
 }
 
 /** A JSONL store in `dir` (see {@link JsonlStoreOptions}). */

@@ -6,8 +6,8 @@
  */
 
 import { createRoute, z } from '@hono/zod-openapi';
-import { isAtlasBundle, manifestOf } from '../../../sdk/src/atlas/bundle.ts';
-import type { AtlasBundle, AtlasLoadResult, AtlasManifest, JsonObject } from '../../../sdk/src/types.ts';
+import { isAtlasBundle } from '../../../sdk/src/atlas/bundle.ts';
+import type { AtlasBundle, AtlasManifest, JsonObject } from '../../../sdk/src/types.ts';
 import { requireAtlasAccess } from '../auth/keys.ts';
 import type { App, Services } from '../context.ts';
 import {
@@ -58,7 +58,7 @@ export function atlasRoutes(app: App, s: Services): void {
       const q = valid<z.infer<typeof AtlasLoadQuery>>(c, 'query');
       const { atlas, replace } = splitAtlas(b);
       const result = await runtime.loadAtlas(atlas, { replace: replace || q.replace === 'true' });
-      return json(c, withName(result, manifestOf(atlas)), 201);
+      return json(c, result, 201);
     },
   );
 
@@ -104,13 +104,6 @@ export function atlasRoutes(app: App, s: Services): void {
       return c.body(null, 204);
     },
   );
-}
-
-/** The load result with the manifest's `name` (the reference's AtlasSummary has it), unless the runtime gave one. */
-function withName(result: AtlasLoadResult, manifest: AtlasManifest): AtlasLoadResult {
-  if (typeof (result as Partial<AtlasLoadResult>).name === 'string' || typeof manifest?.name !== 'string') return result;
-  const { atlas_id, version, name: _none, ...rest } = result;
-  return { atlas_id, version, name: manifest.name, ...rest };
 }
 
 /** A manifest, or a bundle `{manifest, files?, replace?}` (told apart by the SDK's rule, `isAtlasBundle`). */
