@@ -11,9 +11,10 @@ import type { BufferedCollector } from '../collector/collector.ts';
 import { CraError } from '../errors.ts';
 import { type Clock, type IdSource, readClock } from '../host.ts';
 import type { StoredTrace, StoreIssue, TraceStore } from '../storage/store.ts';
-import type { AtlasBundle, CoreConfig, TraceEvent } from '../types.ts';
+import type { AtlasBundle, CoreConfig, ReplayResult, TraceEvent } from '../types.ts';
 import { Descriptors } from './answers.ts';
 import { Core, type CoreExports } from './core.ts';
+import { replayInScratch } from './replay.ts';
 import { issueOf, restoreSession, type SessionState } from './restore.ts';
 
 /** One unit of work against the core: its answer, and the events to store before the answer is handed out. */
@@ -64,13 +65,10 @@ export class Engine {
     return this.lastNow;
   }
 
-  /** A scratch instance with the same configuration and atlases (replay runs there, away from live sessions). */
-  async scratch(): Promise<Core> {
-    const core = await this.newCore();
-    const now = this.now();
-    core.call('runtime.configure', this.options.config, now);
-    for (const bundle of this.atlases.values()) core.call('atlas.load', bundle, now);
-    return core;
+  /** Replays `events` in a scratch instance with the same configuration and atlases, away from live sessions. */
+  replay(events: readonly TraceEvent[]): Promise<ReplayResult> {
+    const { module, ids, config } = this.options;
+    return replayInScratch(module, ids, config, this.atlases.values(), events, this.now());
   }
 
   /**

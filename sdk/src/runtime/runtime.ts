@@ -390,8 +390,7 @@ export class EmbeddedRuntime implements CraRuntime {
 
   async replay(sessionId: string): Promise<ReplayResult> {
     const events = await this.trace(sessionId);
-    const scratch = await this.engine.scratch();
-    return scratch.call<ReplayResult>('trace.replay', { events }, this.engine.now());
+    return this.engine.replay(events);
   }
 
   async diff(a: readonly TraceEvent[], b: readonly TraceEvent[]): Promise<DiffResult> {

@@ -12,6 +12,7 @@ import type { AtlasBundle, AtlasManifest, ChainHead, CoreConfig, DiffResult, Rep
 import { compact, isObject } from '../util.ts';
 import { Core } from './core.ts';
 import { compileCore, type CoreSource } from './load.ts';
+import { replayInScratch } from './replay.ts';
 
 export interface ToolOptions {
   /** Where the core module comes from (default: the module shipped with the package). */
@@ -85,14 +86,11 @@ export async function replayTrace(
   atlas: AtlasManifest | AtlasBundle | Array<AtlasManifest | AtlasBundle>,
   options: ReplayOptions = {},
 ): Promise<ReplayResult> {
-  const module = await compileCore(options.wasm);
-  const core = await Core.instantiate(module, { ids: options.ids ?? systemIds });
-  const now = systemClock();
-  if (options.config) core.call('runtime.configure', options.config, now);
   const list = Array.isArray(atlas) ? atlas : [atlas];
-  for (const [i, a] of list.entries()) {
+  const bundles = list.map((a, i) => {
     if (!isObject(a)) throw new CraError('invalid_request', 'an atlas must be a manifest or {manifest, files}', { path: `/atlases/${i}` });
-    core.call('atlas.load', bundleOf(a as AtlasManifest | AtlasBundle), now);
-  }
-  return core.call<ReplayResult>('trace.replay', { events }, now);
+    return bundleOf(a as AtlasManifest | AtlasBundle);
+  });
+  const module = await compileCore(options.wasm);
+  return replayInScratch(module, options.ids ?? systemIds, options.config, bundles, events, systemClock());
 }
