@@ -70,13 +70,28 @@ export function optionPointer(path: string | null): string | null {
   return path.replace(/^\/([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?=\/|$)/, (_, name: string) => `/${name.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase())}`);
 }
 
+/** An SDK option pointer re-rooted in the wire form: its first segment in snake_case (`/approvalHash` → `/approval_hash`). */
+export function wirePointer(path: string | null): string | null {
+  if (path === null) return null;
+  return path.replace(/^\/([a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)+)(?=\/|$)/, (_, name: string) => `/${name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`);
+}
+
+/** Runs an SDK call made on behalf of a wire body (the server's routes); its error points into that body. */
+export async function inWireTerms<T>(call: () => Promise<T>): Promise<T> {
+  return repointed(call, wirePointer);
+}
+
 /** Runs a call made from SDK options; its error points at the option the caller wrote. */
 export async function inOptionTerms<T>(call: () => Promise<T>): Promise<T> {
+  return repointed(call, optionPointer);
+}
+
+async function repointed<T>(call: () => Promise<T>, map: (path: string | null) => string | null): Promise<T> {
   try {
     return await call();
   } catch (err) {
     if (err instanceof CraError && err.code !== 'core_failure' && typeof err.path === 'string') {
-      const path = optionPointer(err.path);
+      const path = map(err.path);
       if (path !== err.path) throw err.at(path);
     }
     throw err;

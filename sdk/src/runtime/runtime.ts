@@ -126,6 +126,12 @@ export class EmbeddedRuntime implements CraRuntime {
     const { traces, issues } = await this.store.open();
     const found = [...issues, ...this.engine.restoreStored(traces)];
     this.issues.push(...found);
+    // A trace left out stays out: its session answers why, on every call, until the store is repaired.
+    for (const issue of found) {
+      if (issue.session_id === null) continue;
+      const message = `the stored trace of session ${issue.session_id} is damaged (${issue.kind}): ${issue.message}`;
+      this.engine.lost.set(issue.session_id, new CraError('storage_corrupt', message, { details: [issue] }));
+    }
     if (found.length > 0 && this.onCorrupt === 'throw') {
       throw new CraError(
         'storage_corrupt',

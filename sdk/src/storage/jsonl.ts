@@ -292,7 +292,7 @@ export class JsonlStore implements TraceStore {
       return { parsed: { events: [], size: 0, issue }, synced: null, issue };
     }
     const parsed = parseTrace(text, st.id, st.path);
-    if (parsed.issue || !withHead) return { parsed, synced: null, issue: parsed.issue };
+    if (!withHead) return { parsed, synced: null, issue: parsed.issue };
     let synced: ChainHead | null = null;
     const headPath = join(this.dir, `${st.id}.head.json`);
     try {
@@ -300,15 +300,15 @@ export class JsonlStore implements TraceStore {
       if (Number.isSafeInteger(raw.length) && typeof raw.head_hash === 'string') {
         synced = { length: raw.length as number, head_hash: raw.head_hash };
       } else {
-        return { parsed, synced: null, issue: { session_id: st.id, kind: 'unreadable', message: 'the synced head file is malformed', location: headPath } };
+        return { parsed, synced: null, issue: parsed.issue ?? { session_id: st.id, kind: 'unreadable', message: 'the synced head file is malformed', location: headPath } };
       }
     } catch (err) {
       if ((err as { code?: string }).code !== 'ENOENT') {
-        return { parsed, synced: null, issue: { session_id: st.id, kind: 'unreadable', message: `cannot read the synced head: ${describe(err)}`, location: headPath } };
+        return { parsed, synced: null, issue: parsed.issue ?? { session_id: st.id, kind: 'unreadable', message: `cannot read the synced head: ${describe(err)}`, location: headPath } };
       }
     }
     // Whether the chain still extends the synced head is the core's to say (`session.restore` with `synced_head`).
-    return { parsed, synced, issue: null };
+    return { parsed, synced, issue: parsed.issue };
   }
 
   private async handle(st: FileState): Promise<FileHandle> {
@@ -364,8 +364,9 @@ export class JsonlStore implements TraceStore {
       }
       st.dirty = false;
     }
-    if (st.dirty || st.syncedLength === st.length || st.damaged) return;
-    // The head file only ever names durable events: it is written after the data is synced.
+    if (st.dirty || st.length <= st.syncedLength || st.damaged) return;
+    // The head file only ever names durable events: it is written after the data is synced. It never moves back: a
+    // file found shorter than its head (cut after a sync) keeps the head that proves the cut.
     const headPath = join(this.dir, `${st.id}.head.json`);
     const tmp = `${headPath}.tmp`;
     try {
@@ -399,7 +400,7 @@ export class JsonlStore implements TraceStore {
 
   private syncDirty(): void {
     for (const st of this.files.values()) {
-      if (!st.dirty && st.syncedLength === st.length) continue;
+      if (!st.dirty && st.length <= st.syncedLength) continue;
       if (!st.handle && st.dirty) continue;
       void this.enqueue(st, () => this.syncState(st)).catch((err) => {
         this.lastError = err;

@@ -110,7 +110,7 @@ describe('restart with a JSONL store', () => {
     const lenient = await start({ onCorruptTrace: 'skip' });
     expect(lenient.storageIssues).toEqual([expect.objectContaining({ session_id: torn.id, kind: 'torn_line' })]);
     expect((await lenient.getSession(good.id)).id).toBe(good.id);
-    await expect(lenient.getSession(torn.id)).rejects.toMatchObject({ code: 'session_not_found' });
+    await expect(lenient.getSession(torn.id)).rejects.toMatchObject({ code: 'storage_corrupt', details: [expect.objectContaining({ kind: 'torn_line' })] });
     await expect(lenient.createSession({ agentId: 'b', goal: 'again', sessionId: torn.id })).rejects.toBeInstanceOf(CraError);
     await lenient.close();
 
@@ -145,6 +145,45 @@ describe('restart with a JSONL store', () => {
       expect.objectContaining({ session_id: cut.id, kind: 'truncated' }),
     ]);
     expect(await rt.listSessions()).toEqual([]);
+  });
+
+  it('a trace cut below its synced head stays refused: its head is never lowered, its session answers why', async () => {
+    const first = await start();
+    const cut = await first.createSession({ agentId: 'b', goal: 'cut' });
+    await cut.resolve();
+    await cut.end('completed');
+    await first.close();
+    const headPath = join(dir, `${cut.id}.head.json`);
+    const head = await readFile(headPath, 'utf8');
+    const kept = await lines(cut.id);
+    await truncate(join(dir, `${cut.id}.trace.jsonl`), Buffer.byteLength(kept.slice(0, 3).join('\n') + '\n'));
+
+    for (let round = 0; round < 2; round++) {
+      const rt = await start({ onCorruptTrace: 'skip', storage: new JsonlStore({ dir, fsyncIntervalMs: 5 }) });
+      expect(rt.storageIssues).toEqual([expect.objectContaining({ session_id: cut.id, kind: 'truncated', intact_events: 3 })]);
+      for (const call of [() => rt.getSession(cut.id), () => rt.trace(cut.id), () => rt.verify(cut.id)]) {
+        await expect(call()).rejects.toMatchObject({ code: 'storage_corrupt', details: [expect.objectContaining({ kind: 'truncated' })] });
+      }
+      await new Promise((r) => setTimeout(r, 20)); // the store's sync timer runs
+      await rt.close();
+      expect(await readFile(headPath, 'utf8')).toBe(head);
+    }
+  });
+
+  it('repair refuses to cut a torn line when the cut would go below the synced head', async () => {
+    const first = await start();
+    const s = await first.createSession({ agentId: 'b', goal: 'torn below the head' });
+    await s.resolve();
+    await s.end('completed');
+    await first.close();
+    const path = join(dir, `${s.id}.trace.jsonl`);
+    const text = await readFile(path, 'utf8');
+    await writeFile(path, text.slice(0, text.length - 20));
+    await expect(new JsonlStore({ dir }).repair(s.id)).rejects.toMatchObject({
+      code: 'storage_corrupt',
+      details: [expect.objectContaining({ kind: 'truncated' })],
+    });
+    expect((await readFile(path, 'utf8')).length).toBe(text.length - 20);
   });
 
   it('writes one file per session and nothing else beside the heads', async () => {

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { inWireTerms } from '../../../sdk/src/carp/actions.ts';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { JsonObject } from '../../../sdk/src/types.ts';
 import type { App, Services } from '../context.ts';
@@ -33,15 +34,15 @@ export function actionRoutes(app: App, s: Services): void {
       const id = await owned(c, s);
       const b = valid<z.infer<typeof ActionRequestBody>>(c, 'json');
       const session = await runtime.getSession(id);
-      return json(
-        c,
-        await session.requestAction({
+      const execution = await inWireTerms(() =>
+        session.requestAction({
           actionId: b.action_id as string,
           parameters: u(b.parameters) as JsonObject | undefined,
           resolutionId: u(b.resolution_id),
           idempotencyKey: u(b.idempotency_key),
         }),
       );
+      return json(c, execution);
     },
   );
 
@@ -58,7 +59,8 @@ export function actionRoutes(app: App, s: Services): void {
     async (c) => {
       const id = await owned(c, s);
       const { execution_id } = valid<{ execution_id: string }>(c, 'param');
-      return json(c, await (await runtime.getSession(id)).execution(execution_id));
+      const session = await runtime.getSession(id);
+      return json(c, await inWireTerms(() => session.execution(execution_id)));
     },
   );
 
@@ -83,7 +85,8 @@ export function actionRoutes(app: App, s: Services): void {
         const id = await owned(c, s);
         const { execution_id } = valid<{ execution_id: string }>(c, 'param');
         const session = await runtime.getSession(id);
-        return json(c, await run(session, execution_id, valid<Record<string, unknown>>(c, 'json')));
+        // The session takes SDK options; its errors point back into the body that was sent.
+        return json(c, await inWireTerms(() => run(session, execution_id, valid<Record<string, unknown>>(c, 'json'))));
       },
     );
 

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { inWireTerms } from '../../../sdk/src/carp/actions.ts';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { EndReason, JsonObject, Session, TraceEventType } from '../../../sdk/src/types.ts';
 import type { App, Ctx, Services } from '../context.ts';
@@ -38,13 +39,15 @@ export function sessionRoutes(app: App, s: Services): void {
     }),
     async (c) => {
       const b = valid<z.infer<typeof CreateSessionBody>>(c, 'json');
-      const session = await runtime.createSession({
-        agentId: b.agent_id,
-        goal: b.goal,
-        sessionId: b.session_id as string | undefined,
-        parentSessionId: b.parent_session_id as string | undefined,
-        metadata: b.metadata as JsonObject | undefined,
-      });
+      const session = await inWireTerms(() =>
+        runtime.createSession({
+          agentId: b.agent_id,
+          goal: b.goal,
+          sessionId: b.session_id as string | undefined,
+          parentSessionId: b.parent_session_id as string | undefined,
+          metadata: b.metadata as JsonObject | undefined,
+        }),
+      );
       await ownership.claim(c.var.principal, session.id);
       // The core's own view of the session (reading it does not move the runtime's clock).
       return json(c, await session.info(), 201);
