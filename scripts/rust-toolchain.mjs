@@ -22,7 +22,7 @@ export const DEBIAN_REGISTRY = '/usr/share/cargo/registry';
 export const DEBIAN_APT_PACKAGES = [
   'rustc', 'cargo', 'libstd-rust-dev-wasm32', 'lld',
   'librust-serde-json-dev', 'librust-serde-derive-dev', 'librust-sha2-dev', 'librust-itoa-dev', 'librust-ryu-dev',
-  'librust-quickcheck-dev',
+  'rust-clippy',
 ];
 
 /** Removes `--debian` from `args` (only before a `--`); true when it or CRA_DEBIAN_RUST asks for Debian. */
