@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { RequestForm } from './carp/request.ts';
 import type {
   AtlasBundle,
   AtlasLoadResult,
@@ -69,7 +70,7 @@ export interface ResolveOptions {
  * takes them (a server hands its body on as it came, and errors point into that body).
  */
 export interface ResolveForm {
-  form?: 'options' | 'wire';
+  form?: RequestForm;
 }
 
 export interface ActionRequest {

@@ -13,8 +13,8 @@ import type { ResolveOptions } from '../interface.ts';
 import type { CarpRequest, JsonObject } from '../types.ts';
 import { compact, isObject } from '../util.ts';
 
-/** How a resolve arrived: SDK options, their snake_case wire form, or a CARP request. */
-export type RequestForm = 'options' | 'wire' | 'carp';
+/** How resolve options are written: the SDK's (camelCase) or the wire's (snake_case). A CARP request is either. */
+export type RequestForm = 'options' | 'wire';
 
 /** Each resolve option: its SDK name, its wire name, and where it sits in a nested CARP request. */
 const OPTION_FIELDS = [
@@ -79,7 +79,7 @@ export function toWire(input: ResolveOptions | CarpRequest | undefined): unknown
 export function buildRequest(
   session: RequestingSession,
   input: unknown,
-  form: Exclude<RequestForm, 'carp'>,
+  form: RequestForm,
   operation: 'resolve' | 'validate',
   defaults: RequestDefaults,
 ): BuiltRequest {

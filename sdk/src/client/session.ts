@@ -4,7 +4,6 @@
  * @module
  */
 
-import { CraError } from '../errors.ts';
 import type {
   ActionRequest,
   ApproveOptions,
@@ -16,7 +15,7 @@ import type {
   ResolveOptions,
 } from '../interface.ts';
 import type { CarpRequest, CheckAnswer, EndReason, Execution, JsonObject, Resolution, Session, TraceEvent, TraceEventType } from '../types.ts';
-import { actionRequestBody, approveBody, completeBody, denyBody, failBody, inOptionTerms, optionPointer, type StepBody } from '../carp/actions.ts';
+import { actionRequestBody, approveBody, completeBody, denyBody, failBody, inOptionTerms, type StepBody } from '../carp/actions.ts';
 import { isCarpRequest, toWire } from '../carp/request.ts';
 import type { HttpRuntime } from './client.ts';
 
@@ -50,15 +49,9 @@ export class HttpSession implements CraSession {
   }
 
   /** Options go in wire form; an error about them points back at the option the caller wrote. */
-  private async resolveAs(operation: 'resolve' | 'validate', request: ResolveOptions | CarpRequest | undefined, wire: boolean): Promise<Resolution> {
-    try {
-      return await this.runtime.call<Resolution>('POST', `${this.base}/${operation}`, wire ? (request ?? {}) : toWire(request));
-    } catch (err) {
-      if (err instanceof CraError && !wire && !isCarpRequest(request)) {
-        throw err.at(optionPointer(err.path));
-      }
-      throw err;
-    }
+  private resolveAs(operation: 'resolve' | 'validate', request: ResolveOptions | CarpRequest | undefined, wire: boolean): Promise<Resolution> {
+    const post = () => this.runtime.call<Resolution>('POST', `${this.base}/${operation}`, wire ? (request ?? {}) : toWire(request));
+    return wire || isCarpRequest(request) ? post() : inOptionTerms(post);
   }
 
   check(actionId: string): Promise<CheckAnswer> {

@@ -16,8 +16,8 @@
  */
 
 import { bundleOf } from '../atlas/bundle.ts';
-import { createSessionBody, inOptionTerms } from '../carp/actions.ts';
-import { buildRequest, pointedBack, requestedSession } from '../carp/request.ts';
+import { actionRequestBody, createSessionBody, inOptionTerms } from '../carp/actions.ts';
+import { buildRequest, pointedBack, type RequestForm, requestedSession } from '../carp/request.ts';
 import { BufferedCollector } from '../collector/collector.ts';
 import { CraError } from '../errors.ts';
 import { CHECK_CODES, CHECK_RESULTS } from '../abi.ts';
@@ -227,7 +227,7 @@ export class EmbeddedRuntime implements CraRuntime {
     sessionId: string,
     request: ResolveOptions | CarpRequest | JsonObject | undefined,
     operation: 'resolve' | 'validate',
-    form: 'options' | 'wire' = 'options',
+    form: RequestForm = 'options',
   ): Promise<Resolution> {
     const st = this.state(sessionId);
     return this.run((core, now) => {
@@ -266,24 +266,17 @@ export class EmbeddedRuntime implements CraRuntime {
   /** @internal */
   async requestIn(sessionId: string, request: ActionRequest): Promise<Execution> {
     const st = this.state(sessionId);
-    if (!isObject(request)) throw new CraError('invalid_request', 'the action request must be an object', { path: '' });
-    const resolutionId = request.resolutionId ?? st.lastResolutionId;
+    const body = actionRequestBody(request);
+    const resolutionId = (body.resolution_id as string | null | undefined) ?? st.lastResolutionId;
     if (resolutionId == null) {
       throw new CraError('resolution_not_found', 'the session has no resolution yet: resolve first or pass resolutionId', {
         path: '/resolution_id',
       });
     }
-    const parameters = request.parameters ?? {};
-    const schemaErrors = this.schemaErrors(st, resolutionId, request.actionId, parameters);
-    const input = compact({
-      session_id: sessionId,
-      resolution_id: resolutionId,
-      action_id: request.actionId,
-      parameters,
-      idempotency_key: request.idempotencyKey,
-      schema_errors: schemaErrors.length > 0 ? schemaErrors : undefined,
-    });
-    return this.executionOp(st, 'action.request', input);
+    const parameters = body.parameters ?? {};
+    const schemaErrors = this.schemaErrors(st, resolutionId, body.action_id, parameters);
+    const input = { ...body, session_id: sessionId, resolution_id: resolutionId, parameters };
+    return this.executionOp(st, 'action.request', schemaErrors.length > 0 ? { ...input, schema_errors: schemaErrors } : input);
   }
 
   /** @internal */
