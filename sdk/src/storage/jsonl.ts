@@ -5,8 +5,12 @@
  * `<session_id>.head.json` and handed on with the trace, so that a file later cut at a line boundary — which its own
  * chain cannot reveal — is refused when the runtime restores it (the core checks that the chain extends that head).
  *
- * On open every file is parsed: a torn last line (a write cut short), a malformed line or events of another session
- * is reported as a {@link StoreIssue}; such a trace is never restored or appended to. {@link JsonlStore.repair} cuts a torn tail explicitly.
+ * On open every file is parsed (`jsonl-parse.ts`): a torn last line (a write cut short), a malformed line or events
+ * of another session is reported as a {@link StoreIssue}; such a trace is never restored or appended to.
+ * {@link JsonlStore.repair} cuts a torn tail explicitly.
+ *
+ * One class past 400 lines by choice: every file operation of a session runs on one ordered chain with its fsync
+ * and head-file steps beside it, and splitting those apart would hide the order that makes the store durable.
  *
  * @module
  */
