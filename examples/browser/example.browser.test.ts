@@ -14,6 +14,7 @@ import type { AtlasBundle, TraceEvent } from '../../sdk/src/types.ts';
 import { AGENT_ID, GOAL, runAgent } from './agent.ts';
 import { launchChromium, type Chromium } from './chromium.ts';
 import { buildExample, EXAMPLE_DIR, serveStatic } from './serve.ts';
+import { SUPPORT_RESOLVE_EVENTS } from '../../sdk/test/portable.ts';
 
 const ROOT = resolve(EXAMPLE_DIR, '../..');
 const RESULTS = join(ROOT, 'test-results');
@@ -22,12 +23,7 @@ const SCREENSHOT_TAMPERED = join(RESULTS, 'browser-example-tampered.png');
 
 /** What the agent's run records, in order. */
 const EXPECTED_TYPES = [
-  'session.started',
-  'carp.request.received',
-  'context.injected',
-  'policy.evaluated',
-  'policy.evaluated',
-  'carp.resolution.completed',
+  ...SUPPORT_RESOLVE_EVENTS,
   'action.requested', // ticket.lookup
   'action.approved',
   'action.executed',

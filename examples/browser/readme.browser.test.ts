@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromJsonl, verifyTrace } from '../../sdk/src/index.ts';
 import { launchChromium, type Chromium } from './chromium.ts';
 import { EXAMPLE_DIR } from './serve.ts';
+import { SUPPORT_RESOLVE_EVENTS } from '../../sdk/test/portable.ts';
 
 const ROOT = resolve(EXAMPLE_DIR, '../..');
 
@@ -75,12 +76,7 @@ describe('examples/browser/README.md, "In your page"', () => {
     expect(download.suggestedFilename()).toBe(`${events[0]!.session_id}.trace.jsonl`);
     expect(await verifyTrace(events)).toEqual(verdict);
     expect(events.map((e) => e.event_type)).toEqual([
-      'session.started',
-      'carp.request.received',
-      'context.injected',
-      'policy.evaluated',
-      'policy.evaluated',
-      'carp.resolution.completed',
+      ...SUPPORT_RESOLVE_EVENTS,
       'action.requested',
       'action.approved',
       'action.executed',

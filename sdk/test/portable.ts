@@ -43,6 +43,19 @@ export function withoutDynamic(actual: unknown, expected: unknown): unknown {
   return actual;
 }
 
+/**
+ * What one resolve against the example atlas (`examples/atlases/support`) records, in order: the request, the
+ * context it injects, its two policies that match, the resolution.
+ */
+export const SUPPORT_RESOLVE_EVENTS: readonly string[] = Object.freeze([
+  'session.started',
+  'carp.request.received',
+  'context.injected',
+  'policy.evaluated',
+  'policy.evaluated',
+  'carp.resolution.completed',
+]);
+
 // --- fault injection ------------------------------------------------------------------------------------------
 
 /** A module whose one export executes `unreachable`: a genuine WebAssembly trap. */

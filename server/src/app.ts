@@ -12,7 +12,6 @@
  */
 
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { CraError } from '../../sdk/src/errors.ts';
 import type { CraRuntime } from '../../sdk/src/interface.ts';
@@ -20,9 +19,9 @@ import { type AuthOptions, authenticate, KeyRing, checkKeys } from './auth/keys.
 import { MemoryOwners, type OwnerStore, Ownership } from './auth/owner.ts';
 import { rateLimit, type RateLimitOptions } from './auth/rate-limit.ts';
 import type { App, AppEnv, Services } from './context.ts';
-import { errorBody, errorResponse, httpError, pointer } from './errors.ts';
+import { errorBody, errorResponse, pointer } from './errors.ts';
 import type { TraceEvents } from './events.ts';
-import { jsonBody } from './middleware/json-body/index.ts';
+import { bodyUpTo, jsonBody } from './middleware/json-body/index.ts';
 import { actionRoutes } from './routes/actions.ts';
 import { atlasRoutes } from './routes/atlases.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -133,15 +132,7 @@ export function createApp(options: AppOptions): App {
     const limit = rateLimit(options.rateLimit);
     app.use('*', (c, next) => (PUBLIC.has(c.req.path) ? next() : limit(c, next)));
   }
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: maxBody,
-      onError: () => {
-        throw httpError('payload_too_large', `the request body is larger than ${maxBody} bytes`);
-      },
-    }),
-  );
+  app.use('*', bodyUpTo(maxBody));
   app.use('*', jsonBody());
 
   healthRoutes(app, services);

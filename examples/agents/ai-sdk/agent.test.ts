@@ -8,6 +8,7 @@ import { verifyTrace, type CraSession } from '../../../sdk/src/index.ts';
 import type { Execution, TraceEvent } from '../../../sdk/src/types.ts';
 import { runAgent } from './agent.ts';
 import { DUPLICATE_CHARGE, scriptedModel, toolOutputs, WHOLE_ORDER } from './scripted-model.ts';
+import { SUPPORT_RESOLVE_EVENTS } from '../../../sdk/test/portable.ts';
 
 /** The tools offered, as AI SDK tool names: the allowed actions of the support atlas that the agent has handlers for. */
 const ALLOWED_TOOLS = ['ticket_lookup', 'refund_issue'];
@@ -84,14 +85,7 @@ describe('examples/agents/ai-sdk', () => {
       ['refund.issue action.requested', 'refund.issue policy.violated'],
       ['refund.issue action.requested', 'refund.issue action.approved', 'refund.issue action.executed'],
     ]);
-    expect(trace.slice(0, 6).map((e) => e.event_type)).toEqual([
-      'session.started',
-      'carp.request.received',
-      'context.injected',
-      'policy.evaluated',
-      'policy.evaluated',
-      'carp.resolution.completed',
-    ]);
+    expect(trace.slice(0, 6).map((e) => e.event_type)).toEqual(SUPPORT_RESOLVE_EVENTS);
     expect(trace.at(-1)!.event_type).toBe('session.ended');
     expect(trace).toHaveLength(15);
     const approved = trace.filter((e) => e.event_type === 'action.approved' && e.payload.action_id === 'refund.issue');

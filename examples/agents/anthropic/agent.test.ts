@@ -11,19 +11,11 @@ import { verifyTrace, type CraSession } from '../../../sdk/src/index.ts';
 import type { Execution, TraceEvent } from '../../../sdk/src/types.ts';
 import { runAgent } from './agent.ts';
 import { DUPLICATE_CHARGE, startFakeModel, type FakeModel } from './fake-model.ts';
+import { SUPPORT_RESOLVE_EVENTS } from '../../../sdk/test/portable.ts';
 
 const PROMPT = 'Customer C-7 was charged twice for order #4411 (ticket T-10042). Refund the order.';
 /** The tools offered, as Anthropic tool names: the allowed actions of the support atlas that the agent has handlers for. */
 const ALLOWED_TOOLS = ['ticket_lookup', 'refund_issue'];
-
-const RESOLVE = [
-  'session.started',
-  'carp.request.received',
-  'context.injected',
-  'policy.evaluated',
-  'policy.evaluated',
-  'carp.resolution.completed',
-];
 
 /** The `tool_result` blocks of a user message. */
 function toolResults(message: MessageParam | undefined): ToolResultBlockParam[] {
@@ -105,7 +97,7 @@ describe('examples/agents/anthropic: the refund is approved', () => {
 
   it('records lookup executed, refund violated, refund approved → executed; the chain verifies', async () => {
     expect(r.trace.map((e) => e.event_type)).toEqual([
-      ...RESOLVE,
+      ...SUPPORT_RESOLVE_EVENTS,
       'action.requested', // ticket.lookup
       'action.approved',
       'action.executed',
@@ -143,7 +135,7 @@ describe('examples/agents/anthropic: the approver declines', () => {
       expect(error.code).toBe('approval_denied');
       expect(error.reason).toBe('not this one');
       expect(r.messages.at(-1)!.content).toEqual([{ type: 'text', text: 'I could not refund anything: not this one.' }]);
-      expect(r.trace.map((e) => e.event_type).slice(RESOLVE.length)).toEqual([
+      expect(r.trace.map((e) => e.event_type).slice(SUPPORT_RESOLVE_EVENTS.length)).toEqual([
         'action.requested',
         'action.approved',
         'action.executed',

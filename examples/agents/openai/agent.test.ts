@@ -11,6 +11,7 @@ import { verifyTrace, type CraSession } from '../../../sdk/src/index.ts';
 import type { TraceEvent } from '../../../sdk/src/types.ts';
 import { runAgent } from './agent.ts';
 import { OVER_LIMIT_REFUND, startFakeModel, type FakeModel } from './fake-model.ts';
+import { SUPPORT_RESOLVE_EVENTS } from '../../../sdk/test/portable.ts';
 
 /** The tools offered, as OpenAI tool names: the allowed actions of the support atlas that the agent has handlers for. */
 const ALLOWED_TOOLS = ['ticket_lookup', 'refund_issue'];
@@ -76,12 +77,7 @@ describe('examples/agents/openai', () => {
 
   it('records the run: lookup requested → approved → executed, refund requested → policy.violated; the chain verifies', async () => {
     expect(trace.map((e) => e.event_type)).toEqual([
-      'session.started',
-      'carp.request.received',
-      'context.injected',
-      'policy.evaluated',
-      'policy.evaluated',
-      'carp.resolution.completed',
+      ...SUPPORT_RESOLVE_EVENTS,
       'action.requested', // ticket.lookup
       'action.approved',
       'action.executed',

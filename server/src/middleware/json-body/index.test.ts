@@ -4,10 +4,9 @@
  */
 
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { describe, expect, it } from 'vitest';
-import { errorResponse, httpError } from '../../errors.ts';
-import { jsonBody } from './index.ts';
+import { errorResponse } from '../../errors.ts';
+import { bodyUpTo, jsonBody } from './index.ts';
 
 const LIMIT = 64;
 
@@ -15,15 +14,7 @@ const LIMIT = 64;
 function tinyApp() {
   const app = new Hono();
   app.onError((err, c) => errorResponse(c, err));
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: LIMIT,
-      onError: () => {
-        throw httpError('payload_too_large', `the request body is larger than ${LIMIT} bytes`);
-      },
-    }),
-  );
+  app.use('*', bodyUpTo(LIMIT));
   app.use('*', jsonBody());
   app.all('/echo', async (c) => {
     const type = c.req.header('content-type') ?? null;

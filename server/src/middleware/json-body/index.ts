@@ -15,11 +15,22 @@
  */
 
 import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { CraError } from '../../../../sdk/src/errors.ts';
 import { httpError } from '../../errors.ts';
 
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 const MULTIPART = /^\s*multipart\/form-data\s*(;|$)/i;
+
+/** The limit in front of {@link jsonBody}: a body over `maxBytes` is 413 `payload_too_large`, before it is read. */
+export function bodyUpTo(maxBytes: number): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw httpError('payload_too_large', `the request body is larger than ${maxBytes} bytes`);
+    },
+  });
+}
 
 export function jsonBody(): MiddlewareHandler {
   return async (c, next) => {
