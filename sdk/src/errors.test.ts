@@ -22,6 +22,14 @@ describe('CraError', () => {
     expect(Object.keys(ERROR_STATUS)).toHaveLength(26);
   });
 
+  it('takes a status that is not its code’s own, and keeps it when re-pointed', () => {
+    const e = new CraError('unauthorized', 'no key', { status: 401, details: { realm: 'cra' } });
+    expect(e.status).toBe(401);
+    const moved = e.at('/apiKey');
+    expect([moved.code, moved.message, moved.path, moved.status, moved.details]).toEqual(['unauthorized', 'no key', '/apiKey', 401, { realm: 'cra' }]);
+    expect(new CraError('session_ended', 'x').at('/sessionId').status).toBe(409);
+  });
+
   it('defaults path to null and keeps the cause', () => {
     const cause = new Error('disk');
     const e = new CraError('storage_failure', 'cannot write', { cause });

@@ -21,6 +21,8 @@ export interface CraErrorOptions {
   /** Structured details (e.g. the list of damaged files of a store). */
   details?: unknown;
   cause?: unknown;
+  /** The HTTP status, where it is not the code's own (a code of the HTTP layer, or an answer as the server gave it). */
+  status?: number;
 }
 
 /** A failure of a CRA operation. State is unchanged when one is thrown. */
@@ -39,15 +41,13 @@ export class CraError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.path = options.path ?? null;
-    this.status = (ERROR_STATUS as Record<string, number>)[code] ?? 500;
+    this.status = options.status ?? (ERROR_STATUS as Record<string, number>)[code] ?? 500;
     this.details = options.details;
   }
 
   /** The same error pointing at `path` (an error re-rooted into what its caller sent). */
   at(path: string | null): CraError {
-    const err = new CraError(this.code, this.message, { path, cause: this.cause, details: this.details });
-    if (err.status !== this.status) Object.defineProperty(err, 'status', { value: this.status, enumerable: true });
-    return err;
+    return new CraError(this.code, this.message, { path, cause: this.cause, details: this.details, status: this.status });
   }
 
   /** The wire form used by the HTTP server: `{ error: { code, message, path } }`. */

@@ -21,9 +21,7 @@ export function statusOf(code: string): number {
 
 /** A `CraError` carrying an HTTP-layer code; its `status` is the HTTP status (the SDK's table knows only core codes). */
 export function httpError(code: HttpErrorCode | string, message: string, options: { path?: string | null; headers?: Record<string, string> } = {}): CraError {
-  const err = new CraError(code, message, { path: options.path ?? null });
-  const status = statusOf(code);
-  if (err.status !== status) Object.defineProperty(err, 'status', { value: status, enumerable: true });
+  const err = new CraError(code, message, { path: options.path ?? null, status: statusOf(code) });
   if (options.headers) Object.defineProperty(err, 'headers', { value: options.headers });
   return err;
 }

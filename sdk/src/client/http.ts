@@ -22,9 +22,7 @@ export interface HttpOptions {
 
 /** A `CraError` with the HTTP status the server answered (codes of the HTTP layer are not in `ERROR_STATUS`). */
 export function errorWithStatus(code: string, message: string, path: string | null, status: number, cause?: unknown): CraError {
-  const err = new CraError(code, message, { path, ...(cause === undefined ? {} : { cause }) });
-  if (err.status !== status) Object.defineProperty(err, 'status', { value: status, enumerable: true });
-  return err;
+  return new CraError(code, message, { path, status, ...(cause === undefined ? {} : { cause }) });
 }
 
 export class HttpTransport {
