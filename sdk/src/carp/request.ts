@@ -29,6 +29,8 @@ const OPTION_FIELDS = [
 ] as const;
 
 type OptionName = (typeof OPTION_FIELDS)[number]['option'];
+/** The wire name of each option. */
+const WIRE_NAME = new Map<OptionName, string>(OPTION_FIELDS.map((f) => [f.option, f.wire]));
 
 /** The session a request is built for. */
 export interface RequestingSession {
@@ -97,7 +99,7 @@ export function buildRequest(
     return { request: req as unknown as CarpRequest, callerPath: (p) => p };
   }
   const key = (f: (typeof OPTION_FIELDS)[number]) => (form === 'options' ? f.option : f.wire);
-  const value = (name: OptionName) => (input as Record<string, unknown>)[key(OPTION_FIELDS.find((f) => f.option === name)!)];
+  const value = (name: OptionName) => (input as Record<string, unknown>)[form === 'options' ? name : WIRE_NAME.get(name)!];
   const request = compact({
     carp_version: '1.0' as const,
     request_id: (value('requestId') as string | undefined) ?? defaults.requestId(),
