@@ -77,23 +77,31 @@ export function wirePointer(path: string | null): string | null {
 }
 
 /** Runs an SDK call made on behalf of a wire body (the server's routes); its error points into that body. */
-export async function inWireTerms<T>(call: () => Promise<T>): Promise<T> {
+export function inWireTerms<T>(call: () => Promise<T>): Promise<T> {
   return repointed(call, wirePointer);
 }
 
 /** Runs a call made from SDK options; its error points at the option the caller wrote. */
-export async function inOptionTerms<T>(call: () => Promise<T>): Promise<T> {
+export function inOptionTerms<T>(call: () => Promise<T>): Promise<T> {
   return repointed(call, optionPointer);
 }
 
-async function repointed<T>(call: () => Promise<T>, map: (path: string | null) => string | null): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
+function repointed<T>(call: () => Promise<T>, map: (path: string | null) => string | null): Promise<T> {
+  const repoint = (err: unknown): unknown => {
     if (err instanceof CraError && err.code !== 'core_failure' && typeof err.path === 'string') {
       const path = map(err.path);
-      if (path !== err.path) throw err.at(path);
+      if (path !== err.path) return err.at(path);
     }
-    throw err;
+    return err;
+  };
+  // No extra async layer on the way through: the governed call runs here on every step.
+  let answer: Promise<T>;
+  try {
+    answer = call();
+  } catch (err) {
+    return Promise.reject(repoint(err));
   }
+  return answer.catch((err: unknown) => {
+    throw repoint(err);
+  });
 }

@@ -59,7 +59,7 @@ export class HttpSession implements CraSession {
   }
 
   requestAction(request: ActionRequest): Promise<Execution> {
-    return inOptionTerms(async () => this.runtime.call<Execution>('POST', `${this.base}/actions`, actionRequestBody(request)));
+    return inOptionTerms(() => this.runtime.call<Execution>('POST', `${this.base}/actions`, actionRequestBody(request)));
   }
 
   execution(executionId: string): Promise<Execution> {
@@ -84,7 +84,7 @@ export class HttpSession implements CraSession {
 
   /** One step of an execution, posted to its own route; the body is built from the caller's options. */
   private step(verb: string, build: () => StepBody): Promise<Execution> {
-    return inOptionTerms(async () => {
+    return inOptionTerms(() => {
       const { execution_id, body } = build();
       return this.runtime.call<Execution>('POST', `${this.base}/actions/${encodeURIComponent(execution_id)}/${verb}`, body);
     });

@@ -75,7 +75,7 @@ export class Engine {
    * Runs one step against a healthy core. A `core_failure` schedules a rebuild before it is rethrown; the events
    * of a step are stored before the step's value is answered.
    */
-  async run<T>(step: (core: Core, now: number) => Step<T>): Promise<T> {
+  run<T>(step: (core: Core, now: number) => Step<T>): Promise<T> {
     return this.step(step, () => this.now());
   }
 
@@ -83,7 +83,7 @@ export class Engine {
    * Runs a step that reads state and records nothing, at the latest clock reading rather than a new one: reading
    * never moves the host's clock, so the same calls give the same trace whether or not something also reads.
    */
-  async read<T>(query: (core: Core, now: number) => T): Promise<T> {
+  read<T>(query: (core: Core, now: number) => T): Promise<T> {
     return this.step((core, now) => ({ value: query(core, now) }), () => this.lastNow);
   }
 

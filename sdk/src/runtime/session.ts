@@ -85,7 +85,7 @@ export class EmbeddedSession implements CraSession {
 
   /** One step of an execution (`action.approve` …), its input built from the caller's options. */
   private step(op: string, build: () => StepBody): Promise<Execution> {
-    return inOptionTerms(async () => {
+    return inOptionTerms(() => {
       const { execution_id, body } = build();
       return this.runtime.executionOp(this.runtime.state(this.id), op, { session_id: this.id, execution_id, ...body });
     });
