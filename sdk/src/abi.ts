@@ -7,7 +7,7 @@
  */
 
 /** The ABI version this SDK speaks; a core module exporting another `cra_abi_version()` is refused. */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 /** The exports a core module must have. */
 export const CORE_EXPORTS = Object.freeze([
@@ -156,12 +156,16 @@ export const HTTP_ERROR_STATUS = Object.freeze({
   not_found: 404,
   /** the route does not take this method */
   method_not_allowed: 405,
+  /** the request's headers or body did not arrive within the server's time limit */
+  request_timeout: 408,
   /** the body is larger than the server accepts */
   payload_too_large: 413,
   /** a body that is not 'application/json' */
   unsupported_media_type: 415,
   /** the key's request rate is exhausted ('Retry-After' says when to retry) */
   rate_limited: 429,
+  /** 'POST /v1/sessions/{id}/mcp' on a server started without an MCP upstream ('CRA_MCP_UPSTREAM') */
+  mcp_not_configured: 501,
   /** the server is starting or shutting down */
   service_unavailable: 503,
   /** 'POST /v1/execute': the execution was denied (the body carries it) */

@@ -13,11 +13,15 @@
  */
 
 import { jsonSchema, tool, type Tool } from 'ai';
+import { CraError } from './errors.ts';
 import type { Guard } from './guard/guard.ts';
 import { toolSpecs } from './tools/formats.ts';
 
 /** The guard's allowed actions as an AI SDK tool set, keyed by tool name. */
 export async function toAiSdkTools(guard: Guard): Promise<Record<string, Tool>> {
+  if (typeof guard !== 'object' || guard === null || typeof (guard as Partial<Guard>).catalog !== 'function') {
+    throw new CraError('invalid_request', 'toAiSdkTools takes a guard (from `guard(session, handlers)`)', { path: '' });
+  }
   const specs = toolSpecs(await guard.catalog(), 'ai_sdk');
   const tools: Record<string, Tool> = {};
   for (const spec of specs) {

@@ -37,12 +37,14 @@ export class CraError extends Error {
   /** Structured details, when the code has any. */
   readonly details: unknown;
 
-  constructor(code: CraErrorCode, message: string, options: CraErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  constructor(code: CraErrorCode, message: string, options?: CraErrorOptions) {
+    // Built on every failure path, so it must not fail itself: odd arguments are carried, never thrown on.
+    const o: CraErrorOptions = typeof options === 'object' && options !== null ? options : {};
+    super(typeof message === 'string' ? message : textOf(message), o.cause === undefined ? undefined : { cause: o.cause });
     this.code = code;
-    this.path = options.path ?? null;
-    this.status = options.status ?? (ERROR_STATUS as Record<string, number>)[code] ?? 500;
-    this.details = options.details;
+    this.path = o.path ?? null;
+    this.status = o.status ?? (typeof code === 'string' ? (ERROR_STATUS as Record<string, number>)[code] : undefined) ?? 500;
+    this.details = o.details;
   }
 
   /** The same error pointing at `path` (an error re-rooted into what its caller sent). */
@@ -53,6 +55,15 @@ export class CraError extends Error {
   /** The wire form used by the HTTP server: `{ error: { code, message, path } }`. */
   toJSON(): { error: { code: CraErrorCode; message: string; path: string | null } } {
     return { error: { code: this.code, message: this.message, path: this.path } };
+  }
+}
+
+/** `String(value)`, or a placeholder for a value that has no string form (an object whose `toString` is not one). */
+function textOf(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return '(a value with no text)';
   }
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isoFromMicros, isUuid, microsFromIso, systemClock, systemIds, uuidv7 } from './host.ts';
+import { CraError } from './errors.ts';
 
 describe('uuidv7', () => {
   it('is a lowercase version-7, variant-1 UUID carrying the millisecond time', () => {
@@ -47,5 +48,33 @@ describe('time', () => {
     const t = systemClock();
     expect(Number.isSafeInteger(t)).toBe(true);
     expect(Math.abs(t / 1000 - Date.now())).toBeLessThan(1000);
+  });
+});
+
+describe('time and id helpers refuse what they cannot represent with a CraError', () => {
+  const refused = (f: () => unknown) => {
+    try {
+      f();
+    } catch (err) {
+      return err instanceof CraError ? err.code : `not a CraError: ${String(err)}`;
+    }
+    return 'accepted';
+  };
+
+  it('isoFromMicros', () => {
+    for (const bad of [Number.NaN, Infinity, 1.5, 9e18, '1', Symbol('t'), 10n, null]) {
+      expect(refused(() => isoFromMicros(bad as never))).toBe('invalid_request');
+    }
+  });
+
+  it('uuidv7', () => {
+    for (const bad of [Number.NaN, -1, 2 ** 48, Symbol('t'), 10n, 'now']) {
+      expect(refused(() => uuidv7(bad as never))).toBe('invalid_request');
+    }
+    expect(isUuid(uuidv7(0))).toBe(true);
+  });
+
+  it('microsFromIso answers NaN for anything that is not a timestamp', () => {
+    for (const bad of [Symbol('t'), 10n, null, {}, 42]) expect(Number.isNaN(microsFromIso(bad as never))).toBe(true);
   });
 });

@@ -46,6 +46,9 @@ function random16(): Uint8Array {
  * ids keep traces and files sorted by creation.
  */
 export function uuidv7(nowMs: number = Date.now()): string {
+  if (typeof nowMs !== 'number' || !Number.isFinite(nowMs) || nowMs < 0 || nowMs >= 2 ** 48) {
+    throw new CraError('invalid_request', `a UUIDv7 needs a time in milliseconds from 0 to 2^48, not ${describe(nowMs)}`);
+  }
   const r = random16();
   let ms = Math.floor(nowMs);
   const b = new Array<number>(16);
@@ -72,6 +75,10 @@ export function isUuid(value: unknown): value is string {
 
 /** RFC 3339 UTC with six fractional digits, e.g. `2026-01-02T03:04:05.123456Z`. */
 export function isoFromMicros(us: number): string {
+  // Date's range: ±8.64e15 ms.
+  if (typeof us !== 'number' || !Number.isSafeInteger(us) || Math.abs(us) > 8.64e18) {
+    throw new CraError('invalid_request', `a timestamp needs integral microseconds within Date's range, not ${describe(us)}`);
+  }
   const ms = Math.floor(us / 1000);
   const micros = us - ms * 1000;
   const iso = new Date(ms).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
@@ -80,6 +87,7 @@ export function isoFromMicros(us: number): string {
 
 /** Microseconds since the epoch of an RFC 3339 timestamp (sub-microsecond digits are cut). */
 export function microsFromIso(iso: string): number {
+  if (typeof iso !== 'string') return Number.NaN;
   const m = /^(.*?)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/i.exec(iso);
   if (!m) return Number.NaN;
   const base = Date.parse(`${m[1]}${m[3]}`);
@@ -111,4 +119,9 @@ export function freshId(ids: IdSource): string {
   }
   if (!isUuid(id)) throw new CraError('host_id_invalid', `the host id source returned ${JSON.stringify(id)}, not a lowercase UUID`);
   return id;
+}
+
+/** A value named in an error message (never throws: symbols and bigints included). */
+function describe(value: unknown): string {
+  return typeof value === 'number' ? String(value) : typeof value;
 }

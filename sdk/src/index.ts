@@ -27,6 +27,7 @@ export type {
   CraRuntime,
   CraSession,
   CreateSessionOptions,
+  EmbeddedSessionOptions,
   DenyOptions,
   FailOptions,
   LoadAtlasOptions,

@@ -48,6 +48,15 @@ export interface CreateSessionOptions {
   metadata?: JsonObject;
 }
 
+/**
+ * Creating a session in an embedded runtime: a host serving several tenants names the session's `owner` (at most
+ * 200 characters), so that one tenant's sessions never spend another's rate limits (scopes `agent` and `global`
+ * count per owner). Over HTTP the server sets it from the API key; a client cannot choose it.
+ */
+export interface EmbeddedSessionOptions extends CreateSessionOptions {
+  owner?: string;
+}
+
 /** A resolve request in SDK form; the session fills in requester, ids and time. */
 export interface ResolveOptions {
   /** Default: the session's goal. */

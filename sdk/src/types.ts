@@ -353,6 +353,11 @@ export interface Session {
   trace_id: string;
   parent_session_id: string | null;
   metadata: JsonObject | null;
+  /**
+   * Who the session belongs to, when the host said (the server: the hash of the API key that created it). Rate
+   * limits of scope `agent` and `global` are counted per owner. Recorded in `session.started`.
+   */
+  owner?: string;
 }
 
 /** The answer of the hot-path check (names and codes: `CHECK_CODES` of the ABI contract). */
@@ -406,7 +411,13 @@ export type VerifyFailure =
 
 export type VerifyResult =
   | { valid: true; length: number; head_hash: string }
-  | { valid: false; index: number; reason: VerifyFailure };
+  | {
+      valid: false;
+      index: number;
+      reason: VerifyFailure;
+      /** For a `sequence_gap`, what kind: events missing before `index`, `index` repeating the previous event, or neither. */
+      detail?: 'missing_events' | 'duplicated_event' | 'out_of_order';
+    };
 
 export interface TraceDifference {
   index: number;
@@ -443,4 +454,6 @@ export interface RuntimeStats {
   atlases: number;
   sessions: number;
   memory_bytes: number;
+  /** Action ids the core holds a handle for: only ids a loaded (or once loaded) atlas declares. */
+  action_handles: number;
 }

@@ -84,10 +84,11 @@ export const TRAP_MODULE = new Uint8Array([
 export const STUB_CORE = base64Bytes(
   'AGFzbQEAAAABHwVgAX8Bf2ACf38AYAV/f39/fAF/YAN/f3wBf2AAAX8DBgUAAQIDBAUDAQABB0oGBm1lbW9yeQIACWNyYV9hbGxvYwAACGNyYV9mcmVlAAEIY3JhX2NhbGwAAgljcmFfY2hlY2sAAw9jcmFfYWJpX3ZlcnNpb24ABAoYBQQAQQALAgALBABBAAsEAEEACwQAQQEL',
 );
-/** {@link STUB_CORE} answering ABI version 2. */
-export const OTHER_VERSION_CORE = base64Bytes(
-  'AGFzbQEAAAABHwVgAX8Bf2ACf38AYAV/f39/fAF/YAN/f3wBf2AAAX8DBgUAAQIDBAUDAQABB0oGBm1lbW9yeQIACWNyYV9hbGxvYwAACGNyYV9mcmVlAAEIY3JhX2NhbGwAAgljcmFfY2hlY2sAAw9jcmFfYWJpX3ZlcnNpb24ABAoYBQQAQQALAgALBABBAAsEAEEACwQAQQIL',
-);
+/**
+ * A core of another ABI version than the SDK's: {@link STUB_CORE} as it is, which answers version 1, the version
+ * before the SDK's (a module left over from an older build). Version 1 is never current again, unlike a newer one.
+ */
+export const OTHER_VERSION_CORE = STUB_CORE;
 /** {@link STUB_CORE} without `cra_abi_version`. */
 export const UNVERSIONED_CORE = base64Bytes(
   'AGFzbQEAAAABGwRgAX8Bf2ACf38AYAV/f39/fAF/YAN/f3wBfwMFBAABAgMFAwEAAQc4BQZtZW1vcnkCAAljcmFfYWxsb2MAAAhjcmFfZnJlZQABCGNyYV9jYWxsAAIJY3JhX2NoZWNrAAMKEwQEAEEACwIACwQAQQALBABBAAs=',

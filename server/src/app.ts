@@ -21,7 +21,7 @@ import { rateLimit, type RateLimitOptions } from './auth/rate-limit.ts';
 import type { App, AppEnv, Services } from './context.ts';
 import { errorBody, errorResponse, pointer } from './errors.ts';
 import type { TraceEvents } from './events.ts';
-import { bodyUpTo, jsonBody } from './middleware/json-body/index.ts';
+import { bodyUpTo, DEFAULT_BODY_TIMEOUT_MS, jsonBody } from './middleware/json-body/index.ts';
 import { actionRoutes } from './routes/actions.ts';
 import { atlasRoutes } from './routes/atlases.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -48,6 +48,11 @@ export interface AppOptions {
   events?: TraceEvents | null;
   /** Largest accepted body in bytes (default 1 MiB); larger → 413. */
   maxBodyBytes?: number;
+  /**
+   * Longest wait for a body once its request reached the app, ms (default 30 000; 0: no limit); later → 408
+   * `request_timeout`. The Node listener bounds the headers (`adapter/node/listen.ts`).
+   */
+  bodyTimeoutMs?: number;
   /** Origins allowed by CORS (`*` for any); empty or omitted: no CORS headers. */
   corsOrigins?: string[];
   /** Per-key token bucket; default off. */
@@ -83,6 +88,10 @@ export function createApp(options: AppOptions): App {
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!Number.isSafeInteger(maxBody) || maxBody < 1) {
     throw new CraError('invalid_request', 'maxBodyBytes must be a positive integer', { path: '/maxBodyBytes' });
+  }
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  if (!Number.isSafeInteger(bodyTimeoutMs) || bodyTimeoutMs < 0) {
+    throw new CraError('invalid_request', 'bodyTimeoutMs must be a non-negative integer', { path: '/bodyTimeoutMs' });
   }
   const log = options.onError ?? ((err: unknown) => console.error('[cra-server]', err));
   const services: Services = {
@@ -132,7 +141,7 @@ export function createApp(options: AppOptions): App {
     const limit = rateLimit(options.rateLimit);
     app.use('*', (c, next) => (PUBLIC.has(c.req.path) ? next() : limit(c, next)));
   }
-  app.use('*', bodyUpTo(maxBody));
+  app.use('*', bodyUpTo(maxBody, bodyTimeoutMs));
   app.use('*', jsonBody());
 
   healthRoutes(app, services);

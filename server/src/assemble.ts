@@ -11,13 +11,14 @@ import { memoryStore } from '../../sdk/src/storage/memory.ts';
 import type { TraceStore } from '../../sdk/src/storage/store.ts';
 import { createApp, type AppOptions } from './app.ts';
 import { startupAuth } from './auth/keys.ts';
-import { MemoryOwners, type OwnerStore } from './auth/owner.ts';
+import { MemoryOwners, type OwnerStore, unownedSessions } from './auth/owner.ts';
 import type { ServerConfig } from './config.ts';
 import type { App } from './context.ts';
 import { observeStore, TraceEvents } from './events.ts';
 
 /** The part of a configuration an assembly reads (listening and files are the adapters'). */
-export type AssemblyConfig = Pick<ServerConfig, 'auth' | 'apiKeys' | 'adminKeys' | 'maxBodyBytes' | 'corsOrigins' | 'rateLimit' | 'runtime'>;
+export type AssemblyConfig = Pick<ServerConfig, 'auth' | 'apiKeys' | 'adminKeys' | 'maxBodyBytes' | 'corsOrigins' | 'rateLimit' | 'runtime'> &
+  Partial<Pick<ServerConfig, 'atlasWrites' | 'bodyTimeoutSeconds'>>;
 
 export interface AssembleOptions {
   /** Where traces are kept (default: in memory). */
@@ -40,6 +41,8 @@ export interface Assembly {
   owners: OwnerStore;
   /** The key generated for this run (auth on, no key configured), else null. */
   generatedKey: string | null;
+  /** Sessions no key owns, found at start (auth on; 0 with auth off, where every session is visible). */
+  unowned: number;
   /** Ends the live streams (SSE, waiting MCP approvals) by closing the event hub: the first step of a graceful stop. */
   endStreams(): void;
   /** Flushes the traces, closes the runtime and the owners; throws the first error once all were tried. */
@@ -57,6 +60,9 @@ export async function assemble(config: AssemblyConfig, options: AssembleOptions 
       ...config.runtime,
       ...options.runtime,
       storage: observeStore(options.storage ?? memoryStore(), events),
+      // Owners are host data: each restored session is handed its owner again (its rate limits count per owner).
+      // With auth off no session has one (Ownership.ownerFor), whatever the owner store says.
+      ...(auth ? { ownerOf: (sessionId: string) => owners.get(sessionId) } : {}),
       atlases: options.atlases ?? [],
       // A damaged stored trace is left out and reported (`runtime.storageIssues`), never a reason not to start.
       onCorruptTrace: 'skip',
@@ -66,11 +72,14 @@ export async function assemble(config: AssemblyConfig, options: AssembleOptions 
     throw err;
   }
   let app: App;
+  let unowned = 0;
   try {
+    if (auth) unowned = await unownedSessions(runtime, owners);
     app = createApp({
       maxBodyBytes: config.maxBodyBytes,
       corsOrigins: config.corsOrigins,
       rateLimit: config.rateLimit > 0 ? { perMinute: config.rateLimit } : false,
+      ...(config.bodyTimeoutSeconds !== undefined ? { bodyTimeoutMs: config.bodyTimeoutSeconds * 1000 } : {}),
       ...options.app,
       runtime,
       auth,
@@ -91,6 +100,7 @@ export async function assemble(config: AssemblyConfig, options: AssembleOptions 
     events,
     owners,
     generatedKey,
+    unowned,
     endStreams() {
       events.close();
     },

@@ -5,7 +5,7 @@ import { startServer } from './adapter/node/index.ts';
 import { http, KEY_A } from './testing.ts';
 
 describe('parseConfig', () => {
-  it('has safe defaults: auth on, loopback, port 8420, 1 MiB bodies, no CORS, no rate limit', () => {
+  it('has safe defaults: auth on, loopback, port 8420, atlas writes for admins, 1 MiB bodies, bounded waits and connections, no CORS, no rate limit', () => {
     expect(parseConfig({})).toEqual({
       port: 8420,
       host: '127.0.0.1',
@@ -14,7 +14,12 @@ describe('parseConfig', () => {
       auth: true,
       apiKeys: [],
       adminKeys: [],
+      atlasWrites: 'admin',
       maxBodyBytes: 1024 * 1024,
+      headersTimeoutSeconds: 10,
+      bodyTimeoutSeconds: 30,
+      maxConnectionsPerAddress: 64,
+      maxConnections: 1024,
       corsOrigins: [],
       rateLimit: 0,
       runtime: {},
@@ -31,7 +36,12 @@ describe('parseConfig', () => {
         CRA_AUTH: 'on',
         CRA_API_KEYS: ' key-one-0123456789 , key-two-0123456789,,',
         CRA_ADMIN_KEYS: 'admin-key-0123456789',
+        CRA_ATLAS_WRITES: 'any-key',
         CRA_MAX_BODY_BYTES: '2048',
+        CRA_HEADERS_TIMEOUT_SECONDS: '5',
+        CRA_BODY_TIMEOUT_SECONDS: '20',
+        CRA_MAX_CONNECTIONS_PER_ADDRESS: '16',
+        CRA_MAX_CONNECTIONS: '256',
         CRA_CORS_ORIGINS: 'https://a.example, https://b.example',
         CRA_RATE_LIMIT: '120',
         CRA_CLOCK_SKEW_SECONDS: '60',
@@ -47,7 +57,12 @@ describe('parseConfig', () => {
       auth: true,
       apiKeys: ['key-one-0123456789', 'key-two-0123456789'],
       adminKeys: ['admin-key-0123456789'],
+      atlasWrites: 'any-key',
       maxBodyBytes: 2048,
+      headersTimeoutSeconds: 5,
+      bodyTimeoutSeconds: 20,
+      maxConnectionsPerAddress: 16,
+      maxConnections: 256,
       corsOrigins: ['https://a.example', 'https://b.example'],
       rateLimit: 120,
       runtime: { clockSkewSeconds: 60, defaultDecision: 'allow', maxContextTokens: 2000, defaultTtlSeconds: 120 },
@@ -86,6 +101,11 @@ describe('parseConfig', () => {
       ['CRA_MAX_CONTEXT_TOKENS', '1e4'],
       ['CRA_DEFAULT_TTL_SECONDS', '86401'],
       ['CRA_DEFAULT_TTL_SECONDS', '1h'],
+      ['CRA_ATLAS_WRITES', 'everyone'],
+      ['CRA_HEADERS_TIMEOUT_SECONDS', '0'],
+      ['CRA_BODY_TIMEOUT_SECONDS', '3601'],
+      ['CRA_MAX_CONNECTIONS_PER_ADDRESS', '0'],
+      ['CRA_MAX_CONNECTIONS', 'many'],
     ] as const) {
       expect(() => parseConfig({ [name]: value }), `${name}=${value}`).toThrow(
         expect.objectContaining({ code: 'invalid_request', path: `/${name}`, message: expect.stringContaining(JSON.stringify(value)) }),
@@ -104,6 +124,9 @@ describe('parseConfig', () => {
           CRA_DEFAULT_DECISION: 'allow',
           CRA_MAX_CONTEXT_TOKENS: '2000',
           CRA_DEFAULT_TTL_SECONDS: '120',
+          CRA_HEADERS_TIMEOUT_SECONDS: '7',
+          CRA_BODY_TIMEOUT_SECONDS: '9',
+          CRA_MAX_CONNECTIONS: '99',
         }),
         dataDir: data.dir,
       },
@@ -119,6 +142,8 @@ describe('parseConfig', () => {
       const call = (path: string, body: unknown) => http(server.url, 'POST', path, { key: KEY_A, body });
       const id = (await call('/v1/sessions', { agent_id: 'support-bot', goal: 'Configured' })).body.session_id;
       expect((await call(`/v1/sessions/${id}/resolve`, {})).body.ttl_seconds).toBe(120);
+      // And the listener's limits to Node.
+      expect([server.server.headersTimeout, server.server.requestTimeout, server.server.maxConnections]).toEqual([7000, 7000 + 9000 + 5000, 99]);
       const late = await call(`/v1/sessions/${id}/resolve`, { timestamp: new Date(Date.now() - 60_000).toISOString() });
       expect([late.status, late.body.error.code]).toEqual([400, 'clock_skew']);
     } finally {

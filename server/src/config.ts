@@ -9,8 +9,13 @@
  * | `CRA_DATA_DIR` | `.data` | traces (`traces/*.trace.jsonl`) and session owners (`owners.jsonl`) |
  * | `CRA_AUTH` | on | `off` turns authentication off (local use only) |
  * | `CRA_API_KEYS` | — | comma-separated API keys; with auth on and none set, a key is generated and printed at start |
- * | `CRA_ADMIN_KEYS` | — | comma-separated admin keys: when set, only they may load/unload atlases over HTTP (else any key may); they alone read stats |
+ * | `CRA_ADMIN_KEYS` | — | comma-separated admin keys: they alone load, replace and unload atlases over HTTP, and read stats |
+ * | `CRA_ATLAS_WRITES` | admin | `admin`: atlas writes need an admin key (with none configured, no key may); `any-key`: every key may |
  * | `CRA_MAX_BODY_BYTES` | 1048576 | largest request body (413 above) |
+ * | `CRA_HEADERS_TIMEOUT_SECONDS` | 10 | longest wait for a request's headers (408 after; 1–3600) |
+ * | `CRA_BODY_TIMEOUT_SECONDS` | 30 | longest wait for a request's body once its headers arrived (408 after; 1–3600) |
+ * | `CRA_MAX_CONNECTIONS_PER_ADDRESS` | 64 | open connections per client address (one more: 429, closed) |
+ * | `CRA_MAX_CONNECTIONS` | 1024 | open connections overall (the excess is closed) |
  * | `CRA_CORS_ORIGINS` | — (off) | comma-separated allowed origins, or `*` |
  * | `CRA_RATE_LIMIT` | — (off) | requests a minute per key (token bucket, burst = the same number; 429 above) |
  * | `CRA_CLOCK_SKEW_SECONDS` | 300 | accepted skew of CARP request timestamps (0–31536000) |
@@ -39,7 +44,16 @@ export interface ServerConfig {
   auth: boolean;
   apiKeys: string[];
   adminKeys: string[];
+  /** Who may load, replace and unload atlases over HTTP: admin keys only (default), or every key. */
+  atlasWrites: AtlasWrites;
   maxBodyBytes: number;
+  /** Longest wait for a request's headers (Node listener). */
+  headersTimeoutSeconds: number;
+  /** Longest wait for a request's body once its headers arrived. */
+  bodyTimeoutSeconds: number;
+  /** Open connections per client address, and overall (Node listener). */
+  maxConnectionsPerAddress: number;
+  maxConnections: number;
   corsOrigins: string[];
   /** Requests a minute per key; 0 = off. */
   rateLimit: number;
@@ -56,6 +70,17 @@ export interface McpConfig {
 }
 
 export type Env = Record<string, string | undefined>;
+
+export type AtlasWrites = 'admin' | 'any-key';
+
+function atlasWrites(env: Env): AtlasWrites {
+  const raw = (env.CRA_ATLAS_WRITES ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'admin') return 'admin';
+  if (raw === 'any-key') return 'any-key';
+  throw new CraError('invalid_request', `CRA_ATLAS_WRITES must be "admin" or "any-key", not ${JSON.stringify(env.CRA_ATLAS_WRITES)}`, {
+    path: '/CRA_ATLAS_WRITES',
+  });
+}
 
 const list = (v: string | undefined): string[] =>
   (v ?? '')
@@ -139,7 +164,12 @@ export function parseConfig(env: Env): ServerConfig {
     auth: authRaw !== 'off',
     apiKeys: list(env.CRA_API_KEYS),
     adminKeys: list(env.CRA_ADMIN_KEYS),
+    atlasWrites: atlasWrites(env),
     maxBodyBytes: integer(env, 'CRA_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1, 1024 * 1024 * 1024),
+    headersTimeoutSeconds: integer(env, 'CRA_HEADERS_TIMEOUT_SECONDS', 10, 1, 3600),
+    bodyTimeoutSeconds: integer(env, 'CRA_BODY_TIMEOUT_SECONDS', 30, 1, 3600),
+    maxConnectionsPerAddress: integer(env, 'CRA_MAX_CONNECTIONS_PER_ADDRESS', 64, 1, 1_000_000),
+    maxConnections: integer(env, 'CRA_MAX_CONNECTIONS', 1024, 1, 1_000_000),
     corsOrigins: list(env.CRA_CORS_ORIGINS),
     rateLimit: integer(env, 'CRA_RATE_LIMIT', 0, 0, 1_000_000),
     runtime: runtimeConfig(env),

@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { StoreIssue } from '../../sdk/src/storage/store.ts';
 import type { Assembly } from './assemble.ts';
 import { shortKeyWarning } from './auth/keys.ts';
 
@@ -38,10 +39,15 @@ export async function startupReport(server: Assembly, served: Served): Promise<s
   const lines: string[] = [];
   for (const a of served.atlases.loaded) lines.push(`  atlas ${a.atlas_id}@${a.version} (${a.path})`);
   for (const s of served.atlases.skipped) lines.push(`  atlas skipped: ${s.path}: ${s.code}: ${s.message}`);
-  for (const i of runtime.storageIssues) lines.push(`  damaged trace left out: ${i.location ?? i.session_id}: ${i.kind}: ${i.message}`);
+  for (const i of runtime.storageIssues) lines.push(damagedTrace(i));
   const weak = config.auth ? shortKeyWarning(config) : null;
   if (weak) lines.push(weak);
   if (served.ownersSkipped?.length) lines.push(`  owners.jsonl: unreadable line(s) ${served.ownersSkipped.join(', ')} skipped`);
+  if (server.unowned > 0) {
+    lines.push(
+      `  owners: ${server.unowned} session(s) have no owner (created with auth off, or stopped before the owner was recorded and the session answered): no key can see them`,
+    );
+  }
   if (served.mcp) lines.push(`  mcp: /v1/sessions/{id}/mcp serves the tools of ${JSON.stringify(served.mcp)}`);
   lines.push(`  data: ${served.data} (${(await runtime.listSessions()).length} session(s) restored)`);
   if (!config.auth) {
@@ -56,9 +62,36 @@ export async function startupReport(server: Assembly, served: Served): Promise<s
       `  CRA_ADMIN_KEYS=$CRA_API_KEY ${served.command}`,
     );
   } else {
-    const admins = config.adminKeys.length > 0 ? `${config.adminKeys.length} admin` : 'no admin key: every key may load and unload atlases';
+    const admins =
+      config.adminKeys.length > 0
+        ? `${config.adminKeys.length} admin`
+        : config.atlasWrites === 'any-key'
+          ? 'no admin key; CRA_ATLAS_WRITES=any-key: every key may load and unload atlases'
+          : 'no admin key: atlases change only at start; CRA_ADMIN_KEYS lets keys change them over HTTP';
     lines.push(`  auth: ${config.apiKeys.length + config.adminKeys.length} key(s) configured (${admins})`);
   }
   lines.push(`${served.name} listening on ${served.url} (OpenAPI: ${served.url}/openapi.json)`);
   return lines;
+}
+
+/** What each kind of damage means, in the operator's words. */
+const DAMAGE: Readonly<Record<StoreIssue['kind'], string>> = {
+  torn_line: 'its last line was cut short (a write interrupted)',
+  malformed_line: 'a line is not a JSON event',
+  invalid_chain: 'its hash chain does not verify',
+  truncated: 'its last events are gone (shorter than at its last sync)',
+  missing: 'its trace file is gone',
+  missing_events: 'events are missing inside it',
+  duplicated_events: 'an event is stored twice',
+  session_mismatch: 'it holds events of another session',
+  index_missing: 'the session index is gone: rebuilt from the traces, whose cut ends cannot be told this time',
+  unreadable: 'it cannot be read',
+};
+
+/** One line per damaged trace (or store file): which session, the kind and what it means, the store's account, where. */
+function damagedTrace(i: StoreIssue): string {
+  const meaning = (DAMAGE as Record<string, string>)[i.kind] ?? 'it is damaged';
+  if (i.session_id === null) return `  damaged store file: ${i.location ?? 'the store'}: ${i.kind} (${meaning}): ${i.message}`;
+  const where = i.location ? ` [${i.location}]` : '';
+  return `  damaged trace left out: session ${i.session_id}: ${i.kind} (${meaning}): ${i.message}${where}`;
 }

@@ -63,7 +63,12 @@ export const HealthSchema = z
   .openapi('HealthStatus');
 
 export const StatsSchema = z
-  .object({ atlases: z.number().int(), sessions: z.number().int(), memory_bytes: z.number().int() })
+  .object({
+    atlases: z.number().int(),
+    sessions: z.number().int(),
+    memory_bytes: z.number().int(),
+    action_handles: z.number().int().openapi({ description: 'Action ids the core holds a handle for (only ids a loaded atlas declares)' }),
+  })
   .openapi('RuntimeStats');
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -351,6 +356,9 @@ export const VerifySchema = z
     head_hash: z.string().optional(),
     index: z.number().int().optional(),
     reason: z.string().optional(),
+    detail: z.enum(['missing_events', 'duplicated_event', 'out_of_order']).optional().openapi({
+      description: 'For a sequence_gap: events missing before index, index repeating the previous event, or neither',
+    }),
   })
   .openapi('VerifyResult');
 

@@ -47,6 +47,16 @@ fn assert_invalid(c: &mut Core, events: &[Value], index: usize, reason: &str) {
     }
 }
 
+/// A `sequence_gap` at `index`, with the kind of gap the verdict names beside SPEC's reason.
+fn assert_gap(c: &mut Core, events: &[Value], index: usize, detail: &str) {
+    let v = verdict(c, events);
+    assert_eq!(v, json!({"valid": false, "index": index, "reason": "sequence_gap", "detail": detail}), "gap at {}", index);
+    match verify(events, None).0 {
+        Verdict::Invalid { index: i, reason: r, detail: d, .. } => assert_eq!((i, r, d), (index, "sequence_gap", Some(detail))),
+        other => panic!("verify() said {:?}", other),
+    }
+}
+
 // ------------------------------------------------------------------------------------------------- vectors
 
 #[test]
@@ -274,7 +284,7 @@ fn sequence_gap_when_an_event_is_removed() {
     let mut c = Core::new();
     let mut ev = base_chain();
     ev.remove(2);
-    assert_invalid(&mut c, &ev, 2, "sequence_gap");
+    assert_gap(&mut c, &ev, 2, "missing_events");
 }
 
 #[test]
@@ -284,7 +294,7 @@ fn sequence_gap_even_when_relinked() {
     let mut ev = base_chain();
     ev.remove(3);
     rehash_from(&mut ev, 3);
-    assert_invalid(&mut c, &ev, 3, "sequence_gap");
+    assert_gap(&mut c, &ev, 3, "missing_events");
 }
 
 #[test]
@@ -293,7 +303,7 @@ fn sequence_gap_on_a_duplicated_event() {
     let mut ev = base_chain();
     let dup = ev[2].clone();
     ev.insert(3, dup);
-    assert_invalid(&mut c, &ev, 3, "sequence_gap");
+    assert_gap(&mut c, &ev, 3, "duplicated_event");
 }
 
 #[test]
@@ -677,7 +687,7 @@ fn sequence_and_link_edits_are_reported_at_their_own_line() {
         let mut ev = events.clone();
         ev[i]["sequence"] = json!(i + 1);
         let v = verdict(&mut c, &ev);
-        assert_eq!(v, json!({"valid": false, "index": i, "reason": "sequence_gap"}), "sequence edit at {}", i);
+        assert_eq!(v, json!({"valid": false, "index": i, "reason": "sequence_gap", "detail": "missing_events"}), "sequence edit at {}", i);
         let mut ev = events.clone();
         ev[i]["previous_event_hash"] = ev[i]["event_hash"].clone();
         let v = verdict(&mut c, &ev);

@@ -6,8 +6,9 @@
  * @module
  */
 
+import { CraError } from '../errors.ts';
 import type { AtlasBundle, AtlasManifest } from '../types.ts';
-import { isObject } from '../util.ts';
+import { isObject, kindOf } from '../util.ts';
 
 /** True for a bundle `{manifest, files?}`, false for a manifest (or anything else). */
 export function isAtlasBundle(atlas: unknown): atlas is AtlasBundle {
@@ -21,11 +22,15 @@ export function manifestOf(atlas: AtlasManifest | AtlasBundle): AtlasManifest {
 
 /**
  * The bundle of a manifest or a bundle, with `files` merged over the bundle's own (`files` only when there are
- * some). Anything that is not an object is answered as it is, for the core to refuse with its own error.
+ * some). An atlas or a `files` that is not an object is refused here, in either mode; what is inside is the core's
+ * to judge. Members are copied as data (a file named `__proto__` stays a file).
  */
 export function bundleOf(atlas: AtlasManifest | AtlasBundle, files?: Record<string, string>): AtlasBundle {
-  if (!isObject(atlas)) return atlas as AtlasBundle;
+  if (!isObject(atlas)) throw new CraError('invalid_request', `an atlas must be a manifest or {manifest, files}, not ${kindOf(atlas)}`, { path: '' });
   const own = isAtlasBundle(atlas) ? atlas.files : undefined;
+  for (const f of [own, files]) {
+    if (f !== undefined && !isObject(f)) throw new CraError('invalid_request', `files must be an object, not ${kindOf(f)}`, { path: '/files' });
+  }
   const merged = { ...own, ...files };
   const manifest = manifestOf(atlas);
   return Object.keys(merged).length > 0 ? { manifest, files: merged } : { manifest };

@@ -9,7 +9,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { CraError } from '../errors.ts';
 import type { AtlasBundle, AtlasManifest } from '../types.ts';
-import { isObject } from '../util.ts';
+import { checkJsonValue } from '../json-value.ts';
+import { isObject, kindOf } from '../util.ts';
 
 /**
  * Loads `path` — a folder holding `atlas.json`, or a JSON manifest file — with the text of every context-pack file.
@@ -17,6 +18,7 @@ import { isObject } from '../util.ts';
  * then warns and gives its block no text).
  */
 export async function loadAtlasDir(path: string): Promise<AtlasBundle> {
+  if (typeof path !== 'string') throw new CraError('invalid_request', `an atlas path is a string, not ${kindOf(path)}`, { path: '' });
   let manifestPath = path;
   try {
     if ((await stat(path)).isDirectory()) manifestPath = join(path, 'atlas.json');
@@ -32,6 +34,8 @@ export async function loadAtlasDir(path: string): Promise<AtlasBundle> {
     throw new CraError(code, `cannot read ${manifestPath}: ${(err as Error).message}`, { path: '', cause: err });
   }
   if (!isObject(manifest)) throw new CraError('atlas_invalid', `${manifestPath} is not a JSON object`, { path: '' });
+  // Parsed text is plain JSON; only its nesting can exceed what the core (and every recursive reader) takes.
+  checkJsonValue(manifest);
   const files: Record<string, string> = {};
   const packs = Array.isArray(manifest.context_packs) ? manifest.context_packs : [];
   for (const [i, pack] of packs.entries()) {

@@ -4,34 +4,48 @@
  * snake_case. An error about a field points back at the option the caller wrote (`/approval_hash` → `/approvalHash`):
  * a path names something in what was sent, in both modes.
  *
+ * Each body is checked here as a JSON value (`json-value.ts`) and detached from the caller's objects, so that both
+ * modes refuse the same values with the same pointer, before anything serialises them.
+ *
  * @module
  */
 
 import { CraError } from '../errors.ts';
 import type { ActionRequest, ApproveOptions, CompleteOptions, CreateSessionOptions, DenyOptions, FailOptions } from '../interface.ts';
+import { jsonValue } from '../json-value.ts';
 import type { Execution, JsonObject } from '../types.ts';
-import { compact, executionIdOf, isObject } from '../util.ts';
+import { compact, executionIdOf, isObject, kindOf, readOptions } from '../util.ts';
+
+/** A body of the given members (absent ones left out), checked and detached. */
+function body(members: Record<string, unknown>): JsonObject {
+  return jsonValue(compact(members)) as JsonObject;
+}
 
 export function createSessionBody(options: CreateSessionOptions): JsonObject {
-  if (!isObject(options)) throw new CraError('invalid_request', 'session options must be an object', { path: '' });
-  return compact({
+  if (!isObject(options)) throw new CraError('invalid_request', `session options must be an object, not ${kindOf(options)}`, { path: '' });
+  return body({
     agent_id: options.agentId,
     goal: options.goal,
     session_id: options.sessionId,
     parent_session_id: options.parentSessionId,
     metadata: options.metadata,
-  }) as JsonObject;
+  });
 }
 
 /** An action request in wire form (`resolution_id` only when the caller named one). */
 export function actionRequestBody(request: ActionRequest): JsonObject {
-  if (!isObject(request)) throw new CraError('invalid_request', 'the action request must be an object', { path: '' });
-  return compact({
+  if (!isObject(request)) throw new CraError('invalid_request', `the action request must be an object, not ${kindOf(request)}`, { path: '' });
+  return body({
     action_id: request.actionId,
     parameters: request.parameters,
     resolution_id: request.resolutionId,
     idempotency_key: request.idempotencyKey,
-  }) as JsonObject;
+  });
+}
+
+/** A host event (`session.record`) in wire form. */
+export function recordBody(eventType: unknown, payload: unknown): JsonObject {
+  return body({ event_type: eventType, payload });
 }
 
 /** The execution a step applies to, and the step's own members. */
@@ -40,28 +54,29 @@ export interface StepBody {
   body: JsonObject;
 }
 
-export function approveBody(execution: string | Execution, options: ApproveOptions = {}): StepBody {
-  const o = options ?? {};
+export function approveBody(execution: string | Execution, options?: ApproveOptions): StepBody {
+  const execution_id = executionIdOf(execution);
+  const o = readOptions(options, '');
   const hash = o.approvalHash ?? (isObject(execution) ? (execution.approval_hash ?? undefined) : undefined);
-  return { execution_id: executionIdOf(execution), body: compact({ approver: o.approver, approval_hash: hash }) as unknown as JsonObject };
+  return { execution_id, body: body({ approver: o.approver, approval_hash: hash }) };
 }
 
-export function denyBody(execution: string | Execution, options: DenyOptions = {}): StepBody {
-  const o = options ?? {};
-  return { execution_id: executionIdOf(execution), body: compact({ reason: o.reason, approver: o.approver }) as JsonObject };
+export function denyBody(execution: string | Execution, options?: DenyOptions): StepBody {
+  const execution_id = executionIdOf(execution);
+  const o = readOptions(options, '');
+  return { execution_id, body: body({ reason: o.reason, approver: o.approver }) };
 }
 
-export function completeBody(execution: string | Execution, options: CompleteOptions = {}): StepBody {
-  const o = options ?? {};
-  return { execution_id: executionIdOf(execution), body: compact({ result: o.result, duration_ms: o.durationMs }) as JsonObject };
+export function completeBody(execution: string | Execution, options?: CompleteOptions): StepBody {
+  const execution_id = executionIdOf(execution);
+  const o = readOptions(options, '');
+  return { execution_id, body: body({ result: o.result, duration_ms: o.durationMs }) };
 }
 
 export function failBody(execution: string | Execution, options: FailOptions): StepBody {
+  const execution_id = executionIdOf(execution);
   if (!isObject(options)) throw new CraError('invalid_request', 'fail() needs { errorCode, errorMessage }', { path: '' });
-  return {
-    execution_id: executionIdOf(execution),
-    body: compact({ error_code: options.errorCode, error_message: options.errorMessage, duration_ms: options.durationMs }) as JsonObject,
-  };
+  return { execution_id, body: body({ error_code: options.errorCode, error_message: options.errorMessage, duration_ms: options.durationMs }) };
 }
 
 /** A wire pointer re-rooted in SDK options: its first segment in camelCase (`/resolution_id/0` → `/resolutionId/0`). */

@@ -10,8 +10,9 @@
 
 import { CraError } from '../errors.ts';
 import type { ResolveOptions } from '../interface.ts';
+import { jsonValue } from '../json-value.ts';
 import type { CarpRequest, JsonObject } from '../types.ts';
-import { compact, isObject } from '../util.ts';
+import { compact, isObject, kindOf } from '../util.ts';
 
 /** How resolve options are written: the SDK's (camelCase) or the wire's (snake_case). A CARP request is either. */
 export type RequestForm = 'options' | 'wire';
@@ -53,6 +54,14 @@ export interface BuiltRequest {
   callerPath: (requestPath: string) => string | null;
 }
 
+/** The form a `how` argument names (`{form}`; default: SDK options). */
+export function formOf(how: unknown): RequestForm {
+  if (how === undefined) return 'options';
+  if (!isObject(how)) throw new CraError('invalid_request', `how must be an object, not ${kindOf(how)}`, { path: '' });
+  if (how.form === undefined || how.form === 'options' || how.form === 'wire') return how.form ?? 'options';
+  throw new CraError('invalid_request', 'form must be "options" or "wire"', { path: '/form' });
+}
+
 /** True for a whole CARP request (it names its version), as opposed to resolve options. */
 export function isCarpRequest(input: unknown): input is CarpRequest | JsonObject {
   return isObject(input) && 'carp_version' in input;
@@ -66,12 +75,21 @@ export function requestedSession(request: JsonObject | CarpRequest): { sessionId
     : { sessionId: r.session_id, path: '/session_id' };
 }
 
-/** Resolve options in wire form (snake_case), as the HTTP API takes them; a CARP request goes as it is. */
-export function toWire(input: ResolveOptions | CarpRequest | undefined): unknown {
+/**
+ * The caller's resolve input, checked as a JSON value and detached: `undefined` is no options; anything but an
+ * object (`null` included) is refused, as it is in either mode.
+ */
+export function resolveInput(input: unknown): JsonObject {
   if (input === undefined) return {};
-  if (!isObject(input) || isCarpRequest(input)) return input;
-  const o = input as Record<string, unknown>;
-  return compact(Object.fromEntries(OPTION_FIELDS.map((f) => [f.wire, o[f.option]])));
+  if (!isObject(input)) throw new CraError('invalid_request', `the request must be an object, not ${kindOf(input)}`, { path: '' });
+  return jsonValue(input) as JsonObject;
+}
+
+/** Resolve options in wire form (snake_case), as the HTTP API takes them; a CARP request goes as it is. */
+export function toWire(input: ResolveOptions | CarpRequest | undefined): JsonObject {
+  const o = resolveInput(input);
+  if (isCarpRequest(o)) return o;
+  return compact(Object.fromEntries(OPTION_FIELDS.map((f) => [f.wire, o[f.option]]))) as JsonObject;
 }
 
 /**
@@ -85,8 +103,7 @@ export function buildRequest(
   operation: 'resolve' | 'validate',
   defaults: RequestDefaults,
 ): BuiltRequest {
-  if (input === undefined || input === null) input = {};
-  if (!isObject(input)) throw new CraError('invalid_request', 'the request must be an object', { path: '' });
+  input = resolveInput(input);
   if (isCarpRequest(input)) {
     const req = input as JsonObject;
     if (req.operation !== operation) {

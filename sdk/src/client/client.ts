@@ -30,9 +30,9 @@ import type {
   TraceEvent,
   VerifyResult,
 } from '../types.ts';
-import { HttpTransport, type HttpOptions } from './http.ts';
+import { HttpTransport, type HttpOptions, errorWithStatus, segment } from './http.ts';
 import { HttpSession } from './session.ts';
-import { isObject } from '../util.ts';
+import { isObject, kindOf, readOptions } from '../util.ts';
 
 export type ClientOptions = HttpOptions;
 
@@ -59,17 +59,17 @@ export class HttpRuntime implements CraRuntime {
 
   // --- atlases -------------------------------------------------------------------------------------------------
 
-  async loadAtlas(atlas: AtlasManifest | AtlasBundle, options: LoadAtlasOptions = {}): Promise<AtlasLoadResult> {
-    const bundle = bundleOf(atlas, options.files);
-    return this.call('POST', '/v1/atlases', isObject(bundle) ? { ...bundle, replace: options.replace === true } : bundle);
+  async loadAtlas(atlas: AtlasManifest | AtlasBundle, options?: LoadAtlasOptions): Promise<AtlasLoadResult> {
+    const o = readOptions(options, '');
+    return this.call('POST', '/v1/atlases', { ...bundleOf(atlas, o.files), replace: o.replace === true });
   }
 
-  async validateAtlas(atlas: AtlasManifest | AtlasBundle, options: Pick<LoadAtlasOptions, 'files'> = {}): Promise<AtlasValidation> {
-    return this.call('POST', '/v1/atlases/validate', bundleOf(atlas, options.files));
+  async validateAtlas(atlas: AtlasManifest | AtlasBundle, options?: Pick<LoadAtlasOptions, 'files'>): Promise<AtlasValidation> {
+    return this.call('POST', '/v1/atlases/validate', bundleOf(atlas, readOptions(options, '').files));
   }
 
   async unloadAtlas(atlasId: string): Promise<void> {
-    await this.call('DELETE', `/v1/atlases/${segment(atlasId)}`);
+    await this.call('DELETE', `/v1/atlases/${segment(atlasId, '/atlas_id')}`);
   }
 
   async listAtlases(): Promise<AtlasSummary[]> {
@@ -77,7 +77,7 @@ export class HttpRuntime implements CraRuntime {
   }
 
   async getAtlas(atlasId: string): Promise<AtlasManifest> {
-    return this.call('GET', `/v1/atlases/${segment(atlasId)}`);
+    return this.call('GET', `/v1/atlases/${segment(atlasId, '/atlas_id')}`);
   }
 
   // --- sessions ------------------------------------------------------------------------------------------------
@@ -88,7 +88,7 @@ export class HttpRuntime implements CraRuntime {
   }
 
   async getSession(sessionId: string): Promise<HttpSession> {
-    const ref = await this.call<{ session_id: string; agent_id: string; goal: string }>('GET', `/v1/sessions/${segment(sessionId)}/ref`);
+    const ref = await this.call<{ session_id: string; agent_id: string; goal: string }>('GET', `/v1/sessions/${segment(sessionId, '/session_id')}/ref`);
     return new HttpSession(this, ref.session_id, ref.agent_id, ref.goal);
   }
 
@@ -99,21 +99,22 @@ export class HttpRuntime implements CraRuntime {
   // --- CARP ----------------------------------------------------------------------------------------------------
 
   async carp(request: CarpRequest | JsonObject): Promise<CarpResult> {
+    if (!isObject(request)) throw new CraError('invalid_request', `the request must be an object, not ${kindOf(request)}`, { path: '' });
     return this.call('POST', '/v1/carp', request);
   }
 
   // --- traces --------------------------------------------------------------------------------------------------
 
   async trace(sessionId: string): Promise<TraceEvent[]> {
-    return this.call('GET', `/v1/traces/${segment(sessionId)}`);
+    return this.call('GET', `/v1/traces/${segment(sessionId, '/session_id')}`);
   }
 
   async verify(sessionId: string): Promise<VerifyResult> {
-    return this.call('GET', `/v1/traces/${segment(sessionId)}/verify`);
+    return this.call('GET', `/v1/traces/${segment(sessionId, '/session_id')}/verify`);
   }
 
   async replay(sessionId: string): Promise<ReplayResult> {
-    return this.call('POST', `/v1/traces/${segment(sessionId)}/replay`);
+    return this.call('POST', `/v1/traces/${segment(sessionId, '/session_id')}/replay`);
   }
 
   async diff(a: readonly TraceEvent[], b: readonly TraceEvent[]): Promise<DiffResult> {
@@ -124,11 +125,19 @@ export class HttpRuntime implements CraRuntime {
    * The live events of a session (Server-Sent Events): its past events, then each new one as it is recorded; ends
    * after `session.ended`, when `signal` aborts, or when the server stops.
    */
-  async *events(sessionId: string, options: { sinceSequence?: number; signal?: AbortSignal } = {}): AsyncGenerator<TraceEvent> {
+  async *events(sessionId: string, options?: { sinceSequence?: number; signal?: AbortSignal }): AsyncGenerator<TraceEvent> {
     if (this.closed) throw new CraError('closed', 'the client is closed');
-    const query = options.sinceSequence !== undefined ? `?since_sequence=${options.sinceSequence}` : '';
-    const res = await this.transport.send('GET', `/v1/traces/${segment(sessionId)}/stream${query}`, undefined, 'text/event-stream', options.signal);
-    yield* parseSse(res, options.signal);
+    const o = readOptions(options, '');
+    const since = o.sinceSequence;
+    if (since !== undefined && (typeof since !== 'number' || !Number.isSafeInteger(since) || since < 0)) {
+      throw new CraError('invalid_request', 'sinceSequence must be a non-negative integer', { path: '/sinceSequence' });
+    }
+    if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+      throw new CraError('invalid_request', 'signal must be an AbortSignal', { path: '/signal' });
+    }
+    const query = since !== undefined ? `?since_sequence=${since}` : '';
+    const res = await this.transport.send('GET', `/v1/traces/${segment(sessionId, '/session_id')}/stream${query}`, undefined, 'text/event-stream', o.signal);
+    yield* parseSse(res, o.signal);
   }
 
   async stats(): Promise<RuntimeStats> {
@@ -148,7 +157,8 @@ export class HttpRuntime implements CraRuntime {
 
 /** Trace events of an SSE response, in order; stops at `event: end`. */
 async function* parseSse(res: Response, signal?: AbortSignal): AsyncGenerator<TraceEvent> {
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  if (!res.body) throw errorWithStatus('invalid_json', 'the event stream answered no body', null, 502);
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
   try {
     for (;;) {
@@ -167,7 +177,7 @@ async function* parseSse(res: Response, signal?: AbortSignal): AsyncGenerator<Tr
           else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
         }
         if (event === 'end') return;
-        if (event === 'message' && data.length > 0) yield JSON.parse(data.join('\n')) as TraceEvent;
+        if (event === 'message' && data.length > 0) yield sseEvent(data.join('\n'));
       }
     }
   } finally {
@@ -175,8 +185,11 @@ async function* parseSse(res: Response, signal?: AbortSignal): AsyncGenerator<Tr
   }
 }
 
-/** A path segment; an empty or non-string id still reaches the server, which answers what the runtime would. */
-function segment(id: unknown): string {
-  const s = typeof id === 'string' ? id : String(id);
-  return s === '' ? '%20' : encodeURIComponent(s);
+/** One event of the stream; a server that sends something else is answered as a bad gateway. */
+function sseEvent(data: string): TraceEvent {
+  try {
+    return JSON.parse(data) as TraceEvent;
+  } catch (err) {
+    throw errorWithStatus('invalid_json', 'the event stream sent an event that is not JSON', null, 502, err);
+  }
 }

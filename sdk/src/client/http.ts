@@ -6,6 +6,8 @@
  */
 
 import { CraError } from '../errors.ts';
+import { checkJsonValue, describeValue, jsonValue } from '../json-value.ts';
+import { isObject, kindOf } from '../util.ts';
 
 export interface HttpOptions {
   /** The server, e.g. `http://127.0.0.1:8420`. */
@@ -33,9 +35,7 @@ export class HttpTransport {
   private readonly timeoutMs: number | undefined;
 
   constructor(options: HttpOptions) {
-    if (!options || typeof options.baseUrl !== 'string' || !/^https?:\/\//i.test(options.baseUrl)) {
-      throw new CraError('invalid_request', 'baseUrl must be an http(s) URL', { path: '/baseUrl' });
-    }
+    checkHttpOptions(options);
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.apiKey = options.apiKey;
     this.fetchFn = options.fetch ?? ((...args: Parameters<typeof fetch>) => fetch(...args));
@@ -62,7 +62,8 @@ export class HttpTransport {
     let payload: string | undefined;
     if (body !== undefined) {
       headers['content-type'] = 'application/json';
-      payload = JSON.stringify(body);
+      // Checked without recursion first: JSON.stringify would overflow on a deep value, or send `null` for NaN.
+      payload = JSON.stringify(jsonValue(body));
     }
     const signals = [signal, this.timeoutMs !== undefined ? AbortSignal.timeout(this.timeoutMs) : undefined].filter(
       (s): s is AbortSignal => s !== undefined,
@@ -81,6 +82,40 @@ export class HttpTransport {
     if (!res.ok) throw await toError(res, method, path);
     return res;
   }
+}
+
+/** Refuses client options of the wrong shape, each at its own pointer. */
+function checkHttpOptions(options: HttpOptions): void {
+  if (!isObject(options)) throw new CraError('invalid_request', `client options must be an object, not ${kindOf(options)}`, { path: '' });
+  if (typeof options.baseUrl !== 'string' || !/^https?:\/\//i.test(options.baseUrl)) {
+    throw new CraError('invalid_request', 'baseUrl must be an http(s) URL', { path: '/baseUrl' });
+  }
+  if (options.apiKey !== undefined && typeof options.apiKey !== 'string') {
+    throw new CraError('invalid_request', 'apiKey must be a string', { path: '/apiKey' });
+  }
+  if (options.fetch !== undefined && typeof options.fetch !== 'function') {
+    throw new CraError('invalid_request', 'fetch must be a function', { path: '/fetch' });
+  }
+  if (options.headers !== undefined) {
+    if (!isObject(options.headers)) throw new CraError('invalid_request', 'headers must map names to strings', { path: '/headers' });
+    for (const [name, value] of Object.entries(options.headers)) {
+      if (typeof value !== 'string') throw new CraError('invalid_request', `header ${name} must be a string`, { path: `/headers/${name.replace(/~/g, '~0').replace(/\//g, '~1')}` });
+    }
+  }
+  const t = options.timeoutMs;
+  if (t !== undefined && (typeof t !== 'number' || !Number.isSafeInteger(t) || t <= 0)) {
+    throw new CraError('invalid_request', 'timeoutMs must be a positive integer', { path: '/timeoutMs' });
+  }
+}
+
+/**
+ * An id as a path segment. A string that JSON cannot carry (a lone surrogate) is refused at `path`, as the embedded
+ * runtime refuses it; any other value still reaches the server, which answers what the runtime would.
+ */
+export function segment(id: unknown, path: string): string {
+  if (typeof id === 'string') checkJsonValue(id, path);
+  const s = typeof id === 'string' ? id : describeValue(id);
+  return s === '' ? '%20' : encodeURIComponent(s);
 }
 
 async function toError(res: Response, method: string, path: string): Promise<CraError> {

@@ -15,9 +15,10 @@ import type {
   ResolveOptions,
 } from '../interface.ts';
 import type { CarpRequest, CheckAnswer, EndReason, Execution, JsonObject, Resolution, Session, TraceEvent, TraceEventType } from '../types.ts';
-import { actionRequestBody, approveBody, completeBody, denyBody, failBody, inOptionTerms, type StepBody } from '../carp/actions.ts';
-import { isCarpRequest, toWire } from '../carp/request.ts';
+import { actionRequestBody, approveBody, completeBody, denyBody, failBody, inOptionTerms, recordBody, type StepBody } from '../carp/actions.ts';
+import { formOf, isCarpRequest, resolveInput, toWire } from '../carp/request.ts';
 import type { HttpRuntime } from './client.ts';
+import { segment } from './http.ts';
 
 export class HttpSession implements CraSession {
   readonly id: string;
@@ -36,26 +37,26 @@ export class HttpSession implements CraSession {
     this.base = `/v1/sessions/${encodeURIComponent(id)}`;
   }
 
-  info(): Promise<Session> {
+  async info(): Promise<Session> {
     return this.runtime.call('GET', this.base);
   }
 
-  resolve(request?: ResolveOptions | CarpRequest, how?: ResolveForm): Promise<Resolution> {
-    return this.resolveAs('resolve', request, how?.form === 'wire');
+  async resolve(request?: ResolveOptions | CarpRequest, how?: ResolveForm): Promise<Resolution> {
+    return this.resolveAs('resolve', request, formOf(how) === 'wire');
   }
 
-  validate(request?: ResolveOptions | CarpRequest, how?: ResolveForm): Promise<Resolution> {
-    return this.resolveAs('validate', request, how?.form === 'wire');
+  async validate(request?: ResolveOptions | CarpRequest, how?: ResolveForm): Promise<Resolution> {
+    return this.resolveAs('validate', request, formOf(how) === 'wire');
   }
 
   /** Options go in wire form; an error about them points back at the option the caller wrote. */
   private resolveAs(operation: 'resolve' | 'validate', request: ResolveOptions | CarpRequest | undefined, wire: boolean): Promise<Resolution> {
-    const post = () => this.runtime.call<Resolution>('POST', `${this.base}/${operation}`, wire ? (request ?? {}) : toWire(request));
+    const post = () => this.runtime.call<Resolution>('POST', `${this.base}/${operation}`, wire ? resolveInput(request) : toWire(request));
     return wire || isCarpRequest(request) ? post() : inOptionTerms(post);
   }
 
-  check(actionId: string): Promise<CheckAnswer> {
-    return this.runtime.call('GET', `${this.base}/check/${encodeURIComponent(String(actionId))}`);
+  async check(actionId: string): Promise<CheckAnswer> {
+    return this.runtime.call('GET', `${this.base}/check/${segment(actionId, '/action_id')}`);
   }
 
   requestAction(request: ActionRequest): Promise<Execution> {
@@ -63,7 +64,7 @@ export class HttpSession implements CraSession {
   }
 
   execution(executionId: string): Promise<Execution> {
-    return inOptionTerms(() => this.runtime.call<Execution>('GET', `${this.base}/actions/${encodeURIComponent(String(executionId))}`));
+    return inOptionTerms(() => this.runtime.call<Execution>('GET', `${this.base}/actions/${segment(executionId, '/execution_id')}`));
   }
 
   approve(execution: string | Execution, options?: ApproveOptions): Promise<Execution> {
@@ -90,17 +91,15 @@ export class HttpSession implements CraSession {
     });
   }
 
-  record(eventType: TraceEventType, payload: JsonObject): Promise<TraceEvent[]> {
-    return this.runtime.call('POST', `${this.base}/events`, { event_type: eventType, payload });
+  async record(eventType: TraceEventType, payload: JsonObject): Promise<TraceEvent[]> {
+    return this.runtime.call('POST', `${this.base}/events`, recordBody(eventType, payload));
   }
 
-  end(reason?: EndReason): Promise<Session> {
+  async end(reason?: EndReason): Promise<Session> {
     return this.runtime.call('POST', `${this.base}/end`, { reason });
   }
 
-  trace(): Promise<TraceEvent[]> {
+  async trace(): Promise<TraceEvent[]> {
     return this.runtime.trace(this.id);
   }
-
-
 }

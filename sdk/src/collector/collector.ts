@@ -8,6 +8,7 @@
  */
 
 import { CraError } from '../errors.ts';
+import { kindOf, readOptions } from '../util.ts';
 import type { TraceEvent } from '../types.ts';
 
 /** A destination of trace events. Each sink receives every event once, in record order. */
@@ -47,23 +48,28 @@ export class BufferedCollector {
   /** The error of the latest flush that failed, until a flush succeeds. */
   lastError: CraError | null = null;
 
-  constructor(sinks: readonly TraceSink[], options: CollectorOptions = {}) {
-    const bufferSize = options.bufferSize ?? 100;
-    const interval = options.flushIntervalMs ?? 1000;
+  constructor(sinks: readonly TraceSink[], options?: CollectorOptions) {
+    if (!Array.isArray(sinks)) throw new CraError('invalid_request', `sinks must be an array, not ${kindOf(sinks)}`, { path: '/sinks' });
+    const o = readOptions(options, '');
+    const bufferSize = o.bufferSize ?? 100;
+    const interval = o.flushIntervalMs ?? 1000;
     if (!Number.isSafeInteger(bufferSize) || bufferSize < 1) {
       throw new CraError('invalid_request', 'bufferSize must be a positive integer', { path: '/bufferSize' });
     }
-    if (!Number.isFinite(interval) || interval < 0) {
+    if (typeof interval !== 'number' || !Number.isFinite(interval) || interval < 0) {
       throw new CraError('invalid_request', 'flushIntervalMs must be a non-negative number', { path: '/flushIntervalMs' });
     }
+    if (o.onError !== undefined && typeof o.onError !== 'function') {
+      throw new CraError('invalid_request', 'onError must be a function', { path: '/onError' });
+    }
     for (const [i, s] of sinks.entries()) {
-      if (!s || typeof s.write !== 'function') {
+      if (typeof s !== 'object' || s === null || typeof s.write !== 'function') {
         throw new CraError('invalid_request', 'a sink needs a write(events) method', { path: `/sinks/${i}` });
       }
     }
     this.sinks = sinks.map((sink) => ({ sink, backlog: [] }));
     this.bufferSize = bufferSize;
-    this.onError = options.onError;
+    this.onError = o.onError;
     if (interval > 0 && this.sinks.length > 0) {
       this.timer = setInterval(() => {
         if (this.pending > 0) this.background();
@@ -80,6 +86,7 @@ export class BufferedCollector {
   /** Queues events; never blocks and never waits for a sink. */
   record(events: readonly TraceEvent[]): void {
     if (this.closed) throw new CraError('closed', 'the collector is closed');
+    if (!Array.isArray(events)) throw new CraError('invalid_request', `events must be an array, not ${kindOf(events)}`, { path: '' });
     if (this.sinks.length === 0 || events.length === 0) return;
     for (const e of events) this.buffer.push(e);
     if (this.buffer.length >= this.bufferSize && !this.scheduled) {

@@ -10,6 +10,9 @@
 import { mkdir, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CraError } from '../errors.ts';
+import { checkJsonValue } from '../json-value.ts';
+import { isObject } from '../util.ts';
+import { batchOf } from './sinks.ts';
 import type { TraceEvent } from '../types.ts';
 import type { TraceSink } from './collector.ts';
 
@@ -21,7 +24,7 @@ export type JsonlSinkOptions =
   | { file: string; dir?: undefined; fsync?: boolean };
 
 export function jsonlSink(options: JsonlSinkOptions): TraceSink {
-  if (!options || (typeof options.dir !== 'string' && typeof options.file !== 'string')) {
+  if (!isObject(options) || (typeof options.dir !== 'string' && typeof options.file !== 'string')) {
     throw new CraError('invalid_request', 'a JSONL sink needs a dir or a file', { path: '' });
   }
   const fsync = options.fsync ?? true;
@@ -32,8 +35,11 @@ export function jsonlSink(options: JsonlSinkOptions): TraceSink {
   return {
     name: `jsonl:${options.file ?? options.dir}`,
     async write(events: readonly TraceEvent[]) {
+      // Checked before anything is written: JSON.stringify would overflow on a deep event, or write `null` for NaN.
+      checkJsonValue(batchOf(events));
       const groups = new Map<string, TraceEvent[]>();
       for (const e of events) {
+        if (!isObject(e) || typeof e.session_id !== 'string') throw new CraError('invalid_request', 'an event names its session', { path: '' });
         if (written.has(key(e))) continue;
         const path = target(e.session_id);
         let group = groups.get(path);

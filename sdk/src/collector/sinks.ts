@@ -4,8 +4,16 @@
  * @module
  */
 
+import { CraError } from '../errors.ts';
 import type { TraceEvent } from '../types.ts';
+import { kindOf } from '../util.ts';
 import type { TraceSink } from './collector.ts';
+
+/** The batch a sink is handed, refused when it is not a list (a sink may be called directly). */
+export function batchOf(events: readonly TraceEvent[]): readonly TraceEvent[] {
+  if (!Array.isArray(events)) throw new CraError('invalid_request', `a batch must be an array of events, not ${kindOf(events)}`, { path: '' });
+  return events;
+}
 
 /** A sink that keeps every event in `events`. */
 export interface MemorySink extends TraceSink {
@@ -20,7 +28,7 @@ export function memorySink(name = 'memory'): MemorySink {
     name,
     events,
     write(batch) {
-      events.push(...batch);
+      for (const e of batchOf(batch)) events.push(e);
     },
     session(sessionId) {
       return events.filter((e) => e.session_id === sessionId);
@@ -30,5 +38,6 @@ export function memorySink(name = 'memory'): MemorySink {
 
 /** A sink that hands each batch to `fn` (which may be async; a rejection keeps the batch for retry). */
 export function callbackSink(fn: (events: readonly TraceEvent[]) => void | Promise<void>, name = 'callback'): TraceSink {
-  return { name, write: (batch) => fn(batch) };
+  if (typeof fn !== 'function') throw new CraError('invalid_request', 'callbackSink needs a function', { path: '' });
+  return { name, write: (batch) => fn(batchOf(batch)) };
 }

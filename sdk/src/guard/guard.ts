@@ -14,9 +14,10 @@
 
 import { CraError } from '../errors.ts';
 import type { CraSession, ResolveOptions } from '../interface.ts';
-import type { Execution, Json, JsonObject, Resolution } from '../types.ts';
-import { isObject } from '../util.ts';
-import { type ToolPlatform, ToolNames } from '../tools/names.ts';
+import type { Execution, JsonObject, Resolution } from '../types.ts';
+import { describeValue, jsonValue, toJson } from '../json-value.ts';
+import { isObject, readOptions } from '../util.ts';
+import { TOOL_PLATFORMS, type ToolPlatform, ToolNames } from '../tools/names.ts';
 
 /** What a handler gets beside the parameters. */
 export interface HandlerContext {
@@ -104,7 +105,7 @@ export class Guard {
   private resolving: Promise<Resolution> | undefined;
   private tables: Promise<ToolNames> | undefined;
 
-  constructor(session: CraSession, handlers: Record<string, ToolHandler>, options: GuardOptions = {}) {
+  constructor(session: CraSession, handlers: Record<string, ToolHandler>, options?: GuardOptions) {
     if (!isObject(session) || typeof (session as CraSession).requestAction !== 'function') {
       throw new CraError('invalid_request', 'guard() needs a session', { path: '/session' });
     }
@@ -112,10 +113,21 @@ export class Guard {
     for (const [id, fn] of Object.entries(handlers)) {
       if (typeof fn !== 'function') throw new CraError('invalid_request', `the handler of ${id} is not a function`, { path: `/handlers/${id}` });
     }
+    const o = readOptions(options, '/options');
+    if (o.approve !== undefined && typeof o.approve !== 'function') {
+      throw new CraError('invalid_request', 'approve must be a function', { path: '/options/approve' });
+    }
+    const ms = o.approvalTimeoutMs;
+    if (ms !== undefined && (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)) {
+      throw new CraError('invalid_request', 'approvalTimeoutMs must be a non-negative number', { path: '/options/approvalTimeoutMs' });
+    }
+    if (o.resolution !== undefined && (!isObject(o.resolution) || !Array.isArray(o.resolution.allowed_actions))) {
+      throw new CraError('invalid_request', 'resolution must be a resolution', { path: '/options/resolution' });
+    }
     this.session = session;
     this.handlers = new Map(Object.entries(handlers));
-    this.options = options;
-    this.current = options.resolution;
+    this.options = o;
+    this.current = o.resolution;
   }
 
   /** The resolution and tool names that tool lists are made from (resolving first if the guard has none). */
@@ -141,39 +153,43 @@ export class Guard {
   }
 
   /** Governs and runs one tool call. `args`: an object, or its JSON text (as OpenAI sends it). */
-  async call(nameOrActionId: string, args: unknown, options: CallOptions = {}): Promise<GuardResult> {
-    const parameters = parseArguments(args);
-    if (!parameters) {
-      return refused('invalid_arguments', 'the arguments must be a JSON object', { received: typeof args === 'string' ? args.slice(0, 200) : typeof args });
+  async call(nameOrActionId: string, args: unknown, options?: CallOptions): Promise<GuardResult> {
+    const { platform } = readOptions(options, '/options');
+    if (platform !== undefined && !(TOOL_PLATFORMS as readonly unknown[]).includes(platform)) {
+      throw new CraError('invalid_request', `platform must be one of ${TOOL_PLATFORMS.join(', ')}`, { path: '/options/platform' });
     }
+    const parameters = parseArguments(args);
+    if (!('args' in parameters)) return parameters;
     const names = await this.names();
-    const actionId = typeof nameOrActionId === 'string' ? names.actionOf(nameOrActionId, options.platform) : undefined;
+    const actionId = typeof nameOrActionId === 'string' ? names.actionOf(nameOrActionId, platform) : undefined;
+    // A name as the model wrote it, safe to quote back (any value, any string).
+    const name = toJson(describeValue(nameOrActionId)) as string;
     if (!actionId) {
-      return refused('unknown_tool', `there is no tool named ${JSON.stringify(String(nameOrActionId))}`, {
-        name: String(nameOrActionId),
-        tools: await this.toolNames(names, options.platform),
+      return refused('unknown_tool', `there is no tool named ${JSON.stringify(name)}`, {
+        name,
+        tools: await this.toolNames(names, platform),
       });
     }
     // An allowed action that this guard does not run was never offered: refused here, not asked of the core. Any
     // other id goes to the core, which traces the attempt and says why (a policy, or unknown with the closest ids).
     if (!this.handlers.has(actionId) && this.current?.allowed_actions.some((a) => a.action_id === actionId)) {
-      return refused('no_handler', `${String(nameOrActionId)} is not one of this agent's tools`, {
+      return refused('no_handler', `${name} is not one of this agent's tools`, {
         action_id: actionId,
-        tools: await this.toolNames(names, options.platform),
+        tools: await this.toolNames(names, platform),
       });
     }
-    let execution = await this.request(actionId, parameters);
+    let execution = await this.request(actionId, parameters.args);
     if (!('execution_id' in execution)) return execution;
     if (STALE_RESOLUTION.has(refusalCode(execution))) {
       await this.resolveAgain();
-      execution = await this.request(actionId, parameters);
+      execution = await this.request(actionId, parameters.args);
       if (!('execution_id' in execution)) return execution;
     }
     if (execution.status === 'pending_approval') {
-      execution = await this.awaitApproval(execution, { actionId, toolName: String(nameOrActionId), parameters });
+      execution = await this.awaitApproval(execution, { actionId, toolName: name, parameters: parameters.args });
     }
     if (execution.status !== 'approved') return { ok: false, refusal: refusalOf(execution), execution };
-    return this.run(actionId, parameters, execution);
+    return this.run(actionId, parameters.args, execution);
   }
 
   private async request(actionId: string, parameters: JsonObject): Promise<Execution | GuardResult & { ok: false }> {
@@ -238,7 +254,11 @@ export class Guard {
     }
     if (decision === 'timeout') return this.session.deny(execution, { reason: `approval timed out after ${Math.round(ms / 1000)} s` });
     if (!isObject(decision)) return this.session.deny(execution, { reason: 'the approver gave no decision' });
-    if ('execution' in decision) return decision.execution;
+    if ('execution' in decision) {
+      const decided: unknown = decision.execution;
+      if (isObject(decided) && typeof decided.execution_id === 'string' && typeof decided.status === 'string') return decided as unknown as Execution;
+      return this.session.deny(execution, { reason: 'the approver gave no execution' });
+    }
     if (decision.approved === true) {
       return this.session.approve(execution, { approver: decision.approver, approvalHash: execution.approval_hash ?? undefined });
     }
@@ -264,7 +284,7 @@ export class Guard {
       const failed = await this.session.fail(execution, { errorCode: code, errorMessage: message, durationMs: Date.now() - started });
       return { ok: false, refusal: { code: 'action_failed', reason: message, details: { error_code: code } }, execution: failed };
     }
-    const done = await this.session.complete(execution, { result: asJson(result), durationMs: Date.now() - started });
+    const done = await this.session.complete(execution, { result: toJson(result), durationMs: Date.now() - started });
     return { ok: true, result, execution: done };
   }
 
@@ -282,6 +302,7 @@ export function guard(session: CraSession, handlers: Record<string, ToolHandler>
 
 /** The refusal a denied or violated execution amounts to, as the core described it. */
 export function refusalOf(execution: Execution): Refusal {
+  if (!isObject(execution)) throw new CraError('invalid_request', 'refusalOf() needs an execution', { path: '' });
   const details = isObject(execution.details) ? (execution.details as unknown as JsonObject) : null;
   return { code: refusalCode(execution), reason: execution.reason ?? execution.status, details };
 }
@@ -295,40 +316,44 @@ function refused(code: string, reason: string, details: JsonObject | null): Guar
   return { ok: false, refusal: { code, reason, details } };
 }
 
-function parseArguments(args: unknown): JsonObject | null {
-  if (args === undefined || args === null || args === '') return {};
+/** The parameters of a call (an object, or its JSON text), checked and detached; or the refusal of them. */
+function parseArguments(args: unknown): { args: JsonObject } | (GuardResult & { ok: false }) {
+  const bad = (reason: string, path: string | null) =>
+    refused('invalid_arguments', reason, { received: typeof args === 'string' ? toJson(args.slice(0, 200)) : typeof args, path });
+  if (args === undefined || args === null || args === '') return { args: {} };
   if (typeof args === 'string') {
     try {
       args = JSON.parse(args);
     } catch {
-      return null;
+      return bad('the arguments must be a JSON object', null);
     }
   }
-  if (!isObject(args)) return null;
+  if (!isObject(args)) return bad('the arguments must be a JSON object', '');
   try {
-    return JSON.parse(JSON.stringify(args)) as JsonObject;
-  } catch {
-    return null;
+    return { args: jsonValue(args) as JsonObject };
+  } catch (err) {
+    if (!(err instanceof CraError)) throw err;
+    return bad(`the arguments must be a JSON object: ${err.message}`, err.path);
   }
 }
 
-/** A handler's result as JSON (what is hashed): `undefined` is `null`, non-JSON values go through JSON. */
-function asJson(value: unknown): Json {
-  if (value === undefined) return null;
-  try {
-    return JSON.parse(JSON.stringify(value) ?? 'null') as Json;
-  } catch {
-    return String(value);
-  }
-}
-
+/** What a handler threw may be anything (its getters included): read defensively, never rethrown from here. */
 function errorCodeOf(err: unknown): string {
-  const code = isObject(err) ? err.code : undefined;
-  if (typeof code === 'string' && code.length > 0 && code.length <= 255) return code;
-  const name = err instanceof Error ? err.name : '';
-  return name && name !== 'Error' ? name.slice(0, 255) : 'handler_error';
+  try {
+    const code = isObject(err) ? err.code : undefined;
+    if (typeof code === 'string' && code.length > 0 && code.length <= 255) return toJson(code) as string;
+    const name: unknown = err instanceof Error ? err.name : '';
+    return typeof name === 'string' && name && name !== 'Error' ? (toJson(name.slice(0, 255)) as string) : 'handler_error';
+  } catch {
+    return 'handler_error';
+  }
 }
 
 function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  try {
+    const message: unknown = err instanceof Error ? err.message : err;
+    return toJson(describeValue(message)) as string;
+  } catch {
+    return 'the handler failed';
+  }
 }

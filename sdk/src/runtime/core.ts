@@ -275,7 +275,9 @@ const MAX_CACHED_ZONES = 1024;
  * when the platform does not know the zone.
  */
 export function tzOffsetMinutes(zone: string, epochSecs: number): number {
-  if (zone.length === 0 || zone.length > 64 || !Number.isFinite(epochSecs)) return UNKNOWN_ZONE;
+  if (typeof zone !== 'string' || zone.length === 0 || zone.length > 64 || typeof epochSecs !== 'number' || !Number.isFinite(epochSecs)) {
+    return UNKNOWN_ZONE;
+  }
   let fmt = zoneFormats.get(zone);
   if (fmt === undefined) {
     try {

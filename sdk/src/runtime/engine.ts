@@ -32,6 +32,8 @@ export interface EngineOptions {
   /** The configuration asked for (what a rebuild applies again). */
   config: CoreConfig;
   instrument?: ((exports: CoreExports) => CoreExports) | undefined;
+  /** The host's owner of a stored session, handed to the core when it is restored on start. */
+  ownerOf?: ((sessionId: string) => string | undefined) | undefined;
 }
 
 export class Engine {
@@ -123,13 +125,24 @@ export class Engine {
       .sort((a, b) => (a.events[0]!.timestamp < b.events[0]!.timestamp ? -1 : a.events[0]!.timestamp > b.events[0]!.timestamp ? 1 : 0));
     for (const t of ordered) {
       try {
-        const st = restoreSession(this.core, t.session_id, t.events, { synced: t.synced_head }, this.now());
+        const st = restoreSession(this.core, t.session_id, t.events, { synced: t.synced_head }, this.ownerOf(t.session_id), this.now());
         this.sessions.set(st.id, st);
       } catch (err) {
         issues.push(issueOf(t.session_id, t.events, err));
       }
     }
     return issues;
+  }
+
+  /** The host's owner of a stored session; a host function that throws or answers a non-string names none. */
+  private ownerOf(sessionId: string): string | undefined {
+    let owner: unknown;
+    try {
+      owner = this.options.ownerOf?.(sessionId);
+    } catch (err) {
+      throw new CraError('invalid_request', `ownerOf failed for session ${sessionId}: ${err instanceof Error ? err.message : String(err)}`, { path: '/ownerOf', cause: err });
+    }
+    return typeof owner === 'string' ? owner : undefined;
   }
 
   /** Waits for the appends under way (their events then reach the sinks too). */
@@ -152,7 +165,7 @@ export class Engine {
       try {
         const now = this.now();
         this.core.call('session.forget', { session_id: st.id }, now);
-        adopt(st, restoreSession(this.core, st.id, events, { expected: st.stored }, now));
+        adopt(st, restoreSession(this.core, st.id, events, { expected: st.stored }, st.owner, now));
       } catch {
         // The session may now be missing from the core: a rebuild restores every session from the store.
         await this.recover();
@@ -224,7 +237,7 @@ export class Engine {
         continue;
       }
       try {
-        adopt(st, restoreSession(core, st.id, events, { expected: st.stored }, this.now()));
+        adopt(st, restoreSession(core, st.id, events, { expected: st.stored }, st.owner, this.now()));
       } catch (err) {
         if (core.poisoned) throw err;
         this.lose(st, new CraError('storage_corrupt', `session ${st.id} could not be restored: ${(err as Error).message}`, { cause: err }));

@@ -40,6 +40,12 @@ export interface RuntimeOptions {
    * `skip` starts without them and lists them in {@link EmbeddedRuntime.storageIssues}.
    */
   onCorruptTrace?: 'throw' | 'skip';
+  /**
+   * The owner of a stored session (what `createSession({ owner })` named), for a host serving several tenants with a
+   * persistent store: owners are host data, never in the trace, so a restore is handed them again, and each restored
+   * session's rate-limit counts stay its owner's. Without it, restored sessions have no owner.
+   */
+  ownerOf?: (sessionId: string) => string | undefined;
   /** @internal fault injection for tests. */
   instrument?: (exports: CoreExports) => CoreExports;
 }
@@ -47,7 +53,7 @@ export interface RuntimeOptions {
 /** Refuses options of the wrong shape, before anything is compiled or opened. */
 export function checkOptions(options: RuntimeOptions): void {
   if (!isObject(options)) throw new CraError('invalid_request', 'runtime options must be an object', { path: '' });
-  for (const key of ['clock', 'ids', 'instrument'] as const) {
+  for (const key of ['clock', 'ids', 'instrument', 'ownerOf'] as const) {
     if (options[key] !== undefined && typeof options[key] !== 'function') {
       throw new CraError('invalid_request', `${key} must be a function`, { path: `/${key}` });
     }
@@ -58,6 +64,14 @@ export function checkOptions(options: RuntimeOptions): void {
         throw new CraError('invalid_request', `storage must implement ${m}()`, { path: '/storage' });
       }
     }
+  }
+  for (const key of ['sinks', 'atlases'] as const) {
+    if (options[key] !== undefined && !Array.isArray(options[key])) {
+      throw new CraError('invalid_request', `${key} must be an array`, { path: `/${key}` });
+    }
+  }
+  if (options.collector !== undefined && !isObject(options.collector)) {
+    throw new CraError('invalid_request', 'collector must be an object', { path: '/collector' });
   }
   if (options.onCorruptTrace !== undefined && options.onCorruptTrace !== 'throw' && options.onCorruptTrace !== 'skip') {
     throw new CraError('invalid_request', 'onCorruptTrace must be "throw" or "skip"', { path: '/onCorruptTrace' });

@@ -8,7 +8,6 @@
 
 import { CraError } from '../errors.ts';
 import type { JsonObject, TraceEvent } from '../types.ts';
-import { jsonClone } from '../util.ts';
 import { type Chain, continueChain } from './answers.ts';
 import type { Core } from './core.ts';
 import type { Engine } from './engine.ts';
@@ -36,7 +35,8 @@ export class RecordQueue {
     return this.pending.size;
   }
 
-  push(sessionId: string, eventType: string, payload: JsonObject): Promise<TraceEvent[]> {
+  /** Queues `item`, which the caller has checked and detached (`recordBody`). */
+  push(sessionId: string, item: HostEvent): Promise<TraceEvent[]> {
     return new Promise((resolve, reject) => {
       let batch = this.pending.get(sessionId);
       if (!batch) {
@@ -44,8 +44,7 @@ export class RecordQueue {
         this.pending.set(sessionId, batch);
         if (this.pending.size === 1) this.onFirst();
       }
-      // Detached now: the caller may change its object before the batch goes out.
-      batch.push({ item: { event_type: eventType, payload: jsonClone(payload) }, resolve, reject });
+      batch.push({ item, resolve, reject });
     });
   }
 

@@ -2,14 +2,15 @@
  * Bringing a stored session back into a core: on start (from what the store holds, which must extend the head it
  * last synced), after a rebuild and when more atlases make stale resolutions reproducible again (from what this
  * runtime stored, which must end exactly at the head it knows). The core verifies the chain and rebuilds the session
- * and its ledgers from it; the host keeps only what the core answers.
+ * and its ledgers from it; the host keeps only what the core answers — including what kind of damage a refused trace
+ * has (a missing or a repeated event is the core's `trace.verify` verdict, never a guess from sequence numbers here).
  *
  * @module
  */
 
 import { CraError } from '../errors.ts';
 import type { StoreIssue } from '../storage/store.ts';
-import type { ChainHead, Resolution, Session, TraceEvent } from '../types.ts';
+import type { ChainHead, Resolution, Session, TraceEvent, VerifyResult } from '../types.ts';
 import { compact, isObject } from '../util.ts';
 import type { Chain } from './answers.ts';
 import type { Core } from './core.ts';
@@ -21,6 +22,8 @@ export const GENESIS: ChainHead = Object.freeze({ length: 0, head_hash: '0'.repe
 export interface SessionState extends Chain {
   agentId: string;
   goal: string;
+  /** The host's owner of the session (never in the trace: a restore is handed it again). */
+  owner: string | undefined;
   handle: number;
   /** The head of what the store holds (advances when the append completes). */
   stored: ChainHead;
@@ -70,6 +73,7 @@ export function sessionState(answer: CoreSession, head: ChainHead): SessionState
     id: answer.session.session_id,
     agentId: answer.session.agent_id,
     goal: answer.session.goal,
+    owner: typeof answer.session.owner === 'string' ? answer.session.owner : undefined,
     handle: answer.handle,
     head,
     stored: head,
@@ -80,28 +84,82 @@ export function sessionState(answer: CoreSession, head: ChainHead): SessionState
 }
 
 /** Restores `events` as session `sessionId` into `core`; throws the core's error when the trace does not qualify. */
-export function restoreSession(core: Core, sessionId: string, events: readonly TraceEvent[], heads: RestoreHeads, now: number): SessionState {
+export function restoreSession(
+  core: Core,
+  sessionId: string,
+  events: readonly TraceEvent[],
+  heads: RestoreHeads,
+  owner: string | undefined,
+  now: number,
+): SessionState {
   const input = compact({
     events,
     session_id: sessionId,
+    owner,
     synced_head: heads.synced && heads.synced.length > 0 ? heads.synced : undefined,
     expected_head: heads.expected && heads.expected.length > 0 ? heads.expected : undefined,
   });
-  const answer = checkCoreSession(core, core.call('session.restore', input, now), 'session.restore');
-  return sessionState(answer, headOf(events));
+  let answer: unknown;
+  try {
+    answer = core.call('session.restore', input, now);
+  } catch (err) {
+    throw refusal(core, err, input, now);
+  }
+  return sessionState(checkCoreSession(core, answer, 'session.restore'), headOf(events));
+}
+
+/** What a refused restore's error carries as `details`: the core's verdict on the events, the synced head. */
+interface RefusalDetails {
+  verdict?: VerifyResult & { detail?: string };
+  synced_head?: ChainHead;
+}
+
+/**
+ * A restore the core refused, with what `issueOf` needs to name the damage: at `/events/<i>`, the core's own
+ * verdict on those events (`trace.verify`, whose `detail` tells a missing event from a repeated one); at
+ * `/synced_head`, the head that was synced.
+ */
+function refusal(core: Core, err: unknown, input: { events?: unknown; expected_head?: unknown; synced_head?: unknown }, now: number): unknown {
+  if (!(err instanceof CraError) || err.code !== 'trace_invalid') return err;
+  const details: RefusalDetails = {};
+  if (err.path === '/synced_head') details.synced_head = input.synced_head as ChainHead;
+  else if (/^\/events\/\d+$/.test(err.path ?? '')) {
+    try {
+      details.verdict = core.call<RefusalDetails['verdict']>('trace.verify', compact({ events: input.events, expected_head: input.expected_head }), now);
+    } catch {
+      return err; // the refusal stands as the core gave it
+    }
+  } else return err;
+  return new CraError(err.code, err.message, { path: err.path, details, cause: err.cause, status: err.status });
 }
 
 /** The store issue of a trace the core refused to restore on start (a `core_failure` is rethrown). */
 export function issueOf(sessionId: string, events: readonly TraceEvent[], err: unknown): StoreIssue {
   if (!(err instanceof CraError) || err.code === 'core_failure') throw err;
   const path = err.path ?? '';
-  if (path === '/synced_head') return { session_id: sessionId, kind: 'truncated', message: err.message, intact_events: events.length };
+  const details = (isObject(err.details) ? err.details : {}) as RefusalDetails;
+  if (path === '/synced_head') {
+    const synced = details.synced_head?.length;
+    // The core found the synced head missing from the trace: cut short, or (as long) another chain than was synced.
+    const cut = synced === undefined || events.length < synced;
+    return {
+      session_id: sessionId,
+      kind: cut ? 'truncated' : 'invalid_chain',
+      message: err.message,
+      ...(cut ? { intact_events: events.length } : {}),
+      ...(synced === undefined ? {} : { synced_events: synced }),
+    };
+  }
   if (path === '/session_id') return { session_id: sessionId, kind: 'session_mismatch', message: err.message };
   const at = /^\/events\/(\d+)/.exec(path);
-  return {
-    session_id: sessionId,
-    kind: 'invalid_chain',
-    message: at ? err.message : `cannot be restored: ${err.message}`,
-    ...(at ? { intact_events: Number(at[1]) } : {}),
-  };
+  if (!at) return { session_id: sessionId, kind: 'invalid_chain', message: `cannot be restored: ${err.message}` };
+  const verdict = details.verdict;
+  const kind = verdict?.valid === false && verdict.reason === 'sequence_gap' ? GAP_KINDS.get(verdict.detail ?? '') : undefined;
+  return { session_id: sessionId, kind: kind ?? 'invalid_chain', message: err.message, intact_events: Number(at[1]) };
 }
+
+/** The issue kind of each `detail` of a `sequence_gap` verdict (an `out_of_order` one stays `invalid_chain`). */
+const GAP_KINDS: ReadonlyMap<string, StoreIssue['kind']> = new Map([
+  ['missing_events', 'missing_events'],
+  ['duplicated_event', 'duplicated_events'],
+]);

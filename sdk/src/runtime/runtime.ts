@@ -16,13 +16,14 @@
  */
 
 import { bundleOf } from '../atlas/bundle.ts';
-import { actionRequestBody, createSessionBody, inOptionTerms } from '../carp/actions.ts';
+import { actionRequestBody, createSessionBody, inOptionTerms, recordBody } from '../carp/actions.ts';
 import { buildRequest, pointedBack, type RequestForm, requestedSession } from '../carp/request.ts';
 import { BufferedCollector } from '../collector/collector.ts';
 import { CraError } from '../errors.ts';
 import { CHECK_CODES, CHECK_RESULTS } from '../abi.ts';
 import { freshId, type IdSource, isoFromMicros, systemClock, systemIds } from '../host.ts';
-import type { ActionRequest, CarpResult, CraRuntime, CreateSessionOptions, LoadAtlasOptions, ResolveOptions } from '../interface.ts';
+import { checkJsonValue, describeValue, jsonValue } from '../json-value.ts';
+import type { ActionRequest, CarpResult, CraRuntime, EmbeddedSessionOptions, LoadAtlasOptions, ResolveOptions } from '../interface.ts';
 import { MemoryStore } from '../storage/memory.ts';
 import type { StoreIssue, TraceStore } from '../storage/store.ts';
 import type {
@@ -36,6 +37,7 @@ import type {
   CoreConfig,
   DiffResult,
   Execution,
+  Json,
   JsonObject,
   ReplayResult,
   Resolution,
@@ -45,14 +47,14 @@ import type {
   TraceEvent,
   VerifyResult,
 } from '../types.ts';
-import { compact, deepFreeze, isObject, jsonClone } from '../util.ts';
+import { compact, deepFreeze, isObject, readOptions } from '../util.ts';
 import { checkExecution, continueChain, type Descriptors } from './answers.ts';
 import type { Core } from './core.ts';
 import { asStorageError, Engine, type Step } from './engine.ts';
 import { compileCore } from './load.ts';
 import { checkOptions, requestedConfig, type RuntimeOptions } from './options.ts';
 import { schemaErrorsFor } from './params.ts';
-import { flushRecords, RecordQueue } from './records.ts';
+import { flushRecords, type HostEvent, RecordQueue } from './records.ts';
 import { checkCoreSession, GENESIS, type SessionState, sessionState } from './restore.ts';
 import { EmbeddedSession } from './session.ts';
 
@@ -106,6 +108,7 @@ export class EmbeddedRuntime implements CraRuntime {
       collector: this.collector,
       config: this.config,
       instrument: options.instrument,
+      ownerOf: options.ownerOf,
     });
   }
 
@@ -143,10 +146,11 @@ export class EmbeddedRuntime implements CraRuntime {
 
   // --- atlases -------------------------------------------------------------------------------------------------
 
-  async loadAtlas(atlas: AtlasManifest | AtlasBundle, options: LoadAtlasOptions = {}): Promise<AtlasLoadResult> {
-    const bundle = detachedBundle(atlas, options.files);
+  async loadAtlas(atlas: AtlasManifest | AtlasBundle, options?: LoadAtlasOptions): Promise<AtlasLoadResult> {
+    const o = readOptions(options, '');
+    const bundle = detachedBundle(atlas, o.files);
     const result = await this.run((core, now) => {
-      const r = core.call<AtlasLoadResult & { actions?: unknown }>('atlas.load', { ...bundle, replace: options.replace === true }, now);
+      const r = core.call<AtlasLoadResult & { actions?: unknown }>('atlas.load', { ...bundle, replace: o.replace === true }, now);
       if (!isObject(r) || typeof r.atlas_id !== 'string') throw core.reject('atlas.load answered without atlas_id', 'atlas.load');
       this.atlases.set(r.atlas_id, bundle);
       const { actions, ...result } = r;
@@ -157,12 +161,13 @@ export class EmbeddedRuntime implements CraRuntime {
     return result;
   }
 
-  async validateAtlas(atlas: AtlasManifest | AtlasBundle, options: Pick<LoadAtlasOptions, 'files'> = {}): Promise<AtlasValidation> {
-    const bundle = detachedBundle(atlas, options.files);
+  async validateAtlas(atlas: AtlasManifest | AtlasBundle, options?: Pick<LoadAtlasOptions, 'files'>): Promise<AtlasValidation> {
+    const bundle = detachedBundle(atlas, readOptions(options, '').files);
     return this.run((core, now) => ({ value: core.call<AtlasValidation>('atlas.validate', bundle, now) }));
   }
 
   async unloadAtlas(atlasId: string): Promise<void> {
+    checkJsonValue(atlasId, '/atlas_id');
     await this.run((core, now) => {
       core.call('atlas.unload', { atlas_id: atlasId }, now);
       this.atlases.delete(atlasId);
@@ -176,13 +181,19 @@ export class EmbeddedRuntime implements CraRuntime {
   }
 
   async getAtlas(atlasId: string): Promise<AtlasManifest> {
+    checkJsonValue(atlasId, '/atlas_id');
     return this.read((core, now) => core.call<{ manifest: AtlasManifest }>('atlas.get', { atlas_id: atlasId }, now).manifest);
   }
 
   // --- sessions ------------------------------------------------------------------------------------------------
 
-  async createSession(options: CreateSessionOptions): Promise<EmbeddedSession> {
+  async createSession(options: EmbeddedSessionOptions): Promise<EmbeddedSession> {
     const input = createSessionBody(options);
+    // The core checks the owner; only the embedded host may name one (the HTTP body has no such member).
+    if (options.owner !== undefined) {
+      checkJsonValue(options.owner, '/owner');
+      input.owner = options.owner as Json;
+    }
     const state = await inOptionTerms(() => this.run((core, now) => {
       const r = core.call<{ events: unknown }>('session.create', input, now);
       const st = sessionState(checkCoreSession(core, r, 'session.create'), GENESIS);
@@ -213,6 +224,7 @@ export class EmbeddedRuntime implements CraRuntime {
   /** @internal */
   async executionIn(sessionId: string, executionId: string): Promise<Execution> {
     this.state(sessionId);
+    checkJsonValue(executionId, '/execution_id');
     return this.read((core, now) => {
       const r = core.call<{ execution: unknown }>('action.get', { session_id: sessionId, execution_id: executionId }, now);
       return checkExecution(core, r?.execution, 'action.get');
@@ -250,13 +262,16 @@ export class EmbeddedRuntime implements CraRuntime {
   /** @internal */
   async checkIn(sessionId: string, actionId: string): Promise<CheckAnswer> {
     const st = this.state(sessionId);
+    checkJsonValue(actionId, '/action_id');
     return this.run((core, now) => {
       let handle = this.engine.actionHandles.get(actionId);
       if (handle === undefined) {
         const r = core.call<{ handle: number }>('action.handle', { action_id: actionId }, now);
         if (!isObject(r) || !Number.isInteger(r.handle)) throw core.reject('action.handle answered without a handle', 'action.handle');
         handle = r.handle;
-        this.engine.actionHandles.set(actionId, handle);
+        // 0: no loaded atlas declares the id. Not cached, so that unknown ids leave no lasting state here either
+        // and an atlas loaded later is seen on the next check.
+        if (handle !== 0) this.engine.actionHandles.set(actionId, handle);
       }
       const code = core.check(st.handle, handle, now);
       return { value: { result: CHECK_RESULTS.get(code)!, code, allowed: code === CHECK_CODES.allow } };
@@ -292,12 +307,15 @@ export class EmbeddedRuntime implements CraRuntime {
 
   /** @internal Queued and appended in batches (see `records.ts`). */
   recordIn(sessionId: string, eventType: string, payload: JsonObject): Promise<TraceEvent[]> {
+    let item: HostEvent;
     try {
       this.state(sessionId);
+      // Checked and detached now: the caller may change its object before the batch goes out.
+      item = recordBody(eventType, payload) as unknown as HostEvent;
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.records.push(sessionId, eventType, payload);
+    return this.records.push(sessionId, item);
   }
 
   /** Sends every queued host event, one batch per session. */
@@ -308,6 +326,7 @@ export class EmbeddedRuntime implements CraRuntime {
   /** @internal */
   async endIn(sessionId: string, reason: string | undefined): Promise<Session> {
     const st = this.state(sessionId);
+    if (reason !== undefined) checkJsonValue(reason, '/reason');
     const session = await this.run((core, now) => {
       const r = core.call<{ session: Session; events: TraceEvent[] }>('session.end', compact({ session_id: sessionId, reason }), now);
       if (!isObject(r?.session) || r.session.status !== 'ended') throw core.reject('session.end answered without an ended session', 'session.end');
@@ -329,13 +348,14 @@ export class EmbeddedRuntime implements CraRuntime {
     if (st) return st;
     const lost = typeof sessionId === 'string' ? this.engine.lost.get(sessionId) : undefined;
     if (lost) throw lost;
-    throw new CraError('session_not_found', `unknown session: ${String(sessionId)}`, { path: '/session_id' });
+    throw new CraError('session_not_found', `unknown session: ${describeValue(sessionId)}`, { path: '/session_id' });
   }
 
   // --- CARP ----------------------------------------------------------------------------------------------------
 
-  async carp(request: CarpRequest | JsonObject): Promise<CarpResult> {
-    if (!isObject(request)) throw new CraError('invalid_request', 'the request must be an object', { path: '' });
+  async carp(input: CarpRequest | JsonObject): Promise<CarpResult> {
+    if (!isObject(input)) throw new CraError('invalid_request', 'the request must be an object', { path: '' });
+    const request = jsonValue(input) as JsonObject;
     const named = requestedSession(request).sessionId;
     const st = typeof named === 'string' ? this.sessions.get(named.toLowerCase()) : undefined;
     let schemaErrors: SchemaError[] = [];
@@ -369,6 +389,7 @@ export class EmbeddedRuntime implements CraRuntime {
 
   async trace(sessionId: string): Promise<TraceEvent[]> {
     if (this.engine.closed) throw new CraError('closed', 'the runtime is closed');
+    if (typeof sessionId !== 'string') this.state(sessionId);
     const lost = this.engine.lost.get(sessionId);
     if (lost) throw lost;
     const events = await this.store.read(sessionId).catch((err) => {
@@ -393,6 +414,7 @@ export class EmbeddedRuntime implements CraRuntime {
   }
 
   async diff(a: readonly TraceEvent[], b: readonly TraceEvent[]): Promise<DiffResult> {
+    checkJsonValue({ a, b });
     return this.read((core, now) => core.call<DiffResult>('trace.diff', { a, b }, now));
   }
 
@@ -455,6 +477,5 @@ export class EmbeddedRuntime implements CraRuntime {
 
 /** A detached bundle: what a rebuild loads again must be what was loaded, whatever the caller mutates later. */
 function detachedBundle(atlas: AtlasManifest | AtlasBundle, files?: Record<string, string>): AtlasBundle {
-  if (!isObject(atlas)) throw new CraError('invalid_request', 'an atlas must be a manifest or {manifest, files}', { path: '' });
-  return jsonClone(bundleOf(atlas, files));
+  return jsonValue(bundleOf(atlas, files)) as unknown as AtlasBundle;
 }

@@ -26,6 +26,7 @@ import type {
   TraceEventType,
 } from '../types.ts';
 import { approveBody, completeBody, denyBody, failBody, inOptionTerms, type StepBody } from '../carp/actions.ts';
+import { formOf } from '../carp/request.ts';
 import type { EmbeddedRuntime } from './runtime.ts';
 
 export class EmbeddedSession implements CraSession {
@@ -48,11 +49,15 @@ export class EmbeddedSession implements CraSession {
   }
 
   resolve(request?: ResolveOptions | CarpRequest, how?: ResolveForm): Promise<Resolution> {
-    return this.runtime.resolveIn(this.id, request, 'resolve', how?.form);
+    return this.resolveAs('resolve', request, how);
   }
 
   validate(request?: ResolveOptions | CarpRequest, how?: ResolveForm): Promise<Resolution> {
-    return this.runtime.resolveIn(this.id, request, 'validate', how?.form);
+    return this.resolveAs('validate', request, how);
+  }
+
+  private async resolveAs(operation: 'resolve' | 'validate', request: ResolveOptions | CarpRequest | undefined, how: ResolveForm | undefined): Promise<Resolution> {
+    return this.runtime.resolveIn(this.id, request, operation, formOf(how));
   }
 
   check(actionId: string): Promise<CheckAnswer> {

@@ -9,7 +9,8 @@ import { bundleOf } from '../atlas/bundle.ts';
 import { CraError } from '../errors.ts';
 import { type IdSource, systemClock, systemIds } from '../host.ts';
 import type { AtlasBundle, AtlasManifest, ChainHead, CoreConfig, DiffResult, ReplayResult, TraceEvent, VerifyResult } from '../types.ts';
-import { compact, isObject } from '../util.ts';
+import { checkJsonValue, jsonValue } from '../json-value.ts';
+import { compact, isObject, readOptions } from '../util.ts';
 import { Core } from './core.ts';
 import { compileCore, type CoreSource } from './load.ts';
 import { replayInScratch } from './replay.ts';
@@ -39,34 +40,36 @@ async function sharedCore(source: CoreSource | undefined): Promise<Core> {
 }
 
 async function withCore<T>(options: ToolOptions | undefined, fn: (core: Core, now: number) => T): Promise<T> {
-  const core = await sharedCore(options?.wasm);
+  const core = await sharedCore(readOptions(options, '').wasm);
   return fn(core, systemClock());
 }
 
 /** Verifies a chain (SPEC §4.2); with `expectedHead`, also that it has not been cut. */
-export function verifyTrace(events: readonly TraceEvent[], options: ToolOptions & { expectedHead?: ChainHead } = {}): Promise<VerifyResult> {
-  return withCore(options, (core, now) =>
-    core.call<VerifyResult>('trace.verify', compact({ events, expected_head: options.expectedHead }), now),
-  );
+export async function verifyTrace(events: readonly TraceEvent[], options?: ToolOptions & { expectedHead?: ChainHead }): Promise<VerifyResult> {
+  const input = jsonValue(compact({ events, expected_head: readOptions(options, '').expectedHead }));
+  return withCore(options, (core, now) => core.call<VerifyResult>('trace.verify', input, now));
 }
 
 /** Compares two traces event by event, ignoring ids, timestamps and hashes. */
-export function diffTraces(a: readonly TraceEvent[], b: readonly TraceEvent[], options?: ToolOptions): Promise<DiffResult> {
+export async function diffTraces(a: readonly TraceEvent[], b: readonly TraceEvent[], options?: ToolOptions): Promise<DiffResult> {
+  checkJsonValue({ a, b });
   return withCore(options, (core, now) => core.call<DiffResult>('trace.diff', { a, b }, now));
 }
 
 /** One JSON event per line, LF-terminated. */
-export function toJsonl(events: readonly TraceEvent[], options?: ToolOptions): Promise<string> {
+export async function toJsonl(events: readonly TraceEvent[], options?: ToolOptions): Promise<string> {
+  checkJsonValue({ events });
   return withCore(options, (core, now) => core.call<{ text: string }>('trace.to_jsonl', { events }, now).text);
 }
 
 /** Parses JSONL text into events (a malformed or torn line is an error naming it). */
-export function fromJsonl(text: string, options?: ToolOptions): Promise<TraceEvent[]> {
+export async function fromJsonl(text: string, options?: ToolOptions): Promise<TraceEvent[]> {
   return withCore(options, (core, now) => core.call<{ events: TraceEvent[] }>('trace.from_jsonl', { text }, now).events);
 }
 
 /** RFC 8785 canonical JSON of `value` and its SHA-256. */
-export function canonicalHash(value: unknown, options?: ToolOptions): Promise<{ canonical: string; sha256: string }> {
+export async function canonicalHash(value: unknown, options?: ToolOptions): Promise<{ canonical: string; sha256: string }> {
+  checkJsonValue({ value });
   return withCore(options, (core, now) => core.call<{ canonical: string; sha256: string }>('canonical.hash', { value }, now));
 }
 
@@ -84,13 +87,18 @@ export interface ReplayOptions extends ToolOptions {
 export async function replayTrace(
   events: readonly TraceEvent[],
   atlas: AtlasManifest | AtlasBundle | Array<AtlasManifest | AtlasBundle>,
-  options: ReplayOptions = {},
+  options?: ReplayOptions,
 ): Promise<ReplayResult> {
+  const o = readOptions(options, '');
+  if (o.ids !== undefined && typeof o.ids !== 'function') throw new CraError('invalid_request', 'ids must be a function', { path: '/ids' });
+  if (o.config !== undefined && !isObject(o.config)) throw new CraError('invalid_request', 'config must be an object', { path: '/config' });
+  checkJsonValue({ events });
   const list = Array.isArray(atlas) ? atlas : [atlas];
   const bundles = list.map((a, i) => {
     if (!isObject(a)) throw new CraError('invalid_request', 'an atlas must be a manifest or {manifest, files}', { path: `/atlases/${i}` });
-    return bundleOf(a as AtlasManifest | AtlasBundle);
+    return jsonValue(bundleOf(a as AtlasManifest | AtlasBundle), `/atlases/${i}`) as unknown as AtlasBundle;
   });
-  const module = await compileCore(options.wasm);
-  return replayInScratch(module, options.ids ?? systemIds, options.config, bundles, events, systemClock());
+  const config = o.config === undefined ? undefined : (jsonValue(o.config, '/config') as unknown as CoreConfig);
+  const module = await compileCore(o.wasm);
+  return replayInScratch(module, o.ids ?? systemIds, config, bundles, events, systemClock());
 }

@@ -1,25 +1,32 @@
 /**
  * Traces as JSONL files on disk (Node): one `<session_id>.trace.jsonl` per session, append-only, one event per
  * line. Files are fsynced when a session ends, on close, and every `fsyncIntervalMs` while they have unsynced
- * writes. After each sync the durable head (`length`, `head_hash`) is written beside the trace as
- * `<session_id>.head.json` and handed on with the trace, so that a file later cut at a line boundary — which its own
- * chain cannot reveal — is refused when the runtime restores it (the core checks that the chain extends that head).
+ * writes. After each sync the durable head (`length`, `head_hash`) is appended to the folder's session index
+ * (`sessions.index.jsonl`, see `jsonl-index.ts`) and handed on with the trace on open, so that what a trace file
+ * cannot reveal about itself is never silent: a file cut at a line boundary is refused when the runtime restores it
+ * (the core checks that the chain extends that head), and a file that is gone is a `missing` issue.
+ *
+ * The index replaces the `<session_id>.head.json` files of earlier versions rather than sitting beside them: one
+ * fsynced append per sync round instead of a tmp file, a rename and a folder fsync per session, and one place that
+ * names every session — a head file deleted together with its trace left no sign that either had existed. A folder
+ * of an earlier version (no index) gets one built on open from its traces, keeping the heads of its head files,
+ * which are then removed.
  *
  * On open every file is parsed (`jsonl-parse.ts`): a torn last line (a write cut short), a malformed line or events
  * of another session is reported as a {@link StoreIssue}; such a trace is never restored or appended to.
  * {@link JsonlStore.repair} cuts a torn tail explicitly.
  *
  * One class past 400 lines by choice: every file operation of a session runs on one ordered chain with its fsync
- * and head-file steps beside it, and splitting those apart would hide the order that makes the store durable.
+ * and index steps beside it, and splitting those apart would hide the order that makes the store durable.
  *
  * @module
  */
 
-import { constants as fsConstants } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CraError } from '../errors.ts';
 import type { ChainHead, TraceEvent } from '../types.ts';
+import { type IndexEntry, SessionIndex, syncFolder } from './jsonl-index.ts';
 import { type Parsed, parseTrace } from './jsonl-parse.ts';
 
 export { parseTrace };
@@ -32,9 +39,12 @@ export interface JsonlStoreOptions {
   fsyncIntervalMs?: number;
   /** Keep at most this many files open; the least recently written one is synced and closed. Default 64. */
   maxOpenFiles?: number;
+  /** Rewrite the session index with one line per session once it holds this many lines more than two per session. Default 1000. */
+  indexSlack?: number;
 }
 
 const TRACE_FILE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.trace\.jsonl$/;
+const HEAD_FILE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.head\.json$/;
 const GENESIS = '0'.repeat(64);
 
 interface FileState {
@@ -47,7 +57,11 @@ interface FileState {
   size: number;
   length: number;
   headHash: string;
-  /** Written since the last fsync. */
+  /** What the index records beside the head (see {@link IndexEntry}). */
+  agentId?: string;
+  ended: boolean;
+  lastEventAt?: string;
+  /** Written since the last fsync (or read on open beyond the indexed head: not known to be durable). */
   dirty: boolean;
   /** Created since the folder was last fsynced. */
   created: boolean;
@@ -67,8 +81,11 @@ export class JsonlStore implements TraceStore {
   private readonly files = new Map<string, FileState>();
   /** Files with an open handle, least recently used first. */
   private readonly lru = new Set<FileState>();
+  private readonly indexSlack: number;
   private timer: ReturnType<typeof setInterval> | null = null;
   private ready: Promise<void> | null = null;
+  /** The session index, loaded once (with what its reading found). */
+  private indexing: Promise<{ index: SessionIndex; issues: StoreIssue[] }> | null = null;
   /** The last error of a background (interval) sync. */
   lastError: unknown = null;
 
@@ -79,6 +96,7 @@ export class JsonlStore implements TraceStore {
     this.dir = options.dir;
     this.fsyncIntervalMs = options.fsyncIntervalMs ?? 1000;
     this.maxOpenFiles = Math.max(1, options.maxOpenFiles ?? 64);
+    this.indexSlack = Math.max(0, options.indexSlack ?? 1000);
     if (!Number.isFinite(this.fsyncIntervalMs) || this.fsyncIntervalMs < 0) {
       throw new CraError('invalid_request', 'fsyncIntervalMs must be a non-negative number', { path: '/fsyncIntervalMs' });
     }
@@ -91,30 +109,75 @@ export class JsonlStore implements TraceStore {
 
   async open(): Promise<StoreOpenResult> {
     await this.init();
+    const { index, issues: indexIssues } = await this.indexed();
     const traces: StoredTrace[] = [];
-    const issues: StoreIssue[] = [];
+    const issues: StoreIssue[] = [...indexIssues];
     let names: string[];
     try {
       names = (await readdir(this.dir)).sort();
     } catch (err) {
       throw storageFailure(`cannot list ${this.dir}`, err);
     }
+    // A folder of an earlier version: its heads are in head files, and its index is built below.
+    const legacy = index.existed ? null : new Map<string, IndexEntry>();
+    const found = new Set<string>();
     for (const name of names) {
       const m = TRACE_FILE.exec(name);
       if (!m) continue;
       const id = m[1]!;
+      found.add(id);
       const st = this.state(id);
       await this.enqueue(st, async () => {
         const scanned = await this.scan(st);
-        st.exists = true;
-        st.size = scanned.parsed.size;
-        st.length = scanned.parsed.events.length;
-        st.headHash = scanned.parsed.events.at(-1)?.event_hash ?? GENESIS;
+        const events = scanned.parsed.events;
+        Object.assign(st, { exists: true, size: scanned.parsed.size, length: events.length }, summary(events));
+        st.headHash = events.at(-1)?.event_hash ?? GENESIS;
         st.syncedLength = scanned.synced?.length ?? 0;
         st.damaged = scanned.issue;
+        if (legacy) legacy.set(id, indexEntry(id, scanned.synced ?? { length: 0, head_hash: GENESIS }, summary(events.slice(0, scanned.synced?.length ?? 0))));
         if (scanned.issue) issues.push(scanned.issue);
-        else traces.push({ session_id: id, events: scanned.parsed.events, synced_head: scanned.synced });
+        else traces.push({ session_id: id, events, synced_head: scanned.synced });
+        // Events beyond the indexed head may not be durable (a process killed before its sync): the next sync
+        // round fsyncs them and records them in the index.
+        if (!scanned.issue && events.length > st.syncedLength) st.dirty = true;
       });
+    }
+    if (legacy && found.size > 0 && !names.some((name) => HEAD_FILE.test(name))) {
+      // The index is written when a folder is first opened, before any trace: traces without it and without the
+      // head files of an earlier version mean it was deleted. It is rebuilt from the traces, which cannot show a
+      // cut end, so say so.
+      issues.push({
+        session_id: null,
+        kind: 'index_missing',
+        message: `no session index beside ${found.size} trace file(s) (deleted, or the traces were copied in): rebuilt from them; a trace cut at its end cannot be detected this time`,
+        location: index.path,
+      });
+    }
+    if (legacy) {
+      // A head file whose trace is gone: the session existed, and is reported missing below.
+      for (const name of names) {
+        const id = HEAD_FILE.exec(name)?.[1];
+        if (!id || found.has(id)) continue;
+        const head = await this.legacyHead(id);
+        if ('head' in head && head.head) legacy.set(id, indexEntry(id, head.head, { ended: false }));
+      }
+      await this.adopt(index, legacy, names);
+    }
+    // The index names a session whose trace is gone: never a silent disappearance.
+    for (const entry of index.entries.values()) {
+      if (found.has(entry.session_id)) continue;
+      const st = this.state(entry.session_id);
+      const issue: StoreIssue = {
+        session_id: entry.session_id,
+        kind: 'missing',
+        message: `the trace file is missing; the session index recorded ${entry.length} synced event(s)`,
+        location: st.path,
+        intact_events: 0,
+        synced_events: entry.length,
+      };
+      st.syncedLength = entry.length;
+      st.damaged = issue;
+      issues.push(issue);
     }
     if (this.fsyncIntervalMs > 0 && !this.timer) {
       this.timer = setInterval(() => this.syncDirty(), this.fsyncIntervalMs);
@@ -159,6 +222,7 @@ export class JsonlStore implements TraceStore {
       st.size += data.length;
       st.length += events.length;
       st.headHash = events[events.length - 1]!.event_hash;
+      Object.assign(st, summary(events, st));
       st.dirty = true;
     });
   }
@@ -202,6 +266,9 @@ export class JsonlStore implements TraceStore {
     this.files.clear();
     this.lru.clear();
     this.ready = null;
+    const indexing = this.indexing;
+    this.indexing = null;
+    await indexing?.then(({ index }) => index.close()).catch((err) => errors.push(err));
     if (errors.length > 0) throw errors[0];
   }
 
@@ -214,6 +281,7 @@ export class JsonlStore implements TraceStore {
     const st = this.state(sessionId);
     return this.enqueue(st, async () => {
       await this.init();
+      await this.indexed();
       const scanned = await this.scan(st);
       const issue = scanned.parsed.issue;
       if (!issue) {
@@ -237,6 +305,7 @@ export class JsonlStore implements TraceStore {
       st.size = scanned.parsed.size;
       st.length = scanned.parsed.events.length;
       st.headHash = scanned.parsed.events.at(-1)?.event_hash ?? GENESIS;
+      Object.assign(st, summary(scanned.parsed.events));
       return { events: st.length, removedBytes: total - scanned.parsed.size };
     });
   }
@@ -254,6 +323,36 @@ export class JsonlStore implements TraceStore {
     return this.ready;
   }
 
+  /** The session index, loaded on first use. */
+  private indexed(): Promise<{ index: SessionIndex; issues: StoreIssue[] }> {
+    this.indexing ??= (async () => {
+      await this.init();
+      const index = new SessionIndex(this.dir, this.indexSlack);
+      try {
+        return { index, issues: await index.load() };
+      } catch (err) {
+        this.indexing = null;
+        throw storageFailure(`cannot read ${index.path}`, err);
+      }
+    })();
+    return this.indexing;
+  }
+
+  /**
+   * Builds the index of a folder of an earlier version from its traces and their head files (whose heads it keeps:
+   * a trace already cut below its head stays refused), then removes the head files it replaces.
+   */
+  private async adopt(index: SessionIndex, entries: Map<string, IndexEntry>, names: readonly string[]): Promise<void> {
+    try {
+      await index.replace(entries.values());
+    } catch (err) {
+      throw storageFailure(`cannot write ${index.path}`, err);
+    }
+    for (const name of names) {
+      if (HEAD_FILE.test(name)) await unlink(join(this.dir, name)).catch(() => undefined);
+    }
+  }
+
   private state(id: string): FileState {
     let st = this.files.get(id);
     if (!st) {
@@ -268,6 +367,7 @@ export class JsonlStore implements TraceStore {
         size: 0,
         length: 0,
         headHash: GENESIS,
+        ended: false,
         dirty: false,
         created: false,
         syncedLength: 0,
@@ -286,7 +386,10 @@ export class JsonlStore implements TraceStore {
     return run;
   }
 
-  /** Reads and parses a session's file and its synced head; `issue` covers both. */
+  /**
+   * Reads and parses a session's file, with its synced head (from the index, or from the head file of a folder of
+   * an earlier version); `issue` covers both.
+   */
   private async scan(st: FileState, withHead = true): Promise<{ parsed: Parsed; synced: ChainHead | null; issue: StoreIssue | null }> {
     let text: string;
     try {
@@ -297,22 +400,43 @@ export class JsonlStore implements TraceStore {
     }
     const parsed = parseTrace(text, st.id, st.path);
     if (!withHead) return { parsed, synced: null, issue: parsed.issue };
+    const { index } = await this.indexed();
     let synced: ChainHead | null = null;
-    const headPath = join(this.dir, `${st.id}.head.json`);
-    try {
-      const raw = JSON.parse(await readFile(headPath, 'utf8')) as Partial<ChainHead>;
-      if (Number.isSafeInteger(raw.length) && typeof raw.head_hash === 'string') {
-        synced = { length: raw.length as number, head_hash: raw.head_hash };
-      } else {
-        return { parsed, synced: null, issue: parsed.issue ?? { session_id: st.id, kind: 'unreadable', message: 'the synced head file is malformed', location: headPath } };
-      }
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'ENOENT') {
-        return { parsed, synced: null, issue: parsed.issue ?? { session_id: st.id, kind: 'unreadable', message: `cannot read the synced head: ${describe(err)}`, location: headPath } };
-      }
+    if (index.existed) {
+      const entry = index.entries.get(st.id);
+      if (entry) synced = { length: entry.length, head_hash: entry.head_hash };
+    } else {
+      const legacy = await this.legacyHead(st.id);
+      if ('issue' in legacy) return { parsed, synced: null, issue: parsed.issue ?? legacy.issue };
+      synced = legacy.head;
+    }
+    if (!parsed.issue && parsed.events.length === 0 && synced && synced.length > 0) {
+      // An emptied file is no trace for the core to judge (a session's trace starts with session.started).
+      const issue: StoreIssue = {
+        session_id: st.id,
+        kind: 'truncated',
+        message: `the trace file is empty but ${synced.length} event(s) were synced`,
+        location: st.path,
+        intact_events: 0,
+        synced_events: synced.length,
+      };
+      return { parsed, synced, issue };
     }
     // Whether the chain still extends the synced head is the core's to say (`session.restore` with `synced_head`).
     return { parsed, synced, issue: parsed.issue };
+  }
+
+  /** The head file of a folder of an earlier version. */
+  private async legacyHead(id: string): Promise<{ head: ChainHead | null } | { issue: StoreIssue }> {
+    const headPath = join(this.dir, `${id}.head.json`);
+    try {
+      const raw = JSON.parse(await readFile(headPath, 'utf8')) as Partial<ChainHead>;
+      if (Number.isSafeInteger(raw.length) && typeof raw.head_hash === 'string') return { head: { length: raw.length as number, head_hash: raw.head_hash } };
+      return { issue: { session_id: id, kind: 'unreadable', message: 'the synced head file is malformed', location: headPath } };
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ENOENT') return { head: null };
+      return { issue: { session_id: id, kind: 'unreadable', message: `cannot read the synced head: ${describe(err)}`, location: headPath } };
+    }
   }
 
   private async handle(st: FileState): Promise<FileHandle> {
@@ -360,52 +484,41 @@ export class JsonlStore implements TraceStore {
   }
 
   private async syncState(st: FileState): Promise<void> {
-    if (st.handle && st.dirty) {
+    if (st.dirty) {
+      // A file read on open beyond its indexed head has no handle: it is opened to be synced.
+      let fh: FileHandle;
       try {
-        await st.handle.datasync();
+        fh = st.handle ?? (await open(st.path, 'r+'));
+      } catch (err) {
+        throw storageFailure(`cannot open ${st.path}`, err);
+      }
+      try {
+        await fh.datasync();
       } catch (err) {
         throw storageFailure(`cannot sync ${st.path}`, err);
+      } finally {
+        if (fh !== st.handle) await fh.close();
       }
       st.dirty = false;
     }
-    if (st.dirty || st.length <= st.syncedLength || st.damaged) return;
-    // The head file only ever names durable events: it is written after the data is synced. It never moves back: a
-    // file found shorter than its head (cut after a sync) keeps the head that proves the cut.
-    const headPath = join(this.dir, `${st.id}.head.json`);
-    const tmp = `${headPath}.tmp`;
+    if (st.length <= st.syncedLength || st.damaged) return;
+    // The index only ever names durable events: its line is appended after the data (and a new file's name) is
+    // synced. It never moves back: a file found shorter than its indexed head keeps the head that proves the cut.
     try {
-      const fh = await open(tmp, 'w');
-      try {
-        await fh.writeFile(JSON.stringify({ length: st.length, head_hash: st.headHash }));
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, headPath);
-      await this.syncDir();
+      if (st.created) await syncFolder(this.dir);
+      const { index } = await this.indexed();
+      await index.record(indexEntry(st.id, { length: st.length, head_hash: st.headHash }, st));
     } catch (err) {
-      throw storageFailure(`cannot record the synced head of ${st.path}`, err);
+      throw storageFailure(`cannot record the synced head of ${st.path} in the session index`, err);
     }
     st.created = false;
     st.syncedLength = st.length;
   }
 
-  private async syncDir(): Promise<void> {
-    let dir: FileHandle | null = null;
-    try {
-      dir = await open(this.dir, fsConstants.O_RDONLY);
-      await dir.sync();
-    } catch {
-      // Not every platform can fsync a folder; the file data itself is synced either way.
-    } finally {
-      await dir?.close();
-    }
-  }
-
   private syncDirty(): void {
     for (const st of this.files.values()) {
       if (!st.dirty && st.length <= st.syncedLength) continue;
-      if (!st.handle && st.dirty) continue;
+      if (st.damaged) continue; // never recorded again: its indexed head is the evidence
       void this.enqueue(st, () => this.syncState(st)).catch((err) => {
         this.lastError = err;
       });
@@ -425,6 +538,31 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** What the index records of `events` beside the head, continuing `before` (the session's earlier events). */
+type Summary = Pick<FileState, 'agentId' | 'ended' | 'lastEventAt'>;
+
+function summary(events: readonly TraceEvent[], before?: Summary): Summary {
+  const first = events[0];
+  const agent = first?.sequence === 0 ? (first.payload as { agent_id?: unknown }).agent_id : undefined;
+  return {
+    agentId: typeof agent === 'string' ? agent : before?.agentId,
+    ended: (before?.ended ?? false) || events.some((e) => e.event_type === 'session.ended'),
+    lastEventAt: events.at(-1)?.timestamp ?? before?.lastEventAt,
+  };
+}
+
+/** The index line of session `id` at `head`. */
+function indexEntry(id: string, head: ChainHead, s: Summary): IndexEntry {
+  return {
+    session_id: id,
+    length: head.length,
+    head_hash: head.head_hash,
+    ...(s.agentId === undefined ? {} : { agent_id: s.agentId }),
+    status: s.ended ? 'ended' : 'active',
+    ...(s.lastEventAt === undefined ? {} : { last_event_at: s.lastEventAt }),
+  };
 }
 
 function corrupt(issue: StoreIssue): CraError {

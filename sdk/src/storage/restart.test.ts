@@ -11,6 +11,12 @@ import { JsonlStore } from './jsonl.ts';
 
 const simple = await simpleAtlas();
 
+/** The last line of the session index for `id` (the store's durable head of that session). */
+const indexed = async (dir: string, id: string): Promise<Record<string, unknown> | undefined> => {
+  const text = await readFile(join(dir, 'sessions.index.jsonl'), 'utf8').catch(() => '');
+  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.session_id === id).at(-1);
+};
+
 describe('restart with a JSONL store', () => {
   let dir: string;
   let cleanup: () => Promise<void>;
@@ -73,7 +79,7 @@ describe('restart with a JSONL store', () => {
     expect(after.slice(0, before.length)).toEqual(before);
     expect(after[before.length]!.previous_event_hash).toBe(before.at(-1)!.event_hash);
     expect((await lines(session.id)).map((l) => JSON.parse(l) as TraceEvent)).toEqual(after);
-    expect(JSON.parse(await readFile(join(dir, `${session.id}.head.json`), 'utf8'))).toEqual({ length: after.length, head_hash: after.at(-1)!.event_hash });
+    expect(await indexed(dir, session.id)).toMatchObject({ length: after.length, head_hash: after.at(-1)!.event_hash, agent_id: 'agent-1', status: 'ended' });
   });
 
   it('survives a crash without close(): what reached the file is restored', async () => {
@@ -153,8 +159,8 @@ describe('restart with a JSONL store', () => {
     await cut.resolve();
     await cut.end('completed');
     await first.close();
-    const headPath = join(dir, `${cut.id}.head.json`);
-    const head = await readFile(headPath, 'utf8');
+    const head = await indexed(dir, cut.id);
+    expect(head?.length).toBe((await lines(cut.id)).length);
     const kept = await lines(cut.id);
     await truncate(join(dir, `${cut.id}.trace.jsonl`), Buffer.byteLength(kept.slice(0, 3).join('\n') + '\n'));
 
@@ -166,7 +172,7 @@ describe('restart with a JSONL store', () => {
       }
       await new Promise((r) => setTimeout(r, 20)); // the store's sync timer runs
       await rt.close();
-      expect(await readFile(headPath, 'utf8')).toBe(head);
+      expect(await indexed(dir, cut.id)).toEqual(head);
     }
   });
 
@@ -186,14 +192,14 @@ describe('restart with a JSONL store', () => {
     expect((await readFile(path, 'utf8')).length).toBe(text.length - 20);
   });
 
-  it('writes one file per session and nothing else beside the heads', async () => {
+  it('writes one file per session and nothing else beside the session index', async () => {
     const rt = await start();
     const a = await rt.createSession({ agentId: 'a', goal: 'g' });
     const b = await rt.createSession({ agentId: 'b', goal: 'g' });
     await a.end();
     await b.end();
     expect((await readdir(dir)).sort()).toEqual(
-      [`${a.id}.head.json`, `${a.id}.trace.jsonl`, `${b.id}.head.json`, `${b.id}.trace.jsonl`].sort(),
+      [`${a.id}.trace.jsonl`, `${b.id}.trace.jsonl`, 'sessions.index.jsonl'].sort(),
     );
   });
 });

@@ -13,17 +13,23 @@ export interface StoreIssue {
   kind:
     | 'torn_line' // the last line was cut short (e.g. a crash mid-write)
     | 'malformed_line' // a line that is not one JSON event
-    | 'invalid_chain' // the chain does not verify
-    | 'truncated' // shorter than the head recorded at the last sync
+    | 'invalid_chain' // the chain does not verify (and the damage is none of the kinds below)
+    | 'truncated' // shorter than the head recorded at the last sync: its last events are gone
+    | 'missing' // the store recorded a synced head for the session, but its trace is gone
+    | 'missing_events' // events are missing inside the chain (its sequence jumps forward at `intact_events`)
+    | 'duplicated_events' // an event is stored twice (event `intact_events` repeats the one before)
     | 'session_mismatch' // events of another session than the file's name
+    | 'index_missing' // the store's own index is gone while traces remain: cut ends cannot be told this time
     | 'unreadable';
   message: string;
   /** File (or other location) of the trace. */
   location?: string;
   /** 1-based line number, for line-level issues. */
   line?: number;
-  /** How many events before the damage are intact. */
+  /** How many events before the damage are intact (= the index of the first damaged event). */
   intact_events?: number;
+  /** How many events the store had made durable, for `missing` and `truncated`. */
+  synced_events?: number;
 }
 
 /** One trace read back from a store. */

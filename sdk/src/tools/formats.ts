@@ -7,8 +7,10 @@
  * @module
  */
 
+import { CraError } from '../errors.ts';
 import type { AllowedAction, JsonSchema, Resolution } from '../types.ts';
-import { type ToolPlatform, ToolNames } from './names.ts';
+import { isObject, kindOf, readOptions } from '../util.ts';
+import { checkPlatform, type ToolPlatform, ToolNames } from './names.ts';
 
 /**
  * A resolution (every allowed action, default names), or a guard's catalog (`await g.catalog()`: the resolution,
@@ -63,7 +65,8 @@ export interface ToolSpec {
 
 /** The tools of `source` for `platform`, in the resolution's order. */
 export function toolSpecs(source: ToolSource, platform: ToolPlatform): ToolSpec[] {
-  const { resolution, names, actionIds } = 'resolution' in source ? source : { resolution: source, names: undefined, actionIds: undefined };
+  checkPlatform(platform);
+  const { resolution, names, actionIds } = sourceParts(source);
   const table = names ?? new ToolNames();
   const offered = actionIds ? new Set(actionIds) : null;
   return resolution.allowed_actions.filter((a) => !offered || offered.has(a.action_id)).map((action) => ({
@@ -79,9 +82,13 @@ export function toolSpecs(source: ToolSource, platform: ToolPlatform): ToolSpec[
 export function toOpenAITools(source: ToolSource): OpenAIChatTool[];
 export function toOpenAITools(source: ToolSource, options: { api: 'chat' }): OpenAIChatTool[];
 export function toOpenAITools(source: ToolSource, options: { api: 'responses' }): OpenAIResponsesTool[];
-export function toOpenAITools(source: ToolSource, options: { api?: 'chat' | 'responses' } = {}): OpenAIChatTool[] | OpenAIResponsesTool[] {
+export function toOpenAITools(source: ToolSource, options?: { api?: 'chat' | 'responses' }): OpenAIChatTool[] | OpenAIResponsesTool[] {
+  const { api } = readOptions(options, '/options');
+  if (api !== undefined && api !== 'chat' && api !== 'responses') {
+    throw new CraError('invalid_request', 'api must be "chat" or "responses"', { path: '/options/api' });
+  }
   const specs = toolSpecs(source, 'openai');
-  if (options.api === 'responses') {
+  if (api === 'responses') {
     return specs.map((t): OpenAIResponsesTool => ({ type: 'function', name: t.name, description: t.description, parameters: t.inputSchema, strict: false }));
   }
   return specs.map((t): OpenAIChatTool => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.inputSchema, strict: false } }));
@@ -107,6 +114,29 @@ export function toMcpTools(source: ToolSource): McpTool[] {
   }));
 }
 
+/**
+ * The parts of a tool source, refused (`invalid_request`, pointing into the source) when it is not a resolution
+ * or a catalog whose allowed actions carry an id and a description.
+ */
+function sourceParts(source: ToolSource): { resolution: Resolution; names: ToolNames | undefined; actionIds: readonly string[] | undefined } {
+  if (!isObject(source)) throw new CraError('invalid_request', `a tool source is a resolution or a catalog, not ${kindOf(source)}`, { path: '' });
+  const catalog = 'resolution' in source;
+  const at = catalog ? '/resolution' : '';
+  const { resolution, names, actionIds } = catalog ? (source as Exclude<ToolSource, Resolution>) : { resolution: source as Resolution, names: undefined, actionIds: undefined };
+  if (!isObject(resolution) || !Array.isArray(resolution.allowed_actions)) {
+    throw new CraError('invalid_request', 'a resolution lists its allowed_actions', { path: `${at}/allowed_actions` });
+  }
+  for (const [i, a] of (resolution.allowed_actions as unknown[]).entries()) {
+    const ok = isObject(a) && typeof a.action_id === 'string' && typeof a.description === 'string' && typeof a.name === 'string';
+    if (!ok) throw new CraError('invalid_request', 'an allowed action has an action_id, a name and a description', { path: `${at}/allowed_actions/${i}` });
+  }
+  if (names !== undefined && !(names instanceof ToolNames)) throw new CraError('invalid_request', 'names must be a ToolNames', { path: '/names' });
+  if (actionIds !== undefined && (!Array.isArray(actionIds) || !actionIds.every((id) => typeof id === 'string'))) {
+    throw new CraError('invalid_request', 'actionIds must be an array of action ids', { path: '/actionIds' });
+  }
+  return { resolution, names, actionIds };
+}
+
 function describe(action: AllowedAction): string {
   if (!action.requires_confirmation) return action.description;
   const text = action.description.trimEnd();
@@ -115,6 +145,7 @@ function describe(action: AllowedAction): string {
 
 /** The action's parameters schema with an object top level (an action without one takes an empty object). */
 function inputSchema(schema: JsonSchema | undefined): ToolInputSchema {
-  if (!schema) return { type: 'object', properties: {} };
+  if (!isObject(schema)) return { type: 'object', properties: {} };
+  // Spread copies own members as data (a property named `__proto__` stays a property).
   return { ...schema, type: 'object' } as ToolInputSchema;
 }

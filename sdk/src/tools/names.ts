@@ -11,8 +11,9 @@
  * @module
  */
 
+import { CraError } from '../errors.ts';
 import type { AtlasManifest } from '../types.ts';
-import { isObject } from '../util.ts';
+import { isObject, kindOf } from '../util.ts';
 
 /** The platforms whose tool names an atlas may set in `adapters.<platform>.settings.tool_names`. */
 export const TOOL_PLATFORMS = ['openai', 'anthropic', 'mcp', 'ai_sdk'] as const;
@@ -23,6 +24,7 @@ const MAX_NAME = 64;
 
 /** The name of `actionId` when no atlas names it: dots become underscores (ids over 64 characters are hashed). */
 export function defaultToolName(actionId: string): string {
+  if (typeof actionId !== 'string') throw new CraError('invalid_request', `an action id is a string, not ${kindOf(actionId)}`, { path: '' });
   const name = actionId.replace(/\./g, '_');
   if (name.length <= MAX_NAME) return name;
   const hash = fnv1a32(actionId).toString(16).padStart(8, '0');
@@ -45,22 +47,34 @@ export class ToolNames {
    * name that an atlas gave to another action is suffixed (`_2`, `_3`…), so that no two actions share a name.
    */
   static fromAtlases(atlases: readonly AtlasManifest[]): ToolNames {
+    if (!Array.isArray(atlases)) throw new CraError('invalid_request', `atlases must be an array of manifests, not ${kindOf(atlases)}`, { path: '' });
+    for (const [i, atlas] of atlases.entries()) {
+      if (!isObject(atlas)) throw new CraError('invalid_request', `an atlas manifest is an object, not ${kindOf(atlas)}`, { path: `/${i}` });
+    }
     const table = new ToolNames();
     for (const platform of TOOL_PLATFORMS) {
       for (const atlas of atlases) {
-        const named = atlas.adapters?.[platform]?.settings?.tool_names;
+        const adapter: unknown = isObject(atlas.adapters) ? atlas.adapters[platform] : undefined;
+        const settings: unknown = isObject(adapter) ? adapter.settings : undefined;
+        const named = isObject(settings) ? settings.tool_names : undefined;
         if (!isObject(named)) continue;
         for (const [actionId, name] of Object.entries(named)) {
           if (typeof name === 'string') table.bind(platform, actionId, name);
         }
       }
-      for (const atlas of atlases) for (const a of atlas.actions ?? []) table.nameOf(a.action_id, platform);
+      for (const atlas of atlases) {
+        for (const a of Array.isArray(atlas.actions) ? atlas.actions : []) {
+          if (isObject(a) && typeof a.action_id === 'string') table.nameOf(a.action_id, platform);
+        }
+      }
     }
     return table;
   }
 
   /** The tool name of `actionId` on `platform` (a default name is assigned on first use). */
   nameOf(actionId: string, platform: ToolPlatform = 'openai'): string {
+    checkPlatform(platform);
+    if (typeof actionId !== 'string') throw new CraError('invalid_request', `an action id is a string, not ${kindOf(actionId)}`, { path: '' });
     const known = this.byAction.get(platform)?.get(actionId);
     if (known !== undefined) return known;
     const base = defaultToolName(actionId);
@@ -75,6 +89,8 @@ export class ToolNames {
    * an action id given as is, else a default name decoded. `undefined` when `name` can stand for no action id.
    */
   actionOf(name: string, platform?: ToolPlatform): string | undefined {
+    if (platform !== undefined) checkPlatform(platform);
+    if (typeof name !== 'string') return undefined;
     for (const p of platform ? [platform] : TOOL_PLATFORMS) {
       const id = this.byName.get(p)?.get(name);
       if (id !== undefined) return id;
@@ -95,6 +111,13 @@ export class ToolNames {
     if (names.has(actionId) || actions.has(name)) return;
     names.set(actionId, name);
     actions.set(name, actionId);
+  }
+}
+
+/** Refuses a platform that is not one of {@link TOOL_PLATFORMS}. */
+export function checkPlatform(platform: unknown, path = '/platform'): asserts platform is ToolPlatform {
+  if (!(TOOL_PLATFORMS as readonly unknown[]).includes(platform)) {
+    throw new CraError('invalid_request', `platform must be one of ${TOOL_PLATFORMS.join(', ')}`, { path });
   }
 }
 

@@ -6,7 +6,9 @@
  * @module
  */
 
+import { CraError } from '../errors.ts';
 import type { Guard, GuardResult } from '../guard/guard.ts';
+import { toJson } from '../json-value.ts';
 import { isObject } from '../util.ts';
 
 /** A Chat Completions assistant message (`ChatCompletionMessage`), as far as tool calls go. */
@@ -55,9 +57,16 @@ export interface AnthropicToolResult {
 
 /** The text a model reads for a call's outcome: the result itself, or `{"error": refusal}`. */
 export function toolResultText(outcome: GuardResult): string {
-  if (!outcome.ok) return JSON.stringify({ error: outcome.refusal });
-  if (typeof outcome.result === 'string') return outcome.result;
-  return JSON.stringify(outcome.result ?? null);
+  if (!isObject(outcome)) throw new CraError('invalid_request', 'toolResultText() needs the outcome of guard.call()', { path: '' });
+  // toJson never recurses on a deep or cyclic value, and turns what JSON cannot carry into something it can.
+  if (!outcome.ok) return JSON.stringify({ error: toJson(outcome.refusal) });
+  if (typeof outcome.result === 'string') return toJson(outcome.result) as string;
+  return JSON.stringify(toJson(outcome.result ?? null));
+}
+
+/** Refuses a `guard` argument that is not a guard (anything with a `call` method will do). */
+function checkGuard(guard: Guard): void {
+  if (!isObject(guard) || typeof guard.call !== 'function') throw new CraError('invalid_request', 'a guard is needed', { path: '/guard' });
 }
 
 /**
@@ -70,20 +79,21 @@ export async function handleOpenAIToolCalls(
   guard: Guard,
   reply: OpenAIAssistantMessage | readonly OpenAIResponseItem[],
 ): Promise<OpenAIToolMessage[] | OpenAIFunctionCallOutput[]> {
+  checkGuard(guard);
   if (Array.isArray(reply)) {
     const out: OpenAIFunctionCallOutput[] = [];
     for (const item of reply as readonly OpenAIResponseItem[]) {
-      if (item?.type !== 'function_call' || typeof item.call_id !== 'string') continue;
-      const outcome = await guard.call(String(item.name), item.arguments, { platform: 'openai' });
+      if (!isObject(item) || item.type !== 'function_call' || typeof item.call_id !== 'string') continue;
+      const outcome = await guard.call(item.name as string, item.arguments, { platform: 'openai' });
       out.push({ type: 'function_call_output', call_id: item.call_id, output: toolResultText(outcome) });
     }
     return out;
   }
   const out: OpenAIToolMessage[] = [];
   for (const call of (isObject(reply) && Array.isArray(reply.tool_calls) ? reply.tool_calls : [])) {
-    if (call?.type !== 'function' || !call.function) continue;
-    const outcome = await guard.call(call.function.name, call.function.arguments, { platform: 'openai' });
-    out.push({ role: 'tool', tool_call_id: call.id, content: toolResultText(outcome) });
+    if (!isObject(call) || call.type !== 'function' || !isObject(call.function)) continue;
+    const outcome = await guard.call(call.function.name as string, call.function.arguments, { platform: 'openai' });
+    out.push({ role: 'tool', tool_call_id: call.id as string, content: toolResultText(outcome) });
   }
   return out;
 }
@@ -93,11 +103,12 @@ export async function handleAnthropicToolUse(
   guard: Guard,
   content: readonly AnthropicContentBlock[] | { content: readonly AnthropicContentBlock[] },
 ): Promise<AnthropicToolResult[]> {
+  checkGuard(guard);
   const blocks = Array.isArray(content) ? content : isObject(content) && Array.isArray(content.content) ? content.content : [];
   const out: AnthropicToolResult[] = [];
   for (const block of blocks as readonly AnthropicContentBlock[]) {
-    if (block?.type !== 'tool_use' || typeof block.id !== 'string') continue;
-    const outcome = await guard.call(String(block.name), block.input, { platform: 'anthropic' });
+    if (!isObject(block) || block.type !== 'tool_use' || typeof block.id !== 'string') continue;
+    const outcome = await guard.call(block.name as string, block.input, { platform: 'anthropic' });
     out.push(outcome.ok
       ? { type: 'tool_result', tool_use_id: block.id, content: toolResultText(outcome) }
       : { type: 'tool_result', tool_use_id: block.id, content: toolResultText(outcome), is_error: true });

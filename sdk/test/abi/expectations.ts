@@ -8,7 +8,7 @@ export function expectAbiReport(report: AbiReport): void {
   expect(report.otherVersion).toEqual({
     compiled: true,
     code: 'core_unavailable',
-    message: `the core implements ABI version 2, this SDK speaks version ${report.abiVersion}: use the module shipped with this package (or rebuild it)`,
+    message: `the core implements ABI version 1, this SDK speaks version ${report.abiVersion}: use the module shipped with this package (or rebuild it)`,
   });
   expect(report.unversioned.code).toBe('core_unavailable');
   expect(report.unversioned.message).toContain('export cra_abi_version is missing');

@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAtlasDir } from '../../../sdk/src/atlas/dir.ts';
 import { EXAMPLES } from '../../../sdk/test/helpers.ts';
+import { listen } from '../adapter/node/listen.ts';
+import { assemble } from '../assemble.ts';
+import { parseConfig } from '../config.ts';
 import { ADMIN_KEY, http, KEY_A, KEY_B, sessionRoutes, startTestServer, type TestServer } from '../testing.ts';
 
 const UNKNOWN = '00000000-0000-7000-8000-00000000dead';
@@ -128,7 +131,11 @@ describe('auth and isolation', () => {
     const manifest = { atlas_version: '1.0', atlas_id: 'com.example.tiny', version: '1.0.0', name: 'Tiny', description: 'Tiny atlas' };
     const refused = await call(KEY_A, 'POST', '/v1/atlases', manifest);
     expect(refused.status).toBe(403);
-    expect(refused.body.error).toEqual({ code: 'forbidden', message: 'loading an atlas needs an admin key (CRA_ADMIN_KEYS)', path: null });
+    expect(refused.body.error).toEqual({
+      code: 'forbidden',
+      message: 'loading an atlas needs an admin key (set CRA_ADMIN_KEYS, or CRA_ATLAS_WRITES=any-key to let every key change atlases)',
+      path: null,
+    });
     expect((await call(KEY_A, 'DELETE', '/v1/atlases/com.example.support')).status).toBe(403);
     expect((await call(KEY_A, 'GET', '/v1/stats')).status).toBe(403);
     expect((await call(KEY_A, 'GET', '/v1/atlases')).status).toBe(200);
@@ -138,16 +145,33 @@ describe('auth and isolation', () => {
     expect((await call(ADMIN_KEY, 'GET', '/v1/stats')).body).toMatchObject({ atlases: 1 });
   });
 
-  it('lets every key load and unload atlases when no admin key is configured (stats stay admin-only)', async () => {
-    const plain = await startTestServer({ auth: { keys: [KEY_A, KEY_B] } });
+  it('refuses atlas writes to every key when no admin key is configured, unless CRA_ATLAS_WRITES=any-key says otherwise', async () => {
+    const manifest = { atlas_version: '1.0', atlas_id: 'com.example.shared', version: '1.0.0', name: 'Shared', description: 'Shared atlas' };
+    const serve = async (env: Record<string, string>) => {
+      const assembly = await assemble(parseConfig({ CRA_API_KEYS: `${KEY_A},${KEY_B}`, ...env }), { app: { onError: () => undefined } });
+      const l = await listen(assembly.app, { port: 0 });
+      return { url: l.url, close: () => l.close(500).then(() => assembly.close()) };
+    };
+    const closed = await serve({});
     try {
-      const manifest = { atlas_version: '1.0', atlas_id: 'com.example.shared', version: '1.0.0', name: 'Shared', description: 'Shared atlas' };
-      const loaded = await http(plain.url, 'POST', '/v1/atlases', { key: KEY_A, body: manifest });
-      expect([loaded.status, loaded.body.atlas_id]).toEqual([201, 'com.example.shared']);
-      expect((await http(plain.url, 'DELETE', '/v1/atlases/com.example.shared', { key: KEY_B })).status).toBe(204);
-      expect((await http(plain.url, 'GET', '/v1/stats', { key: KEY_A })).status).toBe(403);
+      const load = await http(closed.url, 'POST', '/v1/atlases', { key: KEY_A, body: manifest });
+      expect([load.status, load.body.error.code]).toEqual([403, 'forbidden']);
+      expect(load.body.error.message).toMatch(/CRA_ADMIN_KEYS.*CRA_ATLAS_WRITES=any-key/);
+      expect((await http(closed.url, 'POST', '/v1/atlases?replace=true', { key: KEY_B, body: manifest })).status).toBe(403);
+      expect((await http(closed.url, 'DELETE', '/v1/atlases/com.example.shared', { key: KEY_B })).status).toBe(403);
+      expect((await http(closed.url, 'GET', '/v1/atlases', { key: KEY_A })).body.total).toBe(0);
+      expect((await http(closed.url, 'POST', '/v1/atlases/validate', { key: KEY_A, body: manifest })).body.valid).toBe(true);
     } finally {
-      await plain.close();
+      await closed.close();
+    }
+    const shared = await serve({ CRA_ATLAS_WRITES: 'any-key' });
+    try {
+      const loaded = await http(shared.url, 'POST', '/v1/atlases', { key: KEY_A, body: manifest });
+      expect([loaded.status, loaded.body.atlas_id]).toEqual([201, 'com.example.shared']);
+      expect((await http(shared.url, 'DELETE', '/v1/atlases/com.example.shared', { key: KEY_B })).status).toBe(204);
+      expect((await http(shared.url, 'GET', '/v1/stats', { key: KEY_A })).status).toBe(403);
+    } finally {
+      await shared.close();
     }
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRuntime } from '../../../sdk/src/runtime/runtime.ts';
 import { createApp } from '../app.ts';
-import { checkKeys, generateKey, KeyRing, ownerOf, presentedKey, shortKeyWarning } from './keys.ts';
+import { checkKeys, generateKey, KeyRing, ownerOf, presentedKey, shortKeyWarning, startupAuth } from './keys.ts';
 
 const headers = (h: Record<string, string>) => new Headers(h);
 
@@ -41,12 +41,25 @@ describe('API keys', () => {
     expect(line).not.toMatch(/\bk1\b|\badm\b/);
   });
 
-  it('lets every key change atlases when no admin key is configured, else only admin keys; stats stay admin-only', async () => {
-    const open = await KeyRing.create({ keys: ['k1', 'k2'] });
-    expect(await open.authenticate('k1')).toMatchObject({ admin: false, atlases: true });
+  it('keeps atlas changes to admin keys by default, even with none configured; every key only when told (any-key)', async () => {
+    const none = await KeyRing.create({ keys: ['k1', 'k2'] });
+    expect(await none.authenticate('k1')).toMatchObject({ admin: false, atlases: false });
     const ruled = await KeyRing.create({ keys: ['k1'], adminKeys: ['root'] });
     expect(await ruled.authenticate('k1')).toMatchObject({ admin: false, atlases: false });
     expect(await ruled.authenticate('root')).toMatchObject({ admin: true, atlases: true });
+    const open = await KeyRing.create({ keys: ['k1', 'k2'], atlasWrites: 'any-key' });
+    expect(await open.authenticate('k2')).toMatchObject({ admin: false, atlases: true });
+    expect(() => checkKeys({ keys: ['k1'], atlasWrites: 'everyone' as never })).toThrow(expect.objectContaining({ path: '/auth/atlasWrites' }));
+  });
+
+  it('makes the key generated at start an admin key; configured keys carry the atlas-write rule', () => {
+    const generated = startupAuth({ auth: true, apiKeys: [], adminKeys: [] });
+    expect(generated.auth).toEqual({ keys: [generated.generatedKey], adminKeys: [generated.generatedKey], atlasWrites: 'admin' });
+    expect(startupAuth({ auth: true, apiKeys: ['k1'], adminKeys: [], atlasWrites: 'any-key' })).toEqual({
+      auth: { keys: ['k1'], adminKeys: [], atlasWrites: 'any-key' },
+      generatedKey: null,
+    });
+    expect(startupAuth({ auth: true, apiKeys: ['k1'], adminKeys: [] }).auth).toMatchObject({ atlasWrites: 'admin' });
   });
 
   it('knows keys by hash; the owner id never contains the key', async () => {

@@ -16,10 +16,16 @@ export interface AuthOptions {
   /** Accepted API keys: printable ASCII without spaces (keys shorter than {@link MIN_KEY_LENGTH} are guessable). */
   keys: string[];
   /**
-   * Admin keys (accepted API keys too): they alone may load and unload atlases, and read runtime-wide stats. With
-   * none, every key may load and unload atlases (SPEC §7 knows no admin), and no key reads stats.
+   * Admin keys (accepted API keys too): they alone may load, replace and unload atlases, and read runtime-wide
+   * stats. With none, no key changes atlases over HTTP (unless `atlasWrites: 'any-key'`) and no key reads stats.
    */
   adminKeys?: string[];
+  /**
+   * Who may load, replace and unload atlases: `admin` (default) — admin keys only, so with no admin key, no one over
+   * HTTP (an atlas's policies govern every key's sessions: one key must not rewrite them for all); `any-key` — every
+   * accepted key (SPEC §7 knows no admin), when that is what the deployment wants.
+   */
+  atlasWrites?: 'admin' | 'any-key';
 }
 
 /** Who is calling. `owner` is the id stored with every session the caller creates. */
@@ -28,7 +34,7 @@ export interface Principal {
   owner: string;
   /** An admin key (or auth off): may read runtime-wide stats. */
   admin: boolean;
-  /** May load and unload atlases: admin keys, or every key when no admin key is configured. */
+  /** May load, replace and unload atlases: admin keys, or every key with `atlasWrites: 'any-key'`. */
   atlases: boolean;
   /** A short, loggable id (the first 12 hex digits of the hash). */
   id: string;
@@ -69,16 +75,17 @@ export function generateKey(): string {
  * The app's auth options for a start-up configuration. With auth on and no key configured, one key is generated for
  * this run and made an admin key (so that a newcomer can `npm start` and use the API); it is returned to be printed.
  */
-export function startupAuth(config: { auth: boolean; apiKeys: string[]; adminKeys: string[] }): {
-  auth: false | { keys: string[]; adminKeys: string[] };
+export function startupAuth(config: { auth: boolean; apiKeys: string[]; adminKeys: string[]; atlasWrites?: AuthOptions['atlasWrites'] }): {
+  auth: false | { keys: string[]; adminKeys: string[]; atlasWrites: NonNullable<AuthOptions['atlasWrites']> };
   generatedKey: string | null;
 } {
   if (!config.auth) return { auth: false, generatedKey: null };
+  const atlasWrites = config.atlasWrites ?? 'admin';
   if (config.apiKeys.length + config.adminKeys.length > 0) {
-    return { auth: { keys: config.apiKeys, adminKeys: config.adminKeys }, generatedKey: null };
+    return { auth: { keys: config.apiKeys, adminKeys: config.adminKeys, atlasWrites }, generatedKey: null };
   }
   const key = generateKey();
-  return { auth: { keys: [key], adminKeys: [key] }, generatedKey: key };
+  return { auth: { keys: [key], adminKeys: [key], atlasWrites }, generatedKey: key };
 }
 
 /**
@@ -112,6 +119,9 @@ export function checkKeys(options: AuthOptions): void {
       }
     }
   }
+  if (options.atlasWrites !== undefined && options.atlasWrites !== 'admin' && options.atlasWrites !== 'any-key') {
+    throw new CraError('invalid_request', 'auth.atlasWrites must be "admin" or "any-key"', { path: '/auth/atlasWrites' });
+  }
   if (options.keys.length + (options.adminKeys?.length ?? 0) === 0) {
     throw new CraError('invalid_request', 'auth is on but no API key is configured (set CRA_API_KEYS, or turn auth off explicitly)', {
       path: '/auth/keys',
@@ -127,10 +137,11 @@ export class KeyRing {
     checkKeys(options);
     const map = new Map<string, Principal>();
     const admin = new Set(options.adminKeys ?? []);
+    const anyKey = options.atlasWrites === 'any-key';
     for (const key of new Set([...options.keys, ...admin])) {
       const owner = await ownerOf(key);
       const isAdmin = admin.has(key);
-      map.set(owner, Object.freeze({ owner, admin: isAdmin, atlases: isAdmin || admin.size === 0, id: owner.slice(7, 19) }));
+      map.set(owner, Object.freeze({ owner, admin: isAdmin, atlases: isAdmin || anyKey, id: owner.slice(7, 19) }));
     }
     return new KeyRing(map);
   }
@@ -186,9 +197,9 @@ export function requireAdmin(principal: Principal, what: string): void {
   }
 }
 
-/** Refuses callers that may not change atlases (only possible when admin keys are configured). */
+/** Refuses callers that may not change atlases, saying how to allow it. */
 export function requireAtlasAccess(principal: Principal, what: string): void {
   if (!principal.atlases) {
-    throw httpError('forbidden', `${what} needs an admin key (CRA_ADMIN_KEYS)`);
+    throw httpError('forbidden', `${what} needs an admin key (set CRA_ADMIN_KEYS, or CRA_ATLAS_WRITES=any-key to let every key change atlases)`);
   }
 }

@@ -4,8 +4,13 @@
  * it about an id that does not exist — for the session, its trace, verification, stream, actions and CARP requests,
  * so session ids cannot be probed. With auth off every session is visible.
  *
- * The owner is kept beside the runtime (never in session metadata: that would change the session and its trace) in
- * an {@link OwnerStore}: in memory here, in a file on Node (`owner-file.ts`) so that it survives a restart.
+ * The owner is kept beside the runtime, in an {@link OwnerStore} (in memory here, in a file on Node:
+ * `owner-file.ts`, written before the session is answered), and handed to the runtime as host data — never in the
+ * trace, whose `session.started` stays what the protocol says — when a session is created and when it is restored
+ * (`ownerOf`): the core counts rate limits of scope `agent` and `global` per owner, so that no key spends another's
+ * limits. A session with no owner (created with auth off, or stopped between its trace and its owner line, before it
+ * was answered) stays invisible to every key (fail closed), and the start report counts them
+ * ({@link unownedSessions}).
  *
  * @module
  */
@@ -82,6 +87,11 @@ export class Ownership {
     return this.answer(() => this.runtime.getSession(fake), fake, sessionId, () => sessionNotFound(sessionId));
   }
 
+  /** The owner the runtime records for a new session of `principal`: none with auth off (every session is visible). */
+  ownerFor(principal: Principal): string | undefined {
+    return this.enforced ? principal.owner : undefined;
+  }
+
   claim(principal: Principal, sessionId: string): Promise<void> {
     return this.owners.set(sessionId, principal.owner);
   }
@@ -101,6 +111,11 @@ export class Ownership {
     }
     return fallback();
   }
+}
+
+/** How many sessions of `runtime` no key owns: invisible to every key while auth is on. */
+export async function unownedSessions(runtime: CraRuntime, owners: OwnerStore): Promise<number> {
+  return (await runtime.listSessions()).filter((s) => owners.get(s.session_id) === undefined).length;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

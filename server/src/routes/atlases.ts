@@ -1,6 +1,6 @@
 /**
- * Atlases: list, get, validate (any key); load and unload (any key, or only admin keys when some are configured: an
- * atlas's policies govern every session).
+ * Atlases: list, get, validate (any key); load, replace and unload (admin keys only, or every key with
+ * `CRA_ATLAS_WRITES=any-key`): an atlas's policies govern every session.
  *
  * @module
  */
@@ -48,7 +48,7 @@ export function atlasRoutes(app: App, s: Services): void {
       method: 'post',
       path: '/v1/atlases',
       tags: Atlases,
-      summary: 'Load an atlas: a manifest, or {manifest, files, replace} (admin keys when CRA_ADMIN_KEYS is set)',
+      summary: 'Load an atlas: a manifest, or {manifest, files, replace} (admin keys; every key with CRA_ATLAS_WRITES=any-key)',
       request: { query: AtlasLoadQuery, body },
       responses: { 201: ok('Loaded', AtlasLoadResultSchema), ...errors(400, 403, 404, 409, 413) },
     }),
@@ -94,7 +94,7 @@ export function atlasRoutes(app: App, s: Services): void {
       method: 'delete',
       path: '/v1/atlases/{atlas_id}',
       tags: Atlases,
-      summary: 'Unload an atlas; its policies stop applying (admin keys when CRA_ADMIN_KEYS is set)',
+      summary: 'Unload an atlas; its policies stop applying (admin keys; every key with CRA_ATLAS_WRITES=any-key)',
       request: { params: AtlasIdParam },
       responses: { 204: { description: 'Unloaded' }, ...errors(403, 404) },
     }),

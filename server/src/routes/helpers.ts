@@ -9,6 +9,7 @@
 import type { RouteConfig, z } from '@hono/zod-openapi';
 import { isUuid } from '../../../sdk/src/host.ts';
 import type { App, Ctx, Services } from '../context.ts';
+import { parsedBody } from '../middleware/json-body/index.ts';
 import { ErrorSchema } from '../schemas.ts';
 
 /** A JSON request body of `schema` (documented and validated). */
@@ -43,9 +44,17 @@ export function route(app: App, config: RouteConfig, handler: (c: Ctx) => Respon
   (app.openapi as (r: RouteConfig, h: (c: Ctx) => Response | Promise<Response>) => unknown)(config, handler);
 }
 
-/** The validated input of a target (`json`, `param`, `query`). */
+/**
+ * The validated input of a target (`json`, `param`, `query`). For `json`, the body exactly as sent, once its
+ * validator accepted it: the validator's output is a rebuilt copy (objects rebuilt by assignment lose an own
+ * `__proto__` member, and unknown members are stripped), and JSON has no prototype keys — `__proto__`,
+ * `constructor`, `prototype` are members like any other, validated, hashed and recorded as sent on every route.
+ */
 export function valid<T>(c: Ctx, target: 'json' | 'param' | 'query'): T {
-  return (c.req.valid as (t: string) => unknown)(target) as T;
+  const checked = (c.req.valid as (t: string) => unknown)(target) as T;
+  if (target !== 'json') return checked;
+  const sent = parsedBody(c);
+  return sent === undefined ? checked : (sent as T);
 }
 
 /** A JSON body (as `c.json` does) with an explicit status. */

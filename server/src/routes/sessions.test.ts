@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testClock, testIds, T0_US } from '../../../sdk/test/helpers.ts';
-import { http, KEY_A, startTestServer, type TestServer } from '../testing.ts';
+import { ownerOf } from '../auth/keys.ts';
+import { http, KEY_A, KEY_B, startTestServer, type TestServer } from '../testing.ts';
 
 describe('session routes', () => {
   let s: TestServer;
@@ -9,6 +10,21 @@ describe('session routes', () => {
     s = await startTestServer({ runtime: { clock: testClock(T0_US), ids: testIds() } });
   });
   afterAll(() => s.close());
+
+  it('answers a taken session_id with the same 409 whoever holds it: no owner, agent or contents in the answer', async () => {
+    const id = '0193f2a0-0000-7000-8000-0000000000c1';
+    const body = { agent_id: 'secret-agent', goal: 'Secret goal', session_id: id, metadata: { customer: 'C-7' } };
+    expect((await call('POST', '/v1/sessions', body)).status).toBe(201);
+    const again = { agent_id: 'other-bot', goal: 'Other', session_id: id };
+    const own = await http(s.url, 'POST', '/v1/sessions', { key: KEY_A, body: again });
+    const foreign = await http(s.url, 'POST', '/v1/sessions', { key: KEY_B, body: again });
+    expect([own.status, foreign.status]).toEqual([409, 409]);
+    expect(foreign.text).toBe(own.text);
+    expect(foreign.body.error).toMatchObject({ code: 'session_exists', path: '/session_id' });
+    for (const secret of ['secret-agent', 'Secret goal', 'C-7', (await ownerOf(KEY_A)).slice(7), KEY_A]) expect(foreign.text).not.toContain(secret);
+    // And the other key still cannot read it.
+    expect((await http(s.url, 'GET', `/v1/sessions/${id}`, { key: KEY_B })).status).toBe(404);
+  });
 
   it('answers the created session exactly as GET does (201)', async () => {
     const created = await call('POST', '/v1/sessions', {
@@ -55,8 +71,10 @@ describe('session routes', () => {
     const [a, b, c, d] = await Promise.all(['a', 'b', 'c', 'd'].map(async (g) => (await call('POST', '/v1/sessions', { agent_id: 'del', goal: g })).body.session_id));
     expect((await call('DELETE', `/v1/sessions/${a}`, { reason: 'error' })).body).toMatchObject({ session_id: a, status: 'ended' });
     expect(await reasonOf(a)).toBe('error');
-    // A body without a JSON content type (curl -X DELETE -d …) is read as JSON too.
-    const raw = await http(s.url, 'DELETE', `/v1/sessions/${b}`, { key: KEY_A, raw: '{"reason":"timeout"}', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    // A body not declared JSON (curl -X DELETE -d … without -H) is 415, and ends nothing.
+    const form = await http(s.url, 'DELETE', `/v1/sessions/${b}`, { key: KEY_A, raw: '{"reason":"timeout"}', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect([form.status, form.body.error.code]).toEqual([415, 'unsupported_media_type']);
+    const raw = await http(s.url, 'DELETE', `/v1/sessions/${b}`, { key: KEY_A, raw: '{"reason":"timeout"}', headers: { 'content-type': 'application/json' } });
     expect(raw.status).toBe(200);
     expect(await reasonOf(b)).toBe('timeout');
     await call('DELETE', `/v1/sessions/${c}`);

@@ -6,6 +6,7 @@
 
 import { inWireTerms } from '../../../sdk/src/carp/actions.ts';
 import { createRoute, z } from '@hono/zod-openapi';
+import type { EmbeddedSessionOptions } from '../../../sdk/src/interface.ts';
 import type { EndReason, JsonObject, Session, TraceEventType } from '../../../sdk/src/types.ts';
 import type { App, Ctx, Services } from '../context.ts';
 import {
@@ -39,18 +40,18 @@ export function sessionRoutes(app: App, s: Services): void {
     }),
     async (c) => {
       const b = valid<z.infer<typeof CreateSessionBody>>(c, 'json');
-      const session = await inWireTerms(() =>
-        runtime.createSession({
-          agentId: b.agent_id,
-          goal: b.goal,
-          sessionId: b.session_id as string | undefined,
-          parentSessionId: b.parent_session_id as string | undefined,
-          metadata: b.metadata as JsonObject | undefined,
-        }),
-      );
+      const options: EmbeddedSessionOptions = {
+        agentId: b.agent_id,
+        goal: b.goal,
+        sessionId: b.session_id as string | undefined,
+        parentSessionId: b.parent_session_id as string | undefined,
+        metadata: b.metadata as JsonObject | undefined,
+        owner: ownership.ownerFor(c.var.principal),
+      };
+      const session = await inWireTerms(() => runtime.createSession(options));
       await ownership.claim(c.var.principal, session.id);
       // The core's own view of the session (reading it does not move the runtime's clock).
-      return json(c, await session.info(), 201);
+      return json(c, answered(await session.info()), 201);
     },
   );
 
@@ -75,7 +76,7 @@ export function sessionRoutes(app: App, s: Services): void {
         ),
       );
       const from = q.offset ?? 0;
-      const items = matching.slice(from, q.limit === undefined ? undefined : from + q.limit);
+      const items = matching.slice(from, q.limit === undefined ? undefined : from + q.limit).map(answered);
       return json(c, { items, total: matching.length });
     },
   );
@@ -92,7 +93,7 @@ export function sessionRoutes(app: App, s: Services): void {
     }),
     async (c) => {
       const id = await owned(c, s);
-      return json(c, await (await runtime.getSession(id)).info());
+      return json(c, answered(await (await runtime.getSession(id)).info()));
     },
   );
 
@@ -114,7 +115,7 @@ export function sessionRoutes(app: App, s: Services): void {
 
   const end = async (c: Ctx, reason: unknown) => {
     const id = await owned(c, s);
-    return json(c, await (await runtime.getSession(id)).end(reason as EndReason | undefined));
+    return json(c, answered(await (await runtime.getSession(id)).end(reason as EndReason | undefined)));
   };
 
   route(
@@ -165,4 +166,13 @@ export function sessionRoutes(app: App, s: Services): void {
 /** Oldest first; sessions created in the same microsecond keep the runtime's order (the sort is stable). */
 function inCreationOrder(sessions: Session[]): Session[] {
   return [...sessions].sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
+}
+
+/**
+ * A session as the API answers it: without `owner`, the server's own bookkeeping (the hash of the caller's key, kept
+ * beside the runtime and handed to it as host data), so that a session reads the same over HTTP as embedded.
+ */
+function answered(session: Session): Session {
+  const { owner: _owner, ...rest } = session;
+  return rest;
 }

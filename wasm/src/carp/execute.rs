@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use serde_json::{Map, Value};
 
-use crate::atlas::{Atlas, BudgetParams, PolicyKind};
+use crate::atlas::{Atlas, BudgetParams, Policy, PolicyKind};
 use crate::error::{CoreError, CoreResult, ErrorCode};
 use crate::host::{fresh_id, Host};
 use crate::json::{canonical_hash, canonical_map_hash, pointer_push, Payload};
@@ -115,15 +115,6 @@ pub fn request(
         "parameters_hash": &parameters_hash,
     ));
     let execution_id = fresh_id(host)?;
-    let mut em = Emitter::new(&session.chain, timestamp);
-    let p = Payload::new()
-        .str("action_id", &input.action_id)
-        .str("resolution_id", &input.resolution_id)
-        .str("execution_id", &execution_id)
-        .str("parameters_hash", &parameters_hash)
-        .opt_str("idempotency_key", input.idempotency_key.as_deref());
-    let parent = if resolution.request_span.is_empty() { session.root_span.as_str() } else { resolution.request_span.as_str() };
-    let span = em.emit(host, "action.requested", Some(parent), p.finish())?;
     let mut exec = Execution {
         execution_id,
         resolution_id: input.resolution_id.clone(),
@@ -134,13 +125,15 @@ pub fn request(
         reason: None,
         policy_id: None,
         created_at: now,
-        span_id: span,
+        span_id: String::new(),
         idempotency_key: input.idempotency_key.clone(),
         cost: 0.0,
         details: None,
     };
     let who = Who { session_id: &session.session_id, agent_id: &session.agent_id };
 
+    // Decided before anything is emitted: `action.requested` of an execution that waits for approval records its
+    // cost (the trace keeps no parameters, and an approval after a restart must charge what this one would).
     let decision = match (resolution.outcome(&input.action_id), input.unknown) {
         // No resolution can ever allow an id that no loaded atlas declares: say so first, with what was meant.
         (None, Some(closest)) => {
@@ -154,45 +147,114 @@ pub fn request(
         (None, None) => Decision::Refused(not_in_resolution(&input.action_id)),
         (Some(o), _) => decide(o, resolution, ledger, &who, now, host),
     };
-    let (outcome, gate, restrictors) = match decision {
-        Decision::Refused(denial) => {
-            deny(&mut em, host, &mut exec, denial)?;
-            return Ok(Change { execution: exec, charges: Vec::new(), emitter: em, is_new: true });
+    let plan = match decision {
+        Decision::Refused(denial) => Plan::Refused(denial),
+        Decision::Allowed { outcome, gate, restrictors } => {
+            let checked = check_parameters(&outcome.atlas, &restrictors, &input.schema_errors, &input.parameters);
+            exec.cost = checked.cost;
+            if !checked.events.is_empty() {
+                Plan::Violated(checked)
+            } else if let Some(policy_id) = overspent(&outcome.atlas, &restrictors, ledger, &who, exec.cost) {
+                Plan::Refused(budget_exhausted(&policy_id))
+            } else if let Some(g) = gate {
+                Plan::Pending(outcome.atlas.policies.get(g).map(|p| p.policy_id.clone()))
+            } else {
+                Plan::Approved(charges(&outcome.atlas, &restrictors))
+            }
         }
-        Decision::Allowed { outcome, gate, restrictors } => (outcome, gate, restrictors),
     };
 
-    // Parameters: the host's schema errors, then the atlas's scope policies and cost-budget parameters in policy
-    // order. Every problem is collected (a model fixes all of them at once); each violated policy is one event.
+    let mut em = Emitter::new(&session.chain, timestamp);
+    let mut p = Payload::new()
+        .str("action_id", &input.action_id)
+        .str("resolution_id", &input.resolution_id)
+        .str("execution_id", &exec.execution_id)
+        .str("parameters_hash", &exec.parameters_hash)
+        .opt_str("idempotency_key", input.idempotency_key.as_deref());
+    if matches!(plan, Plan::Pending(_)) && exec.cost > 0.0 {
+        p = p.value("cost", &cost_value(exec.cost));
+    }
+    let parent = if resolution.request_span.is_empty() { session.root_span.as_str() } else { resolution.request_span.as_str() };
+    exec.span_id = em.emit(host, "action.requested", Some(parent), p.finish())?;
+
+    let charges = match plan {
+        Plan::Refused(denial) => {
+            deny(&mut em, host, &mut exec, denial)?;
+            Vec::new()
+        }
+        Plan::Violated(Checked { mut details, events, .. }) => {
+            let span = exec.span_id.clone();
+            for (policy_id, kind, payload_details) in &events {
+                let p = Payload::new()
+                    .str("policy_id", policy_id)
+                    .str("violation_type", kind)
+                    .map("details", payload_details)
+                    .str("action_id", &exec.action_id)
+                    .str("execution_id", &exec.execution_id);
+                em.emit(host, "policy.violated", Some(&span), p.finish())?;
+            }
+            if !details.errors.is_empty() {
+                details.code = refusal::INVALID_PARAMETERS.into();
+            }
+            exec.status = ExecStatus::Violated;
+            exec.policy_id = events.into_iter().next().map(|(policy_id, _, _)| policy_id);
+            exec.reason = details.reason();
+            exec.details = Some(details);
+            Vec::new()
+        }
+        Plan::Pending(policy_id) => {
+            exec.status = ExecStatus::PendingApproval;
+            exec.policy_id = policy_id;
+            exec.reason = Some("approval required".into());
+            Vec::new()
+        }
+        Plan::Approved(charges) => {
+            approve_into(&mut em, host, &mut exec, None)?;
+            charges
+        }
+    };
+    Ok(Change { execution: exec, charges, emitter: em, is_new: true })
+}
+
+/// What a request comes to, decided before its first event is emitted.
+enum Plan {
+    Refused(Denial),
+    Violated(Checked),
+    /// Waits for the approval the gate policy (its id) asks for.
+    Pending(Option<String>),
+    /// Approved at once, charged to these limits.
+    Approved(Vec<(Rc<Atlas>, usize)>),
+}
+
+/// The parameters checked against the policies in force: the execution's cost, and every problem found.
+struct Checked {
+    cost: f64,
+    details: Details,
+    /// One `policy.violated` per violated policy: (policy id, violation type, payload details).
+    events: Vec<(String, &'static str, Map<String, Value>)>,
+}
+
+/// Parameters: the host's schema errors, then the atlas's scope policies and cost-budget parameters in policy
+/// order. Every problem is collected (a model fixes all of them at once); each violated policy is one event.
+fn check_parameters(atlas: &Atlas, restrictors: &[usize], schema_errors: &[(String, String)], parameters: &Map<String, Value>) -> Checked {
     let mut details = Details::new(refusal::SCOPE_VIOLATION);
     let mut events: Vec<(String, &'static str, Map<String, Value>)> = Vec::new();
-    if !input.schema_errors.is_empty() {
-        events.push(("parameters_schema".into(), "invalid_parameters", refusal::violation_payload(&input.schema_errors, &[])));
-        details.errors.extend(input.schema_errors.iter().cloned());
+    if !schema_errors.is_empty() {
+        events.push(("parameters_schema".into(), "invalid_parameters", refusal::violation_payload(schema_errors, &[])));
+        details.errors.extend(schema_errors.iter().cloned());
     }
     let mut cost = 0.0;
-    let mut over_budget: Option<String> = None;
-    for &i in &restrictors {
-        let p = match outcome.atlas.policies.get(i) {
-            Some(p) => p,
-            None => continue,
-        };
+    for p in restrictors.iter().filter_map(|i| atlas.policies.get(*i)) {
         if let Some(s) = &p.scope {
-            let found = scope_violations(&p.policy_id, s, &input.parameters);
+            let found = scope_violations(&p.policy_id, s, parameters);
             if !found.is_empty() {
                 events.push((p.policy_id.clone(), "scope", refusal::violation_payload(&[], &found)));
                 details.violations.extend(found);
             }
         }
         if let Some(BudgetParams::Cost { cost_param, .. }) = &p.budget {
-            match input.parameters.get(cost_param).and_then(Value::as_f64) {
-                Some(c) if c >= 0.0 && c.is_finite() => {
-                    cost += c;
-                    let left = ledger.budget_left(&outcome.atlas, p, &who).unwrap_or(0.0);
-                    if c > left {
-                        over_budget.get_or_insert(p.policy_id.clone());
-                    }
-                }
+            match parameters.get(cost_param).and_then(Value::as_f64) {
+                Some(c) if c >= 0.0 && c.is_finite() => cost += c,
                 _ => {
                     let error = (pointer_push("", cost_param), "the budget's cost parameter must be a non-negative number".to_string());
                     events.push((p.policy_id.clone(), "invalid_parameters", refusal::violation_payload(std::slice::from_ref(&error), &[])));
@@ -201,41 +263,7 @@ pub fn request(
             }
         }
     }
-    exec.cost = cost;
-    if !events.is_empty() {
-        let span = exec.span_id.clone();
-        for (policy_id, kind, payload_details) in &events {
-            let p = Payload::new()
-                .str("policy_id", policy_id)
-                .str("violation_type", kind)
-                .map("details", payload_details)
-                .str("action_id", &exec.action_id)
-                .str("execution_id", &exec.execution_id);
-            em.emit(host, "policy.violated", Some(&span), p.finish())?;
-        }
-        if !details.errors.is_empty() {
-            details.code = refusal::INVALID_PARAMETERS.into();
-        }
-        exec.status = ExecStatus::Violated;
-        exec.policy_id = events.into_iter().next().map(|(policy_id, _, _)| policy_id);
-        exec.reason = details.reason();
-        exec.details = Some(details);
-        return Ok(Change { execution: exec, charges: Vec::new(), emitter: em, is_new: true });
-    }
-    if let Some(policy_id) = over_budget {
-        let d = Details::by_policy(refusal::BUDGET_EXHAUSTED, &policy_id);
-        deny(&mut em, host, &mut exec, Denial::new(&policy_id, "budget_exhausted", d))?;
-        return Ok(Change { execution: exec, charges: Vec::new(), emitter: em, is_new: true });
-    }
-    if let Some(g) = gate {
-        exec.status = ExecStatus::PendingApproval;
-        exec.policy_id = outcome.atlas.policies.get(g).map(|p| p.policy_id.clone());
-        exec.reason = Some("approval required".into());
-        return Ok(Change { execution: exec, charges: Vec::new(), emitter: em, is_new: true });
-    }
-    approve_into(&mut em, host, &mut exec, None)?;
-    let charges = charges(&outcome.atlas, &restrictors);
-    Ok(Change { execution: exec, charges, emitter: em, is_new: true })
+    Checked { cost, details, events }
 }
 
 /// A host's approval of a pending execution: who approved, and the `approval_hash` the approval was granted for
@@ -271,6 +299,15 @@ pub fn approve(
         _ if resolution.expired(now) => Decision::Refused(expired()),
         None => Decision::Refused(not_in_resolution(&exec.action_id)),
         Some(o) => decide(o, resolution, ledger, &who, now, host),
+    };
+    // Limits are checked again against this execution, in the call that charges it: approvals granted one after
+    // the other never spend more than is left (rate limits and call budgets through the verdict, cost here).
+    let decision = match decision {
+        Decision::Allowed { outcome, restrictors, .. } => match overspent(&outcome.atlas, &restrictors, ledger, &who, exec.cost) {
+            Some(policy_id) => Decision::Refused(budget_exhausted(&policy_id)),
+            None => Decision::Allowed { outcome, gate: None, restrictors },
+        },
+        refused => refused,
     };
     match decision {
         Decision::Allowed { outcome, restrictors, .. } => {
@@ -421,6 +458,23 @@ fn decide<'r>(o: &'r Outcome, resolution: &Resolution, ledger: &Ledger, who: &Wh
     }
 }
 
+/// Whether an execution costing `cost` would overspend the cost budget `p`: the one cost check, made when the
+/// execution is requested (against what is left then) and again when it is approved (against what is left by
+/// then, as approvals of other executions may have spent it meanwhile). The execution's cost is what its
+/// approval charges to every cost budget in force.
+fn over_budget(ledger: &Ledger, atlas: &Atlas, p: &Policy, who: &Who, cost: f64) -> bool {
+    matches!(p.budget, Some(BudgetParams::Cost { .. })) && cost > ledger.budget_left(atlas, p, who).unwrap_or(0.0)
+}
+
+/// The first cost budget among `restrictors` (in policy order) that an execution costing `cost` would overspend.
+fn overspent(atlas: &Atlas, restrictors: &[usize], ledger: &Ledger, who: &Who, cost: f64) -> Option<String> {
+    restrictors.iter().filter_map(|i| atlas.policies.get(*i)).find(|p| over_budget(ledger, atlas, p, who, cost)).map(|p| p.policy_id.clone())
+}
+
+fn budget_exhausted(policy_id: &str) -> Denial {
+    Denial::new(policy_id, "budget_exhausted", Details::by_policy(refusal::BUDGET_EXHAUSTED, policy_id))
+}
+
 fn charges(atlas: &Rc<Atlas>, restrictors: &[usize]) -> Vec<(Rc<Atlas>, usize)> {
     restrictors
         .iter()
@@ -471,6 +525,21 @@ fn cost_value(cost: f64) -> Value {
     match whole(cost) {
         Some(n) => Value::from(n),
         None => Value::String(ryu::Buffer::new().format_finite(cost).to_string()),
+    }
+}
+
+/// The `cost` an event's payload records (`action.requested` of a pending execution, `action.approved`), as
+/// [`cost_value`] wrote it; 0 when it records none. A cost the core cannot have written (negative, not finite,
+/// not a number) fits no budget: it is read as infinite (fail closed).
+pub fn recorded_cost(payload: &Map<String, Value>) -> f64 {
+    let cost = match payload.get("cost") {
+        None => return 0.0,
+        Some(Value::String(c)) => c.parse::<f64>().ok(),
+        Some(v) => v.as_f64(),
+    };
+    match cost {
+        Some(c) if c >= 0.0 && c.is_finite() => c,
+        _ => f64::INFINITY,
     }
 }
 

@@ -1,5 +1,7 @@
 //! Small integer handles for action ids, so that the hot path (`cra_check`) passes two integers instead of JSON.
-//! A handle is interned once per action id and never reused.
+//! A handle is interned once per action id and never reused. Only the ids of loaded atlases are interned (at
+//! load): lookups on behalf of callers (`action.handle`, `session.check`) never insert, so the table is bounded by
+//! what was loaded, not by what was asked.
 
 use std::collections::HashMap;
 
@@ -19,6 +21,15 @@ impl Interner {
         let h = self.names.len() as u32;
         self.map.insert(id.to_string(), h);
         h
+    }
+
+    /// How many ids are interned.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
     }
 
     pub fn get(&self, id: &str) -> Option<u32> {

@@ -89,6 +89,9 @@ impl Execution {
 pub struct Session {
     pub session_id: String,
     pub agent_id: String,
+    /// The tenant the host created the session for: whose rate-limit windows of scope agent and global it uses
+    /// (see `ledger`); `None` shares the owner "".
+    pub owner: Option<String>,
     pub goal: String,
     pub parent_session_id: Option<String>,
     pub metadata: Option<Map<String, Value>>,
@@ -110,8 +113,9 @@ pub struct Session {
 }
 
 impl Session {
+    /// The ABI's `Session`, with `owner` only when the session has one.
     pub fn to_json(&self) -> Value {
-        obj!(
+        let mut v = obj!(
             "session_id": &self.session_id,
             "agent_id": &self.agent_id,
             "goal": &self.goal,
@@ -125,7 +129,16 @@ impl Session {
             "trace_id": &self.chain.trace_id,
             "parent_session_id": &self.parent_session_id,
             "metadata": &self.metadata,
-        )
+        );
+        if let (Value::Object(m), Some(owner)) = (&mut v, &self.owner) {
+            m.insert("owner".into(), Value::String(owner.clone()));
+        }
+        v
+    }
+
+    /// The owner the ledger binds the session to ("" for none).
+    pub fn ledger_owner(&self) -> &str {
+        self.owner.as_deref().unwrap_or("")
     }
 
     pub fn current_resolution(&self) -> Option<&Resolution> {

@@ -34,7 +34,13 @@ macro_rules! operations {
 operations! {
     "runtime.configure" => |rt, o, _, _| json(configure(rt, o)),
     "runtime.stats" => |rt, _, _, _| {
-        json(Ok(obj!("atlases": rt.atlases.len(), "sessions": rt.sessions.len(), "memory_bytes": memory_bytes())))
+        let stats = obj!(
+            "atlases": rt.atlases.len(),
+            "sessions": rt.sessions.len(),
+            "action_handles": rt.actions.len(),
+            "memory_bytes": memory_bytes(),
+        );
+        json(Ok(stats))
     },
     "atlas.validate" => |rt, o, now, host| json(rt.validate_atlas(o, now, host)),
     "atlas.load" => |rt, o, now, host| rt.load_atlas(o, now, host),
@@ -58,7 +64,9 @@ operations! {
         if !crate::ids::is_action_id(id) {
             return Err(o.err(CODE, "action_id", format!("`{}` is not an action id", id)));
         }
-        json(Ok(obj!("handle": rt.actions.intern(id))))
+        // Looked up, never interned: ids are interned when an atlas declaring them loads, so that no caller can
+        // grow the table one made-up id at a time. 0 (no handle) answers `unknown_action` in `cra_check`.
+        json(Ok(obj!("handle": rt.actions.get(id).unwrap_or(0))))
     },
     "action.get" => |rt, o, _, _| json(rt.get_execution(o)),
     "action.request" => |rt, o, now, host| rt.request_action(o, now, host),

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use crate::atlas::{Facts, PolicyKind, RiskTier};
+use crate::carp::execute::recorded_cost;
 use crate::carp::ledger::{Ledger, Who};
 use crate::carp::request::{Operation, Request};
 use crate::carp::resolve::{compute, recorded_map_of, Env, Outcome};
@@ -23,7 +24,7 @@ use crate::trace::diff::diff;
 use crate::trace::{verify, ChainHead, Emitter, Event, Head, Verdict, GENESIS_HASH};
 
 use super::ops::{events_of, expected_head, head_field};
-use super::sessions::new_session;
+use super::sessions::{new_session, MAX_OWNER};
 use super::{timestamp, Runtime};
 
 const CODE: ErrorCode = ErrorCode::InvalidRequest;
@@ -63,7 +64,8 @@ fn verified(o: Obj) -> CoreResult<(Event, Vec<Event>)> {
             let first = parsed.next().ok_or_else(|| CoreError::internal("a verified chain without events"))?;
             Ok((first, parsed.collect()))
         }
-        (Verdict::Invalid { index, reason, message }, _) => Err(CoreError::at(
+        // `message` says in words what `reason` (and a sequence gap's `detail`) names: a missing or repeated event.
+        (Verdict::Invalid { index, reason, message, .. }, _) => Err(CoreError::at(
             ErrorCode::TraceInvalid,
             format!("/events/{}", index),
             format!("event {}: {}: {}", index, reason, message),
@@ -127,11 +129,13 @@ fn request_of(e: &Event, s: &Session) -> Request {
     }
 }
 
-fn session_of(e: &Event) -> Session {
+/// The session `session.started` (`e`) began, for `owner` (host data: the trace never records it).
+fn session_of(e: &Event, owner: Option<String>) -> Session {
     let p = &e.payload;
     let mut s = new_session(
         e.session_id.clone(),
         text(p, "agent_id"),
+        owner,
         text(p, "goal"),
         p.get("parent_session_id").and_then(Value::as_str).map(str::to_string),
         recorded_map_of(p, "metadata", "metadata_json"),
@@ -197,17 +201,14 @@ fn apply_execution_event(s: &mut Session, ledger: &mut Ledger, e: &Event, host: 
                     created_at: now,
                     span_id: e.span_id.clone(),
                     idempotency_key: key,
-                    cost: 0.0,
+                    // Recorded when the execution waits for approval with a cost, which its approval charges.
+                    cost: recorded_cost(p),
                     details: None,
                 },
             );
         }
         "action.approved" => {
-            let cost = match p.get("cost") {
-                Some(Value::String(c)) => c.parse::<f64>().unwrap_or(0.0),
-                Some(v) => v.as_f64().unwrap_or(0.0),
-                None => 0.0,
-            };
+            let cost = recorded_cost(p);
             let (session_id, agent_id) = (s.session_id.clone(), s.agent_id.clone());
             if let Some(x) = s.executions.get_mut(&exec_id) {
                 x.status = ExecStatus::Approved;
@@ -262,8 +263,9 @@ impl Runtime {
     /// `session.restore`: verifies a stored trace (against `expected_head`, `synced_head` and `session_id` when
     /// given), then rebuilds the session from it.
     pub fn restore(&mut self, o: Obj, host: &mut dyn Host) -> CoreResult<Value> {
-        o.deny_unknown(&["events", "expected_head", "synced_head", "session_id"], CODE)?;
+        o.deny_unknown(&["events", "expected_head", "synced_head", "session_id", "owner"], CODE)?;
         let session_id = o.opt_uuid("session_id", CODE)?;
+        let owner = o.opt_text("owner", 1, MAX_OWNER, CODE)?.map(str::to_string);
         let synced = head_field(o, "synced_head")?;
         let (first, rest) = verified(o)?;
         if let Some(id) = &session_id {
@@ -281,7 +283,7 @@ impl Runtime {
         if self.sessions.contains_key(&first.session_id) {
             return Err(CoreError::at(ErrorCode::SessionExists, "/events/0/session_id", format!("session {} is live", first.session_id)));
         }
-        let mut s = session_of(&first);
+        let mut s = session_of(&first, owner);
         let mut ledger = self.ledger.clone();
         let mut scratch = ScratchHost { inner: host, next: 0 };
         let mut pending: Option<(Request, Micros, String)> = None;

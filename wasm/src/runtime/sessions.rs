@@ -24,6 +24,8 @@ use super::{timestamp, Runtime};
 
 const CODE: ErrorCode = ErrorCode::InvalidRequest;
 const END_REASONS: &[&str] = &["completed", "timeout", "error", "cancelled"];
+/// Longest owner (in characters) `session.create` accepts.
+pub(super) const MAX_OWNER: usize = 200;
 /// Most events one `trace.append` batch may hold.
 const MAX_APPEND: usize = 1000;
 /// Event types the host may append itself, with the payload members each requires (present and not null);
@@ -46,6 +48,7 @@ impl Runtime {
         let handle = self.next_session_handle;
         self.next_session_handle = self.next_session_handle.wrapping_add(1).max(1);
         s.handle = handle;
+        self.ledger.bind(&s.session_id, s.ledger_owner());
         self.session_handles.insert(handle, s.session_id.clone());
         self.session_order.push(s.session_id.clone());
         self.sessions.insert(s.session_id.clone(), s);
@@ -68,8 +71,9 @@ impl Runtime {
 
     /// Creates a session and emits its `session.started`; answers its handle and the emitter.
     pub(super) fn start_session(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<(u32, Emitter)> {
-        o.deny_unknown(&["agent_id", "goal", "session_id", "parent_session_id", "metadata"], CODE)?;
+        o.deny_unknown(&["agent_id", "goal", "session_id", "parent_session_id", "metadata", "owner"], CODE)?;
         let agent_id = o.req_text("agent_id", 1, 255, CODE)?.to_string();
+        let owner = o.opt_text("owner", 1, MAX_OWNER, CODE)?.map(str::to_string);
         let goal = o.req_text("goal", 1, 10_000, CODE)?.to_string();
         let requested = o.opt_uuid("session_id", CODE)?;
         let parent = o.opt_uuid("parent_session_id", CODE)?;
@@ -84,7 +88,7 @@ impl Runtime {
             None => fresh_id(host)?,
         };
         let trace_id = fresh_id(host)?;
-        let mut s = new_session(session_id, agent_id, goal, parent, metadata, trace_id, now);
+        let mut s = new_session(session_id, agent_id, owner, goal, parent, metadata, trace_id, now);
         let mut em = Emitter::new(&s.chain, timestamp(now)?);
         s.root_span = em.emit(host, "session.started", None, started_payload(&s))?;
         s.chain = em.head.clone();
@@ -464,9 +468,11 @@ fn write_change(out: &mut JsonOut, execution: &Value, em: &Emitter) {
     out.end_object();
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(super) fn new_session(
     session_id: String,
     agent_id: String,
+    owner: Option<String>,
     goal: String,
     parent_session_id: Option<String>,
     metadata: Option<Map<String, Value>>,
@@ -477,6 +483,7 @@ pub(super) fn new_session(
         chain: ChainHead::new(session_id.clone(), trace_id),
         session_id,
         agent_id,
+        owner,
         goal,
         parent_session_id,
         metadata,

@@ -42,10 +42,21 @@ export interface RunningServer extends Listening {
 /** Starts the server of `config`: runtime, atlases, durable store, owners, app, listener; logs its start-up report. */
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
   const log = options.log ?? ((line: string) => console.log(line));
-  const server = await assembleOnFiles(config, { runtime: options.runtime, app: options.app });
+  const bodyTimeoutMs = config.bodyTimeoutSeconds * 1000;
+  const server = await assembleOnFiles(config, { runtime: options.runtime, app: { bodyTimeoutMs, ...options.app } });
   let listening: Listening;
   try {
-    listening = await listen(server.app, { port: config.port, host: config.host, onClose: server.endStreams });
+    const headersTimeoutMs = config.headersTimeoutSeconds * 1000;
+    listening = await listen(server.app, {
+      port: config.port,
+      host: config.host,
+      onClose: server.endStreams,
+      headersTimeoutMs,
+      // The app answers a slow body first (408 after bodyTimeoutMs); Node's own limit is the backstop.
+      requestTimeoutMs: headersTimeoutMs + bodyTimeoutMs + 5000,
+      maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+      maxConnections: config.maxConnections,
+    });
   } catch (err) {
     await server.close().catch(() => undefined);
     throw err;

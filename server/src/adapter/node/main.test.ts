@@ -82,8 +82,8 @@ describe('npm start (child process)', () => {
     expect(await server.stop('SIGTERM')).toBe(0);
     expect(server.output()).toMatch(/SIGTERM: shutting down\nstopped\n/);
     expect(await stream.next()).toBeNull();
-    // Synced on close: the durable head is written beside the trace.
-    expect((await readdir(join(dir, 'traces'))).sort()).toEqual([`${id}.head.json`, `${id}.trace.jsonl`]);
+    // Synced on close: the durable head is in the store's index beside the trace.
+    expect((await readdir(join(dir, 'traces'))).sort()).toEqual([`${id}.trace.jsonl`, 'sessions.index.jsonl']);
 
     const again = await start(env);
     expect((await http(again.url, 'GET', `/v1/traces/${id}`, { key: KEY_A })).body).toEqual(trace);
@@ -124,14 +124,15 @@ describe('npm start (child process)', () => {
     await expect(startChild({ CRA_DEFAULT_DECISION: 'maybe' })).rejects.toThrow(/CRA server failed to start: invalid_request: CRA_DEFAULT_DECISION/);
   });
 
-  it('starts with a short key (CRA_API_KEYS=k1), warning once; without admin keys, that key loads atlases', async () => {
+  it('starts with a short key (CRA_API_KEYS=k1), warning once; without admin keys, that key may not change atlases', async () => {
     const server = await start({ CRA_DATA_DIR: await dataDir(), CRA_API_KEYS: 'k1' });
     const warnings = server.output().split('\n').filter((l) => l.includes('warning'));
     expect(warnings).toEqual(['  auth: warning: CRA_API_KEYS[0] shorter than 16 characters, easy to guess: use long random keys beyond local tests']);
-    expect(server.output()).toContain('no admin key: every key may load and unload atlases');
     expect((await http(server.url, 'GET', '/v1/sessions', { key: 'k1' })).status).toBe(200);
     expect((await http(server.url, 'GET', '/v1/sessions', { key: 'k2' })).status).toBe(401);
     const tiny = { atlas_version: '1.0', atlas_id: 'com.example.tiny', version: '1.0.0', name: 'Tiny', description: 'Tiny' };
-    expect((await http(server.url, 'POST', '/v1/atlases', { key: 'k1', body: tiny })).status).toBe(201);
+    expect((await http(server.url, 'POST', '/v1/atlases', { key: 'k1', body: tiny })).status).toBe(403);
+    const shared = await start({ CRA_DATA_DIR: await dataDir(), CRA_API_KEYS: 'k1', CRA_ATLAS_WRITES: 'any-key' });
+    expect((await http(shared.url, 'POST', '/v1/atlases', { key: 'k1', body: tiny })).status).toBe(201);
   });
 });

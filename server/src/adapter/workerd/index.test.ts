@@ -32,10 +32,10 @@ describe('workerd adapter (createWorker)', () => {
     expect(lines).toEqual([
       '  atlas com.example.support@1.2.0 (deployed with the Worker)',
       '  data: in memory, this isolate only (0 session(s) restored)',
-      '  auth: 1 key(s) configured (no admin key: every key may load and unload atlases)',
+      '  auth: 1 key(s) configured (no admin key: atlases change only at start; CRA_ADMIN_KEYS lets keys change them over HTTP)',
       `CRA server (workerd) listening on ${ORIGIN} (OpenAPI: ${ORIGIN}/openapi.json)`,
     ]);
-    const created = await call('/v1/sessions', { method: 'POST', body: JSON.stringify({ agent_id: 'a', goal: 'g' }) });
+    const created = await call('/v1/sessions', { method: 'POST', body: JSON.stringify({ agent_id: 'a', goal: 'g' }), headers: { 'content-type': 'application/json' } });
     expect(created.status).toBe(201);
     const { session_id } = (await created.json()) as { session_id: string };
     expect(((await (await call(`/v1/sessions/${session_id}`)).json()) as { event_count: number }).event_count).toBe(1);

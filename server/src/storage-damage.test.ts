@@ -1,0 +1,90 @@
+/**
+ * Damaged traces in a real data folder, through the Node server as `npm start` runs it: each damaged session is one
+ * clear line of the start report, answers `storage_corrupt` naming the damage over HTTP (session, trace and verify),
+ * and the intact sessions beside it are served as before.
+ */
+
+import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { TraceEvent } from '../../sdk/src/types.ts';
+import { tempDir } from '../../sdk/test/helpers.ts';
+import { http, KEY_A, startChild, type ChildServer } from './testing.ts';
+
+describe('damaged traces over HTTP (child process)', () => {
+  const children: ChildServer[] = [];
+  let cleanup: (() => Promise<void>) | null = null;
+  afterEach(async () => {
+    for (const c of children.splice(0)) await c.stop('SIGKILL');
+    await cleanup?.();
+    cleanup = null;
+  });
+
+  it('reports truncated, missing, missing_events and duplicated_events at start and on every call; intact sessions are served', async () => {
+    const t = await tempDir();
+    cleanup = t.cleanup;
+    const env = { CRA_DATA_DIR: t.dir, CRA_API_KEYS: KEY_A };
+    const first = await startChild(env);
+    children.push(first);
+    const call = (url: string, method: string, path: string, body?: unknown) => http(url, method, path, { key: KEY_A, ...(body === undefined ? {} : { body }) });
+    const ids: string[] = [];
+    for (const goal of ['truncated', 'missing', 'missing_events', 'duplicated_events', 'intact']) {
+      const id = (await call(first.url, 'POST', '/v1/sessions', { agent_id: 'support-bot', goal })).body.session_id as string;
+      await call(first.url, 'POST', `/v1/sessions/${id}/resolve`, { required_capabilities: ['tickets.read'] });
+      const lookup = (await call(first.url, 'POST', `/v1/sessions/${id}/actions`, { action_id: 'ticket.lookup', parameters: { ticket_id: 'T-10042' } })).body;
+      await call(first.url, 'POST', `/v1/sessions/${id}/actions/${lookup.execution_id}/complete`, { result: { ok: 1 } });
+      ids.push(id);
+    }
+    const [truncated, missing, gap, dup, intact] = ids as [string, string, string, string, string];
+    const intactTrace = (await call(first.url, 'GET', `/v1/traces/${intact}`)).body as TraceEvent[];
+    expect(await first.stop('SIGTERM')).toBe(0); // synced on close
+    children.splice(0);
+
+    const traces = join(t.dir, 'traces');
+    const path = (id: string) => join(traces, `${id}.trace.jsonl`);
+    const lines = async (id: string) => (await readFile(path(id), 'utf8')).trimEnd().split('\n');
+    const write = (id: string, l: string[]) => writeFile(path(id), l.map((x) => `${x}\n`).join(''));
+    const kept = await lines(truncated);
+    expect(kept.length).toBeGreaterThanOrEqual(5);
+    await write(truncated, kept.slice(0, -1));
+    await unlink(path(missing));
+    const g = await lines(gap);
+    await write(gap, [...g.slice(0, 2), ...g.slice(3)]);
+    const d = await lines(dup);
+    await write(dup, [...d.slice(0, 3), d[2]!, ...d.slice(3)]);
+
+    const second = await startChild(env);
+    children.push(second);
+    const report = second.output().split('\n').filter((l) => l.includes('damaged trace left out'));
+    for (const line of [
+      `session ${truncated}: truncated \\(its last events are gone.*\\): the trace has ${kept.length - 1} events but ${kept.length} were synced`,
+      `session ${missing}: missing \\(its trace file is gone\\): .*recorded ${kept.length} synced event`,
+      `session ${gap}: missing_events \\(events are missing inside it\\): event 2: .*sequence 2 is missing`,
+      `session ${dup}: duplicated_events \\(an event is stored twice\\): event 3: .*duplicate`,
+    ]) {
+      expect(report.filter((l) => new RegExp(`^  damaged trace left out: ${line}`).test(l)), line).toHaveLength(1);
+    }
+    expect(report).toHaveLength(4);
+    expect(second.output()).toContain('1 session(s) restored');
+
+    for (const [id, kind] of [
+      [truncated, 'truncated'],
+      [missing, 'missing'],
+      [gap, 'missing_events'],
+      [dup, 'duplicated_events'],
+    ] as const) {
+      for (const route of [`/v1/traces/${id}/verify`, `/v1/traces/${id}`, `/v1/sessions/${id}`]) {
+        const res = await call(second.url, 'GET', route);
+        expect(res.status, route).toBe(500);
+        expect(res.body.error.code, route).toBe('storage_corrupt');
+        expect(res.body.error.message, route).toContain(`(${kind})`);
+      }
+    }
+    expect((await call(second.url, 'GET', `/v1/traces/${intact}/verify`)).body).toEqual({
+      valid: true,
+      length: intactTrace.length,
+      head_hash: intactTrace.at(-1)!.event_hash,
+    });
+    expect((await call(second.url, 'GET', `/v1/traces/${intact}`)).body).toEqual(intactTrace);
+  });
+});
