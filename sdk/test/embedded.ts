@@ -3,13 +3,14 @@
  * after each test, and the checks they share.
  */
 import { join } from 'node:path';
-import { afterEach, expect } from 'vitest';
-import { EXAMPLES, simpleAtlas, testClock, testIds } from './helpers.ts';
+import { afterEach, beforeEach, expect } from 'vitest';
+import { EXAMPLES, simpleAtlas, tempDir, testClock, testIds } from './helpers.ts';
 import { loadAtlasDir } from '../src/atlas/dir.ts';
 import { CraError } from '../src/errors.ts';
 import type { CraSession } from '../src/interface.ts';
 import type { AtlasBundle, AtlasManifest, TraceEvent } from '../src/types.ts';
 import { createRuntime, type EmbeddedRuntime, type RuntimeOptions } from '../src/runtime/runtime.ts';
+import { JsonlStore } from '../src/storage/jsonl.ts';
 
 export const simple = await simpleAtlas();
 export const support = await loadAtlasDir(join(EXAMPLES, 'atlases/support'));
@@ -70,4 +71,45 @@ export function embeddedRuntimes() {
       return state.clock;
     },
   };
+}
+
+/**
+ * Call inside a `describe`: runtimes started (and restarted) on one JSONL folder — a fresh temporary folder per test,
+ * fsynced on every write — on one test clock, each start with its own ids (`<prefix><n>`), closed after each test.
+ * `folder.dir` is the current test's folder.
+ */
+export function jsonlRestarts(idPrefix: string, defaults: RuntimeOptions = {}) {
+  const folder = { dir: '' };
+  let cleanup: () => Promise<void> = async () => undefined;
+  const runtimes: EmbeddedRuntime[] = [];
+  beforeEach(async () => {
+    ({ dir: folder.dir, cleanup } = await tempDir());
+  });
+  afterEach(async () => {
+    for (const rt of runtimes.splice(0)) await rt.close().catch(() => undefined);
+    await cleanup();
+  });
+  const clock = testClock();
+  let starts = 0;
+  const start = async (options: RuntimeOptions = {}) => {
+    const rt = await createRuntime({
+      clock,
+      ids: testIds(`${idPrefix}${(starts++).toString(16).padStart(7, '0')}`),
+      storage: new JsonlStore({ dir: folder.dir, fsyncIntervalMs: 0 }),
+      ...defaults,
+      ...options,
+    });
+    runtimes.push(rt);
+    return rt;
+  };
+  /** Closes `rt` now (a clean stop), rather than after the test. */
+  const stop = async (rt: EmbeddedRuntime) => {
+    runtimes.splice(runtimes.indexOf(rt), 1);
+    await rt.close();
+  };
+  /** Forgets `rt` without closing it: as if its process died. */
+  const abandon = (rt: EmbeddedRuntime) => {
+    runtimes.splice(runtimes.indexOf(rt), 1);
+  };
+  return { folder, clock, start, stop, abandon };
 }

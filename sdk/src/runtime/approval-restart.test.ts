@@ -6,9 +6,9 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tempDir, testClock, testIds } from '../../test/helpers.ts';
-import { type AtlasManifest, createRuntime, type EmbeddedRuntime, JsonlStore } from '../node.ts';
+import { describe, expect, it } from 'vitest';
+import { jsonlRestarts } from '../../test/embedded.ts';
+import type { AtlasManifest } from '../node.ts';
 
 /** `llm.call` behind an approval gate, with a budget of 100 spent through its `tokens` parameter. */
 const spendAtlas: AtlasManifest = {
@@ -32,28 +32,7 @@ const spendAtlas: AtlasManifest = {
 };
 
 describe('approvals after a restart with a JSONL store', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
-  const runtimes: EmbeddedRuntime[] = [];
-  beforeEach(async () => {
-    ({ dir, cleanup } = await tempDir());
-  });
-  afterEach(async () => {
-    for (const rt of runtimes.splice(0)) await rt.close().catch(() => undefined);
-    await cleanup();
-  });
-
-  const clock = testClock();
-  const start = async () => {
-    const rt = await createRuntime({
-      clock,
-      ids: testIds(`c${runtimes.length.toString(16).padStart(7, '0')}`),
-      storage: new JsonlStore({ dir, fsyncIntervalMs: 0 }),
-      atlases: [spendAtlas],
-    });
-    runtimes.push(rt);
-    return rt;
-  };
+  const { folder, start } = jsonlRestarts('c', { atlases: [spendAtlas] });
 
   it('checks and charges the cost of executions requested before the restart', async () => {
     const first = await start();
@@ -65,7 +44,7 @@ describe('approvals after a restart with a JSONL store', () => {
     await first.close();
 
     // What the store holds: each request records the cost its approval will charge.
-    const stored = (await readFile(join(dir, `${session.id}.trace.jsonl`), 'utf8'))
+    const stored = (await readFile(join(folder.dir, `${session.id}.trace.jsonl`), 'utf8'))
       .trimEnd()
       .split('\n')
       .map((l) => JSON.parse(l) as { event_type: string; payload: Record<string, unknown> });

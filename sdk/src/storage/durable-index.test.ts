@@ -6,9 +6,10 @@
 
 import { appendFile, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readJsonl, simpleAtlas, tempDir, testClock, testIds } from '../../test/helpers.ts';
-import { createRuntime, type EmbeddedRuntime, type RuntimeOptions } from '../runtime/runtime.ts';
+import { describe, expect, it } from 'vitest';
+import { jsonlRestarts } from '../../test/embedded.ts';
+import { readJsonl, simpleAtlas } from '../../test/helpers.ts';
+import type { EmbeddedRuntime } from '../runtime/runtime.ts';
 import type { TraceEvent } from '../types.ts';
 import { JsonlStore } from './jsonl.ts';
 
@@ -16,38 +17,11 @@ const simple = await simpleAtlas();
 const INDEX = 'sessions.index.jsonl';
 
 describe('the session index of a JSONL store', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
-  const runtimes: EmbeddedRuntime[] = [];
-  beforeEach(async () => {
-    ({ dir, cleanup } = await tempDir());
-  });
-  afterEach(async () => {
-    for (const rt of runtimes.splice(0)) await rt.close().catch(() => undefined);
-    await cleanup();
-  });
-
-  const clock = testClock();
-  const start = async (options: RuntimeOptions = {}) => {
-    const rt = await createRuntime({
-      clock,
-      ids: testIds(`d${runtimes.length.toString(16).padStart(7, '0')}`),
-      storage: new JsonlStore({ dir, fsyncIntervalMs: 0 }),
-      atlases: [simple],
-      onCorruptTrace: 'skip',
-      ...options,
-    });
-    runtimes.push(rt);
-    return rt;
-  };
-  const stop = async (rt: EmbeddedRuntime) => {
-    runtimes.splice(runtimes.indexOf(rt), 1);
-    await rt.close();
-  };
-  const tracePath = (id: string) => join(dir, `${id}.trace.jsonl`);
+  const { folder, start, stop } = jsonlRestarts('d', { atlases: [simple], onCorruptTrace: 'skip' });
+  const tracePath = (id: string) => join(folder.dir, `${id}.trace.jsonl`);
   const traceLines = async (id: string) => (await readFile(tracePath(id), 'utf8')).trimEnd().split('\n');
   const writeLines = (id: string, lines: string[]) => writeFile(tracePath(id), lines.map((l) => `${l}\n`).join(''));
-  const indexLines = async () => (await readFile(join(dir, INDEX), 'utf8')).split('\n').filter(Boolean);
+  const indexLines = async () => (await readFile(join(folder.dir, INDEX), 'utf8')).split('\n').filter(Boolean);
 
   /** Two sessions with a few events each, synced and closed; answers them and the events of the first. */
   const recorded = async () => {
@@ -80,7 +54,7 @@ describe('the session index of a JSONL store', () => {
 
   it('a trace whose last line is deleted (its head file too, if any) is truncated, not a shorter valid session', async () => {
     const { damaged, intact, events, intactEvents } = await recorded();
-    await rm(join(dir, `${damaged}.head.json`), { force: true });
+    await rm(join(folder.dir, `${damaged}.head.json`), { force: true });
     await writeLines(damaged, (await traceLines(damaged)).slice(0, -1));
 
     const rt = await start();
@@ -92,7 +66,7 @@ describe('the session index of a JSONL store', () => {
 
   it('a session whose trace file is gone is reported missing, with the length that was synced', async () => {
     const { damaged, intact, events, intactEvents } = await recorded();
-    await rm(join(dir, `${damaged}.head.json`), { force: true });
+    await rm(join(folder.dir, `${damaged}.head.json`), { force: true });
     await unlink(tracePath(damaged));
 
     const rt = await start();
@@ -131,7 +105,7 @@ describe('the session index of a JSONL store', () => {
   it('a torn last line of the index is ignored, reported nowhere, and cut before the next append', async () => {
     const { damaged, intact } = await recorded();
     const before = await indexLines();
-    await appendFile(join(dir, INDEX), '{"session_id":"'); // a crash while appending a line
+    await appendFile(join(folder.dir, INDEX), '{"session_id":"'); // a crash while appending a line
 
     const rt = await start();
     expect(rt.storageIssues).toEqual([]);
@@ -148,16 +122,16 @@ describe('the session index of a JSONL store', () => {
   it('a folder of an earlier version (head files, no index) gets its index on open, with no issue', async () => {
     const { damaged, intact, events, intactEvents } = await recorded();
     // As an earlier version left it: a head file per synced session, no index.
-    const text = await readFile(join(dir, INDEX), 'utf8');
-    await unlink(join(dir, INDEX));
+    const text = await readFile(join(folder.dir, INDEX), 'utf8');
+    await unlink(join(folder.dir, INDEX));
     const last = new Map(text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { session_id: string; length: number; head_hash: string }).map((e) => [e.session_id, e]));
-    for (const [id, e] of last) await writeFile(join(dir, `${id}.head.json`), JSON.stringify({ length: e.length, head_hash: e.head_hash }));
+    for (const [id, e] of last) await writeFile(join(folder.dir, `${id}.head.json`), JSON.stringify({ length: e.length, head_hash: e.head_hash }));
 
     const rt = await start();
     expect(rt.storageIssues).toEqual([]);
     expect(await rt.trace(damaged)).toEqual(events);
     expect(await rt.trace(intact)).toEqual(intactEvents);
-    expect((await readdir(dir)).sort()).toEqual([`${damaged}.trace.jsonl`, `${intact}.trace.jsonl`, INDEX].sort());
+    expect((await readdir(folder.dir)).sort()).toEqual([`${damaged}.trace.jsonl`, `${intact}.trace.jsonl`, INDEX].sort());
     const built = (await indexLines()).map((l) => JSON.parse(l));
     expect(built).toEqual(
       expect.arrayContaining([
@@ -173,10 +147,10 @@ describe('the session index of a JSONL store', () => {
 
   it('an index deleted while traces remain is rebuilt from them and reported (a cut end cannot be told that time)', async () => {
     const { damaged, intact, events, intactEvents } = await recorded();
-    await unlink(join(dir, INDEX));
+    await unlink(join(folder.dir, INDEX));
 
     const rt = await start();
-    expect(rt.storageIssues).toEqual([expect.objectContaining({ session_id: null, kind: 'index_missing', location: join(dir, INDEX) })]);
+    expect(rt.storageIssues).toEqual([expect.objectContaining({ session_id: null, kind: 'index_missing', location: join(folder.dir, INDEX) })]);
     expect(await rt.trace(damaged)).toEqual(events);
     expect(await rt.trace(intact)).toEqual(intactEvents);
     await stop(rt);
@@ -186,7 +160,7 @@ describe('the session index of a JSONL store', () => {
 
   it('a new folder gets its index on first open, so that a later deletion can be told from an earlier version', async () => {
     await stop(await start());
-    expect(await readdir(dir)).toEqual([INDEX]);
+    expect(await readdir(folder.dir)).toEqual([INDEX]);
   });
 
   it('compaction rewrites the index to one line per session, keeping the last state of each', async () => {
@@ -194,7 +168,7 @@ describe('the session index of a JSONL store', () => {
     // The store checks sequence continuity, not hashes: the same events serve under three session ids.
     const ids = ['20000000-0000-7000-8000-000000000001', '20000000-0000-7000-8000-000000000002', '20000000-0000-7000-8000-000000000003'];
     const as = (id: string, evs: TraceEvent[]) => evs.map((e) => ({ ...e, session_id: id }));
-    const store = new JsonlStore({ dir, fsyncIntervalMs: 0, indexSlack: 4 });
+    const store = new JsonlStore({ dir: folder.dir, fsyncIntervalMs: 0, indexSlack: 4 });
     await store.open();
     for (let seq = 0; seq < chain.length; seq++) {
       for (const [n, id] of ids.entries()) {
@@ -207,7 +181,7 @@ describe('the session index of a JSONL store', () => {
     const lines = (await indexLines()).map((l) => JSON.parse(l) as { session_id: string; length: number; head_hash: string });
     expect(lines.length).toBeLessThanOrEqual(2 * ids.length + 4); // 21 syncs, compacted on the way
 
-    const reopened = new JsonlStore({ dir, fsyncIntervalMs: 0, indexSlack: 4 });
+    const reopened = new JsonlStore({ dir: folder.dir, fsyncIntervalMs: 0, indexSlack: 4 });
     const { traces, issues } = await reopened.open();
     expect(issues).toEqual([]);
     for (const [n, id] of ids.entries()) {
@@ -222,7 +196,7 @@ describe('the session index of a JSONL store', () => {
     await reopened.close();
     // Every session's last state survived: deleting any trace now is still noticed.
     await unlink(tracePath(ids[2]!));
-    const { issues: after } = await new JsonlStore({ dir, fsyncIntervalMs: 0 }).open();
+    const { issues: after } = await new JsonlStore({ dir: folder.dir, fsyncIntervalMs: 0 }).open();
     expect(after).toEqual([expect.objectContaining({ session_id: ids[2], kind: 'missing', synced_events: chain.length - 2 })]);
   });
 });

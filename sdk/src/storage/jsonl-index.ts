@@ -155,12 +155,7 @@ export class SessionIndex {
       this.tornTail = false;
     }
     try {
-      let off = 0;
-      while (off < data.length) {
-        const { bytesWritten } = await fh.write(data, off, data.length - off, null);
-        if (bytesWritten <= 0) throw new Error('the write made no progress');
-        off += bytesWritten;
-      }
+      await writeFully(fh, data);
       await fh.datasync();
     } catch (err) {
       // What was written of the batch is cut before the next append (now, or after a restart: then a torn line).
@@ -197,6 +192,16 @@ export class SessionIndex {
     this.lines = this.entries.size;
     this.size = Buffer.byteLength(text, 'utf8');
     this.tornTail = false;
+  }
+}
+
+/** Writes all of `data` at the end of `fh` (a write may take only part of it). */
+export async function writeFully(fh: FileHandle, data: Buffer): Promise<void> {
+  let off = 0;
+  while (off < data.length) {
+    const { bytesWritten } = await fh.write(data, off, data.length - off, null);
+    if (bytesWritten <= 0) throw new Error('the write made no progress');
+    off += bytesWritten;
   }
 }
 

@@ -26,7 +26,7 @@ import { mkdir, open, readdir, readFile, stat, unlink, type FileHandle } from 'n
 import { join } from 'node:path';
 import { CraError } from '../errors.ts';
 import type { ChainHead, TraceEvent } from '../types.ts';
-import { type IndexEntry, SessionIndex, syncFolder } from './jsonl-index.ts';
+import { type IndexEntry, SessionIndex, syncFolder, writeFully } from './jsonl-index.ts';
 import { type Parsed, parseTrace } from './jsonl-parse.ts';
 
 export { parseTrace };
@@ -204,12 +204,7 @@ export class JsonlStore implements TraceStore {
       const data = Buffer.from(events.map((e) => `${JSON.stringify(e)}\n`).join(''), 'utf8');
       const fh = await this.handle(st);
       try {
-        let off = 0;
-        while (off < data.length) {
-          const { bytesWritten } = await fh.write(data, off, data.length - off, null);
-          if (bytesWritten <= 0) throw new Error('the write made no progress');
-          off += bytesWritten;
-        }
+        await writeFully(fh, data);
       } catch (err) {
         // Roll the file back to its last complete line so that the next append continues a valid chain.
         try {

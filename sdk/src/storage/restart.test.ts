@@ -2,10 +2,10 @@
 
 import { appendFile, readFile, readdir, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { notesAtlas, simpleAtlas, tempDir, testClock, testIds } from '../../test/helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { jsonlRestarts } from '../../test/embedded.ts';
+import { notesAtlas, simpleAtlas } from '../../test/helpers.ts';
 import { CraError } from '../errors.ts';
-import { createRuntime, type EmbeddedRuntime, type RuntimeOptions } from '../runtime/runtime.ts';
 import type { TraceEvent } from '../types.ts';
 import { JsonlStore } from './jsonl.ts';
 
@@ -18,30 +18,8 @@ const indexed = async (dir: string, id: string): Promise<Record<string, unknown>
 };
 
 describe('restart with a JSONL store', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
-  const runtimes: EmbeddedRuntime[] = [];
-  beforeEach(async () => {
-    ({ dir, cleanup } = await tempDir());
-  });
-  afterEach(async () => {
-    for (const rt of runtimes.splice(0)) await rt.close().catch(() => undefined);
-    await cleanup();
-  });
-
-  const clock = testClock();
-  const start = async (options: RuntimeOptions = {}) => {
-    const rt = await createRuntime({
-      clock,
-      ids: testIds(`b${runtimes.length.toString(16).padStart(7, '0')}`),
-      storage: new JsonlStore({ dir, fsyncIntervalMs: 0 }),
-      atlases: [simple, notesAtlas()],
-      ...options,
-    });
-    runtimes.push(rt);
-    return rt;
-  };
-  const lines = async (sessionId: string) => (await readFile(join(dir, `${sessionId}.trace.jsonl`), 'utf8')).trimEnd().split('\n');
+  const { folder, start, abandon } = jsonlRestarts('b', { atlases: [simple, notesAtlas()] });
+  const lines = async (sessionId: string) => (await readFile(join(folder.dir, `${sessionId}.trace.jsonl`), 'utf8')).trimEnd().split('\n');
 
   it('restores sessions with their chains, resolutions and limits, and continues them', async () => {
     const first = await start();
@@ -79,7 +57,7 @@ describe('restart with a JSONL store', () => {
     expect(after.slice(0, before.length)).toEqual(before);
     expect(after[before.length]!.previous_event_hash).toBe(before.at(-1)!.event_hash);
     expect((await lines(session.id)).map((l) => JSON.parse(l) as TraceEvent)).toEqual(after);
-    expect(await indexed(dir, session.id)).toMatchObject({ length: after.length, head_hash: after.at(-1)!.event_hash, agent_id: 'agent-1', status: 'ended' });
+    expect(await indexed(folder.dir, session.id)).toMatchObject({ length: after.length, head_hash: after.at(-1)!.event_hash, agent_id: 'agent-1', status: 'ended' });
   });
 
   it('survives a crash without close(): what reached the file is restored', async () => {
@@ -87,7 +65,7 @@ describe('restart with a JSONL store', () => {
     const session = await first.createSession({ agentId: 'agent-1', goal: 'g' });
     await session.resolve({ atlasIds: ['com.cra.conformance.simple'] });
     const before = await first.trace(session.id);
-    runtimes.splice(runtimes.indexOf(first), 1); // never closed: as if the process died
+    abandon(first); // never closed: as if the process died
 
     const second = await start();
     expect(await (await second.getSession(session.id)).trace()).toEqual(before);
@@ -101,7 +79,7 @@ describe('restart with a JSONL store', () => {
     await torn.resolve();
     const intact = (await torn.trace()).length;
     await first.close();
-    const path = join(dir, `${torn.id}.trace.jsonl`);
+    const path = join(folder.dir, `${torn.id}.trace.jsonl`);
     await appendFile(path, '{"trace_version":"1.0","event_id":"c0ffee'); // the process died mid-write
 
     const err = (await start().then(
@@ -121,7 +99,7 @@ describe('restart with a JSONL store', () => {
     await lenient.close();
 
     // Cutting the torn tail is an explicit act; afterwards the session restores.
-    const store = new JsonlStore({ dir, fsyncIntervalMs: 0 });
+    const store = new JsonlStore({ dir: folder.dir, fsyncIntervalMs: 0 });
     expect(await store.repair(torn.id)).toMatchObject({ events: intact });
     await store.close();
     const repaired = await start();
@@ -138,11 +116,11 @@ describe('restart with a JSONL store', () => {
     await cut.end('completed');
     await first.close();
 
-    const path = join(dir, `${tampered.id}.trace.jsonl`);
+    const path = join(folder.dir, `${tampered.id}.trace.jsonl`);
     const text = await readFile(path, 'utf8');
     await writeFile(path, text.replace('"goal":"tampered"', '"goal":"innocent"'));
     const cutLines = await lines(cut.id);
-    await truncate(join(dir, `${cut.id}.trace.jsonl`), Buffer.byteLength(cutLines.slice(0, 3).join('\n') + '\n'));
+    await truncate(join(folder.dir, `${cut.id}.trace.jsonl`), Buffer.byteLength(cutLines.slice(0, 3).join('\n') + '\n'));
 
     const rt = await start({ onCorruptTrace: 'skip' });
     const issues = [...rt.storageIssues].sort((a, b) => (a.kind < b.kind ? -1 : 1));
@@ -159,20 +137,20 @@ describe('restart with a JSONL store', () => {
     await cut.resolve();
     await cut.end('completed');
     await first.close();
-    const head = await indexed(dir, cut.id);
+    const head = await indexed(folder.dir, cut.id);
     expect(head?.length).toBe((await lines(cut.id)).length);
     const kept = await lines(cut.id);
-    await truncate(join(dir, `${cut.id}.trace.jsonl`), Buffer.byteLength(kept.slice(0, 3).join('\n') + '\n'));
+    await truncate(join(folder.dir, `${cut.id}.trace.jsonl`), Buffer.byteLength(kept.slice(0, 3).join('\n') + '\n'));
 
     for (let round = 0; round < 2; round++) {
-      const rt = await start({ onCorruptTrace: 'skip', storage: new JsonlStore({ dir, fsyncIntervalMs: 5 }) });
+      const rt = await start({ onCorruptTrace: 'skip', storage: new JsonlStore({ dir: folder.dir, fsyncIntervalMs: 5 }) });
       expect(rt.storageIssues).toEqual([expect.objectContaining({ session_id: cut.id, kind: 'truncated', intact_events: 3 })]);
       for (const call of [() => rt.getSession(cut.id), () => rt.trace(cut.id), () => rt.verify(cut.id)]) {
         await expect(call()).rejects.toMatchObject({ code: 'storage_corrupt', details: [expect.objectContaining({ kind: 'truncated' })] });
       }
       await new Promise((r) => setTimeout(r, 20)); // the store's sync timer runs
       await rt.close();
-      expect(await indexed(dir, cut.id)).toEqual(head);
+      expect(await indexed(folder.dir, cut.id)).toEqual(head);
     }
   });
 
@@ -182,10 +160,10 @@ describe('restart with a JSONL store', () => {
     await s.resolve();
     await s.end('completed');
     await first.close();
-    const path = join(dir, `${s.id}.trace.jsonl`);
+    const path = join(folder.dir, `${s.id}.trace.jsonl`);
     const text = await readFile(path, 'utf8');
     await writeFile(path, text.slice(0, text.length - 20));
-    await expect(new JsonlStore({ dir }).repair(s.id)).rejects.toMatchObject({
+    await expect(new JsonlStore({ dir: folder.dir }).repair(s.id)).rejects.toMatchObject({
       code: 'storage_corrupt',
       details: [expect.objectContaining({ kind: 'truncated' })],
     });
@@ -198,7 +176,7 @@ describe('restart with a JSONL store', () => {
     const b = await rt.createSession({ agentId: 'b', goal: 'g' });
     await a.end();
     await b.end();
-    expect((await readdir(dir)).sort()).toEqual(
+    expect((await readdir(folder.dir)).sort()).toEqual(
       [`${a.id}.trace.jsonl`, `${b.id}.trace.jsonl`, 'sessions.index.jsonl'].sort(),
     );
   });
