@@ -97,6 +97,9 @@ export function renderTs(c) {
 /** The ABI version this SDK speaks; a core module exporting another \`cra_abi_version()\` is refused. */
 export const ABI_VERSION = ${c.abi_version};
 
+/** The deepest nesting of containers the core's JSON parser reads; hosts refuse deeper values before the core. */
+export const MAX_JSON_DEPTH = ${c.max_json_depth};
+
 /** The exports a core module must have. */
 export const CORE_EXPORTS = Object.freeze([
 ${list(c.exports.map((e) => e.name))}

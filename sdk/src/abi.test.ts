@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain ES module script without types
 import { disagreements, PATHS, readContract, renderTable } from '../../scripts/abi.mjs';
-import { ABI_VERSION, CHECK_CODES, CHECK_RESULTS, CORE_ERROR_STATUS, EVENT_TYPES, HOST_EVENT_TYPES, OPERATIONS } from './abi.ts';
+import { ABI_VERSION, CHECK_CODES, CHECK_RESULTS, CORE_ERROR_STATUS, EVENT_TYPES, HOST_EVENT_TYPES, MAX_JSON_DEPTH, OPERATIONS } from './abi.ts';
 import { CraError, ERROR_STATUS } from './errors.ts';
 import { Core } from './runtime/core.ts';
 import { compileCore } from './runtime/load.ts';
@@ -92,5 +92,27 @@ describe('ABI contract', () => {
     const after = check();
     expect(after).toEqual({ result: 'session_ended', code: CHECK_CODES.session_ended });
     for (const answer of [before, after]) expect(CHECK_RESULTS.get(answer.code)).toBe(answer.result);
+  });
+
+  it('the core parses JSON nested exactly max_json_depth deep, and no deeper (what hosts refuse up front)', async () => {
+    const c = readContract() as Contract & { max_json_depth: number };
+    expect(MAX_JSON_DEPTH).toBe(c.max_json_depth);
+    const core = await Core.instantiate(await compileCore(), { ids: testIds() });
+    // {"a": [[…]]}: the object is depth 1, each array one more.
+    const nested = (depth: number) => {
+      let v: unknown = [];
+      for (let d = 2; d < depth; d++) v = [v];
+      return { a: v };
+    };
+    const codeAt = (depth: number) => {
+      try {
+        core.call('atlas.validate', nested(depth), 0);
+        return 'ok';
+      } catch (err) {
+        return `${(err as CraError).code}`;
+      }
+    };
+    expect(codeAt(MAX_JSON_DEPTH)).not.toBe('invalid_json');
+    expect(codeAt(MAX_JSON_DEPTH + 1)).toBe('invalid_json');
   });
 });

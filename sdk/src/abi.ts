@@ -9,6 +9,9 @@
 /** The ABI version this SDK speaks; a core module exporting another `cra_abi_version()` is refused. */
 export const ABI_VERSION = 2;
 
+/** The deepest nesting of containers the core's JSON parser reads; hosts refuse deeper values before the core. */
+export const MAX_JSON_DEPTH = 128;
+
 /** The exports a core module must have. */
 export const CORE_EXPORTS = Object.freeze([
   "memory",

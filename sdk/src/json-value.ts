@@ -19,11 +19,12 @@
  * @module
  */
 
+import { MAX_JSON_DEPTH } from './abi.ts';
 import { CraError } from './errors.ts';
 import type { Json } from './types.ts';
 
-/** The deepest nesting of containers the core parses (`MAX_DEPTH` in `wasm/src/json/parse.rs`); `[]` is depth 1. */
-export const MAX_JSON_DEPTH = 128;
+/** The deepest nesting of containers the core parses (`max_json_depth` of the ABI contract); `[]` is depth 1. */
+export { MAX_JSON_DEPTH };
 
 /** Why a value was refused (`details.reason` of the error). */
 export type JsonIssue = 'depth' | 'cycle' | 'number' | 'type' | 'object' | 'string' | 'undefined' | 'unreadable';

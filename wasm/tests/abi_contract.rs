@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use cra_core::carp::refusal;
 use cra_core::runtime::{CHECK_CODES, HOST_EVENTS, OPERATIONS};
 use cra_core::trace::EVENT_TYPES;
+use cra_core::json::MAX_DEPTH;
 use cra_core::{ErrorCode, ABI_VERSION};
 
 const CONTRACT: &str = include_str!("../abi.json");
@@ -83,6 +84,12 @@ fn disagreements(c: &Value, abi_source: &str) -> Vec<String> {
     match c.get("abi_version").and_then(Value::as_u64) {
         Some(v) if v == u64::from(ABI_VERSION) => {}
         other => out.push(format!("abi_version: abi.json says {:?}, ABI_VERSION is {}", other, ABI_VERSION)),
+    }
+
+    // The nesting limit of the JSON parser, which hosts apply before a value reaches the core.
+    match c.get("max_json_depth").and_then(Value::as_u64) {
+        Some(v) if v == MAX_DEPTH as u64 => {}
+        other => out.push(format!("max_json_depth: abi.json says {:?}, json::MAX_DEPTH is {}", other, MAX_DEPTH)),
     }
 
     // Operations, in order.
@@ -181,6 +188,7 @@ fn planted_disagreements_are_each_reported() {
     type Edit = fn(&mut Value, &mut String);
     let cases: &[(Edit, &str)] = &[
         (|c, _| c["abi_version"] = json!(ABI_VERSION + 1), "abi_version: abi.json says Some("),
+        (|c, _| c["max_json_depth"] = json!(64), "max_json_depth: abi.json says Some(64)"),
         (
             |c, _| c["operations"].as_array_mut().unwrap().retain(|o| o["name"] != "action.get"),
             "`action.get` is in runtime::OPERATIONS but not in abi.json",

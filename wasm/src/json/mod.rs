@@ -14,7 +14,7 @@ mod write;
 
 pub use build::IntoJson;
 pub use canonical::{canonical, write_canonical, write_canonical_map};
-pub use parse::parse_strict;
+pub use parse::{parse_strict, MAX_DEPTH};
 pub use pointer::{pointer_index, pointer_push};
 pub use write::{JsonOut, Payload};
 

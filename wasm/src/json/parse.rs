@@ -13,7 +13,9 @@ use super::pointer::{pointer_index, pointer_push};
 use crate::error::{CoreError, CoreResult, ErrorCode};
 
 /// Deepest nesting of arrays and objects accepted.
-const MAX_DEPTH: usize = 128;
+/// The deepest nesting of containers the parser reads (`max_json_depth` of `wasm/abi.json`; hosts refuse deeper
+/// values before they reach the core).
+pub const MAX_DEPTH: usize = 128;
 
 const CODE: ErrorCode = ErrorCode::InvalidJson;
 
