@@ -66,7 +66,7 @@ describe('HTTP layer', () => {
     const multipart = await fetch(`${s.url}/v1/sessions`, { method: 'POST', headers: { authorization: `Bearer ${KEY_A}` }, body: form });
     expect(multipart.headers.get('content-type')).toMatch(/^application\/json/);
     expect(multipart.status).toBe(415);
-    expect((await multipart.json()).error).toEqual({ code: 'unsupported_media_type', message: 'send JSON bodies with Content-Type: application/json, not multipart/form-data', path: null });
+    expect((await multipart.json()).error).toEqual({ code: 'unsupported_media_type', message: "send JSON bodies with Content-Type: application/json (this one has multipart/form-data; with curl: -H 'Content-Type: application/json')", path: null });
     const declared = await http(s.url, 'POST', '/v1/sessions', {
       key: KEY_A,
       raw: '{"agent_id":"a","goal":"g"}',

@@ -38,6 +38,7 @@ export async function startupReport(server: Assembly, served: Served): Promise<s
   const { config, runtime, generatedKey } = server;
   const lines: string[] = [];
   for (const a of served.atlases.loaded) lines.push(`  atlas ${a.atlas_id}@${a.version} (${a.path})`);
+  if (served.atlases.loaded.length === 0 && served.atlases.skipped.length === 0) lines.push('  atlases: none (CRA_ATLAS_DIR names a folder of atlases)');
   for (const s of served.atlases.skipped) lines.push(`  atlas skipped: ${s.path}: ${s.code}: ${s.message}`);
   for (const i of runtime.storageIssues) lines.push(damagedTrace(i));
   const weak = config.auth ? shortKeyWarning(config) : null;

@@ -2,11 +2,14 @@
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadAtlasDir } from '../../../../sdk/src/atlas/dir.ts';
 import { createRuntime } from '../../../../sdk/src/runtime/runtime.ts';
 import { EXAMPLES, tempDir } from '../../../../sdk/test/helpers.ts';
+import { ROOT } from '../../testing.ts';
 import { readAtlases } from './atlases.ts';
+import { BUNDLED_ATLASES, bundledAtlasesFor } from './index.ts';
 
 describe('readAtlases', () => {
   it('loads a folder’s atlases in an order that satisfies dependencies; skips what cannot load', async () => {
@@ -38,6 +41,17 @@ describe('readAtlases', () => {
       expect(await loadAtlasDir(join(t.dir, 'b-base'))).toEqual({ manifest: manifest('com.example.base'), files: {} });
     } finally {
       await t.cleanup();
+    }
+  });
+});
+
+describe('the default atlas folder', () => {
+  it('is the repository examples from the sources, and none from a build (never a folder outside the package)', () => {
+    const source = pathToFileURL(join(ROOT, 'server/src/adapter/files/index.ts')).href;
+    expect(bundledAtlasesFor(source)).toBe(join(ROOT, 'examples/atlases/'));
+    expect(BUNDLED_ATLASES).toBe(join(ROOT, 'examples/atlases/'));
+    for (const built of ['/srv/app/node_modules/cra-runtime/dist/server-node.node.js', '/tmp/x/dist/server-node.js']) {
+      expect(bundledAtlasesFor(pathToFileURL(built).href)).toBeNull();
     }
   });
 });

@@ -1,6 +1,6 @@
 /**
  * A server on files, for the runtimes that have them (Node, and Deno through its Node compatibility): the atlases of
- * `CRA_ATLAS_DIR` (default: the repository's examples), JSONL traces and the file of session owners under
+ * `CRA_ATLAS_DIR` (default: the repository's examples when run from its sources, none when installed), JSONL traces and the file of session owners under
  * `CRA_DATA_DIR`, assembled (`assemble()`). The adapters add their listener and signals.
  *
  * @module
@@ -17,8 +17,20 @@ import { readAtlases } from './atlases.ts';
 
 export { readAtlases } from './atlases.ts';
 
-/** The example atlases shipped in the repository. */
-export const BUNDLED_ATLASES = fileURLToPath(new URL('../../../../examples/atlases/', import.meta.url));
+/**
+ * The default atlas folder of a module at `moduleUrl`: the repository's examples when it runs from the repository's
+ * sources (`npm start`), else none. Built into the installed package (`dist/`, which ships no examples), the same
+ * relative path would name a folder outside the package — one that anyone able to write there could fill with an
+ * allow-everything atlas — so the installed server loads only what `CRA_ATLAS_DIR` names.
+ */
+export function bundledAtlasesFor(moduleUrl: string): string | null {
+  const here = fileURLToPath(moduleUrl);
+  if (!/[\\/]server[\\/]src[\\/]adapter[\\/]files[\\/][^\\/]+$/.test(here)) return null;
+  return fileURLToPath(new URL('../../../../examples/atlases/', moduleUrl));
+}
+
+/** The example atlases of the repository, when this module runs from its sources (see {@link bundledAtlasesFor}). */
+export const BUNDLED_ATLASES = bundledAtlasesFor(import.meta.url);
 
 export interface FileAssembly extends Assembly {
   owners: FileOwners;
@@ -29,7 +41,8 @@ export interface FileAssembly extends Assembly {
 /** The server of `config` on files: atlases from its folder, traces and owners under its data folder. */
 export async function assembleOnFiles(config: ServerConfig, options: Omit<AssembleOptions, 'storage' | 'owners' | 'atlases'> = {}): Promise<FileAssembly> {
   const dataDir = resolve(config.dataDir);
-  const { bundles, report } = await readAtlases(config.atlasDir ? resolve(config.atlasDir) : BUNDLED_ATLASES);
+  const folder = config.atlasDir ? resolve(config.atlasDir) : BUNDLED_ATLASES;
+  const { bundles, report } = folder === null ? { bundles: [], report: { loaded: [], skipped: [] } } : await readAtlases(folder);
   const owners = await FileOwners.open(join(dataDir, 'owners.jsonl'));
   const assembly = await assemble(config, { ...options, storage: jsonlStore({ dir: join(dataDir, 'traces') }), owners, atlases: bundles });
   return { ...assembly, owners, atlases: report };

@@ -84,7 +84,7 @@ export async function listen(app: { fetch: App['fetch'] }, options: ListenOption
     }
     const answer =
       err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? rawAnswer(408, 'request_timeout', `the request did not arrive in time (headers within ${headersTimeout} ms, all of it within ${requestTimeout} ms)`)
+        ? rawAnswer(408, 'request_timeout', `the request did not arrive in time (its headers are allowed ${headersTimeout} ms)`)
         : err.code === 'HPE_HEADER_OVERFLOW'
           ? rawAnswer(431, 'invalid_request', 'the request headers are too large')
           : rawAnswer(400, 'invalid_request', 'malformed HTTP request');

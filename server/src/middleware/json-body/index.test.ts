@@ -43,7 +43,7 @@ describe('jsonBody middleware', () => {
       expect([type, res.status, (await res.json()).error.code]).toEqual([type, 415, 'unsupported_media_type']);
     }
     const res = await post('{"a":1}', 'text/plain');
-    expect((await res.json()).error).toEqual({ code: 'unsupported_media_type', message: 'send JSON bodies with Content-Type: application/json, not text/plain', path: null });
+    expect((await res.json()).error).toEqual({ code: 'unsupported_media_type', message: "send JSON bodies with Content-Type: application/json (this one has text/plain; with curl: -H 'Content-Type: application/json')", path: null });
   });
 
   it('drops an empty body and its content type', async () => {
@@ -78,7 +78,7 @@ describe('jsonBody middleware', () => {
   it('answers multipart/form-data with 415 unsupported_media_type', async () => {
     const res = await post('--x\r\n', 'multipart/form-data; boundary=x');
     expect(res.status).toBe(415);
-    expect(await res.json()).toEqual({ error: { code: 'unsupported_media_type', message: 'send JSON bodies with Content-Type: application/json, not multipart/form-data', path: null } });
+    expect(await res.json()).toEqual({ error: { code: 'unsupported_media_type', message: "send JSON bodies with Content-Type: application/json (this one has multipart/form-data; with curl: -H 'Content-Type: application/json')", path: null } });
   });
 
   it('reads the body before its type: over the limit it is 413, even when it would be 415', async () => {

@@ -127,8 +127,8 @@ export function jsonBody(): MiddlewareHandler {
       return next();
     }
     if (type === null || !JSON_TYPE.test(type)) {
-      const declared = type === null ? 'no Content-Type' : type.split(';')[0]!.trim() || 'an empty Content-Type';
-      throw httpError('unsupported_media_type', `send JSON bodies with Content-Type: application/json, not ${declared}`);
+      const declared = type === null || type.split(';')[0]!.trim() === '' ? 'none' : type.split(';')[0]!.trim();
+      throw httpError('unsupported_media_type', `send JSON bodies with Content-Type: application/json (this one has ${declared}; with curl: -H 'Content-Type: application/json')`);
     }
     // Decoding with replacement characters would change what was sent; the core refuses such text too.
     if (text === null) throw new CraError('invalid_json', 'the request body is not valid JSON: not UTF-8', { path: '' });
