@@ -35,6 +35,15 @@ export class Failures {
     if (n <= this.keep) this.list.push({ class: cls, where, detail: clip(detail, 600) });
   }
 
+  /** Adds the failures another `Failures` collected (in a worker thread): its examples, then its counts. */
+  merge(other: { list: readonly Failure[]; counts: Record<string, number> }): void {
+    for (const [cls, n] of Object.entries(other.counts)) {
+      const examples = other.list.filter((f) => f.class === cls);
+      for (const f of examples) this.add(f.class, f.where, f.detail);
+      for (let k = examples.length; k < n; k++) this.counts.set(cls, (this.counts.get(cls) ?? 0) + 1);
+    }
+  }
+
   get total(): number {
     let n = 0;
     for (const v of this.counts.values()) n += v;

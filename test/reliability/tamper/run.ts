@@ -1,34 +1,78 @@
 /**
  * The tamper suite: a trace of 1 000 events built by a real runtime with the example atlas, written as JSONL, then
  * changed — every single byte (or a seeded sample), every event deleted, duplicated, swapped with its successor —
- * and read back. Each change must be caught at the right place: the line no longer parses (`fromJsonl` refuses
- * it), or `verifyTrace` answers `valid: false` at the changed event's index. A tail cut at any length must be
- * caught through the stored head (`expectedHead`), and a store whose file was cut must report `truncated`.
+ * and read back. Each change must be caught at the right place: the line no longer parses (the core's
+ * `trace.from_jsonl`, behind `fromJsonl`, refuses it), or the core's `trace.verify` (behind `verifyTrace`) answers
+ * `valid: false` at the changed event's index. A tail cut at any length must be caught through the stored head
+ * (`expected_head`), and a store whose file was cut must report `truncated`.
  *
  * A byte change that leaves the event's value unchanged (none is expected: event lines hold no whitespace or
  * escapes that could vary) is counted as `equivalent`, not as a miss.
+ *
+ * Every question goes to the core's `trace.verify` with a whole chain from genesis, but only up to the changed
+ * event (the verifier stops at the first bad one): see `verifier.ts`. `--every-byte` spreads the 734 624 byte
+ * changes over worker threads (`--workers N`, default one per core); the seeded choices are all drawn here, in the
+ * same order as in a sampled run, so a seed replays the same changes with any number of workers.
  *
  * @module
  */
 
 import { readFile, truncate } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { createRuntime } from '../../../sdk/src/runtime/runtime.ts';
-import { fromJsonl, verifyTrace } from '../../../sdk/src/runtime/tools.ts';
+import { fromJsonl } from '../../../sdk/src/runtime/tools.ts';
 import { JsonlStore } from '../../../sdk/src/storage/jsonl.ts';
 import type { TraceEvent } from '../../../sdk/src/types.ts';
 import { tempDir, testClock, testIds } from '../../../sdk/test/helpers.ts';
 import { REFUND, supportAtlas } from '../common/atlas.ts';
 import type { CliArgs } from '../common/cli.ts';
 import { Rng } from '../common/rng.ts';
-import { Failures, type Summary } from '../common/summary.ts';
+import { type Failure, Failures, type Summary } from '../common/summary.ts';
+import { type ByteCounts, checkBytes, TraceText } from './bytes.ts';
+import { PrefixVerifier } from './verifier.ts';
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder(); // replacement characters, as a lenient reader would decode
+type ByteResult = { counts: ByteCounts; failures: { list: Failure[]; counts: Record<string, number> } };
+
+/** A worker's entry is loaded before `--import` hooks reach it (Node 20), so it registers tsx itself first. */
+const WORKER_SHIM = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./worker.ts', import.meta.url).href)}); });`;
+
+/** The byte changes, one line's positions per batch, on `workers` threads; answers each batch's result. */
+async function inWorkers(text: TraceText, positions: Int32Array, values: Uint8Array, workers: number, log: (line: string) => void): Promise<ByteResult[]> {
+  const batches: Array<{ positions: Int32Array; values: Uint8Array }> = [];
+  for (let a = 0; a < positions.length; ) {
+    const line = text.lineOf(positions[a]!);
+    let b = a;
+    while (b < positions.length && text.lineOf(positions[b]!) === line) b++;
+    batches.push({ positions: positions.slice(a, b), values: values.slice(a, b) });
+    a = b;
+  }
+  batches.reverse(); // the longest prefixes first, so that the threads end together
+  const results: ByteResult[] = [];
+  let done = 0;
+  let next = 0;
+  const one = () =>
+    new Promise<void>((resolve, reject) => {
+      const w = new Worker(WORKER_SHIM, { eval: true, workerData: { lines: text.lines } });
+      const feed = () => w.postMessage(next < batches.length ? batches[next++]! : null);
+      w.on('message', (m: 'ready' | ByteResult) => {
+        if (m !== 'ready') {
+          results.push(m);
+          done += m.counts.bytes;
+          if (results.length % 100 === 0) log(`  bytes: ${done}/${positions.length}`);
+        }
+        feed();
+      });
+      w.on('error', reject);
+      w.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`a tamper worker exited with ${code}`))));
+    });
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(workers, batches.length)) }, one));
+  return results;
+}
 
 /** A session of `length` events through the runtime and its JSONL store; answers the events and the folder. */
-async function buildTrace(length: number, dir: string): Promise<{ events: TraceEvent[]; sessionId: string }> {
+export async function buildTrace(length: number, dir: string): Promise<{ events: TraceEvent[]; sessionId: string }> {
   const runtime = await createRuntime({ clock: testClock(), ids: testIds('7a000000'), atlases: [await supportAtlas()], storage: new JsonlStore({ dir, fsyncIntervalMs: 0 }) });
   const s = await runtime.createSession({ agentId: 'support-bot', goal: 'Tamper target', metadata: { ticket: 'T-10042', tags: ['é', '✓'] } });
   await s.resolve({ requiredCapabilities: ['tickets.read', 'tickets.write', 'billing.refund'] });
@@ -60,79 +104,61 @@ export async function runTamper(args: Pick<CliArgs, 'seed' | 'sizes' | 'flags'>,
   const length = args.sizes.events ?? 1000;
   const every = args.flags.has('every-byte');
   const sample = args.sizes.cases ?? 3000;
+  const workers = args.sizes.workers ?? (every ? availableParallelism() : 1);
   const rng = new Rng(args.seed);
   const failures = new Failures();
   const tmp = await tempDir();
   const started = performance.now();
-  const counts = { bytes: 0, bytes_parse: 0, bytes_verify: 0, equivalent: 0, deletions: 0, duplications: 0, swaps: 0, cuts: 0, missed: 0 };
+  const counts = { bytes: 0, bytes_parse: 0, bytes_verify: 0, equivalent: 0, cross_checked: 0, deletions: 0, duplications: 0, swaps: 0, cuts: 0, missed: 0 };
+  let bytesSecs = 0;
   try {
     const { events, sessionId } = await buildTrace(length, tmp.dir);
     const trace = events.slice(0, length);
     log(`tamper: a trace of ${trace.length} events (built in ${((performance.now() - started) / 1000).toFixed(1)} s)`);
-    const lines = trace.map((e) => JSON.stringify(e));
-    const lineBytes = lines.map((l) => encoder.encode(`${l}\n`));
-    const starts: number[] = [];
-    let total = 0;
-    for (const b of lineBytes) {
-      starts.push(total);
-      total += b.length;
+    const text = new TraceText(trace.map((e) => JSON.stringify(e)));
+    const verifier = await PrefixVerifier.create(text.lines);
+    const total = text.total;
+
+    // Every byte (or a sample): one seeded replacement byte per position, drawn in position order.
+    let positions: Int32Array;
+    if (every) positions = Int32Array.from({ length: total }, (_, p) => p);
+    else positions = Int32Array.from({ length: sample }, () => rng.int(total)).sort();
+    const values = new Uint8Array(positions.length);
+    for (let k = 0; k < positions.length; k++) {
+      const p = positions[k]!;
+      const line = text.lineOf(p);
+      values[k] = (text.bytes[line]![p - text.starts[line]!]! + 1 + rng.int(255)) & 0xff;
     }
-    const verifyAt = async (mutated: TraceEvent[], expected: number, what: string) => {
-      const r = await verifyTrace(mutated.slice(0, Math.min(mutated.length, expected + 1)));
+    log(`tamper: ${positions.length} single-byte change(s) of ${total} bytes${workers > 1 ? ` on ${workers} threads` : ''}`);
+    const bytesStarted = performance.now();
+    const results = workers > 1 ? await inWorkers(text, positions, values, workers, log) : [await checkBytes(verifier, text, positions, values)];
+    bytesSecs = (performance.now() - bytesStarted) / 1000;
+    for (const r of results) {
+      for (const k of Object.keys(r.counts) as Array<keyof ByteCounts>) counts[k] += r.counts[k];
+      failures.merge(r.failures);
+    }
+
+    // Every event deleted, duplicated, and swapped with its successor.
+    const verifyAt = (keep: number, tail: string[], expected: number, what: string) => {
+      const r = verifier.verify(keep, tail);
       if (r.valid) {
         counts.missed++;
-        failures.add('undetected', what, `verifyTrace answered valid`);
+        failures.add('undetected', what, 'trace.verify answered valid');
       } else if (r.index !== expected) failures.add('wrong_index', what, `caught at ${r.index} (${r.reason}), expected ${expected}`);
     };
-
-    // Every byte (or a sample): one seeded replacement byte per position.
-    const positions: number[] = [];
-    if (every) for (let p = 0; p < total; p++) positions.push(p);
-    else for (let k = 0; k < sample; k++) positions.push(rng.int(total));
-    log(`tamper: ${positions.length} single-byte change(s) of ${total} bytes`);
-    let line = 0;
-    positions.sort((a, b) => a - b);
-    for (const [k, p] of positions.entries()) {
-      if (k > 0 && k % 50_000 === 0) log(`  bytes: ${k}/${positions.length}`);
-      while (line + 1 < starts.length && starts[line + 1]! <= p) line++;
-      const own = lineBytes[line]!;
-      const off = p - starts[line]!;
-      const changed = own.slice();
-      changed[off] = (own[off]! + 1 + rng.int(255)) & 0xff;
-      counts.bytes++;
-      // A changed newline joins this line to the next one; a new newline splits it: either way it is one segment.
-      const next = off === own.length - 1 && line + 1 < lineBytes.length ? lineBytes[line + 1]! : new Uint8Array(0);
-      const segment = decoder.decode(Buffer.concat([changed, next]));
-      const what = `byte ${p} (line ${line + 1}, offset ${off}: ${own[off]} → ${changed[off]})`;
-      const parts = segment.endsWith('\n') ? segment : `${segment}\n`;
-      let parsed: TraceEvent[];
-      try {
-        parsed = await fromJsonl(parts);
-      } catch {
-        counts.bytes_parse++;
-        continue;
-      }
-      const replaced = next.length > 0 ? 2 : 1;
-      if (parsed.length === replaced && parsed.every((e, j) => isDeepStrictEqual(e, trace[line + j]))) {
-        counts.equivalent++;
-        continue;
-      }
-      counts.bytes_verify++;
-      await verifyAt([...trace.slice(0, line), ...parsed, ...trace.slice(line + replaced)], line, what);
-    }
-    // Every event deleted, duplicated, and swapped with its successor.
+    const lines = text.lines;
     const eventCases = args.sizes['event-cases'] ?? trace.length;
     const indices = eventCases >= trace.length ? trace.map((_, i) => i) : [...new Set(Array.from({ length: eventCases }, () => rng.int(trace.length)))].sort((a, b) => a - b);
     for (const i of indices) {
       if (i < trace.length - 1) {
         counts.deletions++; // the last one deleted is a cut tail, below
-        await verifyAt([...trace.slice(0, i), ...trace.slice(i + 1)], i, `delete event ${i}`);
+        verifyAt(i, [lines[i + 1]!], i, `delete event ${i}`);
       }
       counts.duplications++;
-      await verifyAt([...trace.slice(0, i + 1), trace[i]!, ...trace.slice(i + 1)], i + 1, `duplicate event ${i}`);
+      verifyAt(i + 1, [lines[i]!], i + 1, `duplicate event ${i}`);
       if (i + 1 < trace.length) {
         counts.swaps++;
-        await verifyAt([...trace.slice(0, i), trace[i + 1]!, trace[i]!, ...trace.slice(i + 2)], i, `swap events ${i} and ${i + 1}`);
+        verifyAt(i, [lines[i + 1]!, lines[i]!], i, `swap events ${i} and ${i + 1}`);
       }
       if (i > 0 && i % 250 === 0) log(`  events: ${i}/${trace.length}`);
     }
@@ -140,15 +166,15 @@ export async function runTamper(args: Pick<CliArgs, 'seed' | 'sizes' | 'flags'>,
     const head = { length: trace.length, head_hash: trace.at(-1)!.event_hash };
     for (let keep = 1; keep < trace.length; keep += every ? 1 : 1 + rng.int(40)) {
       counts.cuts++;
-      const r = await verifyTrace(trace.slice(0, keep), { expectedHead: head });
-      if (r.valid) failures.add('undetected', `cut to ${keep} events`, 'verifyTrace with expectedHead answered valid');
+      const r = verifier.verifyCut(keep, head);
+      if (r.valid) failures.add('undetected', `cut to ${keep} events`, 'trace.verify with expected_head answered valid');
       else if (r.reason !== 'head_mismatch') failures.add('wrong_reason', `cut to ${keep} events`, `${r.reason} at ${r.index}`);
     }
     // The same through the store: the file cut at a line boundary below its synced head is reported `truncated`.
     const file = join(tmp.dir, `${sessionId}.trace.jsonl`);
     const full = await readFile(file);
     const keep = 1 + rng.int(Math.max(1, events.length - 2));
-    await truncate(file, full.indexOf('\n'.charCodeAt(0), starts[keep]! - 1) + 1);
+    await truncate(file, full.indexOf('\n'.charCodeAt(0), text.starts[keep]! - 1) + 1);
     const reopened = await createRuntime({ storage: new JsonlStore({ dir: tmp.dir, fsyncIntervalMs: 0 }), onCorruptTrace: 'skip', atlases: [await supportAtlas()] });
     const kinds = reopened.storageIssues.filter((i) => i.session_id === sessionId).map((i) => i.kind);
     await reopened.close();
@@ -157,14 +183,16 @@ export async function runTamper(args: Pick<CliArgs, 'seed' | 'sizes' | 'flags'>,
     await tmp.cleanup();
   }
   const secs = (performance.now() - started) / 1000;
+  const changes = counts.bytes + counts.deletions + counts.duplications + counts.swaps + counts.cuts;
   const figures: Record<string, number | string> = {
     trace: `${length} events`,
-    byte_changes: `${counts.bytes} (${every ? 'every byte' : 'seeded sample'}): ${counts.bytes_parse} refused by fromJsonl, ${counts.bytes_verify} caught by verifyTrace, ${counts.equivalent} equivalent`,
+    byte_changes: `${counts.bytes} (${every ? 'every byte' : 'seeded sample'}): ${counts.bytes_parse} refused by trace.from_jsonl, ${counts.bytes_verify} caught by trace.verify, ${counts.equivalent} equivalent; ${counts.cross_checked} cross-checked with verifyTrace`,
+    byte_time: `${bytesSecs.toFixed(1)} s on ${workers} thread(s), ${((bytesSecs * 1000 * Math.max(1, workers)) / Math.max(1, counts.bytes)).toFixed(2)} thread-ms per byte`,
     event_changes: `${counts.deletions} deletions, ${counts.duplications} duplications, ${counts.swaps} swaps`,
-    tail_cuts: `${counts.cuts} (expectedHead) + 1 through the store`,
-    detection_rate: `${(((counts.bytes + counts.deletions + counts.duplications + counts.swaps + counts.cuts - counts.missed - counts.equivalent) / (counts.bytes + counts.deletions + counts.duplications + counts.swaps + counts.cuts - counts.equivalent)) * 100).toFixed(4)}%`,
+    tail_cuts: `${counts.cuts} (expected_head) + 1 through the store`,
+    detection_rate: `${(((changes - counts.missed - counts.equivalent) / (changes - counts.equivalent)) * 100).toFixed(4)}%`,
     seconds: secs.toFixed(1),
   };
-  const summary: Summary = { suite: 'tamper', seed: args.seed, cases: counts.bytes + counts.deletions + counts.duplications + counts.swaps + counts.cuts, failures: failures.list, figures };
+  const summary: Summary = { suite: 'tamper', seed: args.seed, cases: changes, failures: failures.list, figures };
   return { summary, failures };
 }
