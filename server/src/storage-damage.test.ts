@@ -6,26 +6,18 @@
 
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../sdk/src/types.ts';
-import { tempDir } from '../../sdk/test/helpers.ts';
-import { http, KEY_A, startChild, type ChildServer } from './testing.ts';
+import { childServers } from '../../test/support/children.ts';
+import { http, KEY_A } from './testing.ts';
 
 describe('damaged traces over HTTP (child process)', () => {
-  const children: ChildServer[] = [];
-  let cleanup: (() => Promise<void>) | null = null;
-  afterEach(async () => {
-    for (const c of children.splice(0)) await c.stop('SIGKILL');
-    await cleanup?.();
-    cleanup = null;
-  });
+  const { start, dataDir } = childServers();
 
   it('reports truncated, missing, missing_events and duplicated_events at start and on every call; intact sessions are served', async () => {
-    const t = await tempDir();
-    cleanup = t.cleanup;
-    const env = { CRA_DATA_DIR: t.dir, CRA_API_KEYS: KEY_A };
-    const first = await startChild(env);
-    children.push(first);
+    const dir = await dataDir();
+    const env = { CRA_DATA_DIR: dir, CRA_API_KEYS: KEY_A };
+    const first = await start(env);
     const call = (url: string, method: string, path: string, body?: unknown) => http(url, method, path, { key: KEY_A, ...(body === undefined ? {} : { body }) });
     const ids: string[] = [];
     for (const goal of ['truncated', 'missing', 'missing_events', 'duplicated_events', 'intact']) {
@@ -38,9 +30,8 @@ describe('damaged traces over HTTP (child process)', () => {
     const [truncated, missing, gap, dup, intact] = ids as [string, string, string, string, string];
     const intactTrace = (await call(first.url, 'GET', `/v1/traces/${intact}`)).body as TraceEvent[];
     expect(await first.stop('SIGTERM')).toBe(0); // synced on close
-    children.splice(0);
 
-    const traces = join(t.dir, 'traces');
+    const traces = join(dir, 'traces');
     const path = (id: string) => join(traces, `${id}.trace.jsonl`);
     const lines = async (id: string) => (await readFile(path(id), 'utf8')).trimEnd().split('\n');
     const write = (id: string, l: string[]) => writeFile(path(id), l.map((x) => `${x}\n`).join(''));
@@ -53,8 +44,7 @@ describe('damaged traces over HTTP (child process)', () => {
     const d = await lines(dup);
     await write(dup, [...d.slice(0, 3), d[2]!, ...d.slice(3)]);
 
-    const second = await startChild(env);
-    children.push(second);
+    const second = await start(env);
     const report = second.output().split('\n').filter((l) => l.includes('damaged trace left out'));
     for (const line of [
       `session ${truncated}: truncated \\(its last events are gone.*\\): the trace has ${kept.length - 1} events but ${kept.length} were synced`,

@@ -8,11 +8,12 @@
 
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AtlasManifest } from '../../../sdk/src/types.ts';
-import { notesAtlas, tempDir } from '../../../sdk/test/helpers.ts';
+import { notesAtlas } from '../../../sdk/test/helpers.ts';
 import { ownerOf } from './keys.ts';
-import { http, KEY_A, KEY_B, startChild, startTestServer, type ChildServer, type TestServer } from '../testing.ts';
+import { childServers } from '../../../test/support/children.ts';
+import { http, KEY_A, KEY_B, startTestServer, type TestServer } from '../testing.ts';
 
 /** `note.write` limited to 2 calls a minute, per agent or across every session (`global`). */
 const limited = (scope: 'agent' | 'global'): AtlasManifest =>
@@ -66,24 +67,16 @@ describe('owners over HTTP', () => {
 });
 
 describe('owners across a restart (child process)', () => {
-  const children: ChildServer[] = [];
-  let cleanup: (() => Promise<void>) | null = null;
-  afterEach(async () => {
-    for (const c of children.splice(0)) await c.stop('SIGKILL');
-    await cleanup?.();
-    cleanup = null;
-  });
+  const children = childServers();
 
   it("keep each key's agent-scope counts its own, and sessions without an owner line are counted at start", async () => {
-    const t = await tempDir();
-    cleanup = t.cleanup;
-    const atlasDir = join(t.dir, 'atlas');
+    const dir = await children.dataDir();
+    const atlasDir = join(dir, 'atlas');
     await mkdir(atlasDir, { recursive: true });
     await writeFile(join(atlasDir, 'atlas.json'), JSON.stringify(limited('agent')));
-    const env = { CRA_DATA_DIR: join(t.dir, 'data'), CRA_ATLAS_DIR: atlasDir, CRA_API_KEYS: `${KEY_A},${KEY_B}` };
+    const env = { CRA_DATA_DIR: join(dir, 'data'), CRA_ATLAS_DIR: atlasDir, CRA_API_KEYS: `${KEY_A},${KEY_B}` };
     const call = (url: string, key: string, method: string, path: string, body?: unknown) => http(url, method, path, { key, ...(body === undefined ? {} : { body }) });
-    const first = await startChild(env);
-    children.push(first);
+    const first = await children.start(env);
     const open = async (url: string, key: string) => {
       const id = (await call(url, key, 'POST', '/v1/sessions', { agent_id: 'shared-agent', goal: 'g' })).body.session_id as string;
       await call(url, key, 'POST', `/v1/sessions/${id}/resolve`, {});
@@ -94,14 +87,12 @@ describe('owners across a restart (child process)', () => {
     expect([await write(first.url, KEY_A, a), await write(first.url, KEY_A, a)]).toEqual(['approved', 'approved']);
     const spare = await open(first.url, KEY_B);
     expect(await first.stop('SIGTERM')).toBe(0);
-    children.splice(0);
     // As a stop between a trace and its owner line leaves it: B's session has no owner line.
-    const ownersFile = join(t.dir, 'data', 'owners.jsonl');
+    const ownersFile = join(dir, 'data', 'owners.jsonl');
     const lines = (await readFile(ownersFile, 'utf8')).trimEnd().split('\n');
     await writeFile(ownersFile, lines.filter((l) => !l.includes(spare)).map((l) => `${l}\n`).join(''));
 
-    const second = await startChild(env);
-    children.push(second);
+    const second = await children.start(env);
     expect(second.output()).toContain('owners: 1 session(s) have no owner');
     expect((await call(second.url, KEY_B, 'GET', `/v1/sessions/${spare}`)).status).toBe(404);
     // A's restored calls still count for A (and only A): a new session of A's is at its limit, one of B's is not.

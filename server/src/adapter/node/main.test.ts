@@ -5,30 +5,16 @@
 
 import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../../../sdk/src/types.ts';
-import { EXAMPLES, tempDir } from '../../../../sdk/test/helpers.ts';
-import { http, KEY_A, KEY_B, openSse, startChild, type ChildServer } from '../../testing.ts';
+import { EXAMPLES } from '../../../../sdk/test/helpers.ts';
+import { childServers } from '../../../../test/support/children.ts';
+import { http, KEY_A, KEY_B, openSse, startChild } from '../../testing.ts';
 
 const REFUND = { customer_id: 'c-1', payment_id: 'p-1', amount: 25, currency: 'USD' };
 
 describe('npm start (child process)', () => {
-  const children: ChildServer[] = [];
-  const cleanups: Array<() => Promise<void>> = [];
-  const start = async (env: Record<string, string>) => {
-    const c = await startChild(env);
-    children.push(c);
-    return c;
-  };
-  const dataDir = async () => {
-    const t = await tempDir();
-    cleanups.push(t.cleanup);
-    return t.dir;
-  };
-  afterEach(async () => {
-    for (const c of children.splice(0)) await c.stop('SIGKILL');
-    for (const f of cleanups.splice(0)) await f();
-  });
+  const { start, dataDir } = childServers();
 
   /** A session with a resolution, a completed action and an approved refund, through HTTP. */
   const work = async (url: string) => {
