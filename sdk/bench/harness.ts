@@ -80,7 +80,7 @@ export function statsOf(samplesMs: number[]): Stats {
 
 /** A store that keeps nothing: storage is the host's choice, and the SDK rows measure the runtime, not a store. */
 export const nullStore: TraceStore = {
-  open: async () => ({ traces: [], issues: [] }),
+  open: async () => ({ sessions: [], issues: [] }),
   append: async () => undefined,
   read: async () => [],
   sync: async () => undefined,

@@ -27,7 +27,9 @@ export type {
   CraRuntime,
   CraSession,
   CreateSessionOptions,
+  EmbeddedListOptions,
   EmbeddedSessionOptions,
+  ListSessionsOptions,
   DenyOptions,
   FailOptions,
   LoadAtlasOptions,
@@ -50,7 +52,8 @@ export {
 export { CraError, ERROR_STATUS, isCraError, type CoreErrorCode, type CraErrorCode, type SdkErrorCode } from './errors.ts';
 export { isoFromMicros, isUuid, microsFromIso, systemClock, systemIds, uuidv7, type Clock, type IdSource } from './host.ts';
 export { MemoryStore, memoryStore } from './storage/memory.ts';
-export type { StoredTrace, StoreIssue, StoreOpenResult, TraceStore } from './storage/store.ts';
+export type { StoredSession, StoredTrace, StoreIssue, StoreOpenResult, TraceStore } from './storage/store.ts';
+export { summarize as summarizeTrace } from './storage/summary.ts';
 export { BufferedCollector, createCollector, type CollectorOptions, type TraceSink } from './collector/collector.ts';
 export { callbackSink, memorySink, type MemorySink } from './collector/sinks.ts';
 export type * from './types.ts';

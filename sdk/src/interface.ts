@@ -27,6 +27,7 @@ import type {
   RiskTier,
   RuntimeStats,
   Session,
+  SessionList,
   TraceEvent,
   TraceEventType,
   VerifyResult,
@@ -55,6 +56,27 @@ export interface CreateSessionOptions {
  */
 export interface EmbeddedSessionOptions extends CreateSessionOptions {
   owner?: string;
+}
+
+/** Which sessions `listSessions` answers: filters, then a page of them in creation order. */
+export interface ListSessionsOptions {
+  /** Default `all`. */
+  status?: 'active' | 'ended' | 'all';
+  agentId?: string;
+  /** At most this many (default 100; over HTTP at most 1000). */
+  limit?: number;
+  /** Skip this many matching sessions (default 0). */
+  offset?: number;
+  /** `oldest` first (default) or `newest` first. */
+  order?: 'oldest' | 'newest';
+}
+
+/** Embedded listing: a host serving several tenants lists one owner's sessions. */
+export interface EmbeddedListOptions extends ListSessionsOptions {
+  /** Only the sessions created for this owner (`createSession({ owner })`, or `ownerOf` for stored ones). */
+  owner?: string;
+  /** The host's own filter, applied before paging (the server: the sessions a key may see). */
+  where?: (sessionId: string) => boolean;
 }
 
 /** A resolve request in SDK form; the session fills in requester, ids and time. */
@@ -169,7 +191,8 @@ export interface CraRuntime {
   createSession(options: CreateSessionOptions): Promise<CraSession>;
   /** A handle on an existing session (rejects with `session_not_found`). */
   getSession(sessionId: string): Promise<CraSession>;
-  listSessions(): Promise<Session[]>;
+  /** A page of the sessions the runtime knows, from its index: no session is restored to list it. */
+  listSessions(options?: ListSessionsOptions): Promise<SessionList>;
   /** Runs a raw CARP/1.0 request (nested or flat form, any operation). */
   carp(request: CarpRequest | JsonObject): Promise<CarpResult>;
   /** A session's stored trace, in chain order. */

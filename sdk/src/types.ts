@@ -360,6 +360,32 @@ export interface Session {
   owner?: string;
 }
 
+/**
+ * A session as listed: what its stored events recorded, kept for every session the runtime knows without its trace
+ * being read (listing never restores a session). {@link Session} adds the live counts and metadata.
+ */
+export interface SessionSummary {
+  session_id: string;
+  agent_id: string;
+  goal: string;
+  status: SessionStatus;
+  created_at: string;
+  ended_at: string | null;
+  /** The timestamp of the session's last stored event. */
+  last_event_at: string;
+  event_count: number;
+  head_hash: string;
+  trace_id: string;
+  parent_session_id: string | null;
+}
+
+/** One page of a session listing. */
+export interface SessionList {
+  items: SessionSummary[];
+  /** How many sessions match the filters (before `limit` and `offset`). */
+  total: number;
+}
+
 /** The answer of the hot-path check (names and codes: `CHECK_CODES` of the ABI contract). */
 export type { CheckResult } from './abi.ts';
 
@@ -452,8 +478,16 @@ export interface CoreConfig {
 
 export interface RuntimeStats {
   atlases: number;
+  /** Sessions live in the core (the others are restored from their traces when used). */
   sessions: number;
   memory_bytes: number;
   /** Action ids the core holds a handle for: only ids a loaded (or once loaded) atlas declares. */
   action_handles: number;
+  /** The longest window of a loaded rate limit of scope `agent` or `global` (0 for none). */
+  shared_window_seconds?: number;
+  /** Every session the runtime knows, live or not (the embedded runtime's directory). */
+  known_sessions?: number;
+  /** Sessions restored into the core, and sessions that left it, since start. */
+  restores?: number;
+  evictions?: number;
 }

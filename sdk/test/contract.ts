@@ -73,7 +73,7 @@ export function runtimeContract(name: string, make: () => Promise<CraRuntime>, a
       const s = await rt.createSession({ agentId: 'contract-agent', goal: 'List' });
       expect((await rt.listAtlases()).map((a) => a.atlas_id)).toEqual(['com.cra.conformance.simple', 'com.example.support']);
       expect((await rt.getAtlas('com.example.support')).atlas_id).toBe('com.example.support');
-      expect((await rt.listSessions()).map((x) => x.session_id)).toContain(s.id);
+      expect((await rt.listSessions()).items.map((x) => x.session_id)).toContain(s.id);
       expect((await (await rt.getSession(s.id)).info()).status).toBe('active');
       expect(await rt.stats()).toMatchObject({ atlases: 2 });
     });

@@ -105,7 +105,7 @@ export function dualModeSuite(name: string, make: RuntimeFactory, fx: DualModeFi
         });
         const child = await rt.createSession({ agentId: 'sub-agent', goal: 'Help', parentSessionId: s.id });
         expect((await child.info()).parent_session_id).toBe(s.id);
-        expect((await rt.listSessions()).map((x) => x.session_id)).toEqual([s.id, child.id]);
+        expect((await rt.listSessions()).items.map((x) => x.session_id)).toEqual([s.id, child.id]);
 
         const again = await rt.getSession(s.id);
         expect([again.id, again.agentId, again.goal]).toEqual([s.id, s.agentId, s.goal]);
@@ -114,7 +114,7 @@ export function dualModeSuite(name: string, make: RuntimeFactory, fx: DualModeFi
         const ended = await s.end('completed');
         expect(ended).toMatchObject({ status: 'ended', event_count: 2 });
         expect(ended.ended_at).not.toBeNull();
-        expect((await rt.listSessions()).find((x) => x.session_id === s.id)?.status).toBe('ended');
+        expect((await rt.listSessions()).items.find((x) => x.session_id === s.id)?.status).toBe('ended');
         expect(await failure(s.end('completed'))).toEqual({ code: 'session_ended', status: 409, path: null });
         expect(await failure(s.resolve())).toEqual({ code: 'session_ended', status: 409, path: null });
         expect(await failure(s.requestAction({ actionId: 'resource.get', parameters: {} }))).toEqual({ code: 'resolution_not_found', status: 404, path: '/resolutionId' });
@@ -160,7 +160,7 @@ export function dualModeSuite(name: string, make: RuntimeFactory, fx: DualModeFi
           path: '/sessionId',
         });
         expect((await failure(s.end('bogus' as never))).code).toBe('invalid_request');
-        expect(await rt.listSessions()).toHaveLength(1);
+        expect((await rt.listSessions()).items).toHaveLength(1);
       });
     });
 

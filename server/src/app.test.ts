@@ -168,8 +168,8 @@ describe('HTTP layer', () => {
     const fault = faults();
     const s = await start({ runtime: { instrument: fault } });
     const created = await http(s.url, 'POST', '/v1/sessions', { key: KEY_A, body: { agent_id: 'a', goal: 'g' } });
-    fault.arm({ op: 'session.list', kind: 'trap-before' });
-    const r = await http(s.url, 'GET', '/v1/sessions', { key: KEY_A });
+    fault.arm({ op: 'session.get', kind: 'trap-before' });
+    const r = await http(s.url, 'GET', `/v1/sessions/${created.body.session_id}`, { key: KEY_A });
     expect(r.status).toBe(500);
     expect(r.body.error).toMatchObject({ code: 'core_failure', path: null });
     const again = await http(s.url, 'GET', '/v1/sessions', { key: KEY_A });

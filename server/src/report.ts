@@ -50,7 +50,9 @@ export async function startupReport(server: Assembly, served: Served): Promise<s
     );
   }
   if (served.mcp) lines.push(`  mcp: /v1/sessions/{id}/mcp serves the tools of ${JSON.stringify(served.mcp)}`);
-  lines.push(`  data: ${served.data} (${(await runtime.listSessions()).length} session(s) restored)`);
+  const all = (await runtime.listSessions({ limit: 1 })).total;
+  const active = (await runtime.listSessions({ status: 'active', limit: 1 })).total;
+  lines.push(`  data: ${served.data} (${all} session(s) indexed, ${active} active; each restored when used)`);
   if (!config.auth) {
     lines.push('  auth: OFF (CRA_AUTH=off): every request is accepted and every session is visible. Local use only.');
   } else if (generatedKey) {

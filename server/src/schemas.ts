@@ -68,6 +68,10 @@ export const StatsSchema = z
     sessions: z.number().int(),
     memory_bytes: z.number().int(),
     action_handles: z.number().int().openapi({ description: 'Action ids the core holds a handle for (only ids a loaded atlas declares)' }),
+    shared_window_seconds: z.number().int().optional().openapi({ description: 'The longest window of a loaded rate limit of scope agent or global' }),
+    known_sessions: z.number().int().optional().openapi({ description: 'Every session the runtime knows, live in the core or not' }),
+    restores: z.number().int().optional().openapi({ description: 'Sessions restored into the core since start' }),
+    evictions: z.number().int().optional().openapi({ description: 'Sessions that left the core since start' }),
   })
   .openapi('RuntimeStats');
 
@@ -96,9 +100,25 @@ export const SessionRefSchema = z
   .object({ session_id: z.string(), agent_id: z.string(), goal: z.string() })
   .openapi('SessionRef', { description: 'The identity of a session, without its live state' });
 
+export const SessionSummarySchema = z
+  .object({
+    session_id: z.string().openapi({ format: 'uuid' }),
+    agent_id: z.string(),
+    goal: z.string(),
+    status: z.enum(['active', 'ended']),
+    created_at: z.string(),
+    ended_at: z.string().nullable(),
+    last_event_at: z.string().openapi({ description: 'The timestamp of the last stored event' }),
+    event_count: z.number().int(),
+    head_hash: z.string(),
+    trace_id: z.string(),
+    parent_session_id: z.string().nullable(),
+  })
+  .openapi('SessionSummary', { description: 'A session as listed: what its stored events recorded (GET /v1/sessions/{id} adds live counts and metadata)' });
+
 export const SessionListSchema = z
   .object({
-    items: z.array(SessionSchema),
+    items: z.array(SessionSummarySchema),
     total: z.number().int().openapi({ description: 'How many sessions match the filters (before limit and offset)' }),
   })
   .openapi('SessionList');
@@ -106,8 +126,9 @@ export const SessionListSchema = z
 export const SessionListQuery = z.object({
   status: z.enum(['active', 'ended', 'all']).optional().openapi({ description: 'Default: all' }),
   agent_id: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(1000).optional().openapi({ description: 'At most this many (1–1000); default: all' }),
-  offset: z.coerce.number().int().min(0).optional().openapi({ description: 'Skip this many matching sessions (creation order); default 0' }),
+  limit: z.coerce.number().int().min(1).max(1000).optional().openapi({ description: 'At most this many (1–1000); default 100' }),
+  offset: z.coerce.number().int().min(0).optional().openapi({ description: 'Skip this many matching sessions (in the order asked); default 0' }),
+  order: z.enum(['oldest', 'newest']).optional().openapi({ description: 'Creation order: oldest first (default) or newest first' }),
 });
 
 export const CreateSessionBody = z

@@ -114,7 +114,7 @@ describe('HTTP client', () => {
     const bob = client(s.url, KEY_B);
     await expect(bob.getSession(session.id)).rejects.toMatchObject({ code: 'session_not_found', status: 404, path: '/session_id' });
     await expect(bob.trace(session.id)).rejects.toMatchObject({ code: 'session_not_found', status: 404 });
-    expect(await bob.listSessions()).toEqual([]);
+    expect((await bob.listSessions()).items).toEqual([]);
     await expect(bob.loadAtlas(fixtures.simple)).rejects.toMatchObject({ code: 'forbidden', status: 403 });
     await expect(bob.stats()).rejects.toMatchObject({ code: 'forbidden', status: 403 });
     const err = await bob.getSession(session.id).catch((e: unknown) => e);

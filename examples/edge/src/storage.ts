@@ -6,7 +6,7 @@
  * `owner:<session id>` → the owner (the hash of the API key that created the session).
  */
 
-import { CraError, type StoreOpenResult, type TraceEvent, type TraceStore } from 'cra-runtime';
+import { CraError, type StoreOpenResult, summarizeTrace, type TraceEvent, type TraceStore } from 'cra-runtime';
 import type { OwnerStore } from 'cra-runtime/server';
 import type { DurableObjectStorage } from './cloudflare.ts';
 
@@ -25,6 +25,7 @@ export class DurableTraceStore implements TraceStore {
 
   constructor(private readonly storage: DurableObjectStorage) {}
 
+  /** One session per object: its summary is read from its own (short) trace. */
   async open(): Promise<StoreOpenResult> {
     const rows = await this.storage.list<string>({ prefix: TRACE });
     const bySession = new Map<string, TraceEvent[]>();
@@ -35,7 +36,7 @@ export class DurableTraceStore implements TraceStore {
       events.push(JSON.parse(text) as TraceEvent);
     }
     for (const [sessionId, events] of bySession) this.counts.set(sessionId, events.length);
-    return { traces: [...bySession].map(([session_id, events]) => ({ session_id, events })), issues: [] };
+    return { sessions: [...bySession].map(([sessionId, events]) => summarizeTrace(sessionId, events)), issues: [] };
   }
 
   append(sessionId: string, events: readonly TraceEvent[]): Promise<void> {

@@ -14,7 +14,7 @@
 import { bundleOf } from '../atlas/bundle.ts';
 import { createSessionBody, inOptionTerms } from '../carp/actions.ts';
 import { CraError } from '../errors.ts';
-import type { CarpResult, CraRuntime, CreateSessionOptions, LoadAtlasOptions } from '../interface.ts';
+import type { CarpResult, CraRuntime, CreateSessionOptions, ListSessionsOptions, LoadAtlasOptions } from '../interface.ts';
 import type {
   AtlasBundle,
   AtlasLoadResult,
@@ -27,6 +27,7 @@ import type {
   ReplayResult,
   RuntimeStats,
   Session,
+  SessionList,
   TraceEvent,
   VerifyResult,
 } from '../types.ts';
@@ -92,8 +93,14 @@ export class HttpRuntime implements CraRuntime {
     return new HttpSession(this, ref.session_id, ref.agent_id, ref.goal);
   }
 
-  async listSessions(): Promise<Session[]> {
-    return (await this.call<{ items: Session[] }>('GET', '/v1/sessions')).items;
+  async listSessions(options?: ListSessionsOptions): Promise<SessionList> {
+    const o = readOptions(options, '');
+    const query = new URLSearchParams();
+    for (const [key, value] of [['status', o.status], ['agent_id', o.agentId], ['limit', o.limit], ['offset', o.offset], ['order', o.order]] as const) {
+      if (value !== undefined) query.set(key, String(value));
+    }
+    const q = query.toString();
+    return this.call<SessionList>('GET', q ? `/v1/sessions?${q}` : '/v1/sessions');
   }
 
   // --- CARP ----------------------------------------------------------------------------------------------------

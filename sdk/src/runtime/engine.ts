@@ -10,12 +10,12 @@
 import type { BufferedCollector } from '../collector/collector.ts';
 import { CraError } from '../errors.ts';
 import { type Clock, type IdSource, readClock } from '../host.ts';
-import type { StoredTrace, StoreIssue, TraceStore } from '../storage/store.ts';
+import type { TraceStore } from '../storage/store.ts';
 import type { AtlasBundle, CoreConfig, ReplayResult, TraceEvent } from '../types.ts';
 import { Descriptors } from './answers.ts';
 import { Core, type CoreExports } from './core.ts';
 import { replayInScratch } from './replay.ts';
-import { issueOf, restoreSession, type SessionState } from './restore.ts';
+import { restoreSession, type SessionState } from './restore.ts';
 
 /** One unit of work against the core: its answer, and the events to store before the answer is handed out. */
 export interface Step<T> {
@@ -32,14 +32,17 @@ export interface EngineOptions {
   /** The configuration asked for (what a rebuild applies again). */
   config: CoreConfig;
   instrument?: ((exports: CoreExports) => CoreExports) | undefined;
-  /** The host's owner of a stored session, handed to the core when it is restored on start. */
-  ownerOf?: ((sessionId: string) => string | undefined) | undefined;
+  /** Called after each append, with the events the store took. */
+  onStored?: (st: SessionState, events: readonly TraceEvent[]) => void;
+  /** Called on a rebuilt core once its live sessions are restored, before any step runs on it. */
+  rebuilt?: (core: Core, now: number) => Promise<void>;
 }
 
 export class Engine {
   /** Loaded atlases in load order, as loaded: what a rebuild loads again. */
   readonly atlases = new Map<string, AtlasBundle>();
   readonly descriptors = new Descriptors();
+  /** The sessions live in the core (see `residency.ts`). */
   readonly sessions = new Map<string, SessionState>();
   /** Sessions whose stored trace could not be restored after a rebuild. */
   readonly lost = new Map<string, CraError>();
@@ -49,7 +52,8 @@ export class Engine {
   private core!: Core;
   /** The latest clock reading: the time of steps that only read (they never move a host's clock). */
   private lastNow = 0;
-  private broken = false;
+  /** The core failed: steps wait for a rebuilt one. */
+  broken = false;
   private rebuilding: Promise<void> | null = null;
   /** Appends under way; close() waits for them so that sinks get every event. */
   private readonly inflight = new Set<Promise<void>>();
@@ -65,6 +69,28 @@ export class Engine {
   now(): number {
     this.lastNow = readClock(this.options.clock);
     return this.lastNow;
+  }
+
+  /** The latest clock reading (host microseconds), without reading the clock again. */
+  lastReading(): number {
+    return this.lastNow;
+  }
+
+  /**
+   * Drops a live session from the core (its trace stays the store's); false when the core cannot be asked now
+   * (rebuilding, or closed). One synchronous core call: no step can run in between.
+   */
+  forget(sessionId: string): boolean {
+    if (this.broken || this.closed || !this.sessions.has(sessionId)) return false;
+    try {
+      this.core.call('session.forget', { session_id: sessionId }, this.lastNow);
+    } catch (err) {
+      if (err instanceof CraError && err.code !== 'core_failure' && !this.core.poisoned) return false;
+      void this.recover();
+      return false;
+    }
+    this.sessions.delete(sessionId);
+    return true;
   }
 
   /** Replays `events` in a scratch instance with the same configuration and atlases, away from live sessions. */
@@ -114,37 +140,6 @@ export class Engine {
     return out.value;
   }
 
-  /**
-   * Restores the sessions a store held on start, parents before children (in creation order). Answers the traces
-   * the core refused, as store issues; the others become live sessions.
-   */
-  restoreStored(traces: readonly StoredTrace[]): StoreIssue[] {
-    const issues: StoreIssue[] = [];
-    const ordered = traces
-      .filter((t) => t.events.length > 0)
-      .sort((a, b) => (a.events[0]!.timestamp < b.events[0]!.timestamp ? -1 : a.events[0]!.timestamp > b.events[0]!.timestamp ? 1 : 0));
-    for (const t of ordered) {
-      try {
-        const st = restoreSession(this.core, t.session_id, t.events, { synced: t.synced_head }, this.ownerOf(t.session_id), this.now());
-        this.sessions.set(st.id, st);
-      } catch (err) {
-        issues.push(issueOf(t.session_id, t.events, err));
-      }
-    }
-    return issues;
-  }
-
-  /** The host's owner of a stored session; a host function that throws or answers a non-string names none. */
-  private ownerOf(sessionId: string): string | undefined {
-    let owner: unknown;
-    try {
-      owner = this.options.ownerOf?.(sessionId);
-    } catch (err) {
-      throw new CraError('invalid_request', `ownerOf failed for session ${sessionId}: ${err instanceof Error ? err.message : String(err)}`, { path: '/ownerOf', cause: err });
-    }
-    return typeof owner === 'string' ? owner : undefined;
-  }
-
   /** Waits for the appends under way (their events then reach the sinks too). */
   async settled(): Promise<void> {
     await Promise.allSettled([...this.inflight]);
@@ -165,7 +160,7 @@ export class Engine {
       try {
         const now = this.now();
         this.core.call('session.forget', { session_id: st.id }, now);
-        adopt(st, restoreSession(this.core, st.id, events, { expected: st.stored }, st.owner, now));
+        adopt(st, restoreSession(this.core, st.id, { events }, { expected: st.stored }, st.owner, now));
       } catch {
         // The session may now be missing from the core: a rebuild restores every session from the store.
         await this.recover();
@@ -189,6 +184,7 @@ export class Engine {
     }
     const last = events[events.length - 1]!;
     if (last.sequence + 1 > st.stored.length) st.stored = { length: last.sequence + 1, head_hash: last.event_hash };
+    this.options.onStored?.(st, events);
     try {
       this.options.collector?.record(events);
     } catch {
@@ -237,12 +233,13 @@ export class Engine {
         continue;
       }
       try {
-        adopt(st, restoreSession(core, st.id, events, { expected: st.stored }, st.owner, this.now()));
+        adopt(st, restoreSession(core, st.id, { events }, { expected: st.stored }, st.owner, this.now()));
       } catch (err) {
         if (core.poisoned) throw err;
         this.lose(st, new CraError('storage_corrupt', `session ${st.id} could not be restored: ${(err as Error).message}`, { cause: err }));
       }
     }
+    await this.options.rebuilt?.(core, this.now());
     this.actionHandles.clear();
     this.core = core;
   }

@@ -12,6 +12,7 @@ import type { AtlasBundle, AtlasManifest, CoreConfig } from '../types.ts';
 import { compact, isObject } from '../util.ts';
 import type { CoreExports } from './core.ts';
 import type { CoreSource } from './load.ts';
+import type { ResidencyOptions } from './residency.ts';
 
 export interface RuntimeOptions {
   /** Where the core module comes from (default: the module shipped with the package). */
@@ -20,8 +21,17 @@ export interface RuntimeOptions {
   clock?: Clock;
   /** Fresh lowercase UUIDs. Default: UUIDv7 from `crypto.getRandomValues`. */
   ids?: IdSource;
-  /** Where traces are kept (default: in memory). Sessions found in it are restored on start. */
+  /**
+   * Where traces are kept (default: in memory). On start the runtime reads what the store knows of each session
+   * (its index), and restores a session from its trace when the session is used.
+   */
   storage?: TraceStore;
+  /**
+   * Which sessions stay in the core. An ended session leaves it at once; an active one leaves after `idleSeconds`
+   * without use (default 900), or least recently used first when more than `maxLiveSessions` are live (default
+   * 10 000). A session that left is restored from its trace on its next use, with its state intact.
+   */
+  sessions?: { maxLiveSessions?: number; idleSeconds?: number };
   /** Buffered collection: every recorded event also goes to these sinks, in batches. */
   sinks?: TraceSink[];
   collector?: CollectorOptions;
@@ -70,12 +80,28 @@ export function checkOptions(options: RuntimeOptions): void {
       throw new CraError('invalid_request', `${key} must be an array`, { path: `/${key}` });
     }
   }
+  if (options.sessions !== undefined) residencyOptions(options);
   if (options.collector !== undefined && !isObject(options.collector)) {
     throw new CraError('invalid_request', 'collector must be an object', { path: '/collector' });
   }
   if (options.onCorruptTrace !== undefined && options.onCorruptTrace !== 'throw' && options.onCorruptTrace !== 'skip') {
     throw new CraError('invalid_request', 'onCorruptTrace must be "throw" or "skip"', { path: '/onCorruptTrace' });
   }
+}
+
+/** How many sessions stay live, and for how long unused (`options.sessions`, checked). */
+export function residencyOptions(options: RuntimeOptions): ResidencyOptions {
+  const o = options.sessions;
+  if (o !== undefined && !isObject(o)) throw new CraError('invalid_request', 'sessions must be an object', { path: '/sessions' });
+  const max = o?.maxLiveSessions ?? 10_000;
+  const idle = o?.idleSeconds ?? 900;
+  if (!Number.isSafeInteger(max) || max < 1) {
+    throw new CraError('invalid_request', 'sessions.maxLiveSessions must be a positive integer', { path: '/sessions/maxLiveSessions' });
+  }
+  if (typeof idle !== 'number' || !(idle >= 0) || !Number.isFinite(idle)) {
+    throw new CraError('invalid_request', 'sessions.idleSeconds must be a non-negative number', { path: '/sessions/idleSeconds' });
+  }
+  return { maxLiveSessions: max, idleMicros: Math.round(idle * 1e6) };
 }
 
 /** The `runtime.configure` input the options ask for (the core answers the effective configuration). */

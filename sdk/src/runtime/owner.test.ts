@@ -5,7 +5,7 @@
  * the restored sessions stay their owners'.
  */
 import { describe, expect, it } from 'vitest';
-import { notesAtlas, tempDir, testIds } from '../../test/helpers.ts';
+import { notesAtlas, T0_US, tempDir, testClock, testIds } from '../../test/helpers.ts';
 import { embeddedRuntimes, rejects } from '../../test/embedded.ts';
 import { JsonlStore } from '../storage/jsonl.ts';
 import type { AtlasManifest } from '../types.ts';
@@ -51,11 +51,14 @@ describe('session owners', () => {
       const owners = new Map([[a.id, 'tenant-a']]);
       const again = await make({
         atlases: [limited('agent')],
+        // A second later (a restart), well inside the limit's minute.
+        clock: testClock(T0_US + 1_000_000),
         ids: testIds('e0000000'),
         storage: new JsonlStore({ dir, fsyncIntervalMs: 0 }),
         ownerOf: (id) => owners.get(id),
       });
-      expect((await again.listSessions()).map((s) => s.owner)).toEqual(['tenant-a']);
+      expect((await again.listSessions({ owner: 'tenant-a' })).items.map((s) => s.session_id)).toEqual([a.id]);
+      expect((await again.listSessions({ owner: 'tenant-b' })).items).toEqual([]);
       const a2 = await again.createSession({ agentId: 'shared-agent', goal: 'A again', owner: 'tenant-a' });
       await a2.resolve();
       expect(await write(a2)).toBe('denied'); // the restored session's two calls still count
@@ -78,6 +81,6 @@ describe('session owners', () => {
     const rt = await make({ atlases: [limited('agent')] });
     const err = await rejects(() => rt.createSession({ agentId: 'agent', goal: 'g', owner: owner as string }), 'invalid_request');
     expect(err.path).toBe(path);
-    expect(await rt.listSessions()).toEqual([]);
+    expect((await rt.listSessions()).items).toEqual([]);
   });
 });

@@ -33,6 +33,21 @@ export interface SessionState extends Chain {
   lastResolutionId: string | null;
   /** The core could not rebuild some resolutions (atlases missing when restored). */
   stale: boolean;
+  /** Operations under way on the session: it stays in the core while any is (see `residency.ts`). */
+  pins: number;
+  /** Host time of its last use. */
+  lastUsed: number;
+}
+
+/** A stored trace as the core reads it: events, or the JSONL text a store keeps (read in one call). */
+export type TraceInput = { events: readonly TraceEvent[] } | { jsonl: string };
+
+/** How many events a trace input holds (complete lines of a JSONL text). */
+export function eventCount(trace: TraceInput): number {
+  if ('events' in trace) return trace.events.length;
+  let n = 0;
+  for (let i = trace.jsonl.indexOf('\n'); i >= 0; i = trace.jsonl.indexOf('\n', i + 1)) n++;
+  return n;
 }
 
 /** What the core holds of a session it created or restored. */
@@ -80,20 +95,22 @@ export function sessionState(answer: CoreSession, head: ChainHead): SessionState
     resolutions: new Map(),
     lastResolutionId: answer.last_resolution_id ?? null,
     stale: Array.isArray(answer.stale_resolutions) && answer.stale_resolutions.length > 0,
+    pins: 0,
+    lastUsed: 0,
   };
 }
 
-/** Restores `events` as session `sessionId` into `core`; throws the core's error when the trace does not qualify. */
+/** Restores a stored trace as session `sessionId` into `core`; throws the core's error when it does not qualify. */
 export function restoreSession(
   core: Core,
   sessionId: string,
-  events: readonly TraceEvent[],
+  trace: TraceInput,
   heads: RestoreHeads,
   owner: string | undefined,
   now: number,
 ): SessionState {
   const input = compact({
-    events,
+    ...trace,
     session_id: sessionId,
     owner,
     synced_head: heads.synced && heads.synced.length > 0 ? heads.synced : undefined,
@@ -105,7 +122,8 @@ export function restoreSession(
   } catch (err) {
     throw refusal(core, err, input, now);
   }
-  return sessionState(checkCoreSession(core, answer, 'session.restore'), headOf(events));
+  const restored = checkCoreSession(core, answer, 'session.restore');
+  return sessionState(restored, { length: restored.session.event_count, head_hash: restored.session.head_hash });
 }
 
 /** What a refused restore's error carries as `details`: the core's verdict on the events, the synced head. */
@@ -119,13 +137,13 @@ interface RefusalDetails {
  * verdict on those events (`trace.verify`, whose `detail` tells a missing event from a repeated one); at
  * `/synced_head`, the head that was synced.
  */
-function refusal(core: Core, err: unknown, input: { events?: unknown; expected_head?: unknown; synced_head?: unknown }, now: number): unknown {
+function refusal(core: Core, err: unknown, input: { events?: unknown; jsonl?: unknown; expected_head?: unknown; synced_head?: unknown }, now: number): unknown {
   if (!(err instanceof CraError) || err.code !== 'trace_invalid') return err;
   const details: RefusalDetails = {};
   if (err.path === '/synced_head') details.synced_head = input.synced_head as ChainHead;
   else if (/^\/events\/\d+$/.test(err.path ?? '')) {
     try {
-      details.verdict = core.call<RefusalDetails['verdict']>('trace.verify', compact({ events: input.events, expected_head: input.expected_head }), now);
+      details.verdict = core.call<RefusalDetails['verdict']>('trace.verify', compact({ events: input.events, jsonl: input.jsonl, expected_head: input.expected_head }), now);
     } catch {
       return err; // the refusal stands as the core gave it
     }
@@ -133,9 +151,10 @@ function refusal(core: Core, err: unknown, input: { events?: unknown; expected_h
   return new CraError(err.code, err.message, { path: err.path, details, cause: err.cause, status: err.status });
 }
 
-/** The store issue of a trace the core refused to restore on start (a `core_failure` is rethrown). */
-export function issueOf(sessionId: string, events: readonly TraceEvent[], err: unknown): StoreIssue {
+/** The store issue of a trace the core refused to restore (a `core_failure` is rethrown). */
+export function issueOf(sessionId: string, trace: TraceInput, err: unknown): StoreIssue {
   if (!(err instanceof CraError) || err.code === 'core_failure') throw err;
+  const events = { length: eventCount(trace) };
   const path = err.path ?? '';
   const details = (isObject(err.details) ? err.details : {}) as RefusalDetails;
   if (path === '/synced_head') {
@@ -156,6 +175,20 @@ export function issueOf(sessionId: string, events: readonly TraceEvent[], err: u
   const verdict = details.verdict;
   const kind = verdict?.valid === false && verdict.reason === 'sequence_gap' ? GAP_KINDS.get(verdict.detail ?? '') : undefined;
   return { session_id: sessionId, kind: kind ?? 'invalid_chain', message: err.message, intact_events: Number(at[1]) };
+}
+
+/**
+ * The store issue of a trace the core's `trace.verify` found invalid (`count` events, checked against `synced`):
+ * the verdict names the damage, this only carries it in a store issue's terms.
+ */
+export function issueOfVerdict(sessionId: string, verdict: Extract<VerifyResult, { valid: false }>, count: number, synced?: ChainHead): StoreIssue {
+  const index = verdict.index;
+  const words = `event ${index}: ${verdict.reason}${verdict.detail ? ` (${verdict.detail})` : ''}`;
+  if (verdict.reason === 'head_mismatch' && synced && count < synced.length) {
+    return { session_id: sessionId, kind: 'truncated', message: `${words}: the trace holds ${count} event(s) but ${synced.length} were synced`, intact_events: count, synced_events: synced.length };
+  }
+  const gap = verdict.reason === 'sequence_gap' ? GAP_KINDS.get(verdict.detail ?? '') : undefined;
+  return { session_id: sessionId, kind: gap ?? 'invalid_chain', message: words, intact_events: index };
 }
 
 /** The issue kind of each `detail` of a `sequence_gap` verdict (an `out_of_order` one stays `invalid_chain`). */

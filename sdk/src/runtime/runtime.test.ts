@@ -84,7 +84,7 @@ describe('EmbeddedRuntime', () => {
       expect(started).toMatchObject({ event_type: 'session.started', sequence: 0, payload: { agent_id: 'agent-1', goal: 'g' } });
       expect(started!.previous_event_hash).toBe('0'.repeat(64));
       expect(info.head_hash).toBe(started!.event_hash);
-      expect((await rt.listSessions()).map((s) => s.session_id)).toEqual([session.id]);
+      expect((await rt.listSessions()).items.map((s) => s.session_id)).toEqual([session.id]);
       expect((await rt.getSession(session.id)).id).toBe(session.id);
     });
 
@@ -113,7 +113,7 @@ describe('EmbeddedRuntime', () => {
       expect(err.path).toBe('/agentId');
       expect((await rejects(() => rt.createSession({ agentId: 'a', goal: 'g', sessionId: 'nope' }), 'invalid_request')).path).toBe('/sessionId');
       await rejects(() => rt.createSession(null as never), 'invalid_request');
-      expect(await rt.listSessions()).toEqual([]);
+      expect((await rt.listSessions()).items).toEqual([]);
       await rejects(() => rt.getSession('00000000-0000-0000-0000-000000000999'), 'session_not_found');
       await rejects(() => rt.trace('00000000-0000-0000-0000-000000000999'), 'session_not_found');
     });

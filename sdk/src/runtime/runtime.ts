@@ -23,7 +23,7 @@ import { CraError } from '../errors.ts';
 import { CHECK_CODES, CHECK_RESULTS } from '../abi.ts';
 import { freshId, type IdSource, isoFromMicros, systemClock, systemIds } from '../host.ts';
 import { checkJsonValue, describeValue, jsonValue } from '../json-value.ts';
-import type { ActionRequest, CarpResult, CraRuntime, EmbeddedSessionOptions, LoadAtlasOptions, ResolveOptions } from '../interface.ts';
+import type { ActionRequest, CarpResult, CraRuntime, EmbeddedListOptions, EmbeddedSessionOptions, LoadAtlasOptions, ResolveOptions } from '../interface.ts';
 import { MemoryStore } from '../storage/memory.ts';
 import type { StoreIssue, TraceStore } from '../storage/store.ts';
 import type {
@@ -44,6 +44,7 @@ import type {
   RuntimeStats,
   SchemaError,
   Session,
+  SessionList,
   TraceEvent,
   VerifyResult,
 } from '../types.ts';
@@ -52,10 +53,12 @@ import { checkExecution, continueChain, type Descriptors } from './answers.ts';
 import type { Core } from './core.ts';
 import { asStorageError, Engine, type Step } from './engine.ts';
 import { compileCore } from './load.ts';
-import { checkOptions, requestedConfig, type RuntimeOptions } from './options.ts';
+import { Directory } from './directory.ts';
+import { checkOptions, requestedConfig, residencyOptions, type RuntimeOptions } from './options.ts';
 import { schemaErrorsFor } from './params.ts';
 import { flushRecords, type HostEvent, RecordQueue } from './records.ts';
-import { checkCoreSession, GENESIS, type SessionState, sessionState } from './restore.ts';
+import { Residency } from './residency.ts';
+import { checkCoreSession, GENESIS, issueOfVerdict, type SessionState, sessionState } from './restore.ts';
 import { EmbeddedSession } from './session.ts';
 
 export type { RuntimeOptions } from './options.ts';
@@ -66,7 +69,8 @@ const RECENT_RESOLUTIONS = 32;
 
 /**
  * Creates an embedded runtime: compiles (once per process) and instantiates the core, applies the options, loads
- * `options.atlases` and restores the sessions found in `options.storage`.
+ * `options.atlases` and reads what `options.storage` holds (its index: no trace is read; each session is restored
+ * when it is used).
  */
 export async function createRuntime(options: RuntimeOptions = {}): Promise<EmbeddedRuntime> {
   checkOptions(options);
@@ -88,6 +92,9 @@ export class EmbeddedRuntime implements CraRuntime {
   private readonly store: TraceStore;
   private readonly collector: BufferedCollector | null;
   private readonly onCorrupt: 'throw' | 'skip';
+  private readonly ownerOf: RuntimeOptions['ownerOf'];
+  private readonly directory = new Directory();
+  private readonly residency: Residency;
   /** The effective configuration the core answered. */
   private config: CoreConfig;
   private readonly records = new RecordQueue(() => queueMicrotask(() => this.flushRecords()));
@@ -100,6 +107,7 @@ export class EmbeddedRuntime implements CraRuntime {
     this.collector = options.sinks && options.sinks.length > 0 ? new BufferedCollector(options.sinks, options.collector) : null;
     this.onCorrupt = options.onCorruptTrace ?? 'throw';
     this.config = requestedConfig(options);
+    this.ownerOf = options.ownerOf;
     this.engine = new Engine({
       module,
       clock: options.clock ?? systemClock,
@@ -108,11 +116,19 @@ export class EmbeddedRuntime implements CraRuntime {
       collector: this.collector,
       config: this.config,
       instrument: options.instrument,
-      ownerOf: options.ownerOf,
+      onStored: (st, events) => this.directory.appended(st.id, events, st.owner),
+      rebuilt: async (core, now) => {
+        const { shared_window_seconds } = core.call<RuntimeStats>('runtime.stats', {}, now);
+        await this.residency.warm(core, shared_window_seconds ?? 0, now);
+      },
     });
+    this.residency = new Residency(this.engine, this.directory, this.store, residencyOptions(options), (issue) => this.issues.push(issue));
   }
 
-  /** Damaged stored traces that were found on start and left out (with `onCorruptTrace: 'skip'`). */
+  /**
+   * Damaged stored traces found so far, left out: on start what the store sees without reading traces (with
+   * `onCorruptTrace: 'skip'`), then each trace found damaged when its session is used.
+   */
   get storageIssues(): readonly StoreIssue[] {
     return this.issues;
   }
@@ -126,8 +142,10 @@ export class EmbeddedRuntime implements CraRuntime {
   async init(atlases: Array<AtlasManifest | AtlasBundle>): Promise<void> {
     this.config = deepFreeze(await this.engine.start());
     for (const a of atlases) await this.loadAtlas(a);
-    const { traces, issues } = await this.store.open();
-    const found = [...issues, ...this.engine.restoreStored(traces)];
+    const { sessions, issues } = await this.store.open();
+    this.directory.load(sessions, (id) => this.ownerOfStored(id));
+    await this.warm();
+    const found = [...issues];
     this.issues.push(...found);
     // A trace left out stays out: its session answers why, on every call, until the store is repaired.
     for (const issue of found) {
@@ -158,6 +176,8 @@ export class EmbeddedRuntime implements CraRuntime {
       return { value: result };
     });
     await this.engine.refreshStale();
+    // A longer shared rate-limit window may now reach sessions that left the core.
+    if (this.directory.size > 0) await this.warm();
     return result;
   }
 
@@ -194,41 +214,57 @@ export class EmbeddedRuntime implements CraRuntime {
       checkJsonValue(options.owner, '/owner');
       input.owner = options.owner as Json;
     }
+    // An id the runtime knows but holds outside the core is brought back, for the core to refuse it as taken.
+    const taken = typeof input.session_id === 'string' ? input.session_id.toLowerCase() : undefined;
+    if (taken !== undefined && !this.sessions.has(taken) && this.directory.has(taken)) {
+      return this.on(taken, () => this.createIn(input));
+    }
+    return this.createIn(input);
+  }
+
+  private async createIn(input: JsonObject): Promise<EmbeddedSession> {
     const state = await inOptionTerms(() => this.run((core, now) => {
       const r = core.call<{ events: unknown }>('session.create', input, now);
       const st = sessionState(checkCoreSession(core, r, 'session.create'), GENESIS);
       if (this.sessions.has(st.id)) throw core.reject('session.create reused a live session id', 'session.create');
       const events = continueChain(core, st, r.events, 'session.create');
-      this.sessions.set(st.id, st);
+      this.residency.adopt(st);
       this.engine.lost.delete(st.id);
       return { value: st, commit: { state: st, events } };
     }));
+    this.residency.trim();
     return new EmbeddedSession(this, state.id, state.agentId, state.goal);
   }
 
+  /** A handle on a session the runtime knows; it is restored into the core when it is used, not here. */
   async getSession(sessionId: string): Promise<EmbeddedSession> {
-    const st = this.state(sessionId);
-    return new EmbeddedSession(this, st.id, st.agentId, st.goal);
+    const live = typeof sessionId === 'string' ? this.sessions.get(sessionId) : undefined;
+    if (live) return new EmbeddedSession(this, live.id, live.agentId, live.goal);
+    if (this.engine.closed) throw new CraError('closed', 'the runtime is closed');
+    const { stored } = this.residency.known(sessionId);
+    return new EmbeddedSession(this, stored.session_id, stored.agent_id ?? '', stored.goal ?? '');
   }
 
-  async listSessions(): Promise<Session[]> {
-    return this.read((core, now) => core.call<{ sessions: Session[] }>('session.list', {}, now).sessions);
+  /** A page of the sessions the runtime knows, live or not, from its directory (no session is restored). */
+  async listSessions(options?: EmbeddedListOptions): Promise<SessionList> {
+    if (this.engine.closed) throw new CraError('closed', 'the runtime is closed');
+    return this.directory.list(options);
   }
 
   /** @internal */
   async sessionInfo(sessionId: string): Promise<Session> {
-    this.state(sessionId);
-    return this.read((core, now) => core.call<{ session: Session }>('session.get', { session_id: sessionId }, now).session);
+    return this.on(sessionId, () => this.read((core, now) => core.call<{ session: Session }>('session.get', { session_id: sessionId }, now).session));
   }
 
   /** @internal */
   async executionIn(sessionId: string, executionId: string): Promise<Execution> {
-    this.state(sessionId);
     checkJsonValue(executionId, '/execution_id');
-    return this.read((core, now) => {
-      const r = core.call<{ execution: unknown }>('action.get', { session_id: sessionId, execution_id: executionId }, now);
-      return checkExecution(core, r?.execution, 'action.get');
-    });
+    return this.on(sessionId, () =>
+      this.read((core, now) => {
+        const r = core.call<{ execution: unknown }>('action.get', { session_id: sessionId, execution_id: executionId }, now);
+        return checkExecution(core, r?.execution, 'action.get');
+      }),
+    );
   }
 
   /**
@@ -241,8 +277,7 @@ export class EmbeddedRuntime implements CraRuntime {
     operation: 'resolve' | 'validate',
     form: RequestForm = 'options',
   ): Promise<Resolution> {
-    const st = this.state(sessionId);
-    return this.run((core, now) => {
+    return this.on(sessionId, (st) => this.run((core, now) => {
       const built = buildRequest(st, request, form, operation, { requestId: () => freshId(this.ids), timestamp: () => isoFromMicros(now) });
       const ask = <R>(op: string) => pointedBack('/request', built.callerPath, () => core.call<R>(op, { request: built.request, compact_actions: true }, now));
       if (operation === 'validate') {
@@ -256,14 +291,13 @@ export class EmbeddedRuntime implements CraRuntime {
       const events = continueChain(core, st, r.events, 'session.resolve');
       this.remember(st, resolution);
       return { value: resolution, commit: { state: st, events } };
-    });
+    }));
   }
 
   /** @internal */
   async checkIn(sessionId: string, actionId: string): Promise<CheckAnswer> {
-    const st = this.state(sessionId);
     checkJsonValue(actionId, '/action_id');
-    return this.run((core, now) => {
+    return this.on(sessionId, (st) => this.run((core, now) => {
       let handle = this.engine.actionHandles.get(actionId);
       if (handle === undefined) {
         const r = core.call<{ handle: number }>('action.handle', { action_id: actionId }, now);
@@ -275,13 +309,16 @@ export class EmbeddedRuntime implements CraRuntime {
       }
       const code = core.check(st.handle, handle, now);
       return { value: { result: CHECK_RESULTS.get(code)!, code, allowed: code === CHECK_CODES.allow } };
-    });
+    }));
   }
 
   /** @internal */
   async requestIn(sessionId: string, request: ActionRequest): Promise<Execution> {
-    const st = this.state(sessionId);
     const body = actionRequestBody(request);
+    return this.on(sessionId, (st) => this.requestOn(st, body));
+  }
+
+  private requestOn(st: SessionState, body: ReturnType<typeof actionRequestBody>): Promise<Execution> {
     const resolutionId = (body.resolution_id as string | null | undefined) ?? st.lastResolutionId;
     if (resolutionId == null) {
       throw new CraError('resolution_not_found', 'the session has no resolution yet: resolve first or pass resolutionId', {
@@ -290,13 +327,16 @@ export class EmbeddedRuntime implements CraRuntime {
     }
     const parameters = body.parameters ?? {};
     const schemaErrors = this.schemaErrors(st, resolutionId, body.action_id, parameters);
-    const input = { ...body, session_id: sessionId, resolution_id: resolutionId, parameters };
-    return this.executionOp(st, 'action.request', schemaErrors.length > 0 ? { ...input, schema_errors: schemaErrors } : input);
+    const input = { ...body, session_id: st.id, resolution_id: resolutionId, parameters };
+    return this.executionStep(st, 'action.request', schemaErrors.length > 0 ? { ...input, schema_errors: schemaErrors } : input);
   }
 
-  /** @internal */
-  async executionOp(st: SessionState, op: string, input: JsonObject | Record<string, unknown>): Promise<Execution> {
-    this.state(st.id);
+  /** @internal One step of an execution of a session (`action.approve` …). */
+  async executionOp(sessionId: string, op: string, input: JsonObject | Record<string, unknown>): Promise<Execution> {
+    return this.on(sessionId, (st) => this.executionStep(st, op, input));
+  }
+
+  private executionStep(st: SessionState, op: string, input: JsonObject | Record<string, unknown>): Promise<Execution> {
     return this.run((core, now) => {
       const r = core.call<{ execution: unknown; events: unknown }>(op, input, now);
       const execution = checkExecution(core, r?.execution, op);
@@ -309,24 +349,28 @@ export class EmbeddedRuntime implements CraRuntime {
   recordIn(sessionId: string, eventType: string, payload: JsonObject): Promise<TraceEvent[]> {
     let item: HostEvent;
     try {
-      this.state(sessionId);
       // Checked and detached now: the caller may change its object before the batch goes out.
       item = recordBody(eventType, payload) as unknown as HostEvent;
+      // Queued at once when the session is live (so that the chain keeps the order of the calls), else once restored.
+      return this.on(sessionId, () => this.records.push(sessionId, item));
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.records.push(sessionId, item);
   }
 
   /** Sends every queued host event, one batch per session. */
   private flushRecords(): void {
-    flushRecords(this.records, this.engine, (id) => this.state(id));
+    flushRecords(this.records, this.engine, (id) => this.live(id));
   }
 
   /** @internal */
   async endIn(sessionId: string, reason: string | undefined): Promise<Session> {
-    const st = this.state(sessionId);
     if (reason !== undefined) checkJsonValue(reason, '/reason');
+    return this.on(sessionId, (st) => this.endOn(st, reason));
+  }
+
+  private async endOn(st: SessionState, reason: string | undefined): Promise<Session> {
+    const sessionId = st.id;
     const session = await this.run((core, now) => {
       const r = core.call<{ session: Session; events: TraceEvent[] }>('session.end', compact({ session_id: sessionId, reason }), now);
       if (!isObject(r?.session) || r.session.status !== 'ended') throw core.reject('session.end answered without an ended session', 'session.end');
@@ -341,14 +385,37 @@ export class EmbeddedRuntime implements CraRuntime {
     return session;
   }
 
-  /** @internal the session of `sessionId`, or a rejection. */
-  state(sessionId: string): SessionState {
-    if (this.engine.closed) throw new CraError('closed', 'the runtime is closed');
-    const st = typeof sessionId === 'string' ? this.sessions.get(sessionId) : undefined;
+  /**
+   * Runs `op` on the live state of a session, restoring it into the core first when it is not live. A live
+   * session's `op` starts synchronously, so calls keep their order; the session stays in the core until `op` ends.
+   */
+  private on<T>(sessionId: string, op: (st: SessionState) => Promise<T>): Promise<T> {
+    const got = this.residency.acquire(sessionId);
+    return got instanceof Promise ? got.then((st) => this.holding(st, op)) : this.holding(got, op);
+  }
+
+  private async holding<T>(st: SessionState, op: (st: SessionState) => Promise<T>): Promise<T> {
+    try {
+      return await op(st);
+    } finally {
+      this.residency.release(st);
+    }
+  }
+
+  /** The state of a session that must be live (pinned by the operation under way), or its rejection. */
+  private live(sessionId: string): SessionState {
+    const st = this.sessions.get(sessionId);
     if (st) return st;
-    const lost = typeof sessionId === 'string' ? this.engine.lost.get(sessionId) : undefined;
-    if (lost) throw lost;
-    throw new CraError('session_not_found', `unknown session: ${describeValue(sessionId)}`, { path: '/session_id' });
+    this.residency.known(sessionId);
+    throw new CraError('session_not_found', `session ${sessionId} is not live`, { path: '/session_id' });
+  }
+
+  /**
+   * Lets every live session that no operation is using leave the core now (an ended one leaves at once anyway):
+   * their state stays in their traces, restored on their next use. Answers how many left.
+   */
+  evictSessions(): number {
+    return this.residency.evictAll();
   }
 
   // --- CARP ----------------------------------------------------------------------------------------------------
@@ -357,7 +424,15 @@ export class EmbeddedRuntime implements CraRuntime {
     if (!isObject(input)) throw new CraError('invalid_request', 'the request must be an object', { path: '' });
     const request = jsonValue(input) as JsonObject;
     const named = requestedSession(request).sessionId;
-    const st = typeof named === 'string' ? this.sessions.get(named.toLowerCase()) : undefined;
+    const id = typeof named === 'string' ? named.toLowerCase() : undefined;
+    // A session the runtime knows is brought into the core first; any other id is the core's to refuse.
+    if (id !== undefined && (this.sessions.has(id) || this.directory.has(id) || this.engine.lost.has(id))) {
+      return this.on(id, (st) => this.carpOn(request, st));
+    }
+    return this.carpOn(request, undefined);
+  }
+
+  private carpOn(request: JsonObject, st: SessionState | undefined): Promise<CarpResult> {
     let schemaErrors: SchemaError[] = [];
     if (request.operation === 'execute' && st && isObject(request.execution)) {
       const ex = request.execution;
@@ -385,32 +460,59 @@ export class EmbeddedRuntime implements CraRuntime {
     });
   }
 
-  // --- traces --------------------------------------------------------------------------------------------------
+  // --- traces: read from storage, never bringing a session back into the core --------------------------------
 
+  /**
+   * A session's stored trace. A session that is not live is verified first (against the head the runtime holds for
+   * it, see `verify`): a damaged trace is never answered as if it were the session's; the session then answers why.
+   */
   async trace(sessionId: string): Promise<TraceEvent[]> {
-    if (this.engine.closed) throw new CraError('closed', 'the runtime is closed');
-    if (typeof sessionId !== 'string') this.state(sessionId);
-    const lost = this.engine.lost.get(sessionId);
-    if (lost) throw lost;
-    const events = await this.store.read(sessionId).catch((err) => {
-      throw asStorageError(err, `cannot read the trace of ${sessionId}`);
-    });
-    if (events.length === 0 && !this.sessions.has(sessionId)) {
-      throw new CraError('session_not_found', `unknown session: ${sessionId}`, { path: '/session_id' });
-    }
-    return events;
+    return (await this.checked(sessionId)).events;
   }
 
+  /**
+   * Verifies a session's stored trace against the head the runtime holds for it: the exact head of what it
+   * appended, or, for a session not used since start, the head the store made durable (which the trace must
+   * contain: events written after the store's last sync are kept). A session that is not live and whose trace is
+   * damaged answers `storage_corrupt` (as every other call on it does from then on); a live session's trace
+   * damaged since it was restored is answered as the verdict.
+   */
   async verify(sessionId: string): Promise<VerifyResult> {
-    const events = await this.trace(sessionId);
-    const st = this.sessions.get(sessionId);
-    const expected = st && st.stored.length > 0 ? st.stored : undefined;
-    return this.read((core, now) => core.call<VerifyResult>('trace.verify', compact({ events, expected_head: expected }), now));
+    const { events, verdict } = await this.checked(sessionId);
+    return verdict ?? this.verifyAgainst(sessionId, events);
   }
 
   async replay(sessionId: string): Promise<ReplayResult> {
-    const events = await this.trace(sessionId);
-    return this.engine.replay(events);
+    return this.engine.replay(await this.trace(sessionId));
+  }
+
+  /** Reads a session's trace; one that is not live is verified, and marked damaged when the verdict says so. */
+  private async checked(sessionId: string): Promise<{ events: TraceEvent[]; verdict?: VerifyResult }> {
+    if (this.engine.closed) throw new CraError('closed', 'the runtime is closed');
+    const live = typeof sessionId === 'string' && this.sessions.has(sessionId);
+    if (!live) this.residency.known(sessionId);
+    const events = await this.store.read(sessionId).catch((err) => {
+      throw asStorageError(this.residency.damaged(sessionId, err), `cannot read the trace of ${sessionId}`);
+    });
+    if (live) return { events };
+    const verdict = await this.verifyAgainst(sessionId, events);
+    if (!verdict.valid && !this.sessions.has(sessionId)) {
+      const k = this.directory.get(sessionId);
+      throw this.engine.lost.get(sessionId) ?? this.residency.damage(sessionId, issueOfVerdict(sessionId, verdict, events.length, k && !k.exact ? this.directory.heads(k).synced : undefined));
+    }
+    return { events, verdict };
+  }
+
+  private verifyAgainst(sessionId: string, events: readonly TraceEvent[]): Promise<VerifyResult> {
+    const st = this.sessions.get(sessionId);
+    const k = this.directory.get(sessionId);
+    const heads = k ? this.directory.heads(k) : st && st.stored.length > 0 ? { expected: st.stored } : {};
+    const input = compact({
+      events,
+      expected_head: heads.expected && heads.expected.length > 0 ? heads.expected : undefined,
+      synced_head: heads.synced && heads.synced.length > 0 ? heads.synced : undefined,
+    });
+    return this.read((core, now) => core.call<VerifyResult>('trace.verify', input, now));
   }
 
   async diff(a: readonly TraceEvent[], b: readonly TraceEvent[]): Promise<DiffResult> {
@@ -419,7 +521,8 @@ export class EmbeddedRuntime implements CraRuntime {
   }
 
   async stats(): Promise<RuntimeStats> {
-    return this.read((core, now) => core.call<RuntimeStats>('runtime.stats', {}, now));
+    const core = await this.read((c, now) => c.call<RuntimeStats>('runtime.stats', {}, now));
+    return { ...core, known_sessions: this.directory.size, restores: this.residency.restores, evictions: this.residency.evictions };
   }
 
   async flush(): Promise<void> {
@@ -439,6 +542,24 @@ export class EmbeddedRuntime implements CraRuntime {
   }
 
   // --- internals -----------------------------------------------------------------------------------------------
+
+  /** Brings the approvals of recently active sessions into the shared rate-limit windows (see `Residency.warm`). */
+  private async warm(): Promise<void> {
+    // At the latest clock reading: bringing counts back records nothing, so it never moves the host's clock.
+    const { shared_window_seconds } = await this.stats();
+    await this.residency.warm(null, shared_window_seconds ?? 0, this.engine.lastReading());
+  }
+
+  /** The host's owner of a stored session; a host function that throws or answers a non-string names none. */
+  private ownerOfStored(sessionId: string): string | undefined {
+    let owner: unknown;
+    try {
+      owner = this.ownerOf?.(sessionId);
+    } catch (err) {
+      throw new CraError('invalid_request', `ownerOf failed for session ${sessionId}: ${err instanceof Error ? err.message : String(err)}`, { path: '/ownerOf', cause: err });
+    }
+    return typeof owner === 'string' ? owner : undefined;
+  }
 
   /** Runs a step on the engine; queued host events go first, so the chain keeps the order of the calls. */
   private run<T>(step: (core: Core, now: number) => Step<T>): Promise<T> {

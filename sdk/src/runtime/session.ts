@@ -92,7 +92,7 @@ export class EmbeddedSession implements CraSession {
   private step(op: string, build: () => StepBody): Promise<Execution> {
     return inOptionTerms(() => {
       const { execution_id, body } = build();
-      return this.runtime.executionOp(this.runtime.state(this.id), op, { session_id: this.id, execution_id, ...body });
+      return this.runtime.executionOp(this.id, op, { session_id: this.id, execution_id, ...body });
     });
   }
 

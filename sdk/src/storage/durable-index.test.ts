@@ -38,9 +38,12 @@ describe('the session index of a JSONL store', () => {
     return { damaged: damaged.id, intact: intact.id, events, intactEvents };
   };
 
-  /** Every call on `id` answers `storage_corrupt` naming `kind`; the intact session is still served. */
+  /**
+   * The first use of `id` finds the damage (start-up reads no trace); from then on every call answers
+   * `storage_corrupt` naming `kind`, and the intact session is still served.
+   */
   const refusedAs = async (rt: EmbeddedRuntime, id: string, kind: string, intact: string, intactEvents: TraceEvent[]) => {
-    for (const call of [() => rt.getSession(id), () => rt.trace(id), () => rt.verify(id)]) {
+    for (const call of [() => rt.getSession(id).then((s) => s.info()), () => rt.getSession(id), () => rt.trace(id), () => rt.verify(id)]) {
       await expect(call()).rejects.toMatchObject({
         code: 'storage_corrupt',
         message: expect.stringContaining(`(${kind})`),
@@ -49,7 +52,7 @@ describe('the session index of a JSONL store', () => {
     }
     expect(await rt.trace(intact)).toEqual(intactEvents);
     expect(await rt.verify(intact)).toEqual({ valid: true, length: intactEvents.length, head_hash: intactEvents.at(-1)!.event_hash });
-    expect((await rt.listSessions()).map((s) => s.session_id)).toEqual([intact]);
+    expect((await rt.listSessions()).items.map((s) => s.session_id)).toContain(intact);
   };
 
   it('a trace whose last line is deleted (its head file too, if any) is truncated, not a shorter valid session', async () => {
@@ -58,10 +61,11 @@ describe('the session index of a JSONL store', () => {
     await writeLines(damaged, (await traceLines(damaged)).slice(0, -1));
 
     const rt = await start();
+    expect(rt.storageIssues).toEqual([]);
+    await refusedAs(rt, damaged, 'truncated', intact, intactEvents);
     expect(rt.storageIssues).toEqual([
       expect.objectContaining({ session_id: damaged, kind: 'truncated', intact_events: events.length - 1, synced_events: events.length }),
     ]);
-    await refusedAs(rt, damaged, 'truncated', intact, intactEvents);
   });
 
   it('a session whose trace file is gone is reported missing, with the length that was synced', async () => {
@@ -84,10 +88,11 @@ describe('the session index of a JSONL store', () => {
     await writeLines(damaged, [...lines.slice(0, 2), ...lines.slice(3)]);
 
     const rt = await start();
+    expect(rt.storageIssues).toEqual([]);
+    await refusedAs(rt, damaged, 'missing_events', intact, intactEvents);
     expect(rt.storageIssues).toEqual([
       expect.objectContaining({ session_id: damaged, kind: 'missing_events', intact_events: 2, message: expect.stringMatching(/sequence 2 is missing/) }),
     ]);
-    await refusedAs(rt, damaged, 'missing_events', intact, intactEvents);
   });
 
   it('a line written twice is duplicated_events at the copy', async () => {
@@ -96,10 +101,11 @@ describe('the session index of a JSONL store', () => {
     await writeLines(damaged, [...lines.slice(0, 4), lines[3]!, ...lines.slice(4)]);
 
     const rt = await start();
+    expect(rt.storageIssues).toEqual([]);
+    await refusedAs(rt, damaged, 'duplicated_events', intact, intactEvents);
     expect(rt.storageIssues).toEqual([
       expect.objectContaining({ session_id: damaged, kind: 'duplicated_events', intact_events: 4, message: expect.stringMatching(/duplicate.*sequence 3/) }),
     ]);
-    await refusedAs(rt, damaged, 'duplicated_events', intact, intactEvents);
   });
 
   it('a torn last line of the index is ignored, reported nowhere, and cut before the next append', async () => {
@@ -109,7 +115,7 @@ describe('the session index of a JSONL store', () => {
 
     const rt = await start();
     expect(rt.storageIssues).toEqual([]);
-    expect((await rt.listSessions()).map((s) => s.session_id).sort()).toEqual([damaged, intact].sort());
+    expect((await rt.listSessions()).items.map((s) => s.session_id).sort()).toEqual([damaged, intact].sort());
     await (await rt.getSession(intact)).end('completed');
     const after = await indexLines();
     expect(after.slice(0, before.length)).toEqual(before);
@@ -135,7 +141,16 @@ describe('the session index of a JSONL store', () => {
     const built = (await indexLines()).map((l) => JSON.parse(l));
     expect(built).toEqual(
       expect.arrayContaining([
-        { session_id: damaged, length: events.length, head_hash: events.at(-1)!.event_hash, agent_id: 'agent-d', status: 'ended', last_event_at: events.at(-1)!.timestamp },
+        expect.objectContaining({
+          session_id: damaged,
+          length: events.length,
+          head_hash: events.at(-1)!.event_hash,
+          agent_id: 'agent-d',
+          status: 'ended',
+          created_at: events[0]!.timestamp,
+          ended_at: events.at(-1)!.timestamp,
+          last_event_at: events.at(-1)!.timestamp,
+        }),
         expect.objectContaining({ session_id: intact, length: intactEvents.length, status: 'active' }),
       ]),
     );
@@ -182,7 +197,7 @@ describe('the session index of a JSONL store', () => {
     expect(lines.length).toBeLessThanOrEqual(2 * ids.length + 4); // 21 syncs, compacted on the way
 
     const reopened = new JsonlStore({ dir: folder.dir, fsyncIntervalMs: 0, indexSlack: 4 });
-    const { traces, issues } = await reopened.open();
+    const { traces, issues } = await reopened.check();
     expect(issues).toEqual([]);
     for (const [n, id] of ids.entries()) {
       const length = chain.length - n;

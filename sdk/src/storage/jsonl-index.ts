@@ -1,13 +1,16 @@
 /**
- * The durable index of a JSONL store: `sessions.index.jsonl`, one line per sync of a session,
- * `{"session_id","length","head_hash","agent_id","status","last_event_at"}`. A trace file cannot testify to its own
- * absence or to lines cut off its end; the index, kept apart from the traces, can. It only ever names durable
- * events: a line is appended (and fsynced) after the trace data it names was fsynced.
+ * The durable index of a JSONL store: `sessions.index.jsonl`, one line per sync of a session, holding its durable
+ * head (`session_id`, `length`, `head_hash`) and what its events recorded about it (a {@link StoredSession}). A
+ * trace file cannot testify to its own absence or to lines cut off its end; the index, kept apart from the traces,
+ * can. It only ever names durable events: a line is appended (and fsynced) after the trace data it names was
+ * fsynced. It is also all a store reads on start: listing sessions and starting up never read a trace.
  *
  * Append-only, with group commit: the lines of syncs that arrive together are written with one write and made
- * durable with one fsync. Read back, the last line of a session wins; a last line cut short (a crash mid-write) is
- * ignored and cut before the next append. When the file has grown well past one line per session it is rewritten
- * with the last line of each (tmp file, fsync, rename, folder fsync), so that a crash leaves either index whole.
+ * durable with one fsync. A line carries the members that changed since the session's previous line (the identity
+ * of `session.started` once, then head, status and times): read back, a session's lines are merged in order, later
+ * members winning; a last line cut short (a crash mid-write) is ignored and cut before the next append. When the
+ * file has grown well past one line per session it is rewritten with one merged line each (tmp file, fsync, rename,
+ * folder fsync), so that a crash leaves either index whole.
  *
  * @module
  */
@@ -15,24 +18,12 @@
 import { constants as fsConstants } from 'node:fs';
 import { open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { StoreIssue } from './store.ts';
+import type { StoredSession, StoreIssue } from './store.ts';
 
 export const INDEX_FILE = 'sessions.index.jsonl';
 
 /** What the index holds of a session at its last sync. */
-export interface IndexEntry {
-  session_id: string;
-  /** Events made durable. */
-  length: number;
-  /** The hash of the last of them (64 zeros for none). */
-  head_hash: string;
-  /** Of the session's `session.started`, when the index saw it. */
-  agent_id?: string;
-  /** `ended` once a `session.ended` was synced. */
-  status?: 'active' | 'ended';
-  /** The timestamp of the last synced event. */
-  last_event_at?: string;
-}
+export type IndexEntry = StoredSession;
 
 interface Waiting {
   entry: IndexEntry;
@@ -87,7 +78,10 @@ export class SessionIndex {
       this.size += Buffer.byteLength(raw, 'utf8') + 1;
       this.lines++;
       const entry = entryOf(raw);
-      if (entry) this.entries.set(entry.session_id, entry);
+      if (entry) {
+        const before = this.entries.get(entry.session_id);
+        this.entries.set(entry.session_id, before ? Object.assign(before, entry) : entry);
+      }
       else issues.push({ session_id: null, kind: 'unreadable', message: `line ${line} of the session index is not an index entry`, location: this.path, line });
     }
     this.tornTail = start < text.length;
@@ -129,7 +123,14 @@ export class SessionIndex {
     // Lines that arrive while one batch is written go in the next: one write and one fsync per batch.
     while (this.waiting.length > 0) {
       const batch = this.waiting.splice(0);
-      const data = Buffer.from(batch.map((w) => `${JSON.stringify(w.entry)}\n`).join(''), 'utf8');
+      const lines: string[] = [];
+      const merged = new Map<string, IndexEntry>();
+      for (const w of batch) {
+        const before = merged.get(w.entry.session_id) ?? this.entries.get(w.entry.session_id);
+        lines.push(`${JSON.stringify(delta(before, w.entry))}\n`);
+        merged.set(w.entry.session_id, before ? { ...before, ...w.entry } : w.entry);
+      }
+      const data = Buffer.from(lines.join(''), 'utf8');
       try {
         await this.append(data);
       } catch (err) {
@@ -137,7 +138,7 @@ export class SessionIndex {
         continue;
       }
       this.lines += batch.length;
-      for (const w of batch) this.entries.set(w.entry.session_id, w.entry);
+      for (const [id, entry] of merged) this.entries.set(id, entry);
       if (this.needsCompaction()) {
         // The lines are durable either way; a failed compaction leaves the appended file as it is.
         await this.compact().catch(() => undefined);
@@ -216,6 +217,16 @@ export async function syncFolder(dir: string): Promise<void> {
   } finally {
     await fh?.close();
   }
+}
+
+/** The line that makes `before` into `after`: the head always, other members when they changed. */
+function delta(before: IndexEntry | undefined, after: IndexEntry): IndexEntry {
+  if (!before) return after;
+  const out: Record<string, unknown> = { session_id: after.session_id, length: after.length, head_hash: after.head_hash };
+  for (const [k, v] of Object.entries(after)) {
+    if (v !== undefined && (before as unknown as Record<string, unknown>)[k] !== v) out[k] = v;
+  }
+  return out as unknown as IndexEntry;
 }
 
 function entryOf(raw: string): IndexEntry | null {

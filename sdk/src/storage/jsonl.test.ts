@@ -13,10 +13,10 @@ const other = await readJsonl('vectors/reference-simple-resolve.trace.jsonl'); /
 const sid = chain[0]!.session_id;
 const lines = (events: TraceEvent[]) => events.map((e) => `${JSON.stringify(e)}\n`).join('');
 
-/** The last line of the session index for `id` (the store's durable head of that session). */
+/** The session index lines of `id`, merged (the store's durable head of that session and what it recorded). */
 const indexed = async (dir: string, id: string): Promise<Record<string, unknown> | undefined> => {
   const text = await readFile(join(dir, 'sessions.index.jsonl'), 'utf8').catch(() => '');
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.session_id === id).at(-1);
+  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.session_id === id).reduce<Record<string, unknown> | undefined>((merged, e) => ({ ...merged, ...e }), undefined);
 };
 
 describe('JsonlStore', () => {
@@ -74,7 +74,7 @@ describe('JsonlStore', () => {
     await first.close();
 
     const second = make();
-    const { traces, issues } = await second.open();
+    const { traces, issues } = await second.check();
     expect(issues).toEqual([]);
     expect(traces).toEqual([{ session_id: sid, events: chain, synced_head: { length: 8, head_hash: chain[7]!.event_hash } }]);
   });
@@ -83,7 +83,7 @@ describe('JsonlStore', () => {
     await writeFile(join(dir, `${sid}.trace.jsonl`), lines(chain.slice(0, 4)) + JSON.stringify(chain[4]).slice(0, 40));
     await writeFile(join(dir, `${other[0]!.session_id}.trace.jsonl`), lines(other).slice(0, -1)); // only the newline missing
     const store = make();
-    const { traces, issues } = await store.open();
+    const { traces, issues } = await store.check();
     expect(traces).toEqual([]);
     const torn = issues.find((i) => i.session_id === sid)!;
     expect(torn).toMatchObject({ kind: 'torn_line', line: 5, intact_events: 4 });
@@ -98,13 +98,13 @@ describe('JsonlStore', () => {
     await writeFile(join(dir, `${sid}.trace.jsonl`), lines(chain.slice(0, 2)) + 'not json\n' + lines(chain.slice(2)));
     const foreign = '22222222-2222-2222-2222-222222222222';
     await writeFile(join(dir, `${foreign}.trace.jsonl`), lines(other));
-    const { traces, issues } = await make().open();
+    const { traces, issues } = await make().check();
     expect(traces).toEqual([]);
     expect(issues.find((i) => i.session_id === sid)).toMatchObject({ kind: 'malformed_line', line: 3, intact_events: 2 });
     expect(issues.find((i) => i.session_id === foreign)).toMatchObject({ kind: 'session_mismatch', line: 1 });
   });
 
-  it('hands on a file cut at a line boundary below its synced head with that head (the runtime refuses it)', async () => {
+  it('a file cut at a line boundary below its synced head is handed on with that head, and the runtime refuses it', async () => {
     const store = make();
     await store.open();
     await store.append(sid, chain);
@@ -112,10 +112,14 @@ describe('JsonlStore', () => {
     await store.close();
     const cut = Buffer.byteLength(lines(chain.slice(0, 5)));
     await truncate(join(dir, `${sid}.trace.jsonl`), cut);
-    const { traces, issues } = await make().open();
+    const { traces, issues } = await make().check();
     expect(issues).toEqual([]);
     expect(traces).toEqual([{ session_id: sid, events: chain.slice(0, 5), synced_head: { length: chain.length, head_hash: chain.at(-1)!.event_hash } }]);
-    const rt = await createRuntime({ storage: make(), onCorruptTrace: 'skip' });
+    const reopened = make();
+    expect((await reopened.open()).sessions).toEqual([expect.objectContaining({ session_id: sid, length: chain.length })]);
+    await reopened.close();
+    const rt = await createRuntime({ storage: make() });
+    await expect(rt.trace(sid)).rejects.toMatchObject({ code: 'storage_corrupt' });
     expect(rt.storageIssues).toEqual([expect.objectContaining({ session_id: sid, kind: 'truncated', intact_events: 5 })]);
     await rt.close();
   });
@@ -127,7 +131,7 @@ describe('JsonlStore', () => {
     await store.sync(sid);
     await store.append(sid, chain.slice(3)); // not synced: a crash now keeps these in the page cache
     const reopened = make();
-    const { traces, issues } = await reopened.open();
+    const { traces, issues } = await reopened.check();
     expect(issues).toEqual([]);
     expect(traces[0]!.events).toEqual(chain);
     expect(traces[0]!.synced_head).toEqual({ length: 3, head_hash: chain[2]!.event_hash });
@@ -201,7 +205,7 @@ describe('JsonlStore', () => {
     await writeFile(join(dir, 'notes.txt'), 'hello');
     await writeFile(join(dir, INDEX_FILE), '');
     await appendFile(join(dir, `${sid}.trace.jsonl`), lines(chain));
-    const { traces, issues } = await make().open();
+    const { traces, issues } = await make().check();
     expect(issues).toEqual([]);
     expect(traces.map((t) => t.session_id)).toEqual([sid]);
   });

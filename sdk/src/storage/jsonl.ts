@@ -1,20 +1,23 @@
 /**
  * Traces as JSONL files on disk (Node): one `<session_id>.trace.jsonl` per session, append-only, one event per
  * line. Files are fsynced when a session ends, on close, and every `fsyncIntervalMs` while they have unsynced
- * writes. After each sync the durable head (`length`, `head_hash`) is appended to the folder's session index
- * (`sessions.index.jsonl`, see `jsonl-index.ts`) and handed on with the trace on open, so that what a trace file
- * cannot reveal about itself is never silent: a file cut at a line boundary is refused when the runtime restores it
- * (the core checks that the chain extends that head), and a file that is gone is a `missing` issue.
+ * writes. After each sync the durable head (`length`, `head_hash`) and what the events recorded about the session
+ * are appended to the folder's session index (`sessions.index.jsonl`, see `jsonl-index.ts`), so that what a trace
+ * file cannot reveal about itself is never silent: a file cut at a line boundary is refused when the runtime restores
+ * it (the core checks that the chain extends that head), and a file that is gone is a `missing` issue.
+ *
+ * Opening reads the index and lists the folder, and reads no trace: start-up does not grow with history. A trace is
+ * read (`jsonl-parse.ts`) when its session is used again, or verified, replayed or exported; a torn last line (a
+ * write cut short), a malformed line or events of another session is then a {@link StoreIssue}, and such a trace is
+ * never restored or appended to. {@link JsonlStore.check} reads every trace at once (a full check of the folder);
+ * {@link JsonlStore.repair} cuts a torn tail explicitly. Only the traces found without an index line (a process
+ * stopped before their first sync) are read on open, to be indexed.
  *
  * The index replaces the `<session_id>.head.json` files of earlier versions rather than sitting beside them: one
  * fsynced append per sync round instead of a tmp file, a rename and a folder fsync per session, and one place that
  * names every session — a head file deleted together with its trace left no sign that either had existed. A folder
  * of an earlier version (no index) gets one built on open from its traces, keeping the heads of its head files,
  * which are then removed.
- *
- * On open every file is parsed (`jsonl-parse.ts`): a torn last line (a write cut short), a malformed line or events
- * of another session is reported as a {@link StoreIssue}; such a trace is never restored or appended to.
- * {@link JsonlStore.repair} cuts a torn tail explicitly.
  *
  * One class past 400 lines by choice: every file operation of a session runs on one ordered chain with its fsync
  * and index steps beside it, and splitting those apart would hide the order that makes the store durable.
@@ -28,9 +31,10 @@ import { CraError } from '../errors.ts';
 import type { ChainHead, TraceEvent } from '../types.ts';
 import { type IndexEntry, SessionIndex, syncFolder, writeFully } from './jsonl-index.ts';
 import { type Parsed, parseTrace } from './jsonl-parse.ts';
+import type { StoredSession, StoreIssue, StoreOpenResult, StoredTrace, TraceStore } from './store.ts';
+import { summarize } from './summary.ts';
 
 export { parseTrace };
-import type { StoreIssue, StoreOpenResult, StoredTrace, TraceStore } from './store.ts';
 
 export interface JsonlStoreOptions {
   /** Folder of the trace files; created when missing. */
@@ -57,10 +61,15 @@ interface FileState {
   size: number;
   length: number;
   headHash: string;
-  /** What the index records beside the head (see {@link IndexEntry}). */
-  agentId?: string;
-  ended: boolean;
-  lastEventAt?: string;
+  /** What the events in the file recorded about the session (the index line written at the next sync). */
+  summary: StoredSession;
+  /**
+   * The file was read since the store opened: `size`, `length` and `headHash` are the file's. Until then they are
+   * the index's, and the file is read before anything is appended to it.
+   */
+  scanned: boolean;
+  /** Jobs queued on `tail` and not finished (a state with none may be dropped). */
+  jobs: number;
   /** Written since the last fsync (or read on open beyond the indexed head: not known to be durable). */
   dirty: boolean;
   /** Created since the folder was last fsynced. */
@@ -107,83 +116,47 @@ export class JsonlStore implements TraceStore {
     return join(this.dir, `${sessionId}.trace.jsonl`);
   }
 
+  /**
+   * Reads the index and lists the folder; reads no trace, except those found without an index line (a process
+   * stopped before their first sync), which are read to be indexed at the next sync.
+   */
   async open(): Promise<StoreOpenResult> {
     await this.init();
     const { index, issues: indexIssues } = await this.indexed();
-    const traces: StoredTrace[] = [];
-    const issues: StoreIssue[] = [...indexIssues];
-    let names: string[];
-    try {
-      names = (await readdir(this.dir)).sort();
-    } catch (err) {
-      throw storageFailure(`cannot list ${this.dir}`, err);
+    const names = await this.names();
+    if (!index.existed) {
+      const checked = await this.checkAll(names, true);
+      return { sessions: checked.traces.map((t) => summarize(t.session_id, t.events)), issues: checked.issues };
     }
-    // A folder of an earlier version: its heads are in head files, and its index is built below.
-    const legacy = index.existed ? null : new Map<string, IndexEntry>();
+    const sessions: StoredSession[] = [];
+    const issues: StoreIssue[] = [...indexIssues];
     const found = new Set<string>();
     for (const name of names) {
-      const m = TRACE_FILE.exec(name);
-      if (!m) continue;
-      const id = m[1]!;
+      const id = TRACE_FILE.exec(name)?.[1];
+      if (!id) continue;
       found.add(id);
+      if (index.entries.has(id)) continue;
       const st = this.state(id);
-      await this.enqueue(st, async () => {
-        const scanned = await this.scan(st);
-        const events = scanned.parsed.events;
-        Object.assign(st, { exists: true, size: scanned.parsed.size, length: events.length }, summary(events));
-        st.headHash = events.at(-1)?.event_hash ?? GENESIS;
-        st.syncedLength = scanned.synced?.length ?? 0;
-        st.damaged = scanned.issue;
-        if (legacy) legacy.set(id, indexEntry(id, scanned.synced ?? { length: 0, head_hash: GENESIS }, summary(events.slice(0, scanned.synced?.length ?? 0))));
-        if (scanned.issue) issues.push(scanned.issue);
-        else traces.push({ session_id: id, events, synced_head: scanned.synced });
-        // Events beyond the indexed head may not be durable (a process killed before its sync): the next sync
-        // round fsyncs them and records them in the index.
-        if (!scanned.issue && events.length > st.syncedLength) st.dirty = true;
-      });
+      const issue = await this.enqueue(st, () => this.load(st));
+      if (issue) issues.push(issue);
+      else sessions.push({ ...st.summary });
     }
-    if (legacy && found.size > 0 && !names.some((name) => HEAD_FILE.test(name))) {
-      // The index is written when a folder is first opened, before any trace: traces without it and without the
-      // head files of an earlier version mean it was deleted. It is rebuilt from the traces, which cannot show a
-      // cut end, so say so.
-      issues.push({
-        session_id: null,
-        kind: 'index_missing',
-        message: `no session index beside ${found.size} trace file(s) (deleted, or the traces were copied in): rebuilt from them; a trace cut at its end cannot be detected this time`,
-        location: index.path,
-      });
-    }
-    if (legacy) {
-      // A head file whose trace is gone: the session existed, and is reported missing below.
-      for (const name of names) {
-        const id = HEAD_FILE.exec(name)?.[1];
-        if (!id || found.has(id)) continue;
-        const head = await this.legacyHead(id);
-        if ('head' in head && head.head) legacy.set(id, indexEntry(id, head.head, { ended: false }));
-      }
-      await this.adopt(index, legacy, names);
-    }
-    // The index names a session whose trace is gone: never a silent disappearance.
     for (const entry of index.entries.values()) {
-      if (found.has(entry.session_id)) continue;
-      const st = this.state(entry.session_id);
-      const issue: StoreIssue = {
-        session_id: entry.session_id,
-        kind: 'missing',
-        message: `the trace file is missing; the session index recorded ${entry.length} synced event(s)`,
-        location: st.path,
-        intact_events: 0,
-        synced_events: entry.length,
-      };
-      st.syncedLength = entry.length;
-      st.damaged = issue;
-      issues.push(issue);
+      if (found.has(entry.session_id)) sessions.push({ ...entry });
+      else issues.push(this.missing(entry));
     }
-    if (this.fsyncIntervalMs > 0 && !this.timer) {
-      this.timer = setInterval(() => this.syncDirty(), this.fsyncIntervalMs);
-      (this.timer as { unref?: () => void }).unref?.();
-    }
-    return { traces, issues };
+    this.startTimer();
+    return { sessions, issues };
+  }
+
+  /**
+   * Reads every trace of the folder against the index (a full check, or the start of a folder without an index):
+   * each intact trace with its synced head, and the damage found, as issues.
+   */
+  async check(): Promise<{ traces: StoredTrace[]; issues: StoreIssue[] }> {
+    await this.init();
+    const { index } = await this.indexed();
+    return this.checkAll(await this.names(), !index.existed);
   }
 
   // Async so that a bad id rejects instead of throwing; the job is still queued synchronously, in call order.
@@ -192,6 +165,10 @@ export class JsonlStore implements TraceStore {
     const st = this.state(sessionId);
     return this.enqueue(st, async () => {
       await this.init();
+      if (!st.scanned && st.exists) {
+        const issue = await this.load(st);
+        if (issue) st.damaged = issue;
+      }
       if (st.damaged) throw corrupt(st.damaged);
       if (st.failed) throw st.failed;
       const first = events[0]!.sequence;
@@ -217,7 +194,8 @@ export class JsonlStore implements TraceStore {
       st.size += data.length;
       st.length += events.length;
       st.headHash = events[events.length - 1]!.event_hash;
-      Object.assign(st, summary(events, st));
+      st.summary = summarize(st.id, events, st.summary);
+      st.scanned = true;
       st.dirty = true;
     });
   }
@@ -234,13 +212,33 @@ export class JsonlStore implements TraceStore {
     });
   }
 
+  /**
+   * The trace as the file holds it, for the core to read in one call: only its last line and the lines beyond the
+   * indexed head are parsed here (to continue appending), the core reads and verifies the rest. A torn last line
+   * is refused here, as `read` refuses it.
+   */
+  async readText(sessionId: string): Promise<string> {
+    const st = this.state(sessionId);
+    return this.enqueue(st, async () => {
+      await this.init();
+      if (st.damaged) throw corrupt(st.damaged);
+      if (!st.exists && !(await exists(st.path))) return '';
+      const text = await readText(st.path);
+      const issue = this.follow(st, text);
+      if (issue) throw corrupt(issue);
+      return text;
+    });
+  }
+
   async sync(sessionId: string, options: { release?: boolean } = {}): Promise<void> {
     const st = this.files.get(sessionId);
     if (!st) return;
-    return this.enqueue(st, async () => {
+    await this.enqueue(st, async () => {
       await this.syncState(st);
       if (options.release) await this.release(st);
     });
+    // An ended session's state goes with its file handle: the index holds what is needed to read it again.
+    if (options.release && st.jobs === 0 && !st.damaged && !st.failed && !st.dirty && this.files.get(sessionId) === st) this.files.delete(sessionId);
   }
 
   async close(): Promise<void> {
@@ -300,7 +298,8 @@ export class JsonlStore implements TraceStore {
       st.size = scanned.parsed.size;
       st.length = scanned.parsed.events.length;
       st.headHash = scanned.parsed.events.at(-1)?.event_hash ?? GENESIS;
-      Object.assign(st, summary(scanned.parsed.events));
+      st.summary = summarize(st.id, scanned.parsed.events);
+      st.scanned = true;
       return { events: st.length, removedBytes: total - scanned.parsed.size };
     });
   }
@@ -324,7 +323,9 @@ export class JsonlStore implements TraceStore {
       await this.init();
       const index = new SessionIndex(this.dir, this.indexSlack);
       try {
-        return { index, issues: await index.load() };
+        const issues = await index.load();
+        this.entries = index.entries;
+        return { index, issues };
       } catch (err) {
         this.indexing = null;
         throw storageFailure(`cannot read ${index.path}`, err);
@@ -354,18 +355,22 @@ export class JsonlStore implements TraceStore {
       if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) {
         throw new CraError('invalid_request', `not a session id: ${JSON.stringify(id)}`, { path: '/session_id' });
       }
+      // A session the index names: its file exists (open() reports those that do not), and is read before use.
+      const entry = this.indexing === null ? undefined : this.entries?.get(id);
       st = {
         id,
         path: this.pathOf(id),
         handle: null,
-        exists: false,
+        exists: entry !== undefined,
         size: 0,
-        length: 0,
-        headHash: GENESIS,
-        ended: false,
+        length: entry?.length ?? 0,
+        headHash: entry?.head_hash ?? GENESIS,
+        summary: entry ? { ...entry } : summarize(id, []),
+        scanned: entry === undefined,
+        jobs: 0,
         dirty: false,
         created: false,
-        syncedLength: 0,
+        syncedLength: entry?.length ?? 0,
         damaged: null,
         failed: null,
         tail: Promise.resolve(),
@@ -376,9 +381,154 @@ export class JsonlStore implements TraceStore {
   }
 
   private enqueue<T>(st: FileState, job: () => Promise<T>): Promise<T> {
-    const run = st.tail.then(job);
+    st.jobs++;
+    const run = st.tail.then(job).finally(() => {
+      st.jobs--;
+    });
     st.tail = run.catch(() => undefined);
     return run;
+  }
+
+  /** The index's entries, once loaded (see `indexed`). */
+  private entries: Map<string, IndexEntry> | null = null;
+
+  /** The folder's file names, sorted. */
+  private async names(): Promise<string[]> {
+    try {
+      return (await readdir(this.dir)).sort();
+    } catch (err) {
+      throw storageFailure(`cannot list ${this.dir}`, err);
+    }
+  }
+
+  private startTimer(): void {
+    if (this.fsyncIntervalMs > 0 && !this.timer) {
+      this.timer = setInterval(() => this.syncDirty(), this.fsyncIntervalMs);
+      (this.timer as { unref?: () => void }).unref?.();
+    }
+  }
+
+  /** The issue of a session the index names whose trace file is gone: never a silent disappearance. */
+  private missing(entry: IndexEntry): StoreIssue {
+    const st = this.state(entry.session_id);
+    const issue: StoreIssue = {
+      session_id: entry.session_id,
+      kind: 'missing',
+      message: `the trace file is missing; the session index recorded ${entry.length} synced event(s)`,
+      location: st.path,
+      intact_events: 0,
+      synced_events: entry.length,
+    };
+    st.exists = false;
+    st.syncedLength = entry.length;
+    st.damaged = issue;
+    return issue;
+  }
+
+  /** Reads a session's whole file into its state (a trace found without an index line, or before an append). */
+  private async load(st: FileState): Promise<StoreIssue | null> {
+    return this.apply(st, await this.scan(st));
+  }
+
+  private apply(st: FileState, scanned: { parsed: Parsed; synced: ChainHead | null; issue: StoreIssue | null }): StoreIssue | null {
+    const events = scanned.parsed.events;
+    st.exists = true;
+    st.size = scanned.parsed.size;
+    st.length = events.length;
+    st.headHash = events.at(-1)?.event_hash ?? GENESIS;
+    st.summary = summarize(st.id, events);
+    st.syncedLength = scanned.synced?.length ?? 0;
+    st.scanned = true;
+    st.damaged = scanned.issue;
+    // Events beyond the indexed head may not be durable (a process killed before its sync): the next sync
+    // round fsyncs them and records them in the index.
+    if (!scanned.issue && events.length > st.syncedLength) st.dirty = true;
+    return scanned.issue;
+  }
+
+  /**
+   * Brings an unread state up to the file's `text` without parsing what the index already vouches for: the lines
+   * up to the indexed head are counted, the ones after it parsed. Answers a torn last line as an issue (the core
+   * judges everything else when it reads the text).
+   */
+  private follow(st: FileState, text: string): StoreIssue | null {
+    if (st.scanned) return text.length === 0 || text.endsWith('\n') ? null : torn(st, text);
+    if (text.length > 0 && !text.endsWith('\n')) return torn(st, text);
+    let at = 0;
+    let lines = 0;
+    for (; lines < st.syncedLength; lines++) {
+      const nl = text.indexOf('\n', at);
+      if (nl < 0) break;
+      at = nl + 1;
+    }
+    // Shorter than its indexed head: the core refuses it (`synced_head`), and nothing is appended to it meanwhile.
+    if (lines < st.syncedLength) return null;
+    const rest = parseTrace(text.slice(at), st.id, st.path);
+    if (rest.issue) return rest.issue;
+    if (rest.events.length > 0) {
+      st.summary = summarize(st.id, rest.events, st.summary);
+      st.length = st.syncedLength + rest.events.length;
+      st.headHash = rest.events.at(-1)!.event_hash;
+      st.dirty = true;
+    }
+    st.size = Buffer.byteLength(text, 'utf8');
+    st.scanned = true;
+    return null;
+  }
+
+  /**
+   * Reads every trace file: the start of a folder without an index (`adopting`: an earlier version's, whose head
+   * files it adopts, or one whose index was deleted) or a full check.
+   */
+  private async checkAll(names: readonly string[], adopting: boolean): Promise<{ traces: StoredTrace[]; issues: StoreIssue[] }> {
+    const { index, issues: indexIssues } = await this.indexed();
+    const traces: StoredTrace[] = [];
+    const issues: StoreIssue[] = [...indexIssues];
+    const legacy = adopting ? new Map<string, IndexEntry>() : null;
+    const found = new Set<string>();
+    for (const name of names) {
+      const id = TRACE_FILE.exec(name)?.[1];
+      if (!id) continue;
+      found.add(id);
+      const st = this.state(id);
+      await this.enqueue(st, async () => {
+        const scanned = await this.scan(st);
+        const events = scanned.parsed.events;
+        if (legacy || !st.scanned) this.apply(st, scanned);
+        if (legacy) {
+          const synced = scanned.synced ?? { length: 0, head_hash: GENESIS };
+          legacy.set(id, { ...summarize(id, events.slice(0, synced.length)), length: synced.length, head_hash: synced.head_hash });
+        }
+        if (scanned.issue) issues.push(scanned.issue);
+        else traces.push({ session_id: id, events, synced_head: scanned.synced });
+      });
+    }
+    if (legacy && found.size > 0 && !names.some((name) => HEAD_FILE.test(name))) {
+      // The index is written when a folder is first opened, before any trace: traces without it and without the
+      // head files of an earlier version mean it was deleted. It is rebuilt from the traces, which cannot show a
+      // cut end, so say so.
+      issues.push({
+        session_id: null,
+        kind: 'index_missing',
+        message: `no session index beside ${found.size} trace file(s) (deleted, or the traces were copied in): rebuilt from them; a trace cut at its end cannot be detected this time`,
+        location: index.path,
+      });
+    }
+    if (legacy) {
+      // A head file whose trace is gone: the session existed, and is reported missing below.
+      for (const name of names) {
+        const id = HEAD_FILE.exec(name)?.[1];
+        if (!id || found.has(id)) continue;
+        const head = await this.legacyHead(id);
+        if ('head' in head && head.head) legacy.set(id, { ...summarize(id, []), length: head.head.length, head_hash: head.head.head_hash });
+      }
+      await this.adopt(index, legacy, names);
+    }
+    for (const entry of index.entries.values()) {
+      if (!found.has(entry.session_id)) issues.push(this.missing(entry));
+    }
+    this.startTimer();
+    return { traces, issues };
   }
 
   /**
@@ -502,7 +652,7 @@ export class JsonlStore implements TraceStore {
     try {
       if (st.created) await syncFolder(this.dir);
       const { index } = await this.indexed();
-      await index.record(indexEntry(st.id, { length: st.length, head_hash: st.headHash }, st));
+      await index.record({ ...st.summary, session_id: st.id, length: st.length, head_hash: st.headHash });
     } catch (err) {
       throw storageFailure(`cannot record the synced head of ${st.path} in the session index`, err);
     }
@@ -535,29 +685,26 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** What the index records of `events` beside the head, continuing `before` (the session's earlier events). */
-type Summary = Pick<FileState, 'agentId' | 'ended' | 'lastEventAt'>;
-
-function summary(events: readonly TraceEvent[], before?: Summary): Summary {
-  const first = events[0];
-  const agent = first?.sequence === 0 ? (first.payload as { agent_id?: unknown }).agent_id : undefined;
+/** The issue of a file whose last line has no newline (a write cut short). */
+function torn(st: FileState, text: string): StoreIssue {
+  let lines = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
   return {
-    agentId: typeof agent === 'string' ? agent : before?.agentId,
-    ended: (before?.ended ?? false) || events.some((e) => e.event_type === 'session.ended'),
-    lastEventAt: events.at(-1)?.timestamp ?? before?.lastEventAt,
+    session_id: st.id,
+    kind: 'torn_line',
+    message: `line ${lines + 1} is incomplete (no trailing newline)`,
+    location: st.path,
+    line: lines + 1,
+    intact_events: lines,
   };
 }
 
-/** The index line of session `id` at `head`. */
-function indexEntry(id: string, head: ChainHead, s: Summary): IndexEntry {
-  return {
-    session_id: id,
-    length: head.length,
-    head_hash: head.head_hash,
-    ...(s.agentId === undefined ? {} : { agent_id: s.agentId }),
-    status: s.ended ? 'ended' : 'active',
-    ...(s.lastEventAt === undefined ? {} : { last_event_at: s.lastEventAt }),
-  };
+async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw storageFailure(`cannot read ${path}`, err);
+  }
 }
 
 function corrupt(issue: StoreIssue): CraError {

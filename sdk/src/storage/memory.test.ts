@@ -26,11 +26,27 @@ describe('MemoryStore', () => {
     expect(await store.read(sid)).toEqual(chain.slice(0, 2));
   });
 
-  it('open() lists every stored trace', async () => {
+  it('open() lists every stored session with what its events recorded, reading no trace', async () => {
     const store = new MemoryStore();
-    await store.append(sid, chain);
-    const { traces, issues } = await store.open();
+    await store.append(sid, chain.slice(0, 2));
+    await store.append(sid, chain.slice(2));
+    const { sessions, issues } = await store.open();
     expect(issues).toEqual([]);
-    expect(traces).toEqual([{ session_id: sid, events: chain }]);
+    const started = chain[0]!;
+    expect(sessions).toEqual([
+      {
+        session_id: sid,
+        length: chain.length,
+        head_hash: chain.at(-1)!.event_hash,
+        agent_id: (started.payload as { agent_id: string }).agent_id,
+        goal: (started.payload as { goal: string }).goal,
+        trace_id: started.trace_id,
+        parent_session_id: null,
+        created_at: started.timestamp,
+        status: chain.some((e) => e.event_type === 'session.ended') ? 'ended' : 'active',
+        ended_at: chain.find((e) => e.event_type === 'session.ended')?.timestamp ?? null,
+        last_event_at: chain.at(-1)!.timestamp,
+      },
+    ]);
   });
 });

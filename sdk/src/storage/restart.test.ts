@@ -1,4 +1,7 @@
-/** Sessions survive a restart of the process: a new runtime on the same JSONL folder restores them, chains intact. */
+/**
+ * Sessions survive a restart of the process: a new runtime on the same JSONL folder knows them from the session index
+ * and restores each when it is used, chain intact; damage is found then, and the session answers why.
+ */
 
 import { appendFile, readFile, readdir, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,10 +14,10 @@ import { JsonlStore } from './jsonl.ts';
 
 const simple = await simpleAtlas();
 
-/** The last line of the session index for `id` (the store's durable head of that session). */
+/** The session index lines of `id`, merged (the store's durable head of that session and what it recorded). */
 const indexed = async (dir: string, id: string): Promise<Record<string, unknown> | undefined> => {
   const text = await readFile(join(dir, 'sessions.index.jsonl'), 'utf8').catch(() => '');
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.session_id === id).at(-1);
+  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.session_id === id).reduce<Record<string, unknown> | undefined>((merged, e) => ({ ...merged, ...e }), undefined);
 };
 
 describe('restart with a JSONL store', () => {
@@ -72,7 +75,7 @@ describe('restart with a JSONL store', () => {
     expect(await (await second.getSession(session.id)).check('resource.get')).toMatchObject({ result: 'allow' });
   });
 
-  it('a torn last line fails the start by default, listing the damage; it is never silently accepted', async () => {
+  it('a torn last line is found when its session is used, and is never silently accepted', async () => {
     const first = await start();
     const good = await first.createSession({ agentId: 'a', goal: 'good' });
     const torn = await first.createSession({ agentId: 'b', goal: 'torn' });
@@ -82,21 +85,27 @@ describe('restart with a JSONL store', () => {
     const path = join(folder.dir, `${torn.id}.trace.jsonl`);
     await appendFile(path, '{"trace_version":"1.0","event_id":"c0ffee'); // the process died mid-write
 
-    const err = (await start().then(
+    // Start-up reads no trace: the damage is found when the session is used, and the session answers why.
+    const rt = await start();
+    expect(rt.storageIssues).toEqual([]);
+    const err = await (await rt.getSession(torn.id)).info().then(
       () => null,
-      (e: unknown) => e,
-    )) as CraError;
+      (e: unknown) => e as CraError,
+    );
     expect(err).toBeInstanceOf(CraError);
-    expect(err.code).toBe('storage_corrupt');
-    expect(err.details).toEqual([expect.objectContaining({ session_id: torn.id, kind: 'torn_line', line: intact + 1, intact_events: intact })]);
+    expect(err!.code).toBe('storage_corrupt');
+    expect(err!.details).toEqual([expect.objectContaining({ session_id: torn.id, kind: 'torn_line', line: intact + 1, intact_events: intact })]);
+    expect(rt.storageIssues).toEqual([expect.objectContaining({ session_id: torn.id, kind: 'torn_line' })]);
+    await expect(rt.getSession(torn.id)).rejects.toMatchObject({ code: 'storage_corrupt', details: [expect.objectContaining({ kind: 'torn_line' })] });
+    await expect(rt.trace(torn.id)).rejects.toMatchObject({ code: 'storage_corrupt' });
+    expect((await (await rt.getSession(good.id)).info()).session_id).toBe(good.id);
+    await expect(rt.createSession({ agentId: 'b', goal: 'again', sessionId: torn.id })).rejects.toBeInstanceOf(CraError);
+    await rt.close();
 
-    // Opting in to skip: the damaged session is left out and reported; the others are restored.
-    const lenient = await start({ onCorruptTrace: 'skip' });
-    expect(lenient.storageIssues).toEqual([expect.objectContaining({ session_id: torn.id, kind: 'torn_line' })]);
-    expect((await lenient.getSession(good.id)).id).toBe(good.id);
-    await expect(lenient.getSession(torn.id)).rejects.toMatchObject({ code: 'storage_corrupt', details: [expect.objectContaining({ kind: 'torn_line' })] });
-    await expect(lenient.createSession({ agentId: 'b', goal: 'again', sessionId: torn.id })).rejects.toBeInstanceOf(CraError);
-    await lenient.close();
+    // A full check of the folder finds it without any session being used.
+    const checker = new JsonlStore({ dir: folder.dir, fsyncIntervalMs: 0 });
+    expect((await checker.check()).issues).toEqual([expect.objectContaining({ session_id: torn.id, kind: 'torn_line' })]);
+    await checker.close();
 
     // Cutting the torn tail is an explicit act; afterwards the session restores.
     const store = new JsonlStore({ dir: folder.dir, fsyncIntervalMs: 0 });
@@ -122,13 +131,16 @@ describe('restart with a JSONL store', () => {
     const cutLines = await lines(cut.id);
     await truncate(join(folder.dir, `${cut.id}.trace.jsonl`), Buffer.byteLength(cutLines.slice(0, 3).join('\n') + '\n'));
 
-    const rt = await start({ onCorruptTrace: 'skip' });
+    const rt = await start();
+    expect(rt.storageIssues).toEqual([]);
+    for (const id of [tampered.id, cut.id]) await expect((await rt.getSession(id)).resolve()).rejects.toMatchObject({ code: 'storage_corrupt' });
     const issues = [...rt.storageIssues].sort((a, b) => (a.kind < b.kind ? -1 : 1));
     expect(issues).toEqual([
       expect.objectContaining({ session_id: tampered.id, kind: 'invalid_chain', message: expect.stringMatching(/hash_mismatch/) }),
       expect.objectContaining({ session_id: cut.id, kind: 'truncated' }),
     ]);
-    expect(await rt.listSessions()).toEqual([]);
+    // Still listed (the index knows them); every use answers why.
+    expect((await rt.listSessions()).items.map((s) => s.session_id).sort()).toEqual([tampered.id, cut.id].sort());
   });
 
   it('a trace cut below its synced head stays refused: its head is never lowered, its session answers why', async () => {
@@ -143,11 +155,12 @@ describe('restart with a JSONL store', () => {
     await truncate(join(folder.dir, `${cut.id}.trace.jsonl`), Buffer.byteLength(kept.slice(0, 3).join('\n') + '\n'));
 
     for (let round = 0; round < 2; round++) {
-      const rt = await start({ onCorruptTrace: 'skip', storage: new JsonlStore({ dir: folder.dir, fsyncIntervalMs: 5 }) });
-      expect(rt.storageIssues).toEqual([expect.objectContaining({ session_id: cut.id, kind: 'truncated', intact_events: 3 })]);
-      for (const call of [() => rt.getSession(cut.id), () => rt.trace(cut.id), () => rt.verify(cut.id)]) {
+      const rt = await start({ storage: new JsonlStore({ dir: folder.dir, fsyncIntervalMs: 5 }) });
+      const uses = [() => rt.trace(cut.id), () => rt.verify(cut.id), () => rt.replay(cut.id), () => rt.getSession(cut.id).then((s) => s.info())];
+      for (const call of round === 0 ? uses : uses.reverse()) {
         await expect(call()).rejects.toMatchObject({ code: 'storage_corrupt', details: [expect.objectContaining({ kind: 'truncated' })] });
       }
+      expect(rt.storageIssues).toEqual([expect.objectContaining({ session_id: cut.id, kind: 'truncated', intact_events: 3 })]);
       await new Promise((r) => setTimeout(r, 20)); // the store's sync timer runs
       await rt.close();
       expect(await indexed(folder.dir, cut.id)).toEqual(head);

@@ -1,6 +1,8 @@
 /**
  * Where traces are kept. The runtime appends every event it records, in chain order, before answering the call
- * that produced it; on start (and after rebuilding a failed core) it reads traces back and restores sessions.
+ * that produced it. On start it reads only what the store knows of each session without reading its trace (its
+ * {@link StoredSession}, a store's index entry), so that start-up does not grow with history; a session's trace is
+ * read when the session is first used again, and for `trace`, `verify` and `replay`.
  *
  * @module
  */
@@ -32,6 +34,31 @@ export interface StoreIssue {
   synced_events?: number;
 }
 
+/**
+ * What a store knows of a session without reading its trace: the head it made durable (`length`, `head_hash`: the
+ * trace must extend it) and what the events up to there recorded about the session (see `summary.ts`).
+ */
+export interface StoredSession {
+  session_id: string;
+  /** Events made durable. */
+  length: number;
+  /** The hash of the last of them (64 zeros for none). */
+  head_hash: string;
+  /** Of the session's `session.started`. */
+  agent_id?: string;
+  goal?: string;
+  trace_id?: string;
+  parent_session_id?: string | null;
+  /** The timestamp of `session.started`. */
+  created_at?: string;
+  /** `ended` once a `session.ended` is stored. */
+  status?: 'active' | 'ended';
+  /** The timestamp of `session.ended`. */
+  ended_at?: string | null;
+  /** The timestamp of the last stored event. */
+  last_event_at?: string;
+}
+
 /** One trace read back from a store. */
 export interface StoredTrace {
   session_id: string;
@@ -41,12 +68,14 @@ export interface StoredTrace {
 }
 
 export interface StoreOpenResult {
-  traces: StoredTrace[];
+  /** Every session the store holds, from its index: no trace is read. */
+  sessions: StoredSession[];
+  /** Damage the store can see without reading traces (a trace that is gone, an unreadable index). */
   issues: StoreIssue[];
 }
 
 export interface TraceStore {
-  /** Reads every stored trace. Damaged ones are reported in `issues`, not returned. */
+  /** What the store holds, without reading traces. */
   open(): Promise<StoreOpenResult>;
   /**
    * Appends events of one session. `events[0].sequence` must equal the number of events already stored for it
@@ -55,6 +84,11 @@ export interface TraceStore {
   append(sessionId: string, events: readonly TraceEvent[]): Promise<void>;
   /** The stored events of a session, `[]` when there are none. Waits for the session's pending appends. */
   read(sessionId: string): Promise<TraceEvent[]>;
+  /**
+   * The stored trace as JSONL text (one event per line, each ended by a newline), `''` when there is none. Optional:
+   * a store that keeps the text hands it over as it is, and the core reads it in one call (restore and verify).
+   */
+  readText?(sessionId: string): Promise<string>;
   /** Makes a session's trace durable; `release` says the session ended and its resources may go. */
   sync(sessionId: string, options?: { release?: boolean }): Promise<void>;
   /** Syncs everything and releases resources. */

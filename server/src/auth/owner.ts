@@ -115,7 +115,12 @@ export class Ownership {
 
 /** How many sessions of `runtime` no key owns: invisible to every key while auth is on. */
 export async function unownedSessions(runtime: CraRuntime, owners: OwnerStore): Promise<number> {
-  return (await runtime.listSessions()).filter((s) => owners.get(s.session_id) === undefined).length;
+  let n = 0;
+  for (let offset = 0; ; offset += 1000) {
+    const page = await runtime.listSessions({ limit: 1000, offset });
+    n += page.items.filter((s) => owners.get(s.session_id) === undefined).length;
+    if (offset + 1000 >= page.total) return n;
+  }
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

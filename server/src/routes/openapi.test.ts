@@ -50,7 +50,7 @@ describe('OpenAPI document', () => {
     expect(Object.keys(doc.paths['/v1/sessions/{session_id}/actions']!.post!.responses)).toContain('200');
     expect((doc.components.schemas!.AtlasLoadResult as { required: string[] }).required).toContain('name');
     const list = doc.paths['/v1/sessions']!.get! as unknown as { parameters: Array<{ name: string }> };
-    expect(list.parameters.map((p) => p.name)).toEqual(['status', 'agent_id', 'limit', 'offset']);
+    expect(list.parameters.map((p) => p.name)).toEqual(['status', 'agent_id', 'limit', 'offset', 'order']);
   });
 
   it('documents every registered route, and nothing else', () => {

@@ -61,23 +61,23 @@ export function sessionRoutes(app: App, s: Services): void {
       method: 'get',
       path: '/v1/sessions',
       tags: Sessions,
-      summary: "List the caller's sessions",
+      summary: "List the caller's sessions (summaries from the session index; no session is restored)",
       request: { query: SessionListQuery },
-      responses: { 200: ok('Sessions, oldest first', SessionListSchema), ...errors(400) },
+      responses: { 200: ok('Sessions, oldest first (or newest first)', SessionListSchema), ...errors(400) },
     }),
     async (c) => {
       const q = valid<z.infer<typeof SessionListQuery>>(c, 'query');
-      const matching = inCreationOrder(
-        (await runtime.listSessions()).filter(
-          (x) =>
-            ownership.visible(c.var.principal, x.session_id) &&
-            (q.status === undefined || q.status === 'all' || x.status === q.status) &&
-            (q.agent_id === undefined || x.agent_id === q.agent_id),
-        ),
-      );
-      const from = q.offset ?? 0;
-      const items = matching.slice(from, q.limit === undefined ? undefined : from + q.limit).map(answered);
-      return json(c, { items, total: matching.length });
+      // From the runtime's index of sessions: listing restores none. With auth on, a key lists only its own.
+      const principal = c.var.principal;
+      const page = await runtime.listSessions({
+        status: q.status,
+        agentId: q.agent_id,
+        limit: q.limit,
+        offset: q.offset,
+        order: q.order,
+        ...(ownership.enforced ? { where: (id: string) => ownership.visible(principal, id) } : {}),
+      });
+      return json(c, page);
     },
   );
 
@@ -161,11 +161,6 @@ export function sessionRoutes(app: App, s: Services): void {
       return json(c, await session.record(b.event_type as TraceEventType, b.payload as JsonObject));
     },
   );
-}
-
-/** Oldest first; sessions created in the same microsecond keep the runtime's order (the sort is stable). */
-function inCreationOrder(sessions: Session[]): Session[] {
-  return [...sessions].sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
 }
 
 /**

@@ -7,7 +7,7 @@
  *
  * Then, on a stopped server, each kind of damage is done to its own session — a flipped byte, a line cut in half,
  * a middle line deleted, the last line deleted, a line duplicated, the trace file deleted — and after a restart
- * each must be reported with its kind (start report, `verify`, `storage_corrupt`), while the intact sessions are
+ * each must be reported with its kind (start report, or the `storage_corrupt` answer of its first use), while the intact sessions are
  * still served. Last, the store's index is deleted: reported at the next start, every intact session served whole.
  *
  * @module
@@ -136,6 +136,8 @@ export async function runChaos(args: Pick<CliArgs, 'seed' | 'sizes'>, log: (line
           .filter((l) => l.includes('damaged') && l.includes(id))
           .map((l) => /^[^\s:]*: (\w+)/.exec(l.slice(l.indexOf(id) + id.length))?.[1] ?? '?'),
         ...((got?.body?.error?.details ?? []) as Array<{ kind?: string }>).map((d) => String(d.kind)),
+        // Found when the session is first used: the answer names the kind, `… is damaged (<kind>): …`.
+        ...[/is damaged \((\w+)\)/.exec(String(got?.body?.error?.message ?? ''))?.[1]].filter((k): k is string => k !== undefined),
       ];
       const served = got?.status === 200;
       const code = got?.body?.error?.code;

@@ -135,7 +135,7 @@ function example(r: Route, w: World, rng: Rng): { params: Record<string, string>
 const BAD_PARAMS = ['', ' ', '..', '%00', '%2F', 'x'.repeat(5000), '00000000-0000-0000-0000-000000000000', '%E2%80%AE', '%FF%FE', 'null', '../../etc/passwd', '%C0%AF', '1e400'];
 
 async function heads(runtime: EmbeddedRuntime, only?: (id: string) => boolean): Promise<string> {
-  return (await runtime.listSessions())
+  return (await runtime.listSessions({ limit: 1e6 })).items
     .filter((s) => !only || only(s.session_id))
     .map((s) => `${s.session_id}:${s.event_count}:${s.head_hash}:${s.status}`)
     .sort()

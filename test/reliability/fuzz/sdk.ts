@@ -84,7 +84,7 @@ async function fresh(): Promise<{ runtime: EmbeddedRuntime; sessions: CraSession
 }
 
 async function heads(runtime: EmbeddedRuntime): Promise<string> {
-  return (await runtime.listSessions())
+  return (await runtime.listSessions({ limit: 1e6 })).items
     .map((s) => `${s.session_id}:${s.event_count}:${s.head_hash}:${s.status}`)
     .sort()
     .join(',');

@@ -170,14 +170,20 @@ export async function runTamper(args: Pick<CliArgs, 'seed' | 'sizes' | 'flags'>,
       if (r.valid) failures.add('undetected', `cut to ${keep} events`, 'trace.verify with expected_head answered valid');
       else if (r.reason !== 'head_mismatch') failures.add('wrong_reason', `cut to ${keep} events`, `${r.reason} at ${r.index}`);
     }
-    // The same through the store: the file cut at a line boundary below its synced head is reported `truncated`.
+    // The same through the store: the file cut at a line boundary below its synced head is reported `truncated`
+    // when the session is first used (start-up reads no trace).
     const file = join(tmp.dir, `${sessionId}.trace.jsonl`);
     const full = await readFile(file);
     const keep = 1 + rng.int(Math.max(1, events.length - 2));
     await truncate(file, full.indexOf('\n'.charCodeAt(0), text.starts[keep]! - 1) + 1);
-    const reopened = await createRuntime({ storage: new JsonlStore({ dir: tmp.dir, fsyncIntervalMs: 0 }), onCorruptTrace: 'skip', atlases: [await supportAtlas()] });
+    const reopened = await createRuntime({ storage: new JsonlStore({ dir: tmp.dir, fsyncIntervalMs: 0 }), atlases: [await supportAtlas()] });
+    const used = await (await reopened.getSession(sessionId)).info().then(
+      () => 'restored',
+      (err: { code?: string }) => err.code,
+    );
     const kinds = reopened.storageIssues.filter((i) => i.session_id === sessionId).map((i) => i.kind);
     await reopened.close();
+    if (used !== 'storage_corrupt') failures.add('undetected', `store file cut to ${keep} events`, `first use: ${used}`);
     if (!kinds.includes('truncated')) failures.add('undetected', `store file cut to ${keep} events`, `issues: ${JSON.stringify(kinds)}`);
   } finally {
     await tmp.cleanup();

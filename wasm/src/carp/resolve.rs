@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use serde_json::{Map, Value};
 
-use crate::atlas::{Atlas, BudgetParams, Facts, PackBlock, Pattern, PolicyKind, RiskTier};
+use crate::atlas::{Action, Atlas, BudgetParams, Facts, PackBlock, Pattern, PolicyKind, RiskTier};
 use crate::error::CoreResult;
 use crate::host::{fresh_id, Host};
 use crate::time::{format_micros, Micros};
@@ -100,6 +100,9 @@ pub struct Env<'a> {
     pub default_allow: bool,
     pub max_context_tokens: u64,
     pub ttl_seconds: u64,
+    /// A restore's recorded limit denials by action id (its trace's `policy.evaluated`), which stand for the
+    /// ledger of the past: the ledger keeps only what can still count, the trace what counted then.
+    pub recorded_limits: Option<&'a HashMap<String, Verdict>>,
 }
 
 impl Resolution {
@@ -342,7 +345,10 @@ pub fn compute(env: &mut Env, req: &Request, session_id: &str, trace_id: &str, n
             if by_handle.contains_key(&handle) {
                 continue;
             }
-            let verdict = evaluate(atlas, action, &facts.at(now), host, env.ledger, &who, env.default_allow);
+            let mut verdict = evaluate(atlas, action, &facts.at(now), host, env.ledger, &who, env.default_allow);
+            if let Some(recorded) = env.recorded_limits.and_then(|r| r.get(&action.action_id)) {
+                verdict = recorded_limit(atlas, action, verdict, recorded);
+            }
             if let Some(o) = Outcome::new(atlas.clone(), idx, handle, verdict) {
                 by_handle.insert(handle, outcomes.len());
                 outcomes.push(o);
@@ -396,6 +402,31 @@ pub fn compute(env: &mut Env, req: &Request, session_id: &str, trace_id: &str, n
         stale: false,
         default_allow: env.default_allow,
     })
+}
+
+/// A restore recomputes a resolution at its recorded time, but shared windows no longer hold approvals that have
+/// aged out since (nor those pushed out by newer ones): where the trace recorded that a limit of the action denied
+/// it, that denial stands — unless the action no longer has that limit (the atlas changed), or something other than
+/// a limit denies it now. It only ever turns an allowance into a denial (fail closed).
+fn recorded_limit(atlas: &Atlas, action: &Action, computed: Verdict, recorded: &Verdict) -> Verdict {
+    let recorded_policy = match recorded {
+        Verdict::Denied { policy_id, .. } => policy_id,
+        Verdict::Allowed { .. } => return computed,
+    };
+    let has_limit = action
+        .policies
+        .iter()
+        .filter_map(|i| atlas.policies.get(*i))
+        .any(|p| &p.policy_id == recorded_policy && matches!(p.kind, PolicyKind::RateLimit | PolicyKind::Budget));
+    let overridable = match &computed {
+        Verdict::Allowed { .. } => true,
+        Verdict::Denied { result, .. } => matches!(result, PolicyResult::RateLimited | PolicyResult::BudgetExhausted),
+    };
+    if has_limit && overridable {
+        recorded.clone()
+    } else {
+        computed
+    }
 }
 
 fn decision_reason(decision: &str, outcomes: &[Outcome], unknown_caps: &[String]) -> Option<String> {

@@ -7,6 +7,7 @@
 //! builds `Value`s directly. The pointer of a duplicate is assembled only on failure: the member that detects it
 //! records its key, and every enclosing container prepends its own segment while the error unwinds.
 
+use serde_json::map::Entry;
 use serde_json::{Map, Number, Value};
 
 use super::pointer::{pointer_index, pointer_push};
@@ -189,18 +190,23 @@ impl<'a> Parser<'a> {
                 return Err(self.fail("expected a member name"));
             }
             let key = self.string()?;
-            if members.contains_key(&key) {
-                let message = format!("duplicate object key {:?}", key);
-                return Err(Failure { message, duplicate: Some(vec![Segment::Key(key)]) });
-            }
+            // One lookup per member: the vacant entry takes the value once it is read.
+            let slot = match members.entry(key) {
+                Entry::Vacant(slot) => slot,
+                Entry::Occupied(taken) => {
+                    let key = taken.key().clone();
+                    let message = format!("duplicate object key {:?}", key);
+                    return Err(Failure { message, duplicate: Some(vec![Segment::Key(key)]) });
+                }
+            };
             self.expect(b':', "expected `:`")?;
             match self.value(depth) {
                 Ok(v) => {
-                    members.insert(key, v);
+                    slot.insert(v);
                 }
                 Err(mut e) => {
                     if let Some(d) = e.duplicate.as_mut() {
-                        d.push(Segment::Key(key));
+                        d.push(Segment::Key(slot.key().clone()));
                     }
                     return Err(e);
                 }
@@ -217,11 +223,22 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// A string at the opening quote. Runs without escapes are copied whole.
+    /// A string at the opening quote. Runs without escapes are copied whole; a string without any (most of them)
+    /// is found by one scan and allocated once, at its size.
     fn string(&mut self) -> Parsed<String> {
         self.at += 1; // "
-        let mut out = String::new();
         let mut start = self.at;
+        let rest = self.rest();
+        let plain = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+        if let Some(n) = plain {
+            if rest.get(n) == Some(&b'"') {
+                self.at += n;
+                let s = self.text_from(start)?.to_string();
+                self.at += 1;
+                return Ok(s);
+            }
+        }
+        let mut out = String::new();
         loop {
             let b = match self.peek() {
                 Some(b) => b,

@@ -3,6 +3,8 @@
 //! stats).
 
 use crate::obj;
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use crate::error::{CoreError, CoreResult, ErrorCode};
@@ -11,8 +13,9 @@ use crate::input::{as_object, Obj};
 use crate::json::{canonical, sha256_hex, JsonOut};
 use crate::time::Micros;
 use crate::trace::diff::diff;
-use crate::trace::jsonl::{from_jsonl, to_jsonl};
-use crate::trace::{verify, Head};
+use crate::trace::jsonl::{from_jsonl, read_jsonl, to_jsonl};
+use crate::atlas::LimitScope;
+use crate::trace::{contains_head, verify, Head};
 
 use super::Runtime;
 
@@ -39,6 +42,7 @@ operations! {
             "sessions": rt.sessions.len(),
             "action_handles": rt.actions.len(),
             "memory_bytes": memory_bytes(),
+            "shared_window_seconds": shared_window_seconds(rt),
         );
         json(Ok(stats))
     },
@@ -76,10 +80,12 @@ operations! {
     "action.fail" => |rt, o, now, host| rt.complete_action(o, now, host, false),
     "trace.append" => |rt, o, now, host| rt.append(o, now, host),
     "trace.verify" => |_, o, _, _| {
-        o.deny_unknown(&["events", "expected_head"], CODE)?;
-        let events = events_of(o, "events")?;
+        o.deny_unknown(&["events", "jsonl", "expected_head", "synced_head"], CODE)?;
+        let events = trace_of(o)?;
         let head = expected_head(o)?;
-        json(Ok(verify(events, head.as_ref()).0.to_json()))
+        let synced = head_field(o, "synced_head")?;
+        let (verdict, parsed) = verify(&events, head.as_ref());
+        json(Ok(contains_head(verdict, &parsed, synced.as_ref()).to_json()))
     },
     "trace.diff" => |_, o, _, _| {
         o.deny_unknown(&["a", "b"], CODE)?;
@@ -118,6 +124,18 @@ pub fn events_of<'a>(o: Obj<'a>, key: &str) -> CoreResult<&'a [Value]> {
     }
 }
 
+/// The trace of `session.restore` and `trace.verify`: `events` (an array), or `jsonl` (the same events as JSONL
+/// text, read as `trace.from_jsonl` reads it; one parse of one string is cheaper for a host than building an array
+/// of a thousand objects). Exactly one of them. Event `i` is `/events/<i>` in later errors either way.
+pub fn trace_of(o: Obj) -> CoreResult<Cow<[Value]>> {
+    match (o.get("events"), o.opt_str("jsonl", CODE)?) {
+        (Some(_), None) => events_of(o, "events").map(Cow::Borrowed),
+        (None, Some(text)) => read_jsonl(text, &o.field_path("jsonl"), false).map(Cow::Owned),
+        (Some(_), Some(_)) => Err(o.err(CODE, "events", "give the trace once: `events` or `jsonl`, not both")),
+        (None, None) => Err(o.err(CODE, "events", "`events` (an array of events) or `jsonl` (their JSONL text) is required")),
+    }
+}
+
 /// `expected_head`: the head the chain must end in exactly.
 pub fn expected_head(o: Obj) -> CoreResult<Option<Head>> {
     head_field(o, "expected_head")
@@ -137,6 +155,20 @@ pub fn head_field(o: Obj, key: &str) -> CoreResult<Option<Head>> {
         return Err(h.err(CODE, "head_hash", "`head_hash` must be 64 lowercase hex digits"));
     }
     Ok(Some(Head { length: length as usize, head_hash: head_hash.to_string() }))
+}
+
+/// The longest window of a loaded rate limit shared across sessions (scope `agent` or `global`): how far back a
+/// host must bring the approvals of sessions that left the core into a fresh one (0 when no such limit is loaded).
+fn shared_window_seconds(rt: &Runtime) -> u64 {
+    rt.atlases
+        .iter()
+        .filter(|a| !a.unloaded.get())
+        .flat_map(|a| a.policies.iter())
+        .filter_map(|p| p.rate.as_ref())
+        .filter(|r| r.scope != LimitScope::Session)
+        .map(|r| r.window_seconds)
+        .max()
+        .unwrap_or(0)
 }
 
 fn configure(rt: &mut Runtime, o: Obj) -> CoreResult<Value> {

@@ -13,6 +13,7 @@ use crate::carp::execute::recorded_cost;
 use crate::carp::ledger::{Ledger, Who};
 use crate::carp::request::{Operation, Request};
 use crate::carp::resolve::{compute, recorded_map_of, Env, Outcome};
+use crate::carp::policy::{PolicyResult, Verdict as PolicyVerdict};
 use crate::carp::refusal::{self, Details};
 use crate::carp::{ExecStatus, Execution, Session};
 use crate::error::{CoreError, CoreResult, ErrorCode};
@@ -23,7 +24,7 @@ use crate::time::{parse_stored, Micros};
 use crate::trace::diff::diff;
 use crate::trace::{verify, ChainHead, Emitter, Event, Head, Verdict, GENESIS_HASH};
 
-use super::ops::{events_of, expected_head, head_field};
+use super::ops::{events_of, expected_head, head_field, trace_of};
 use super::sessions::{new_session, MAX_OWNER};
 use super::{timestamp, Runtime};
 
@@ -53,12 +54,12 @@ pub fn micros_of(stored: &str) -> Micros {
 /// The verified events of `events` (against `expected_head` when given), as a non-empty list: the first event
 /// (`session.started`) and the rest. A chain that does not verify is `trace_invalid` at its first bad event.
 fn verified(o: Obj) -> CoreResult<(Event, Vec<Event>)> {
-    let events = events_of(o, "events")?;
+    let events = trace_of(o)?;
     if events.is_empty() {
         return Err(CoreError::invalid("/events", "a session trace starts with session.started; this one is empty"));
     }
     let head = expected_head(o)?;
-    match verify(events, head.as_ref()) {
+    match verify(&events, head.as_ref()) {
         (Verdict::Valid { .. }, parsed) => {
             let mut parsed = parsed.into_iter();
             let first = parsed.next().ok_or_else(|| CoreError::internal("a verified chain without events"))?;
@@ -146,6 +147,22 @@ fn session_of(e: &Event, owner: Option<String>) -> Session {
     s
 }
 
+/// A limit's denial that a `policy.evaluated` records (action id and verdict); `None` for any other result.
+fn recorded_limit_denial(p: &Map<String, Value>) -> Option<(String, PolicyVerdict)> {
+    let result = match p.get("result").and_then(Value::as_str)? {
+        "rate_limited" => PolicyResult::RateLimited,
+        "budget_exhausted" => PolicyResult::BudgetExhausted,
+        _ => return None,
+    };
+    let verdict = PolicyVerdict::Denied {
+        policy_id: p.get("policy_id").and_then(Value::as_str)?.to_string(),
+        reason: result.as_str().to_string(),
+        result,
+        retry_after_seconds: p.get("retry_after_seconds").and_then(Value::as_u64),
+    };
+    Some((text(p, "action_id"), verdict))
+}
+
 /// Rate-limit and budget policies in force for an outcome at `now` (what an approval is charged to).
 fn limit_policies(o: &Outcome, facts: &Facts, host: &mut dyn Host) -> Vec<usize> {
     o.action()
@@ -174,7 +191,7 @@ fn apply_execution_event(s: &mut Session, ledger: &mut Ledger, e: &Event, host: 
             let gate = s.resolutions.get(&resolution_id).and_then(|r| {
                 let o = r.outcome(&action_id)?;
                 match &o.verdict {
-                    crate::carp::policy::Verdict::Allowed { gate: Some(g), .. } => o.atlas.policies.get(*g).map(|p| p.policy_id.clone()),
+                    PolicyVerdict::Allowed { gate: Some(g), .. } => o.atlas.policies.get(*g).map(|p| p.policy_id.clone()),
                     _ => None,
                 }
             });
@@ -263,7 +280,7 @@ impl Runtime {
     /// `session.restore`: verifies a stored trace (against `expected_head`, `synced_head` and `session_id` when
     /// given), then rebuilds the session from it.
     pub fn restore(&mut self, o: Obj, host: &mut dyn Host) -> CoreResult<Value> {
-        o.deny_unknown(&["events", "expected_head", "synced_head", "session_id", "owner"], CODE)?;
+        o.deny_unknown(&["events", "jsonl", "expected_head", "synced_head", "session_id", "owner"], CODE)?;
         let session_id = o.opt_uuid("session_id", CODE)?;
         let owner = o.opt_text("owner", 1, MAX_OWNER, CODE)?.map(str::to_string);
         let synced = head_field(o, "synced_head")?;
@@ -284,20 +301,41 @@ impl Runtime {
             return Err(CoreError::at(ErrorCode::SessionExists, "/events/0/session_id", format!("session {} is live", first.session_id)));
         }
         let mut s = session_of(&first, owner);
-        let mut ledger = self.ledger.clone();
+        // The ledger is moved out for the rebuild (which reads the runtime's atlases alongside) and put back
+        // whatever happens; `end_restore` undoes the restore's charges when it fails.
+        let mut ledger = std::mem::take(&mut self.ledger);
+        ledger.begin_restore(&s.session_id, s.ledger_owner());
+        let rebuilt = self.rebuild(&mut s, &first, &rest, &mut ledger, host);
+        ledger.end_restore(&s.session_id, rebuilt.is_ok());
+        self.ledger = ledger;
+        let stale = rebuilt?;
+        let view = s.to_json();
+        let last_resolution = s.current.clone();
+        let handle = self.insert_session(s);
+        Ok(obj!("session": view, "handle": handle, "stale_resolutions": stale, "last_resolution_id": last_resolution))
+    }
+
+    /// Rebuilds `s` from its verified events, charging its approvals to `ledger`; answers its stale resolutions.
+    fn rebuild(&self, s: &mut Session, first: &Event, rest: &[Event], ledger: &mut Ledger, host: &mut dyn Host) -> CoreResult<Vec<String>> {
         let mut scratch = ScratchHost { inner: host, next: 0 };
-        let mut pending: Option<(Request, Micros, String)> = None;
+        // The request under way: its request, time, span, and the limit denials its resolve recorded.
+        let mut pending: Option<(Request, Micros, String, HashMap<String, PolicyVerdict>)> = None;
         let mut stale = Vec::new();
-        for e in &rest {
+        for e in rest {
             let now = micros_of(&e.timestamp);
             match e.event_type.as_str() {
                 "carp.request.received" => {
-                    let req = request_of(e, &s);
+                    let req = request_of(e, s);
                     s.request_ids.insert(req.request_id.clone());
-                    pending = Some((req, now, e.span_id.clone()));
+                    pending = Some((req, now, e.span_id.clone(), HashMap::new()));
+                }
+                "policy.evaluated" => {
+                    if let (Some((_, _, _, limits)), Some((action_id, v))) = (pending.as_mut(), recorded_limit_denial(&e.payload)) {
+                        limits.insert(action_id, v);
+                    }
                 }
                 "carp.resolution.completed" => {
-                    let (req, at, span) = match pending.take() {
+                    let (req, at, span, limits) = match pending.take() {
                         Some(x) => x,
                         None => continue,
                     };
@@ -306,11 +344,12 @@ impl Runtime {
                     let computed = self.atlases_in_scope(req.atlas_ids.as_deref(), "/events").and_then(|atlases| {
                         let mut env = Env {
                             atlases,
-                            ledger: &ledger,
+                            ledger,
                             handles: &self.actions,
                             default_allow: self.config.default_allow,
                             max_context_tokens: self.config.max_context_tokens,
                             ttl_seconds: ttl,
+                            recorded_limits: Some(&limits),
                         };
                         compute(&mut env, &req, &s.session_id, &s.chain.trace_id, at, &mut scratch)
                     });
@@ -320,11 +359,12 @@ impl Runtime {
                             // The atlas is gone: keep an empty, stale resolution so that its id stays known.
                             let mut env = Env {
                                 atlases: Vec::new(),
-                                ledger: &ledger,
+                                ledger,
                                 handles: &self.actions,
                                 default_allow: false,
                                 max_context_tokens: 0,
                                 ttl_seconds: ttl,
+                                recorded_limits: None,
                             };
                             let mut r = compute(&mut env, &req, &s.session_id, &s.chain.trace_id, at, &mut scratch)?;
                             r.stale = true;
@@ -352,25 +392,23 @@ impl Runtime {
                     s.ended = true;
                     s.ended_at = Some(now);
                 }
-                _ => apply_execution_event(&mut s, &mut ledger, e, &mut scratch),
+                _ => apply_execution_event(s, ledger, e, &mut scratch),
             }
         }
-        let last = rest.last().unwrap_or(&first);
+        let last = rest.last().unwrap_or(first);
         s.chain = ChainHead {
             session_id: s.session_id.clone(),
             trace_id: first.trace_id.clone(),
             next_sequence: rest.len() as u64 + 1,
             head_hash: last.event_hash.clone(),
         };
-        self.ledger = ledger;
-        let view = s.to_json();
-        let last_resolution = s.current.clone();
-        let handle = self.insert_session(s);
-        Ok(obj!("session": view, "handle": handle, "stale_resolutions": stale, "last_resolution_id": last_resolution))
+        Ok(stale)
     }
 
     pub fn replay(&self, o: Obj, host: &mut dyn Host) -> CoreResult<Value> {
         o.deny_unknown(&["events", "expected_head"], CODE)?;
+        // Events only (no `jsonl`): replay answers them back, with the replayed ones.
+        events_of(o, "events")?;
         let (first, rest) = verified(o)?;
         let sid = first.session_id.clone();
         let events: Vec<Event> = std::iter::once(first).chain(rest).collect();

@@ -266,6 +266,7 @@ impl Runtime {
             default_allow: self.config.default_allow,
             max_context_tokens: self.config.max_context_tokens,
             ttl_seconds: self.config.default_ttl_seconds,
+            recorded_limits: None,
         };
         compute(&mut env, req, &s.session_id, &s.chain.trace_id, now, host)
     }

@@ -24,6 +24,12 @@ pub fn to_jsonl(events: &[Value]) -> CoreResult<String> {
 /// Parses JSONL text: every line, the last one included, ends with LF (a CR before it is tolerated). A last line
 /// without its newline is a torn write and is refused, never read and never silently dropped.
 pub fn from_jsonl(text: &str) -> CoreResult<Vec<Value>> {
+    read_jsonl(text, "/text", true)
+}
+
+/// [`from_jsonl`] of the text at input member `path` (errors name it, with the line number in the message). With
+/// `objects_only` false, a line that is JSON but no object is kept, for a verifier to refuse as the event it is.
+pub fn read_jsonl(text: &str, path: &str, objects_only: bool) -> CoreResult<Vec<Value>> {
     let mut events = Vec::new();
     if text.is_empty() {
         return Ok(events);
@@ -34,7 +40,7 @@ pub fn from_jsonl(text: &str) -> CoreResult<Vec<Value>> {
             let line = text.split('\n').count();
             return Err(CoreError::at(
                 ErrorCode::InvalidJson,
-                "/text",
+                path,
                 format!("line {}: incomplete (no trailing newline): a torn write", line),
             ));
         }
@@ -42,9 +48,9 @@ pub fn from_jsonl(text: &str) -> CoreResult<Vec<Value>> {
     for (i, line) in body.split('\n').enumerate() {
         let line = line.strip_suffix('\r').unwrap_or(line);
         let v = parse_strict(line.as_bytes())
-            .map_err(|e| CoreError::at(ErrorCode::InvalidJson, "/text", format!("line {}: {}", i + 1, e.message)))?;
-        if !v.is_object() {
-            return Err(CoreError::at(ErrorCode::InvalidJson, "/text", format!("line {}: an event must be a JSON object", i + 1)));
+            .map_err(|e| CoreError::at(ErrorCode::InvalidJson, path, format!("line {}: {}", i + 1, e.message)))?;
+        if objects_only && !v.is_object() {
+            return Err(CoreError::at(ErrorCode::InvalidJson, path, format!("line {}: an event must be a JSON object", i + 1)));
         }
         events.push(v);
     }

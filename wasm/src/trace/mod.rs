@@ -8,4 +8,4 @@ pub mod verify;
 
 pub use chain::{ChainHead, Emitter};
 pub use event::{Event, EVENT_TYPES, GENESIS_HASH};
-pub use verify::{verify, Head, Verdict};
+pub use verify::{contains_head, verify, Head, Verdict};

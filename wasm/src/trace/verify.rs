@@ -90,6 +90,30 @@ pub fn verify(events: &[Value], expected: Option<&Head>) -> (Verdict, Vec<Event>
     (Verdict::Valid { length: parsed.len(), head_hash: prev_hash }, parsed)
 }
 
+/// A valid chain must also contain `synced` (a store's last durable head) as a prefix — it may hold more, never
+/// less: else `head_mismatch` at the first event it lacks, or at the event whose hash is not the synced one.
+pub fn contains_head(verdict: Verdict, parsed: &[Event], synced: Option<&Head>) -> Verdict {
+    let h = match (&verdict, synced) {
+        (Verdict::Valid { .. }, Some(h)) if h.length > 0 => h,
+        _ => return verdict,
+    };
+    match parsed.get(h.length - 1) {
+        None => Verdict::Invalid {
+            index: parsed.len(),
+            reason: "head_mismatch",
+            detail: None,
+            message: format!("the chain has {} events but {} were synced", parsed.len(), h.length),
+        },
+        Some(e) if e.event_hash != h.head_hash => Verdict::Invalid {
+            index: h.length - 1,
+            reason: "head_mismatch",
+            detail: None,
+            message: format!("event {} is not the synced head {}", h.length - 1, h.head_hash),
+        },
+        Some(_) => verdict,
+    }
+}
+
 /// A `sequence_gap` at `index` (sequence `got` where `want` was expected), with what kind of gap it is.
 fn sequence_gap(index: usize, got: u64, want: u64, repeats_previous: bool) -> Verdict {
     let (detail, message) = if repeats_previous {

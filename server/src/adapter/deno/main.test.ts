@@ -68,7 +68,7 @@ describe('server on Deno (Deno.serve)', () => {
 
   it('restores the session after a restart, for its owner only', async () => {
     const { proc, url } = await serve();
-    expect(proc.output().stdout).toContain('(1 session(s) restored)');
+    expect(proc.output().stdout).toContain('(1 session(s) indexed, 0 active; each restored when used)');
     const res = await fetch(`${url}/v1/sessions/${flow.sessionId}`, { headers: { authorization: `Bearer ${KEY}` } });
     expect(await res.json()).toMatchObject({ session_id: flow.sessionId, status: 'ended', event_count: FLOW_TYPES.length });
     const verify = await fetch(`${url}/v1/traces/${flow.sessionId}/verify`, { headers: { authorization: `Bearer ${KEY}` } });

@@ -38,7 +38,7 @@ describe('npm start (child process)', () => {
     expect(await first.stop('SIGKILL')).toBeNull();
 
     const second = await start(env);
-    expect(second.output()).toContain('1 session(s) restored');
+    expect(second.output()).toContain('1 session(s) indexed, 1 active');
     const after = await http(second.url, 'GET', `/v1/traces/${id}`, { key: KEY_A });
     expect(after.status).toBe(200);
     expect(after.body).toEqual(before);

@@ -31,7 +31,7 @@ describe('workerd adapter (createWorker)', () => {
     expect((await call('/health')).status).toBe(200);
     expect(lines).toEqual([
       '  atlas com.example.support@1.2.0 (deployed with the Worker)',
-      '  data: in memory, this isolate only (0 session(s) restored)',
+      '  data: in memory, this isolate only (0 session(s) indexed, 0 active; each restored when used)',
       '  auth: 1 key(s) configured (no admin key: atlases change only at start; CRA_ADMIN_KEYS lets keys change them over HTTP)',
       `CRA server (workerd) listening on ${ORIGIN} (OpenAPI: ${ORIGIN}/openapi.json)`,
     ]);
