@@ -1,7 +1,8 @@
 /**
  * The README's quick start must run exactly as written: this test takes the code block from README.md, saves it at
  * the repository root (where the README says to save it) and runs it with tsx in a child process. The blocks of
- * "Agent integrations" run the same way, against the scripted models of `examples/agents/`.
+ * "Agent integrations" run the same way, against the scripted models of `examples/agents/`, and the block of the
+ * SDK README's "Sessions over time" on a folder of real traces.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -9,6 +10,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from './helpers.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const run = promisify(execFile);
@@ -27,6 +29,33 @@ describe('README server walk-through', () => {
     const block = /```bash\n([\s\S]*?)```/.exec(readme.split('## Server')[1] ?? '');
     const script = await readFile(join(ROOT, 'server', 'walkthrough.sh'), 'utf8');
     expect(block?.[1]).toBe(script.split('set -euo pipefail\n')[1]);
+  });
+});
+
+describe('SDK README: sessions over time', () => {
+  it('runs as written on a folder of stored sessions, reading none of their traces', async () => {
+    const readme = await readFile(join(ROOT, 'sdk', 'README.md'), 'utf8');
+    const block = /```ts\n([\s\S]*?)```/.exec(readme.split('## Sessions over time')[1] ?? '')?.[1];
+    if (!block) throw new Error('sdk/README.md has no ts block under "## Sessions over time"');
+    const { dir, cleanup } = await tempDir();
+    // Three sessions, one of them ended, stored by a runtime before the block runs on the same folder.
+    const { createRuntime } = await import('../src/index.ts');
+    const { jsonlStore } = await import('../src/node.ts');
+    const before = await createRuntime({ storage: jsonlStore({ dir, fsyncIntervalMs: 0 }) });
+    for (let i = 0; i < 3; i++) {
+      const s = await before.createSession({ agentId: 'a', goal: `g${i}` });
+      if (i === 0) await s.end('completed');
+    }
+    await before.close();
+    const file = join(ROOT, `.sessions-${randomUUID()}.ts`);
+    await writeFile(file, block.replace("'.data/traces'", JSON.stringify(dir)));
+    try {
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', file], { cwd: ROOT, timeout: 60_000 });
+      expect(stdout.trim()).toBe('2 active of 3 known, 0 in memory');
+    } finally {
+      await rm(file, { force: true });
+      await cleanup();
+    }
   });
 });
 

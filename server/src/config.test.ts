@@ -48,6 +48,8 @@ describe('parseConfig', () => {
         CRA_DEFAULT_DECISION: 'allow',
         CRA_MAX_CONTEXT_TOKENS: '2000',
         CRA_DEFAULT_TTL_SECONDS: '120',
+        CRA_MAX_LIVE_SESSIONS: '500',
+        CRA_SESSION_IDLE_SECONDS: '60',
       }),
     ).toEqual({
       port: 9000,
@@ -65,7 +67,7 @@ describe('parseConfig', () => {
       maxConnections: 256,
       corsOrigins: ['https://a.example', 'https://b.example'],
       rateLimit: 120,
-      runtime: { clockSkewSeconds: 60, defaultDecision: 'allow', maxContextTokens: 2000, defaultTtlSeconds: 120 },
+      runtime: { clockSkewSeconds: 60, defaultDecision: 'allow', maxContextTokens: 2000, defaultTtlSeconds: 120, sessions: { maxLiveSessions: 500, idleSeconds: 60 } },
     });
   });
 
@@ -106,6 +108,8 @@ describe('parseConfig', () => {
       ['CRA_BODY_TIMEOUT_SECONDS', '3601'],
       ['CRA_MAX_CONNECTIONS_PER_ADDRESS', '0'],
       ['CRA_MAX_CONNECTIONS', 'many'],
+      ['CRA_MAX_LIVE_SESSIONS', '0'],
+      ['CRA_SESSION_IDLE_SECONDS', '-1'],
     ] as const) {
       expect(() => parseConfig({ [name]: value }), `${name}=${value}`).toThrow(
         expect.objectContaining({ code: 'invalid_request', path: `/${name}`, message: expect.stringContaining(JSON.stringify(value)) }),

@@ -33,7 +33,7 @@ import type { RuntimeOptions } from '../../sdk/src/runtime/runtime.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './app.ts';
 
 /** The embedded runtime's options that the environment sets; only those given (the runtime has the defaults). */
-export type RuntimeConfig = Pick<RuntimeOptions, 'clockSkewSeconds' | 'defaultDecision' | 'maxContextTokens' | 'defaultTtlSeconds'>;
+export type RuntimeConfig = Pick<RuntimeOptions, 'clockSkewSeconds' | 'defaultDecision' | 'maxContextTokens' | 'defaultTtlSeconds' | 'sessions'>;
 
 export interface ServerConfig {
   port: number;
@@ -116,6 +116,12 @@ function runtimeConfig(env: Env): RuntimeConfig {
     maxContextTokens: optionalInteger(env, 'CRA_MAX_CONTEXT_TOKENS', 0, Number.MAX_SAFE_INTEGER),
     defaultTtlSeconds: optionalInteger(env, 'CRA_DEFAULT_TTL_SECONDS', 0, 86_400),
   };
+  // Which sessions stay live in the core (the others are restored from their traces when used).
+  const maxLiveSessions = optionalInteger(env, 'CRA_MAX_LIVE_SESSIONS', 1, 10_000_000);
+  const idleSeconds = optionalInteger(env, 'CRA_SESSION_IDLE_SECONDS', 0, 31_536_000);
+  if (maxLiveSessions !== undefined || idleSeconds !== undefined) {
+    out.sessions = { ...(maxLiveSessions === undefined ? {} : { maxLiveSessions }), ...(idleSeconds === undefined ? {} : { idleSeconds }) };
+  }
   for (const key of Object.keys(out) as Array<keyof RuntimeConfig>) if (out[key] === undefined) delete out[key];
   return out;
 }

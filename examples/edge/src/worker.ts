@@ -18,7 +18,7 @@
  * `CRA_CORS_ORIGINS`, `CRA_RATE_LIMIT`); see wrangler.toml.
  */
 
-import { createRuntime, CraError, systemIds, type AtlasBundle, type EmbeddedRuntime, type Session } from 'cra-runtime';
+import { createRuntime, CraError, systemIds, type AtlasBundle, type EmbeddedRuntime, type SessionSummary } from 'cra-runtime';
 import { createApp, observeStore, parseConfig, TraceEvents, type App, type AppOptions } from 'cra-runtime/server';
 import support from './atlases/support.json';
 import type { DurableObjectNamespace, DurableObjectState, ExecutionContext } from './cloudflare.ts';
@@ -150,7 +150,7 @@ async function jsonBody(request: Request): Promise<{ text: string; value: unknow
 }
 
 /** Oldest first, as the Node server lists them (a stable sort: the directory's order breaks ties). */
-function inCreationOrder(sessions: Session[]): Session[] {
+function inCreationOrder(sessions: SessionSummary[]): SessionSummary[] {
   return [...sessions].sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
 }
 
@@ -200,12 +200,12 @@ export default {
         const lists = await Promise.all(
           ids.map(async (id) => {
             const res = await session(env, id).fetch(new Request(query, { headers: request.headers }));
-            return res.ok ? ((await res.json()) as { items: Session[] }).items : [];
+            return res.ok ? ((await res.json()) as { items: SessionSummary[] }).items : [];
           }),
         );
         const matching = inCreationOrder(lists.flat());
         const from = offset === null ? 0 : Number(offset);
-        const items = matching.slice(from, limit === null ? undefined : from + Number(limit));
+        const items = matching.slice(from, from + (limit === null ? 100 : Number(limit))); // the Node server's default page
         return Response.json({ items, total: matching.length });
       }
 

@@ -103,6 +103,11 @@ export class Residency {
     if (this.engine.broken || this.engine.closed) return;
     const idleBefore = this.engine.lastReading() - this.options.idleMicros;
     for (const st of this.lru.values()) {
+      // A session a rebuild dropped (its creation never reached the store) is no longer live.
+      if (this.engine.sessions.get(st.id) !== st) {
+        this.lru.delete(st.id);
+        continue;
+      }
       const over = this.lru.size > this.options.maxLiveSessions;
       if (!over && st.lastUsed > idleBefore) break;
       if (st.pins === 0) this.evict(st);
