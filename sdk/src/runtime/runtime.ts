@@ -7,10 +7,15 @@
  * traps or answers garbage, or the store fails to take events, the call throws, and a fresh instance is rebuilt from
  * the loaded atlases and the stored traces (`restore.ts`) before the next call runs.
  *
+ * The runtime knows every stored session (`directory.ts`, from the store's index: start-up reads no trace), and only
+ * the sessions in use are live in the core: a session is restored when an operation needs it and leaves when it
+ * ends, idles or is pushed out by newer ones (`residency.ts`). `trace`, `verify` and `replay` read the store.
+ *
  * This file is the runtime's public surface, one short method per operation of `CraRuntime` and `CraSession`
  * (which is why it runs past 400 lines); what those methods share lives beside it: the engine that steps and
- * rebuilds the core (`engine.ts`), answer checks (`answers.ts`), restores (`restore.ts`), record batching
- * (`records.ts`), options (`options.ts`) and the CARP request forms (`../carp/request.ts`).
+ * rebuilds the core (`engine.ts`), which sessions are live (`residency.ts`, `directory.ts`), answer checks
+ * (`answers.ts`), restores (`restore.ts`), record batching (`records.ts`), options (`options.ts`) and the CARP
+ * request forms (`../carp/request.ts`).
  *
  * @module
  */

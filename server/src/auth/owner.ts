@@ -18,6 +18,7 @@
 import { requestedSession } from '../../../sdk/src/carp/request.ts';
 import { CraError, isCraError } from '../../../sdk/src/errors.ts';
 import type { CraRuntime } from '../../../sdk/src/interface.ts';
+import type { EmbeddedRuntime } from '../../../sdk/src/runtime/runtime.ts';
 import type { JsonObject } from '../../../sdk/src/types.ts';
 import type { Principal } from './keys.ts';
 
@@ -113,14 +114,9 @@ export class Ownership {
   }
 }
 
-/** How many sessions of `runtime` no key owns: invisible to every key while auth is on. */
-export async function unownedSessions(runtime: CraRuntime, owners: OwnerStore): Promise<number> {
-  let n = 0;
-  for (let offset = 0; ; offset += 1000) {
-    const page = await runtime.listSessions({ limit: 1000, offset });
-    n += page.items.filter((s) => owners.get(s.session_id) === undefined).length;
-    if (offset + 1000 >= page.total) return n;
-  }
+/** How many sessions of `runtime` no key owns: invisible to every key while auth is on (one pass over its index). */
+export async function unownedSessions(runtime: EmbeddedRuntime, owners: OwnerStore): Promise<number> {
+  return (await runtime.listSessions({ limit: 1, where: (id) => owners.get(id) === undefined })).total;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
