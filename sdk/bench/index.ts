@@ -1,6 +1,7 @@
 /**
- * CRA benchmarks: `npm run bench` (full, about a minute) or `npm run bench -- --quick` (smoke, under 30 s).
- * Groups can be picked by name: `npm run bench -- --quick check resolve`.
+ * CRA benchmarks: `npm run bench` (full, about three minutes, plus about five the first time to build the 100 000-session
+ * folder of `scale`) or `npm run bench -- --quick` (smoke, about a minute). Groups can be picked by name:
+ * `npm run bench -- --quick check resolve`.
  *
  * Methodology
  * - Medians. Each task runs under tinybench (warm-up first, then until a time budget and a minimum sample count
@@ -22,9 +23,10 @@ import * as guard from './guard.ts';
 import * as instantiate from './instantiate.ts';
 import * as memory from './memory.ts';
 import * as resolve from './resolve.ts';
+import * as scale from './scale.ts';
 import * as size from './size.ts';
 
-const picked = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const picked = process.argv.slice(2).filter((a) => !a.startsWith('--') && !/^[0-9]/.test(a)); // a number is an option's value
 const want = (group: string) => picked.length === 0 || picked.includes(group);
 
 const started = performance.now();
@@ -41,6 +43,7 @@ if (want('append')) await append.run(module);
 if (want('guard')) await guard.run(module);
 if (want('instantiate')) await instantiate.run(module, bytes);
 if (want('memory')) await memory.run(module);
+if (want('scale')) await scale.run();
 
 console.log('\n## targets (medians; informational, never fails the run)\n');
 const w = Math.max(...summary.map((s) => `${s.group}: ${s.name}`.length));

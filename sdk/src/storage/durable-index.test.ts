@@ -160,6 +160,28 @@ describe('the session index of a JSONL store', () => {
     expect((await start()).storageIssues).toEqual([expect.objectContaining({ session_id: damaged, kind: 'missing' })]);
   });
 
+  it('an index of the previous version (heads without identity) is completed once from the traces, then listed whole', async () => {
+    const { damaged, intact, events } = await recorded();
+    // As the previous version wrote it: head, agent, status and last time only.
+    const merged = new Map<string, Record<string, unknown>>();
+    for (const l of await indexLines()) {
+      const e = JSON.parse(l) as Record<string, unknown>;
+      merged.set(e.session_id as string, { ...merged.get(e.session_id as string), ...e });
+    }
+    const earlier = [...merged.values()].map(({ session_id, length, head_hash, agent_id, status, last_event_at }) => ({ session_id, length, head_hash, agent_id, status, last_event_at }));
+    await writeFile(join(folder.dir, INDEX), earlier.map((e) => `${JSON.stringify(e)}\n`).join(''));
+
+    const rt = await start();
+    expect(rt.storageIssues).toEqual([]);
+    const listed = (await rt.listSessions()).items;
+    expect(listed.map((s) => s.session_id)).toEqual([damaged, intact]);
+    expect(listed[0]).toMatchObject({ goal: 'to be damaged', created_at: events[0]!.timestamp, status: 'ended', ended_at: events.at(-1)!.timestamp, trace_id: events[0]!.trace_id });
+    expect(listed[1]).toMatchObject({ goal: 'left alone', status: 'active', ended_at: null });
+    // Written back: the next start reads it from the index alone.
+    expect((await indexLines()).map((l) => JSON.parse(l))).toEqual(expect.arrayContaining([expect.objectContaining({ session_id: damaged, goal: 'to be damaged' })]));
+    expect(await rt.stats()).toMatchObject({ restores: 0 });
+  });
+
   it('an index deleted while traces remain is rebuilt from them and reported (a cut end cannot be told that time)', async () => {
     const { damaged, intact, events, intactEvents } = await recorded();
     await unlink(join(folder.dir, INDEX));

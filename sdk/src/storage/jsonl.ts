@@ -20,7 +20,8 @@
  * which are then removed.
  *
  * One class past 400 lines by choice: every file operation of a session runs on one ordered chain with its fsync
- * and index steps beside it, and splitting those apart would hide the order that makes the store durable.
+ * and index steps beside it, and splitting those apart would hide the order that makes the store durable. What one
+ * file's state is, and how reading the file updates it, is in `jsonl-file.ts`.
  *
  * @module
  */
@@ -30,9 +31,10 @@ import { join } from 'node:path';
 import { CraError } from '../errors.ts';
 import type { ChainHead, TraceEvent } from '../types.ts';
 import { type IndexEntry, SessionIndex, syncFolder, writeFully } from './jsonl-index.ts';
-import { type Parsed, parseTrace } from './jsonl-parse.ts';
+import { applyScan, corrupt, describe, type FileState, fileState, follow, legacyHead, missingFile, readWhole, type Scanned, storageFailure } from './jsonl-file.ts';
+import { parseTrace } from './jsonl-parse.ts';
 import type { StoredSession, StoreIssue, StoreOpenResult, StoredTrace, TraceStore } from './store.ts';
-import { summarize } from './summary.ts';
+import { GENESIS_HASH, summarize } from './summary.ts';
 
 export { parseTrace };
 
@@ -49,39 +51,6 @@ export interface JsonlStoreOptions {
 
 const TRACE_FILE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.trace\.jsonl$/;
 const HEAD_FILE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.head\.json$/;
-const GENESIS = '0'.repeat(64);
-
-interface FileState {
-  id: string;
-  path: string;
-  handle: FileHandle | null;
-  /** The file exists on disk. */
-  exists: boolean;
-  /** Bytes of intact, complete lines. */
-  size: number;
-  length: number;
-  headHash: string;
-  /** What the events in the file recorded about the session (the index line written at the next sync). */
-  summary: StoredSession;
-  /**
-   * The file was read since the store opened: `size`, `length` and `headHash` are the file's. Until then they are
-   * the index's, and the file is read before anything is appended to it.
-   */
-  scanned: boolean;
-  /** Jobs queued on `tail` and not finished (a state with none may be dropped). */
-  jobs: number;
-  /** Written since the last fsync (or read on open beyond the indexed head: not known to be durable). */
-  dirty: boolean;
-  /** Created since the folder was last fsynced. */
-  created: boolean;
-  syncedLength: number;
-  damaged: StoreIssue | null;
-  /** A write that could not be rolled back: nothing more is written to this file. */
-  failed: CraError | null;
-  /** Every file operation of one session runs in order on this chain. */
-  tail: Promise<unknown>;
-}
-
 
 export class JsonlStore implements TraceStore {
   readonly dir: string;
@@ -141,12 +110,43 @@ export class JsonlStore implements TraceStore {
       if (issue) issues.push(issue);
       else sessions.push({ ...st.summary });
     }
+    await this.completeEarlierEntries(index, found);
     for (const entry of index.entries.values()) {
-      if (found.has(entry.session_id)) sessions.push({ ...entry });
-      else issues.push(this.missing(entry));
+      // The entry itself, not a copy: neither the index nor the runtime changes an entry in place.
+      if (found.has(entry.session_id)) sessions.push(entry);
+      else issues.push(missingFile(this.state(entry.session_id), entry));
     }
     this.startTimer();
     return { sessions, issues };
+  }
+
+  /**
+   * An index written by an earlier version holds the head, agent, status and last time of each session but not the
+   * identity that listing shows (goal, creation time, trace id, parent): those are read once from the first line of
+   * each such trace, and the index is rewritten with them.
+   */
+  private async completeEarlierEntries(index: SessionIndex, found: ReadonlySet<string>): Promise<void> {
+    const earlier = [...index.entries.values()].filter((e) => e.created_at === undefined && e.length > 0 && found.has(e.session_id));
+    if (earlier.length === 0) return;
+    for (const entry of earlier) {
+      const text = await readWhole(this.pathOf(entry.session_id)).catch(() => '');
+      const first = parseTrace(text.slice(0, text.indexOf('\n') + 1), entry.session_id).events[0];
+      if (!first) continue; // a damaged trace answers for itself when read
+      const identity = summarize(entry.session_id, [first]);
+      Object.assign(entry, {
+        agent_id: identity.agent_id,
+        goal: identity.goal,
+        trace_id: identity.trace_id,
+        parent_session_id: identity.parent_session_id,
+        created_at: identity.created_at,
+        ended_at: entry.status === 'ended' ? entry.last_event_at ?? null : null,
+      });
+    }
+    try {
+      await index.replace([...index.entries.values()]);
+    } catch (err) {
+      throw storageFailure(`cannot write ${index.path}`, err);
+    }
   }
 
   /**
@@ -223,8 +223,8 @@ export class JsonlStore implements TraceStore {
       await this.init();
       if (st.damaged) throw corrupt(st.damaged);
       if (!st.exists && !(await exists(st.path))) return '';
-      const text = await readText(st.path);
-      const issue = this.follow(st, text);
+      const text = await readWhole(st.path);
+      const issue = follow(st, text);
       if (issue) throw corrupt(issue);
       return text;
     });
@@ -297,7 +297,7 @@ export class JsonlStore implements TraceStore {
       st.exists = true;
       st.size = scanned.parsed.size;
       st.length = scanned.parsed.events.length;
-      st.headHash = scanned.parsed.events.at(-1)?.event_hash ?? GENESIS;
+      st.headHash = scanned.parsed.events.at(-1)?.event_hash ?? GENESIS_HASH;
       st.summary = summarize(st.id, scanned.parsed.events);
       st.scanned = true;
       return { events: st.length, removedBytes: total - scanned.parsed.size };
@@ -356,25 +356,7 @@ export class JsonlStore implements TraceStore {
         throw new CraError('invalid_request', `not a session id: ${JSON.stringify(id)}`, { path: '/session_id' });
       }
       // A session the index names: its file exists (open() reports those that do not), and is read before use.
-      const entry = this.indexing === null ? undefined : this.entries?.get(id);
-      st = {
-        id,
-        path: this.pathOf(id),
-        handle: null,
-        exists: entry !== undefined,
-        size: 0,
-        length: entry?.length ?? 0,
-        headHash: entry?.head_hash ?? GENESIS,
-        summary: entry ? { ...entry } : summarize(id, []),
-        scanned: entry === undefined,
-        jobs: 0,
-        dirty: false,
-        created: false,
-        syncedLength: entry?.length ?? 0,
-        damaged: null,
-        failed: null,
-        tail: Promise.resolve(),
-      };
+      st = fileState(id, this.pathOf(id), this.indexing === null ? undefined : this.entries?.get(id));
       this.files.set(id, st);
     }
     return st;
@@ -408,72 +390,9 @@ export class JsonlStore implements TraceStore {
     }
   }
 
-  /** The issue of a session the index names whose trace file is gone: never a silent disappearance. */
-  private missing(entry: IndexEntry): StoreIssue {
-    const st = this.state(entry.session_id);
-    const issue: StoreIssue = {
-      session_id: entry.session_id,
-      kind: 'missing',
-      message: `the trace file is missing; the session index recorded ${entry.length} synced event(s)`,
-      location: st.path,
-      intact_events: 0,
-      synced_events: entry.length,
-    };
-    st.exists = false;
-    st.syncedLength = entry.length;
-    st.damaged = issue;
-    return issue;
-  }
-
   /** Reads a session's whole file into its state (a trace found without an index line, or before an append). */
   private async load(st: FileState): Promise<StoreIssue | null> {
-    return this.apply(st, await this.scan(st));
-  }
-
-  private apply(st: FileState, scanned: { parsed: Parsed; synced: ChainHead | null; issue: StoreIssue | null }): StoreIssue | null {
-    const events = scanned.parsed.events;
-    st.exists = true;
-    st.size = scanned.parsed.size;
-    st.length = events.length;
-    st.headHash = events.at(-1)?.event_hash ?? GENESIS;
-    st.summary = summarize(st.id, events);
-    st.syncedLength = scanned.synced?.length ?? 0;
-    st.scanned = true;
-    st.damaged = scanned.issue;
-    // Events beyond the indexed head may not be durable (a process killed before its sync): the next sync
-    // round fsyncs them and records them in the index.
-    if (!scanned.issue && events.length > st.syncedLength) st.dirty = true;
-    return scanned.issue;
-  }
-
-  /**
-   * Brings an unread state up to the file's `text` without parsing what the index already vouches for: the lines
-   * up to the indexed head are counted, the ones after it parsed. Answers a torn last line as an issue (the core
-   * judges everything else when it reads the text).
-   */
-  private follow(st: FileState, text: string): StoreIssue | null {
-    if (st.scanned) return text.length === 0 || text.endsWith('\n') ? null : torn(st, text);
-    if (text.length > 0 && !text.endsWith('\n')) return torn(st, text);
-    let at = 0;
-    let lines = 0;
-    for (; lines < st.syncedLength; lines++) {
-      const nl = text.indexOf('\n', at);
-      if (nl < 0) break;
-      at = nl + 1;
-    }
-    // Shorter than its indexed head: the core refuses it (`synced_head`), and nothing is appended to it meanwhile.
-    if (lines < st.syncedLength) return null;
-    const rest = parseTrace(text.slice(at), st.id, st.path);
-    if (rest.issue) return rest.issue;
-    if (rest.events.length > 0) {
-      st.summary = summarize(st.id, rest.events, st.summary);
-      st.length = st.syncedLength + rest.events.length;
-      st.headHash = rest.events.at(-1)!.event_hash;
-      st.dirty = true;
-    }
-    st.size = Buffer.byteLength(text, 'utf8');
-    st.scanned = true;
-    return null;
+    return applyScan(st, await this.scan(st));
   }
 
   /**
@@ -494,9 +413,9 @@ export class JsonlStore implements TraceStore {
       await this.enqueue(st, async () => {
         const scanned = await this.scan(st);
         const events = scanned.parsed.events;
-        if (legacy || !st.scanned) this.apply(st, scanned);
+        if (legacy || !st.scanned) applyScan(st, scanned);
         if (legacy) {
-          const synced = scanned.synced ?? { length: 0, head_hash: GENESIS };
+          const synced = scanned.synced ?? { length: 0, head_hash: GENESIS_HASH };
           legacy.set(id, { ...summarize(id, events.slice(0, synced.length)), length: synced.length, head_hash: synced.head_hash });
         }
         if (scanned.issue) issues.push(scanned.issue);
@@ -519,13 +438,13 @@ export class JsonlStore implements TraceStore {
       for (const name of names) {
         const id = HEAD_FILE.exec(name)?.[1];
         if (!id || found.has(id)) continue;
-        const head = await this.legacyHead(id);
+        const head = await legacyHead(this.dir, id);
         if ('head' in head && head.head) legacy.set(id, { ...summarize(id, []), length: head.head.length, head_hash: head.head.head_hash });
       }
       await this.adopt(index, legacy, names);
     }
     for (const entry of index.entries.values()) {
-      if (!found.has(entry.session_id)) issues.push(this.missing(entry));
+      if (!found.has(entry.session_id)) issues.push(missingFile(this.state(entry.session_id), entry));
     }
     this.startTimer();
     return { traces, issues };
@@ -535,7 +454,7 @@ export class JsonlStore implements TraceStore {
    * Reads and parses a session's file, with its synced head (from the index, or from the head file of a folder of
    * an earlier version); `issue` covers both.
    */
-  private async scan(st: FileState, withHead = true): Promise<{ parsed: Parsed; synced: ChainHead | null; issue: StoreIssue | null }> {
+  private async scan(st: FileState, withHead = true): Promise<Scanned> {
     let text: string;
     try {
       text = await readFile(st.path, 'utf8');
@@ -551,7 +470,7 @@ export class JsonlStore implements TraceStore {
       const entry = index.entries.get(st.id);
       if (entry) synced = { length: entry.length, head_hash: entry.head_hash };
     } else {
-      const legacy = await this.legacyHead(st.id);
+      const legacy = await legacyHead(this.dir, st.id);
       if ('issue' in legacy) return { parsed, synced: null, issue: parsed.issue ?? legacy.issue };
       synced = legacy.head;
     }
@@ -569,19 +488,6 @@ export class JsonlStore implements TraceStore {
     }
     // Whether the chain still extends the synced head is the core's to say (`session.restore` with `synced_head`).
     return { parsed, synced, issue: parsed.issue };
-  }
-
-  /** The head file of a folder of an earlier version. */
-  private async legacyHead(id: string): Promise<{ head: ChainHead | null } | { issue: StoreIssue }> {
-    const headPath = join(this.dir, `${id}.head.json`);
-    try {
-      const raw = JSON.parse(await readFile(headPath, 'utf8')) as Partial<ChainHead>;
-      if (Number.isSafeInteger(raw.length) && typeof raw.head_hash === 'string') return { head: { length: raw.length as number, head_hash: raw.head_hash } };
-      return { issue: { session_id: id, kind: 'unreadable', message: 'the synced head file is malformed', location: headPath } };
-    } catch (err) {
-      if ((err as { code?: string }).code === 'ENOENT') return { head: null };
-      return { issue: { session_id: id, kind: 'unreadable', message: `cannot read the synced head: ${describe(err)}`, location: headPath } };
-    }
   }
 
   private async handle(st: FileState): Promise<FileHandle> {
@@ -685,39 +591,3 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** The issue of a file whose last line has no newline (a write cut short). */
-function torn(st: FileState, text: string): StoreIssue {
-  let lines = 0;
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
-  return {
-    session_id: st.id,
-    kind: 'torn_line',
-    message: `line ${lines + 1} is incomplete (no trailing newline)`,
-    location: st.path,
-    line: lines + 1,
-    intact_events: lines,
-  };
-}
-
-async function readText(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    throw storageFailure(`cannot read ${path}`, err);
-  }
-}
-
-function corrupt(issue: StoreIssue): CraError {
-  return new CraError('storage_corrupt', `stored trace ${issue.location ?? issue.session_id ?? ''} is damaged: ${issue.message}`, {
-    details: [issue],
-  });
-}
-
-function storageFailure(message: string, err: unknown): CraError {
-  if (err instanceof CraError) return err;
-  return new CraError('storage_failure', `${message}: ${describe(err)}`, { cause: err });
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
