@@ -27,7 +27,7 @@ import { BufferedCollector } from '../collector/collector.ts';
 import { CraError } from '../errors.ts';
 import { CHECK_CODES, CHECK_RESULTS } from '../abi.ts';
 import { freshId, type IdSource, isoFromMicros, systemClock, systemIds } from '../host.ts';
-import { checkJsonValue, describeValue, jsonValue } from '../json-value.ts';
+import { checkJsonValue, jsonValue } from '../json-value.ts';
 import type { ActionRequest, CarpResult, CraRuntime, EmbeddedListOptions, EmbeddedSessionOptions, LoadAtlasOptions, ResolveOptions } from '../interface.ts';
 import { MemoryStore } from '../storage/memory.ts';
 import type { StoreIssue, TraceStore } from '../storage/store.ts';
