@@ -75,7 +75,6 @@ export class SessionIndex {
       line++;
       const raw = text.slice(start, nl);
       start = nl + 1;
-      this.size += Buffer.byteLength(raw, 'utf8') + 1;
       this.lines++;
       const entry = entryOf(raw);
       if (entry) {
@@ -84,6 +83,8 @@ export class SessionIndex {
       }
       else issues.push({ session_id: null, kind: 'unreadable', message: `line ${line} of the session index is not an index entry`, location: this.path, line });
     }
+    // Bytes of the complete lines, counted once (not per line: an index of a hundred thousand sessions is read on start).
+    this.size = Buffer.byteLength(start === text.length ? text : text.slice(0, start), 'utf8');
     this.tornTail = start < text.length;
     if (this.needsCompaction()) await this.compact();
     return issues;

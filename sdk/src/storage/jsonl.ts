@@ -92,7 +92,7 @@ export class JsonlStore implements TraceStore {
   async open(): Promise<StoreOpenResult> {
     await this.init();
     const { index, issues: indexIssues } = await this.indexed();
-    const names = await this.names();
+    const names = await this.names(!index.existed);
     if (!index.existed) {
       const checked = await this.checkAll(names, true);
       return { sessions: checked.traces.map((t) => summarize(t.session_id, t.events)), issues: checked.issues };
@@ -101,10 +101,14 @@ export class JsonlStore implements TraceStore {
     const issues: StoreIssue[] = [...indexIssues];
     const found = new Set<string>();
     for (const name of names) {
-      const id = TRACE_FILE.exec(name)?.[1];
-      if (!id) continue;
+      // `<uuid>.trace.jsonl`: the id is the first 36 characters; the pattern is checked only for unindexed names.
+      const id = name.slice(0, 36);
+      if (index.entries.has(id) && name.length === 48 && name.endsWith('.trace.jsonl')) {
+        found.add(id);
+        continue;
+      }
+      if (!TRACE_FILE.test(name)) continue;
       found.add(id);
-      if (index.entries.has(id)) continue;
       const st = this.state(id);
       const issue = await this.enqueue(st, () => this.load(st));
       if (issue) issues.push(issue);
@@ -374,10 +378,11 @@ export class JsonlStore implements TraceStore {
   /** The index's entries, once loaded (see `indexed`). */
   private entries: Map<string, IndexEntry> | null = null;
 
-  /** The folder's file names, sorted. */
-  private async names(): Promise<string[]> {
+  /** The folder's file names (sorted when `sorted`: an order of issues that does not depend on the file system). */
+  private async names(sorted = true): Promise<string[]> {
     try {
-      return (await readdir(this.dir)).sort();
+      const names = await readdir(this.dir);
+      return sorted ? names.sort() : names;
     } catch (err) {
       throw storageFailure(`cannot list ${this.dir}`, err);
     }

@@ -2,7 +2,6 @@
 //! the session's resolution. Every function here plans first (validating, taking ids, building events) and
 //! returns a [`Change`] that the caller commits; nothing is mutated on error.
 
-use crate::obj;
 use std::rc::Rc;
 
 use serde_json::{Map, Value};
@@ -10,7 +9,7 @@ use serde_json::{Map, Value};
 use crate::atlas::{Atlas, BudgetParams, Policy, PolicyKind};
 use crate::error::{CoreError, CoreResult, ErrorCode};
 use crate::host::{fresh_id, Host};
-use crate::json::{canonical_hash, canonical_map_hash, pointer_push, Payload};
+use crate::json::{canonical_hash, canonical_map_hash, pointer_push, sha256_hex, Payload};
 use crate::time::Micros;
 use crate::trace::Emitter;
 
@@ -108,12 +107,7 @@ pub fn request(
             ));
         }
     }
-    let approval_hash = canonical_hash(&obj!(
-        "session_id": &session.session_id,
-        "resolution_id": &input.resolution_id,
-        "action_id": &input.action_id,
-        "parameters_hash": &parameters_hash,
-    ));
+    let approval_hash = approval_hash(&session.session_id, &input.resolution_id, &input.action_id, &parameters_hash);
     let execution_id = fresh_id(host)?;
     let mut exec = Execution {
         execution_id,
@@ -528,6 +522,18 @@ fn cost_value(cost: f64) -> Value {
     }
 }
 
+/// The hash an approval is granted for: the canonical hash of the execution's session, resolution, action and
+/// parameters (written canonically at once; a restore recomputes it for every recorded request).
+pub fn approval_hash(session_id: &str, resolution_id: &str, action_id: &str, parameters_hash: &str) -> String {
+    let text = Payload::new()
+        .str("session_id", session_id)
+        .str("resolution_id", resolution_id)
+        .str("action_id", action_id)
+        .str("parameters_hash", parameters_hash)
+        .finish();
+    sha256_hex(text.as_bytes())
+}
+
 /// The `cost` an event's payload records (`action.requested` of a pending execution, `action.approved`), as
 /// [`cost_value`] wrote it; 0 when it records none. A cost the core cannot have written (negative, not finite,
 /// not a number) fits no budget: it is read as infinite (fail closed).
@@ -608,5 +614,19 @@ fn json_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
         _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::obj;
+
+    #[test]
+    fn approval_hash_is_the_canonical_hash_of_its_four_members() {
+        for (s, r, a, p) in [("s", "r", "a.b", "p"), ("", "é\"\\\n", "x\u{1F600}", "\u{7f}\u{1f}")] {
+            let expected = canonical_hash(&obj!("session_id": s, "resolution_id": r, "action_id": a, "parameters_hash": p));
+            assert_eq!(approval_hash(s, r, a, p), expected);
+        }
     }
 }

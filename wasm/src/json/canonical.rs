@@ -65,7 +65,7 @@ pub fn write_canonical_map(members: &Map<String, Value>, out: &mut String) {
 
 /// Orders strings by their UTF-16 code units, as RFC 8785 §3.2.3 requires (this differs from byte or code point
 /// order only when characters above U+FFFF meet characters in U+E000..=U+FFFF).
-fn utf16_cmp(a: &str, b: &str) -> Ordering {
+pub(crate) fn utf16_cmp(a: &str, b: &str) -> Ordering {
     a.encode_utf16().cmp(b.encode_utf16())
 }
 

@@ -10,12 +10,14 @@ mod build;
 mod canonical;
 mod parse;
 mod pointer;
+mod scan;
 mod write;
 
 pub use build::IntoJson;
 pub use canonical::{canonical, write_canonical, write_canonical_map};
 pub use parse::{parse_strict, MAX_DEPTH};
 pub use pointer::{pointer_index, pointer_push};
+pub use scan::{canonical_end, plain_run};
 pub use write::{JsonOut, Payload};
 
 use serde_json::{Map, Value};

@@ -11,6 +11,7 @@ use serde_json::map::Entry;
 use serde_json::{Map, Number, Value};
 
 use super::pointer::{pointer_index, pointer_push};
+use super::scan::plain_run;
 use crate::error::{CoreError, CoreResult, ErrorCode};
 
 /// Deepest nesting of arrays and objects accepted.
@@ -223,42 +224,37 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// A string at the opening quote. Runs without escapes are copied whole; a string without any (most of them)
-    /// is found by one scan and allocated once, at its size.
+    /// A string at the opening quote. Runs without escapes are found by one scan each and copied whole; a string
+    /// without any (most of them) is allocated once, at its size.
     fn string(&mut self) -> Parsed<String> {
         self.at += 1; // "
-        let mut start = self.at;
-        let rest = self.rest();
-        let plain = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
-        if let Some(n) = plain {
-            if rest.get(n) == Some(&b'"') {
-                self.at += n;
-                let s = self.text_from(start)?.to_string();
-                self.at += 1;
-                return Ok(s);
-            }
-        }
-        let mut out = String::new();
+        let mut out: Option<String> = None;
         loop {
-            let b = match self.peek() {
-                Some(b) => b,
-                None => return Err(self.fail("unterminated string")),
-            };
-            match b {
-                b'"' => {
-                    out.push_str(self.text_from(start)?);
+            let start = self.at;
+            self.at = start + plain_run(self.rest());
+            if self.at >= self.bytes.len() {
+                return Err(self.fail("unterminated string"));
+            }
+            // Multi-byte characters are whole in valid UTF-8 and the stop is ASCII: `start..at` is a character range.
+            let run = self.text_from(start)?;
+            match self.peek() {
+                Some(b'"') => {
                     self.at += 1;
-                    return Ok(out);
+                    return Ok(match out {
+                        Some(mut s) => {
+                            s.push_str(run);
+                            s
+                        }
+                        None => run.to_string(),
+                    });
                 }
-                b'\\' => {
-                    out.push_str(self.text_from(start)?);
+                Some(b'\\') => {
+                    let s = out.get_or_insert_with(String::new);
+                    s.push_str(run);
                     self.at += 1;
-                    self.escape(&mut out)?;
-                    start = self.at;
+                    self.escape(s)?;
                 }
-                0x00..=0x1f => return Err(self.fail("control character in a string")),
-                // Multi-byte characters are whole in valid UTF-8: `start..at` always ends on a boundary.
-                _ => self.at += 1,
+                _ => return Err(self.fail("control character in a string")),
             }
         }
     }

@@ -13,9 +13,9 @@ use crate::input::{as_object, Obj};
 use crate::json::{canonical, sha256_hex, JsonOut};
 use crate::time::Micros;
 use crate::trace::diff::diff;
-use crate::trace::jsonl::{from_jsonl, read_jsonl, to_jsonl};
+use crate::trace::jsonl::{from_jsonl, to_jsonl};
 use crate::atlas::LimitScope;
-use crate::trace::{contains_head, verify, Head};
+use crate::trace::{contains_head_at, read_trace, verify_items, Head, Item};
 
 use super::Runtime;
 
@@ -81,11 +81,12 @@ operations! {
     "trace.append" => |rt, o, now, host| rt.append(o, now, host),
     "trace.verify" => |_, o, _, _| {
         o.deny_unknown(&["events", "jsonl", "expected_head", "synced_head"], CODE)?;
-        let events = trace_of(o)?;
+        let events = trace_of(o, |_| false)?;
         let head = expected_head(o)?;
         let synced = head_field(o, "synced_head")?;
-        let (verdict, parsed) = verify(&events, head.as_ref());
-        json(Ok(contains_head(verdict, &parsed, synced.as_ref()).to_json()))
+        let at = synced.as_ref().and_then(|h| h.length.checked_sub(1));
+        let checked = verify_items(events, head.as_ref(), false, at);
+        json(Ok(contains_head_at(checked.verdict, checked.length, checked.hash_at.as_deref(), synced.as_ref()).to_json()))
     },
     "trace.diff" => |_, o, _, _| {
         o.deny_unknown(&["a", "b"], CODE)?;
@@ -126,11 +127,13 @@ pub fn events_of<'a>(o: Obj<'a>, key: &str) -> CoreResult<&'a [Value]> {
 
 /// The trace of `session.restore` and `trace.verify`: `events` (an array), or `jsonl` (the same events as JSONL
 /// text, read as `trace.from_jsonl` reads it; one parse of one string is cheaper for a host than building an array
-/// of a thousand objects). Exactly one of them. Event `i` is `/events/<i>` in later errors either way.
-pub fn trace_of(o: Obj) -> CoreResult<Cow<[Value]>> {
+/// of a thousand objects). Exactly one of them. Event `i` is `/events/<i>` in later errors either way. Lines are
+/// read directly into events where they can be ([`read_trace`]); `payloads` names the event types whose payload
+/// the caller reads.
+pub fn trace_of(o: Obj, payloads: fn(&str) -> bool) -> CoreResult<Vec<Item>> {
     match (o.get("events"), o.opt_str("jsonl", CODE)?) {
-        (Some(_), None) => events_of(o, "events").map(Cow::Borrowed),
-        (None, Some(text)) => read_jsonl(text, &o.field_path("jsonl"), false).map(Cow::Owned),
+        (Some(_), None) => Ok(events_of(o, "events")?.iter().map(|v| Item::Value(Cow::Borrowed(v))).collect()),
+        (None, Some(text)) => read_trace(text, &o.field_path("jsonl"), payloads),
         (Some(_), Some(_)) => Err(o.err(CODE, "events", "give the trace once: `events` or `jsonl`, not both")),
         (None, None) => Err(o.err(CODE, "events", "`events` (an array of events) or `jsonl` (their JSONL text) is required")),
     }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use crate::atlas::{Facts, PolicyKind, RiskTier};
-use crate::carp::execute::recorded_cost;
+use crate::carp::execute::{approval_hash, recorded_cost};
 use crate::carp::ledger::{Ledger, Who};
 use crate::carp::request::{Operation, Request};
 use crate::carp::resolve::{compute, recorded_map_of, Env, Outcome};
@@ -19,10 +19,10 @@ use crate::carp::{ExecStatus, Execution, Session};
 use crate::error::{CoreError, CoreResult, ErrorCode};
 use crate::host::Host;
 use crate::input::Obj;
-use crate::json::{canonical_hash, write_canonical_map};
+use crate::json::write_canonical_map;
 use crate::time::{parse_stored, Micros};
 use crate::trace::diff::diff;
-use crate::trace::{verify, ChainHead, Emitter, Event, Head, Verdict, GENESIS_HASH};
+use crate::trace::{verify_items, ChainHead, Emitter, Event, Head, Verdict, GENESIS_HASH};
 
 use super::ops::{events_of, expected_head, head_field, trace_of};
 use super::sessions::{new_session, MAX_OWNER};
@@ -51,15 +51,22 @@ pub fn micros_of(stored: &str) -> Micros {
     parse_stored(stored).map(|t| t.secs.saturating_mul(1_000_000).saturating_add((t.nanos / 1000) as i64)).unwrap_or(0)
 }
 
+/// The event types whose payload a rebuild reads (`session_of`, `rebuild`, `apply_execution_event`); the
+/// payloads of the others are hashed from their text and never parsed.
+fn reads_payload(event_type: &str) -> bool {
+    !matches!(event_type, "session.ended" | "carp.resolution.cached" | "context.injected" | "context.redacted" | "error.occurred")
+}
+
 /// The verified events of `events` (against `expected_head` when given), as a non-empty list: the first event
 /// (`session.started`) and the rest. A chain that does not verify is `trace_invalid` at its first bad event.
 fn verified(o: Obj) -> CoreResult<(Event, Vec<Event>)> {
-    let events = trace_of(o)?;
+    let events = trace_of(o, reads_payload)?;
     if events.is_empty() {
         return Err(CoreError::invalid("/events", "a session trace starts with session.started; this one is empty"));
     }
     let head = expected_head(o)?;
-    match verify(&events, head.as_ref()) {
+    let checked = verify_items(events, head.as_ref(), true, None);
+    match (checked.verdict, checked.events) {
         (Verdict::Valid { .. }, parsed) => {
             let mut parsed = parsed.into_iter();
             let first = parsed.next().ok_or_else(|| CoreError::internal("a verified chain without events"))?;
@@ -195,10 +202,7 @@ fn apply_execution_event(s: &mut Session, ledger: &mut Ledger, e: &Event, host: 
                     _ => None,
                 }
             });
-            let approval_hash = canonical_hash(&obj!(
-                "session_id": &s.session_id, "resolution_id": &resolution_id,
-                "action_id": &action_id, "parameters_hash": &parameters_hash,
-            ));
+            let approval_hash = approval_hash(&s.session_id, &resolution_id, &action_id, &parameters_hash);
             let key = p.get("idempotency_key").and_then(Value::as_str).map(str::to_string);
             if let Some(k) = &key {
                 s.idempotency.insert(k.clone(), exec_id.clone());

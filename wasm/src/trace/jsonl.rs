@@ -31,30 +31,37 @@ pub fn from_jsonl(text: &str) -> CoreResult<Vec<Value>> {
 /// `objects_only` false, a line that is JSON but no object is kept, for a verifier to refuse as the event it is.
 pub fn read_jsonl(text: &str, path: &str, objects_only: bool) -> CoreResult<Vec<Value>> {
     let mut events = Vec::new();
-    if text.is_empty() {
-        return Ok(events);
-    }
-    let body = match text.strip_suffix('\n') {
-        Some(b) => b,
-        None => {
-            let line = text.split('\n').count();
-            return Err(CoreError::at(
-                ErrorCode::InvalidJson,
-                path,
-                format!("line {}: incomplete (no trailing newline): a torn write", line),
-            ));
-        }
-    };
-    for (i, line) in body.split('\n').enumerate() {
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        let v = parse_strict(line.as_bytes())
-            .map_err(|e| CoreError::at(ErrorCode::InvalidJson, path, format!("line {}: {}", i + 1, e.message)))?;
+    for (i, line) in lines(text, path)? {
+        let v = parse_line(line, i, path)?;
         if objects_only && !v.is_object() {
-            return Err(CoreError::at(ErrorCode::InvalidJson, path, format!("line {}: an event must be a JSON object", i + 1)));
+            return Err(line_error(path, i, "an event must be a JSON object"));
         }
         events.push(v);
     }
     Ok(events)
+}
+
+/// The lines of JSONL text with their index (from 0), a CR before each LF removed; a torn last line is refused.
+pub(crate) fn lines<'a>(text: &'a str, path: &str) -> CoreResult<impl Iterator<Item = (usize, &'a str)>> {
+    let body = if text.is_empty() {
+        None
+    } else {
+        match text.strip_suffix('\n') {
+            Some(b) => Some(b),
+            None => return Err(line_error(path, text.split('\n').count() - 1, "incomplete (no trailing newline): a torn write")),
+        }
+    };
+    Ok(body.into_iter().flat_map(|b| b.split('\n')).map(|line| line.strip_suffix('\r').unwrap_or(line)).enumerate())
+}
+
+/// Line `i` (from 0) parsed strictly.
+pub(crate) fn parse_line(line: &str, i: usize, path: &str) -> CoreResult<Value> {
+    parse_strict(line.as_bytes()).map_err(|e| line_error(path, i, &e.message))
+}
+
+/// An `invalid_json` error about line `i` (from 0; messages count from 1).
+fn line_error(path: &str, i: usize, message: &str) -> CoreError {
+    CoreError::at(ErrorCode::InvalidJson, path, format!("line {}: {}", i + 1, message))
 }
 
 #[cfg(test)]

@@ -5,10 +5,13 @@
 //! store that lost a line and one that wrote a line twice are different repairs, and only the chain can tell them
 //! apart — the host carries this answer rather than guessing from sequence numbers itself.
 
+use std::borrow::Cow;
+
 use crate::obj;
 use serde_json::Value;
 
 use super::event::{Event, GENESIS_HASH};
+use super::read::{Item, ReadEvent};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -39,72 +42,158 @@ pub struct Head {
 
 /// Verifies `events`, returning the parsed events alongside a valid verdict.
 pub fn verify(events: &[Value], expected: Option<&Head>) -> (Verdict, Vec<Event>) {
-    let mut parsed: Vec<Event> = Vec::with_capacity(events.len());
-    let mut prev_hash = GENESIS_HASH.to_string();
-    for (index, raw) in events.iter().enumerate() {
+    let items = events.iter().map(|v| Item::Value(Cow::Borrowed(v))).collect();
+    let checked = verify_items(items, expected, true, None);
+    (checked.verdict, checked.events)
+}
+
+/// What [`verify_items`] found.
+pub struct Checked {
+    pub verdict: Verdict,
+    /// The events of a valid chain, when they were asked for.
+    pub events: Vec<Event>,
+    /// The number of events checked and the hash of event `hash_at`, for [`contains_head_at`].
+    pub length: usize,
+    pub hash_at: Option<String>,
+}
+
+/// [`verify`] of events as read from JSONL ([`super::read::read_trace`]) or given as values. The events are
+/// built only when `keep` (a verdict alone needs none of them); `hash_at` asks for the hash of that event.
+pub fn verify_items(mut items: Vec<Item>, expected: Option<&Head>, keep: bool, hash_at: Option<usize>) -> Checked {
+    let mut events: Vec<Event> = Vec::with_capacity(if keep { items.len() } else { 0 });
+    // The previous event's sequence and hash and the first one's session, kept apart from the events.
+    let mut prev_sequence = 0u64;
+    let mut prev_hash = String::from(GENESIS_HASH);
+    let mut session = String::new();
+    let mut at_hash = None;
+    let failed = |verdict| Checked { verdict, events: Vec::new(), length: 0, hash_at: None };
+    for index in 0..items.len() {
         let invalid = |reason: &'static str, message: String| Verdict::Invalid { index, reason, detail: None, message };
-        let e = match Event::from_json(raw) {
-            Ok(e) => e,
-            Err(m) => return (invalid("malformed_event", m), Vec::new()),
+        let (read, owned) = match items.get_mut(index) {
+            Some(Item::Read { event, payload, .. }) => {
+                let owned = if keep { Some(event.to_event(payload.take().unwrap_or_default())) } else { None };
+                (Some(*event), owned)
+            }
+            Some(Item::Value(raw)) => match Event::from_json(raw) {
+                Ok(e) => (None, Some(e)),
+                Err(m) => return failed(invalid("malformed_event", m)),
+            },
+            None => break,
+        };
+        let v = match (&read, &owned) {
+            (Some(r), _) => View::of_read(r),
+            (None, Some(e)) => View::of_event(e),
+            (None, None) => break,
         };
         if index == 0 {
-            if e.sequence != 0 || e.event_type != "session.started" || e.previous_event_hash != GENESIS_HASH {
-                return (
-                    invalid("bad_genesis", "the first event must be session.started with sequence 0 and a zero previous hash".into()),
-                    Vec::new(),
-                );
+            if v.sequence != 0 || v.event_type != "session.started" || v.previous_event_hash != GENESIS_HASH {
+                return failed(invalid(
+                    "bad_genesis",
+                    "the first event must be session.started with sequence 0 and a zero previous hash".into(),
+                ));
             }
         } else {
-            let want = parsed.last().map_or(0, |p| p.sequence + 1);
-            if e.sequence != want {
-                let previous = index.checked_sub(1).and_then(|i| events.get(i));
-                return (sequence_gap(index, e.sequence, want, previous == Some(raw)), Vec::new());
+            let want = prev_sequence + 1;
+            if v.sequence != want {
+                let repeats = match (items.get(index - 1).and_then(Item::value), items.get(index).and_then(Item::value)) {
+                    (Some(previous), Some(raw)) => previous == raw,
+                    _ => false,
+                };
+                return failed(sequence_gap(index, v.sequence, want, repeats));
             }
-            if e.previous_event_hash != prev_hash {
-                return (invalid("broken_link", "previous_event_hash is not the previous event's hash".into()), Vec::new());
+            if v.previous_event_hash != prev_hash {
+                return failed(invalid("broken_link", "previous_event_hash is not the previous event's hash".into()));
             }
         }
-        match e.compute_hash() {
-            Some(h) if h == e.event_hash => {}
-            _ => return (invalid("hash_mismatch", "event_hash does not match the event's contents".into()), Vec::new()),
+        let hash = match (&read, &owned) {
+            (Some(r), _) => r.compute_hash(),
+            (None, Some(e)) => e.compute_hash(),
+            (None, None) => None,
+        };
+        if hash.as_deref() != Some(v.event_hash) {
+            return failed(invalid("hash_mismatch", "event_hash does not match the event's contents".into()));
         }
-        if parsed.first().map_or(false, |first| first.session_id != e.session_id) {
-            return (invalid("session_mismatch", "the event belongs to another session".into()), Vec::new());
+        if index == 0 {
+            session.push_str(v.session_id);
+        } else if session != v.session_id {
+            return failed(invalid("session_mismatch", "the event belongs to another session".into()));
         }
-        prev_hash = e.event_hash.clone();
-        parsed.push(e);
+        prev_sequence = v.sequence;
+        prev_hash.clear();
+        prev_hash.push_str(v.event_hash);
+        if hash_at == Some(index) {
+            at_hash = Some(prev_hash.clone());
+        }
+        if let Some(e) = owned.filter(|_| keep) {
+            events.push(e);
+        }
     }
+    let length = items.len();
     if let Some(h) = expected {
-        if h.length != parsed.len() || h.head_hash != prev_hash {
-            let index = if parsed.len() < h.length { parsed.len() } else { h.length.min(parsed.len().saturating_sub(1)) };
+        if h.length != length || h.head_hash != prev_hash {
+            let index = if length < h.length { length } else { h.length.min(length.saturating_sub(1)) };
             let message = format!(
                 "the chain has {} events ending in {}, but the runtime's head is {} events ending in {}",
-                parsed.len(),
-                prev_hash,
-                h.length,
-                h.head_hash
+                length, prev_hash, h.length, h.head_hash
             );
-            return (Verdict::Invalid { index, reason: "head_mismatch", detail: None, message }, Vec::new());
+            return failed(Verdict::Invalid { index, reason: "head_mismatch", detail: None, message });
         }
     }
-    (Verdict::Valid { length: parsed.len(), head_hash: prev_hash }, parsed)
+    Checked { verdict: Verdict::Valid { length, head_hash: prev_hash }, events, length, hash_at: at_hash }
+}
+
+/// The fields verification compares, of a read event or a parsed one.
+struct View<'e> {
+    sequence: u64,
+    event_type: &'e str,
+    session_id: &'e str,
+    event_hash: &'e str,
+    previous_event_hash: &'e str,
+}
+
+impl<'e> View<'e> {
+    fn of_read(r: &ReadEvent<'e>) -> Self {
+        View {
+            sequence: r.sequence,
+            event_type: r.event_type,
+            session_id: r.session_id,
+            event_hash: r.event_hash,
+            previous_event_hash: r.previous_event_hash,
+        }
+    }
+
+    fn of_event(e: &'e Event) -> Self {
+        View {
+            sequence: e.sequence,
+            event_type: &e.event_type,
+            session_id: &e.session_id,
+            event_hash: &e.event_hash,
+            previous_event_hash: &e.previous_event_hash,
+        }
+    }
 }
 
 /// A valid chain must also contain `synced` (a store's last durable head) as a prefix — it may hold more, never
 /// less: else `head_mismatch` at the first event it lacks, or at the event whose hash is not the synced one.
 pub fn contains_head(verdict: Verdict, parsed: &[Event], synced: Option<&Head>) -> Verdict {
+    let at = synced.and_then(|h| h.length.checked_sub(1)).and_then(|i| parsed.get(i)).map(|e| e.event_hash.as_str());
+    contains_head_at(verdict, parsed.len(), at, synced)
+}
+
+/// [`contains_head`] of a chain of `length` events whose event `synced.length - 1` has hash `synced_hash`.
+pub fn contains_head_at(verdict: Verdict, length: usize, synced_hash: Option<&str>, synced: Option<&Head>) -> Verdict {
     let h = match (&verdict, synced) {
         (Verdict::Valid { .. }, Some(h)) if h.length > 0 => h,
         _ => return verdict,
     };
-    match parsed.get(h.length - 1) {
+    match synced_hash.filter(|_| h.length <= length) {
         None => Verdict::Invalid {
-            index: parsed.len(),
+            index: length,
             reason: "head_mismatch",
             detail: None,
-            message: format!("the chain has {} events but {} were synced", parsed.len(), h.length),
+            message: format!("the chain has {} events but {} were synced", length, h.length),
         },
-        Some(e) if e.event_hash != h.head_hash => Verdict::Invalid {
+        Some(hash) if hash != h.head_hash => Verdict::Invalid {
             index: h.length - 1,
             reason: "head_mismatch",
             detail: None,
