@@ -17,7 +17,7 @@
  * @module
  */
 
-export { createRuntime, EmbeddedRuntime, type RuntimeOptions } from './runtime/runtime.ts';
+export { createRuntime, EmbeddedRuntime, type EmbeddedStats, type RuntimeOptions, type SessionResidency } from './runtime/runtime.ts';
 export { EmbeddedSession } from './runtime/session.ts';
 export type {
   ActionRequest,

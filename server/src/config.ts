@@ -22,6 +22,8 @@
  * | `CRA_DEFAULT_DECISION` | deny | `deny` or `allow`: the decision for actions no policy matched |
  * | `CRA_MAX_CONTEXT_TOKENS` | 8000 | context budget of a resolution when the request names none |
  * | `CRA_DEFAULT_TTL_SECONDS` | 3600 | lifetime of resolutions (0–86400) |
+ * | `CRA_MAX_LIVE_SESSIONS` | 10000 | most sessions live in memory at once (the others are restored when used) |
+ * | `CRA_SESSION_IDLE_SECONDS` | 900 | a live session unused this long leaves memory (ended ones leave at once) |
  * | `CRA_MCP_UPSTREAM` | — (off) | the upstream MCP server of `/v1/sessions/{id}/mcp`, spawned without a shell: a JSON array (`["npx","some-mcp-server"]`), or words split on whitespace (no quoting) |
  * | `CRA_MCP_APPROVAL_TIMEOUT_SECONDS` | 300 | how long an approval-gated MCP call waits for a decision (1–86400) |
  *

@@ -116,10 +116,15 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+const LIST_KEYS: ReadonlySet<string> = new Set(['status', 'agentId', 'limit', 'offset', 'order', 'owner', 'where']);
+
 /** Checked listing options, with their defaults. */
 function listOptions(options: EmbeddedListOptions | undefined): Required<Omit<EmbeddedListOptions, 'agentId' | 'owner' | 'where'>> & EmbeddedListOptions {
   if (options === undefined || options === null) return { status: 'all', limit: DEFAULT_PAGE, offset: 0, order: 'oldest' };
   if (!isObject(options)) throw new CraError('invalid_request', 'listing options must be an object', { path: '' });
+  for (const key of Object.keys(options)) {
+    if (!LIST_KEYS.has(key)) throw new CraError('invalid_request', `listing options take ${[...LIST_KEYS].join(', ')}, not ${key}`, { path: `/${key}` });
+  }
   const { status = 'all', agentId, limit = DEFAULT_PAGE, offset = 0, order = 'oldest', owner, where } = options as EmbeddedListOptions;
   if (where !== undefined && typeof where !== 'function') throw new CraError('invalid_request', 'where must be a function', { path: '/where' });
   if (!['active', 'ended', 'all'].includes(status)) throw new CraError('invalid_request', 'status must be active, ended or all', { path: '/status' });

@@ -14,6 +14,17 @@ import type { CoreExports } from './core.ts';
 import type { CoreSource } from './load.ts';
 import type { ResidencyOptions } from './residency.ts';
 
+/** Which sessions stay live in the core (`RuntimeOptions.sessions`). */
+export interface SessionResidency {
+  /** Most sessions live at once; beyond it the least recently used leaves. Default 10 000. */
+  maxLiveSessions?: number;
+  /**
+   * A live session unused this long leaves. Checked at each call on a session, against the host time of that call
+   * (there is no timer: a runtime nobody calls holds what it held). Default 900.
+   */
+  idleSeconds?: number;
+}
+
 export interface RuntimeOptions {
   /** Where the core module comes from (default: the module shipped with the package). */
   wasm?: CoreSource;
@@ -31,7 +42,7 @@ export interface RuntimeOptions {
    * without use (default 900), or least recently used first when more than `maxLiveSessions` are live (default
    * 10 000). A session that left is restored from its trace on its next use, with its state intact.
    */
-  sessions?: { maxLiveSessions?: number; idleSeconds?: number };
+  sessions?: SessionResidency;
   /** Buffered collection: every recorded event also goes to these sinks, in batches. */
   sinks?: TraceSink[];
   collector?: CollectorOptions;
@@ -46,8 +57,10 @@ export interface RuntimeOptions {
   /** Lifetime of resolutions. Default 3600. */
   defaultTtlSeconds?: number;
   /**
-   * Damaged stored traces found on start: `throw` (default) fails `createRuntime` with `storage_corrupt`;
-   * `skip` starts without them and lists them in {@link EmbeddedRuntime.storageIssues}.
+   * Damage a store sees on start without reading traces (a trace file that is gone, an unreadable index line):
+   * `throw` (default) fails `createRuntime` with `storage_corrupt`; `skip` starts without those sessions and lists
+   * them in {@link EmbeddedRuntime.storageIssues}. Damage inside a trace (a torn or missing line, a broken chain)
+   * is found when its session is used, verified or traced: that call answers `storage_corrupt`, whatever this says.
    */
   onCorruptTrace?: 'throw' | 'skip';
   /**
@@ -91,11 +104,16 @@ export function checkOptions(options: RuntimeOptions): void {
 
 /** How many sessions stay live, and for how long unused (`options.sessions`, checked). */
 export function residencyOptions(options: RuntimeOptions): ResidencyOptions {
-  const o = options.sessions;
+  const o = options.sessions as SessionResidency | undefined;
   if (o !== undefined && !isObject(o)) throw new CraError('invalid_request', 'sessions must be an object', { path: '/sessions' });
-  const max = o?.maxLiveSessions ?? 10_000;
-  const idle = o?.idleSeconds ?? 900;
-  if (!Number.isSafeInteger(max) || max < 1) {
+  for (const key of Object.keys(o ?? {})) {
+    if (key !== 'maxLiveSessions' && key !== 'idleSeconds') {
+      throw new CraError('invalid_request', `sessions takes maxLiveSessions and idleSeconds, not ${key}`, { path: `/sessions/${key}` });
+    }
+  }
+  const max: unknown = o?.maxLiveSessions ?? 10_000;
+  const idle: unknown = o?.idleSeconds ?? 900;
+  if (typeof max !== 'number' || !Number.isSafeInteger(max) || max < 1) {
     throw new CraError('invalid_request', 'sessions.maxLiveSessions must be a positive integer', { path: '/sessions/maxLiveSessions' });
   }
   if (typeof idle !== 'number' || !(idle >= 0) || !Number.isFinite(idle)) {

@@ -176,6 +176,7 @@ describe('sessions leaving the core', () => {
       expect((await rt.listSessions({ offset: 1, limit: 2 })).items.map((s) => s.session_id)).toEqual([ids[1], ids[2]]);
       expect((await rt.listSessions({ status: 'ended' })).total).toBe(3);
       await expect(rt.listSessions({ limit: 0 })).rejects.toMatchObject({ code: 'invalid_request', path: '/limit' });
+      await expect(rt.listSessions({ agent_id: 'odd' } as never)).rejects.toMatchObject({ code: 'invalid_request', path: '/agent_id' });
       expect(reads).toEqual([]);
 
       // A handle reads nothing; the first use restores; an ended session answers and leaves the core again.
@@ -242,6 +243,7 @@ describe('sessions leaving the core', () => {
       clock.advance(61_000_000);
       await s3.resolve(); // s1 was idle past a minute
       expect(await rt.stats()).toMatchObject({ sessions: 1, evictions: 3 });
+
       expect((await s2.info()).event_count).toBe(1); // state intact
       await expect(rt.createSession({ agentId: 'x', goal: 'again', sessionId: s1.id })).rejects.toMatchObject({ code: 'session_exists' });
     } finally {
@@ -253,6 +255,7 @@ describe('sessions leaving the core', () => {
     for (const [sessions, path] of [
       [{ maxLiveSessions: 0 }, '/sessions/maxLiveSessions'],
       [{ idleSeconds: -1 }, '/sessions/idleSeconds'],
+      [{ maxLiveSession: 5 }, '/sessions/maxLiveSession'],
       ['many', '/sessions'],
     ] as const) {
       await expect(createRuntime({ sessions: sessions as never })).rejects.toMatchObject({ code: 'invalid_request', path });

@@ -66,7 +66,10 @@ import { Residency } from './residency.ts';
 import { checkCoreSession, GENESIS, issueOfVerdict, type SessionState, sessionState } from './restore.ts';
 import { EmbeddedSession } from './session.ts';
 
-export type { RuntimeOptions } from './options.ts';
+export type { RuntimeOptions, SessionResidency } from './options.ts';
+
+/** The embedded runtime's stats: the core's, with what the host knows of its sessions. */
+export type EmbeddedStats = RuntimeStats & Required<Pick<RuntimeStats, 'shared_window_seconds' | 'known_sessions' | 'restores' | 'evictions'>>;
 export type { SessionState } from './restore.ts';
 
 const RECENT_RESOLUTIONS = 32;
@@ -525,9 +528,15 @@ export class EmbeddedRuntime implements CraRuntime {
     return this.read((core, now) => core.call<DiffResult>('trace.diff', { a, b }, now));
   }
 
-  async stats(): Promise<RuntimeStats> {
+  async stats(): Promise<EmbeddedStats> {
     const core = await this.read((c, now) => c.call<RuntimeStats>('runtime.stats', {}, now));
-    return { ...core, known_sessions: this.directory.size, restores: this.residency.restores, evictions: this.residency.evictions };
+    return {
+      ...core,
+      shared_window_seconds: core.shared_window_seconds ?? 0,
+      known_sessions: this.directory.size,
+      restores: this.residency.restores,
+      evictions: this.residency.evictions,
+    };
   }
 
   async flush(): Promise<void> {
