@@ -34,7 +34,10 @@ export class Directory {
 
   /** Takes in the sessions a store reported on start, oldest first. */
   load(sessions: readonly StoredSession[], ownerOf: (sessionId: string) => string | undefined): void {
-    const ordered = [...sessions].sort((a, b) => compare(a.created_at ?? '', b.created_at ?? ''));
+    // An index is nearly in creation order already: sorted only when it is not.
+    let sorted = true;
+    for (let i = 1; i < sessions.length && sorted; i++) sorted = (sessions[i - 1]!.created_at ?? '') <= (sessions[i]!.created_at ?? '');
+    const ordered = sorted ? sessions : [...sessions].sort((a, b) => compare(a.created_at ?? '', b.created_at ?? ''));
     for (const stored of ordered) this.known.set(stored.session_id, { stored, owner: ownerOf(stored.session_id), exact: false });
   }
 

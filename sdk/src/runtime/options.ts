@@ -57,10 +57,11 @@ export interface RuntimeOptions {
   /** Lifetime of resolutions. Default 3600. */
   defaultTtlSeconds?: number;
   /**
-   * Damage a store sees on start without reading traces (a trace file that is gone, an unreadable index line):
+   * Damage a store sees on start without reading traces (an unreadable index line, a torn trace found without one):
    * `throw` (default) fails `createRuntime` with `storage_corrupt`; `skip` starts without those sessions and lists
-   * them in {@link EmbeddedRuntime.storageIssues}. Damage inside a trace (a torn or missing line, a broken chain)
-   * is found when its session is used, verified or traced: that call answers `storage_corrupt`, whatever this says.
+   * them in {@link EmbeddedRuntime.storageIssues}. Damage of a trace the index names (a file that is gone, a torn
+   * or missing line, a broken chain) is found when its session is used, verified or traced: that call answers
+   * `storage_corrupt`, whatever this says.
    */
   onCorruptTrace?: 'throw' | 'skip';
   /**

@@ -68,16 +68,17 @@ describe('the session index of a JSONL store', () => {
     ]);
   });
 
-  it('a session whose trace file is gone is reported missing, with the length that was synced', async () => {
+  it('a session whose trace file is gone answers missing from its first use, with the length that was synced', async () => {
     const { damaged, intact, events, intactEvents } = await recorded();
     await rm(join(folder.dir, `${damaged}.head.json`), { force: true });
     await unlink(tracePath(damaged));
 
     const rt = await start();
+    expect(rt.storageIssues).toEqual([]);
+    await refusedAs(rt, damaged, 'missing', intact, intactEvents);
     expect(rt.storageIssues).toEqual([
       expect.objectContaining({ session_id: damaged, kind: 'missing', synced_events: events.length, location: tracePath(damaged) }),
     ]);
-    await refusedAs(rt, damaged, 'missing', intact, intactEvents);
     // The id is not free for a new session: what was there is gone, not forgotten.
     await expect(rt.createSession({ agentId: 'x', goal: 'reuse', sessionId: damaged })).rejects.toMatchObject({ code: 'storage_corrupt' });
   });
@@ -155,9 +156,11 @@ describe('the session index of a JSONL store', () => {
       ]),
     );
     await stop(rt);
-    // The heads it kept still hold: a deleted trace is now missing.
+    // The heads it kept still hold: a deleted trace is now missing (found when it is read).
     await unlink(tracePath(damaged));
-    expect((await start()).storageIssues).toEqual([expect.objectContaining({ session_id: damaged, kind: 'missing' })]);
+    const after = await start();
+    await expect(after.trace(damaged)).rejects.toMatchObject({ code: 'storage_corrupt', details: [expect.objectContaining({ kind: 'missing' })] });
+    expect(after.storageIssues).toEqual([expect.objectContaining({ session_id: damaged, kind: 'missing' })]);
   });
 
   it('an index of the previous version (heads without identity) is completed once from the traces, then listed whole', async () => {
@@ -233,7 +236,7 @@ describe('the session index of a JSONL store', () => {
     await reopened.close();
     // Every session's last state survived: deleting any trace now is still noticed.
     await unlink(tracePath(ids[2]!));
-    const { issues: after } = await new JsonlStore({ dir: folder.dir, fsyncIntervalMs: 0 }).open();
+    const { issues: after } = await new JsonlStore({ dir: folder.dir, fsyncIntervalMs: 0 }).check();
     expect(after).toEqual([expect.objectContaining({ session_id: ids[2], kind: 'missing', synced_events: chain.length - 2 })]);
   });
 });

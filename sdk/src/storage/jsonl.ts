@@ -87,39 +87,35 @@ export class JsonlStore implements TraceStore {
 
   /**
    * Reads the index and lists the folder; reads no trace, except those found without an index line (a process
-   * stopped before their first sync), which are read to be indexed at the next sync.
+   * stopped before their first sync), which are read to be indexed at the next sync. A trace that is gone is found
+   * when its session is read, as any other damage.
    */
   async open(): Promise<StoreOpenResult> {
     await this.init();
+    // The folder is listed while the index is read and parsed: the listing runs off the main thread.
+    const listing = this.names(false);
+    listing.catch(() => undefined);
     const { index, issues: indexIssues } = await this.indexed();
-    const names = await this.names(!index.existed);
+    const names = await listing;
     if (!index.existed) {
+      names.sort();
       const checked = await this.checkAll(names, true);
       return { sessions: checked.traces.map((t) => summarize(t.session_id, t.events)), issues: checked.issues };
     }
     const sessions: StoredSession[] = [];
     const issues: StoreIssue[] = [...indexIssues];
-    const found = new Set<string>();
     for (const name of names) {
-      // `<uuid>.trace.jsonl`: the id is the first 36 characters; the pattern is checked only for unindexed names.
-      const id = name.slice(0, 36);
-      if (index.entries.has(id) && name.length === 48 && name.endsWith('.trace.jsonl')) {
-        found.add(id);
-        continue;
-      }
-      if (!TRACE_FILE.test(name)) continue;
-      found.add(id);
-      const st = this.state(id);
+      // `<uuid>.trace.jsonl`: the id is its first 36 characters; the pattern is checked only for unindexed names.
+      if (index.entries.has(name.slice(0, 36)) || !TRACE_FILE.test(name)) continue;
+      const st = this.state(name.slice(0, 36));
       const issue = await this.enqueue(st, () => this.load(st));
       if (issue) issues.push(issue);
       else sessions.push({ ...st.summary });
     }
-    await this.completeEarlierEntries(index, found);
-    for (const entry of index.entries.values()) {
-      // The entry itself, not a copy: neither the index nor the runtime changes an entry in place.
-      if (found.has(entry.session_id)) sessions.push(entry);
-      else issues.push(missingFile(this.state(entry.session_id), entry));
-    }
+    await this.completeEarlierEntries(index);
+    // The entries themselves, not copies: neither the index nor the runtime changes an entry in place. A trace
+    // the index names but the folder lacks is found when it is read (`missing`), as any other damage.
+    for (const entry of index.entries.values()) sessions.push(entry);
     this.startTimer();
     return { sessions, issues };
   }
@@ -129,8 +125,8 @@ export class JsonlStore implements TraceStore {
    * identity that listing shows (goal, creation time, trace id, parent): those are read once from the first line of
    * each such trace, and the index is rewritten with them.
    */
-  private async completeEarlierEntries(index: SessionIndex, found: ReadonlySet<string>): Promise<void> {
-    const earlier = [...index.entries.values()].filter((e) => e.created_at === undefined && e.length > 0 && found.has(e.session_id));
+  private async completeEarlierEntries(index: SessionIndex): Promise<void> {
+    const earlier = [...index.entries.values()].filter((e) => e.created_at === undefined && e.length > 0);
     if (earlier.length === 0) return;
     for (const entry of earlier) {
       const text = await readWhole(this.pathOf(entry.session_id)).catch(() => '');
@@ -169,7 +165,8 @@ export class JsonlStore implements TraceStore {
     const st = this.state(sessionId);
     return this.enqueue(st, async () => {
       await this.init();
-      if (!st.scanned && st.exists) {
+      const missing = await this.gone(st);
+      if (!missing && !st.scanned && st.exists) {
         const issue = await this.load(st);
         if (issue) st.damaged = issue;
       }
@@ -208,6 +205,8 @@ export class JsonlStore implements TraceStore {
     const st = this.state(sessionId);
     return this.enqueue(st, async () => {
       await this.init();
+      const missing = await this.gone(st);
+      if (missing) throw corrupt(missing);
       if (st.damaged) throw corrupt(st.damaged);
       if (!st.exists && !(await exists(st.path))) return [];
       const { parsed } = await this.scan(st, false);
@@ -225,6 +224,8 @@ export class JsonlStore implements TraceStore {
     const st = this.state(sessionId);
     return this.enqueue(st, async () => {
       await this.init();
+      const missing = await this.gone(st);
+      if (missing) throw corrupt(missing);
       if (st.damaged) throw corrupt(st.damaged);
       if (!st.exists && !(await exists(st.path))) return '';
       const text = await readWhole(st.path);
@@ -393,6 +394,13 @@ export class JsonlStore implements TraceStore {
       this.timer = setInterval(() => this.syncDirty(), this.fsyncIntervalMs);
       (this.timer as { unref?: () => void }).unref?.();
     }
+  }
+
+  /** The `missing` issue of a session the index names whose file is gone (checked once, on its first read). */
+  private async gone(st: FileState): Promise<StoreIssue | null> {
+    if (st.damaged || st.scanned || !st.exists || (await exists(st.path))) return null;
+    const entry = this.entries?.get(st.id);
+    return entry ? missingFile(st, entry) : null;
   }
 
   /** Reads a session's whole file into its state (a trace found without an index line, or before an append). */
