@@ -339,19 +339,10 @@ export interface RefusalDetails {
 export type SessionStatus = 'active' | 'ended';
 export type EndReason = 'completed' | 'timeout' | 'error' | 'cancelled';
 
-export interface Session {
-  session_id: string;
-  agent_id: string;
-  goal: string;
-  status: SessionStatus;
-  created_at: string;
-  ended_at: string | null;
-  event_count: number;
-  head_hash: string;
+/** A session as the core holds it: what listing answers (but the last event's time), with live counts and metadata. */
+export interface Session extends Omit<SessionSummary, 'last_event_at'> {
   resolution_count: number;
   action_count: number;
-  trace_id: string;
-  parent_session_id: string | null;
   metadata: JsonObject | null;
   /**
    * Who the session belongs to, when the host said (the server: the hash of the API key that created it). Rate

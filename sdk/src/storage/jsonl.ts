@@ -204,11 +204,7 @@ export class JsonlStore implements TraceStore {
   async read(sessionId: string): Promise<TraceEvent[]> {
     const st = this.state(sessionId);
     return this.enqueue(st, async () => {
-      await this.init();
-      const missing = await this.gone(st);
-      if (missing) throw corrupt(missing);
-      if (st.damaged) throw corrupt(st.damaged);
-      if (!st.exists && !(await exists(st.path))) return [];
+      if (!(await this.readable(st))) return [];
       const { parsed } = await this.scan(st, false);
       if (parsed.issue) throw corrupt(parsed.issue);
       return parsed.events;
@@ -223,11 +219,7 @@ export class JsonlStore implements TraceStore {
   async readText(sessionId: string): Promise<string> {
     const st = this.state(sessionId);
     return this.enqueue(st, async () => {
-      await this.init();
-      const missing = await this.gone(st);
-      if (missing) throw corrupt(missing);
-      if (st.damaged) throw corrupt(st.damaged);
-      if (!st.exists && !(await exists(st.path))) return '';
+      if (!(await this.readable(st))) return '';
       const text = await readWhole(st.path);
       const issue = follow(st, text);
       if (issue) throw corrupt(issue);
@@ -394,6 +386,15 @@ export class JsonlStore implements TraceStore {
       this.timer = setInterval(() => this.syncDirty(), this.fsyncIntervalMs);
       (this.timer as { unref?: () => void }).unref?.();
     }
+  }
+
+  /** Whether a session's file can be read: false when there is none; refused when it is gone or damaged. */
+  private async readable(st: FileState): Promise<boolean> {
+    await this.init();
+    const missing = await this.gone(st);
+    if (missing) throw corrupt(missing);
+    if (st.damaged) throw corrupt(st.damaged);
+    return st.exists || exists(st.path);
   }
 
   /** The `missing` issue of a session the index names whose file is gone (checked once, on its first read). */
