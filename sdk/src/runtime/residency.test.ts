@@ -251,6 +251,34 @@ describe('sessions leaving the core', () => {
     }
   });
 
+  it('a session restored for waiting calls stays until they ran, however tight the cap', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const rt = await createRuntime({ ids: testIds('e7000000'), atlases: [atlas], storage: new JsonlStore({ dir, fsyncIntervalMs: 0 }), sessions: { maxLiveSessions: 1 } });
+      const sessions: Array<Awaited<ReturnType<typeof rt.createSession>>> = [];
+      for (let i = 0; i < 4; i++) {
+        const s = await rt.createSession({ agentId: `a${i}`, goal: `g${i}` });
+        await s.resolve();
+        sessions.push(s);
+      }
+      // Calls on four sessions at once, with room for one in the core: each is restored, used, and pushed out.
+      for (let round = 0; round < 5; round++) {
+        const answers = await Promise.all(
+          sessions.flatMap((s, i) => [
+            s.check('note.read').then((x) => x.result),
+            s.requestAction({ actionId: 'note.read', parameters: {} }).then((x) => x.status),
+            (i % 2 ? s.info() : sessions[(i + 1) % 4]!.info()).then((x) => x.status),
+          ]),
+        );
+        expect(answers).toEqual(Array(4).fill(['allow', 'approved', 'active']).flat());
+      }
+      expect((await rt.stats()).sessions).toBeLessThanOrEqual(1);
+      await rt.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('refuses residency options of the wrong shape', async () => {
     for (const [sessions, path] of [
       [{ maxLiveSessions: 0 }, '/sessions/maxLiveSessions'],

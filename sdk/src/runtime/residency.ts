@@ -31,7 +31,8 @@ export interface ResidencyOptions {
 export class Residency {
   /** Live sessions, least recently used first. */
   private readonly lru = new Map<string, SessionState>();
-  private readonly restoring = new Map<string, Promise<SessionState>>();
+  /** Restores under way, with how many operations wait for each (they are pinned when the session is taken in). */
+  private readonly restoring = new Map<string, { done: Promise<SessionState>; waiting: number }>();
   /** Sessions that left the core (for stats). */
   evictions = 0;
   restores = 0;
@@ -69,13 +70,13 @@ export class Residency {
     const k = this.known(sessionId);
     let restoring = this.restoring.get(sessionId);
     if (!restoring) {
-      restoring = this.restore(sessionId, k).finally(() => this.restoring.delete(sessionId));
-      this.restoring.set(sessionId, restoring);
+      const entry = { done: null as unknown as Promise<SessionState>, waiting: 0 };
+      entry.done = this.restore(sessionId, k, entry).finally(() => this.restoring.delete(sessionId));
+      this.restoring.set(sessionId, entry);
+      restoring = entry;
     }
-    return restoring.then((st) => {
-      st.pins++;
-      return st;
-    });
+    restoring.waiting++;
+    return restoring.done;
   }
 
   /** Unpins a session; it leaves the core when it has ended, and others leave when idle or over the cap. */
@@ -172,7 +173,11 @@ export class Residency {
       : this.store.read(sessionId).then((events) => ({ events }));
   }
 
-  private async restore(sessionId: string, k: KnownSession): Promise<SessionState> {
+  /**
+   * Restores a session and pins it for every operation waiting on it, in the same step that takes it in: no other
+   * operation's release can make it leave before those operations run.
+   */
+  private async restore(sessionId: string, k: KnownSession, waiters: { waiting: number }): Promise<SessionState> {
     let trace: TraceInput;
     try {
       trace = await this.readTrace(sessionId);
@@ -183,7 +188,10 @@ export class Residency {
     // trace whether or not it left the core in between.
     const st = await this.engine.read((core, now) => {
       const already = this.engine.sessions.get(sessionId);
-      if (already) return already;
+      if (already) {
+        already.pins += waiters.waiting;
+        return already;
+      }
       let restored: SessionState;
       try {
         restored = restoreSession(core, sessionId, trace, this.directory.heads(k), k.owner, now);
@@ -193,6 +201,7 @@ export class Residency {
       }
       this.restores++;
       this.adopt(restored);
+      restored.pins += waiters.waiting;
       return restored;
     });
     return st;
