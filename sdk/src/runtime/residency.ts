@@ -45,10 +45,6 @@ export class Residency {
     private readonly onIssue: (issue: StoreIssue) => void,
   ) {}
 
-  get live(): number {
-    return this.engine.sessions.size;
-  }
-
   /** A session created or restored in the core just now (inside the step that did it). */
   adopt(st: SessionState): void {
     this.engine.sessions.set(st.id, st);

@@ -66,12 +66,6 @@ export interface RestoreHeads {
   expected?: ChainHead | null;
 }
 
-/** The head of a chain of events. */
-export function headOf(events: readonly TraceEvent[]): ChainHead {
-  const last = events[events.length - 1];
-  return last ? { length: last.sequence + 1, head_hash: last.event_hash } : GENESIS;
-}
-
 /** Checks the core's answer for a created or restored session. */
 export function checkCoreSession(core: Core, answer: unknown, op: string): CoreSession {
   if (!isObject(answer) || !isObject(answer.session) || typeof answer.session.session_id !== 'string' || !Number.isInteger(answer.handle)) {
