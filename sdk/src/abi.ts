@@ -7,7 +7,7 @@
  */
 
 /** The ABI version this SDK speaks; a core module exporting another `cra_abi_version()` is refused. */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 /** The deepest nesting of containers the core's JSON parser reads; hosts refuse deeper values before the core. */
 export const MAX_JSON_DEPTH = 128;

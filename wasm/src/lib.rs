@@ -33,4 +33,4 @@ pub use runtime::Runtime;
 
 /// The version of the ABI contract (`abi_version` of `wasm/abi.json`) this crate implements; the module answers it
 /// from its `cra_abi_version` export.
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;

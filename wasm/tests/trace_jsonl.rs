@@ -153,6 +153,39 @@ fn a_trace_is_given_once_as_events_or_as_jsonl() {
     assert_eq!(code(&e), "invalid_request", "replay takes events only");
 }
 
+/// The JSONL may follow the JSON input after a NUL byte, as raw UTF-8: the same answers as `jsonl`, valid or not.
+#[test]
+fn an_attached_jsonl_reads_as_the_jsonl_member() {
+    let attached = |op: &str, json: Value, text: &[u8]| {
+        let mut c = Core::with_prefix(0xb0000000);
+        c.load(atlas());
+        let mut input = serde_json::to_vec(&json).unwrap();
+        input.push(0);
+        input.extend_from_slice(text);
+        c.raw(op, &input, t0() + 3600 * SEC)
+    };
+    let good = trace();
+    for op in ["trace.verify", "session.restore"] {
+        let (_, as_member) = both(op, &good, json!({}));
+        assert_eq!(attached(op, json!({}), jsonl(&good).as_bytes()), as_member, "{}", op);
+        for (reason, events) in damaged() {
+            let (_, as_member) = both(op, &events, json!({}));
+            assert_eq!(attached(op, json!({}), jsonl(&events).as_bytes()), as_member, "{} {}", op, reason);
+        }
+        let torn = jsonl(&good);
+        let e = envelope(&attached(op, json!({}), torn[..torn.len() - 1].as_bytes())).unwrap_err();
+        assert_eq!((code(&e), path(&e)), ("invalid_json", Some("/jsonl")), "{}", op);
+        let e = envelope(&attached(op, json!({}), &[0xff, 0xfe, b'\n'])).unwrap_err();
+        assert_eq!((code(&e), path(&e)), ("invalid_json", Some("/jsonl")), "{}", op);
+        let e = envelope(&attached(op, json!({"jsonl": ""}), jsonl(&good).as_bytes())).unwrap_err();
+        assert_eq!((code(&e), path(&e)), ("invalid_request", Some("/jsonl")), "{}", op);
+    }
+    let e = envelope(&attached("trace.from_jsonl", json!({}), jsonl(&good).as_bytes())).unwrap_err();
+    assert_eq!((code(&e), path(&e)), ("invalid_request", Some("")), "only the operations that read a trace take one");
+    let e = envelope(&attached("trace.verify", json!({}), b"")).unwrap();
+    assert_eq!(e["valid"], true, "an empty attachment is an empty trace");
+}
+
 /// `synced_head`: a store's last durable head. A valid chain must contain it; it may hold more events after it.
 #[test]
 fn verify_checks_the_synced_head_as_a_prefix() {

@@ -43,6 +43,16 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const ERROR_CODE = /^[a-z][a-z0-9_]*$/;
 
+/** The input buffer of a call with an attachment: the JSON, a NUL byte (never in JSON text), the attachment. */
+function attached(json: string, attachment: string): Uint8Array {
+  const head = encoder.encode(json);
+  const tail = encoder.encode(attachment);
+  const out = new Uint8Array(head.length + 1 + tail.length);
+  out.set(head);
+  out.set(tail, head.length + 1);
+  return out;
+}
+
 /** One instance of the core. Not reentrant: calls run to completion synchronously. */
 export class Core {
   private ex!: CoreExports;
@@ -101,10 +111,12 @@ export class Core {
   }
 
   /**
-   * Runs one operation. Returns the `ok` value; throws a {@link CraError} with the core's code for an `{error}`
+   * Runs one operation. `attachment`: the raw JSONL text of a trace, for the operations that read one (ABI.md,
+   * "Attachments"): it crosses as UTF-8 bytes after the JSON, not as a JSON string escaped here and unescaped in
+   * the core. Returns the `ok` value; throws a {@link CraError} with the core's code for an `{error}`
    * envelope, or `core_failure` (and poisons the instance) for anything else.
    */
-  call<T = unknown>(op: string, input: unknown, nowUs: number): T {
+  call<T = unknown>(op: string, input: unknown, nowUs: number, attachment?: string): T {
     this.usable();
     checkTime(nowUs);
     let json: string;
@@ -115,7 +127,7 @@ export class Core {
     }
     if (json === undefined) throw new CraError('invalid_json', 'the input is not a JSON value', { path: '' });
     const opBytes = encoder.encode(op);
-    const inBytes = encoder.encode(json);
+    const inBytes = attachment === undefined ? encoder.encode(json) : attached(json, attachment);
     let opPtr = 0;
     let inPtr = 0;
     let text: string;

@@ -103,8 +103,10 @@ export function restoreSession(
   owner: string | undefined,
   now: number,
 ): SessionState {
+  // JSONL crosses as an attachment (raw bytes), events as JSON.
+  const jsonl = 'jsonl' in trace ? trace.jsonl : undefined;
   const input = compact({
-    ...trace,
+    events: 'events' in trace ? trace.events : undefined,
     session_id: sessionId,
     owner,
     synced_head: heads.synced && heads.synced.length > 0 ? heads.synced : undefined,
@@ -112,9 +114,9 @@ export function restoreSession(
   });
   let answer: unknown;
   try {
-    answer = core.call('session.restore', input, now);
+    answer = core.call('session.restore', input, now, jsonl);
   } catch (err) {
-    throw refusal(core, err, input, now);
+    throw refusal(core, err, input, jsonl, now);
   }
   const restored = checkCoreSession(core, answer, 'session.restore');
   return sessionState(restored, { length: restored.session.event_count, head_hash: restored.session.head_hash });
@@ -131,13 +133,19 @@ interface RefusalDetails {
  * verdict on those events (`trace.verify`, whose `detail` tells a missing event from a repeated one); at
  * `/synced_head`, the head that was synced.
  */
-function refusal(core: Core, err: unknown, input: { events?: unknown; jsonl?: unknown; expected_head?: unknown; synced_head?: unknown }, now: number): unknown {
+function refusal(
+  core: Core,
+  err: unknown,
+  input: { events?: unknown; expected_head?: unknown; synced_head?: unknown },
+  jsonl: string | undefined,
+  now: number,
+): unknown {
   if (!(err instanceof CraError) || err.code !== 'trace_invalid') return err;
   const details: RefusalDetails = {};
   if (err.path === '/synced_head') details.synced_head = input.synced_head as ChainHead;
   else if (/^\/events\/\d+$/.test(err.path ?? '')) {
     try {
-      details.verdict = core.call<RefusalDetails['verdict']>('trace.verify', compact({ events: input.events, jsonl: input.jsonl, expected_head: input.expected_head }), now);
+      details.verdict = core.call<RefusalDetails['verdict']>('trace.verify', compact({ events: input.events, expected_head: input.expected_head }), now, jsonl);
     } catch {
       return err; // the refusal stands as the core gave it
     }

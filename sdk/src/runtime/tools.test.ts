@@ -25,6 +25,23 @@ describe('verifyTrace', () => {
     expect(await verifyTrace(edit(0, { previous_event_hash: 'f'.repeat(64) }))).toMatchObject({ valid: false, index: 0, reason: 'bad_genesis' });
   });
 
+  it('takes the JSONL text of a trace, with the same verdicts as its events', async () => {
+    const cases = [chain, chain.slice(1), [chain[0]!, chain[2]!], edit(5, { payload: { ...chain[5]!.payload, result: 'deny' } }), []];
+    for (const events of cases) {
+      const text = events.map((e) => `${JSON.stringify(e)}\n`).join('');
+      expect(await verifyTrace(text)).toEqual(await verifyTrace(events));
+    }
+    const text = await toJsonl(chain);
+    await expect(verifyTrace(text.slice(0, -1))).rejects.toMatchObject({ code: 'invalid_json', path: '/jsonl' });
+    await expect(verifyTrace(text.replace('\n{', '\n{]'))).rejects.toMatchObject({ code: 'invalid_json', path: '/jsonl' });
+    expect(await verifyTrace(text, { expectedHead: { length: 8, head_hash: chain[7]!.event_hash } })).toMatchObject({ valid: true });
+  });
+
+  it('refuses what is not a trace with a path', async () => {
+    await expect(verifyTrace([{ ...chain[0]!, payload: { n: Number.NaN } }])).rejects.toMatchObject({ code: 'invalid_json', path: '/events/0/payload/n' });
+    await expect(verifyTrace({} as never)).rejects.toMatchObject({ code: 'invalid_request', path: '/events' });
+  });
+
   it('refuses a chain cut short when the head is known', async () => {
     const r = await verifyTrace(chain.slice(0, 6), { expectedHead: { length: 8, head_hash: chain[7]!.event_hash } });
     expect(r.valid).toBe(false);

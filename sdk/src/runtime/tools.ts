@@ -44,10 +44,25 @@ async function withCore<T>(options: ToolOptions | undefined, fn: (core: Core, no
   return fn(core, systemClock());
 }
 
-/** Verifies a chain (SPEC §4.2); with `expectedHead`, also that it has not been cut. */
-export async function verifyTrace(events: readonly TraceEvent[], options?: ToolOptions & { expectedHead?: ChainHead }): Promise<VerifyResult> {
-  const input = jsonValue(compact({ events, expected_head: readOptions(options, '').expectedHead }));
-  return withCore(options, (core, now) => core.call<VerifyResult>('trace.verify', input, now));
+/**
+ * Verifies a chain (SPEC §4.2) in one core call; with `expectedHead`, also that it has not been cut. The trace is an
+ * array of events or its JSONL text (one event per line, as stored): the text is read by the core directly, the
+ * cheaper form for a trace read from a file.
+ */
+export async function verifyTrace(
+  trace: readonly TraceEvent[] | string,
+  options?: ToolOptions & { expectedHead?: ChainHead },
+): Promise<VerifyResult> {
+  const input = jsonValue(compact({ expected_head: readOptions(options, '').expectedHead }));
+  let text: string;
+  if (typeof trace === 'string') text = trace;
+  else {
+    // An array crosses as its JSONL too: the core reads lines straight into events (the same verdicts as an array).
+    checkJsonValue(trace, '/events');
+    if (!Array.isArray(trace)) throw new CraError('invalid_request', 'the trace must be an array of events or JSONL text', { path: '/events' });
+    text = trace.length === 0 ? '' : `${trace.map((e) => JSON.stringify(e)).join('\n')}\n`;
+  }
+  return withCore(options, (core, now) => core.call<VerifyResult>('trace.verify', input, now, text));
 }
 
 /** Compares two traces event by event, ignoring ids, timestamps and hashes. */

@@ -76,6 +76,32 @@ pub fn checked_now(now_us: f64) -> CoreResult<Micros> {
     }
 }
 
+/// Operations that take their trace's JSONL as an attachment (ABI.md, "Attachments").
+pub const ATTACHMENT_OPS: &[&str] = &["session.restore", "trace.verify"];
+
+/// Parses an operation's input: JSON, then optionally a NUL byte (which JSON text never contains) and the raw
+/// UTF-8 JSONL text of a trace, read as the input's `jsonl` member.
+fn with_attachment(op: &str, input: &[u8]) -> CoreResult<Value> {
+    let nul = match input.iter().position(|&b| b == 0) {
+        None => return parse_strict(input),
+        Some(i) => i,
+    };
+    let (json, rest) = input.split_at(nul);
+    let mut v = parse_strict(json)?;
+    if !ATTACHMENT_OPS.contains(&op) {
+        return Err(CoreError::at(ErrorCode::InvalidRequest, "", format!("`{}` takes no attachment", op)));
+    }
+    let text = std::str::from_utf8(rest.get(1..).unwrap_or_default())
+        .map_err(|_| CoreError::at(ErrorCode::InvalidJson, "/jsonl", "the attached JSONL is not UTF-8"))?;
+    if let Value::Object(m) = &mut v {
+        if m.contains_key("jsonl") {
+            return Err(CoreError::at(ErrorCode::InvalidRequest, "/jsonl", "the JSONL is given twice: attached and as `jsonl`"));
+        }
+        m.insert("jsonl".to_string(), Value::String(text.to_string()));
+    }
+    Ok(v)
+}
+
 pub fn timestamp(now: Micros) -> CoreResult<String> {
     format_micros(now).ok_or_else(|| CoreError::new(ErrorCode::InvalidRequest, "the host time is out of range"))
 }
@@ -86,9 +112,11 @@ impl Runtime {
     }
 
     /// Runs one operation on raw input bytes and answers the JSON envelope (`{"ok":…}` or `{"error":…}`).
+    /// The input is JSON, optionally followed by a NUL byte and an attachment: the JSONL text of a trace for the
+    /// operations that read one (`jsonl`), passed as raw bytes rather than as an escaped JSON string.
     pub fn call(&mut self, op: &str, input: &[u8], now_us: f64, host: &mut dyn Host) -> String {
         let result = checked_now(now_us)
-            .and_then(|now| parse_strict(input).map(|v| (now, v)))
+            .and_then(|now| with_attachment(op, input).map(|v| (now, v)))
             .and_then(|(now, v)| self.dispatch(op, &v, now, host));
         match result {
             Ok(text) => {
