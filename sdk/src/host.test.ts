@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isoFromMicros, isUuid, microsFromIso, systemClock, systemIds, uuidv7 } from './host.ts';
+import { isoFromMicros, isUuid, microsFromIso, systemClock, systemIds, uuidv7, writeUuidv7 } from './host.ts';
 import { CraError } from './errors.ts';
 
 describe('uuidv7', () => {
@@ -76,5 +76,26 @@ describe('time and id helpers refuse what they cannot represent with a CraError'
 
   it('microsFromIso answers NaN for anything that is not a timestamp', () => {
     for (const bad of [Symbol('t'), 10n, null, {}, 42]) expect(Number.isNaN(microsFromIso(bad as never))).toBe(true);
+  });
+});
+
+describe('writeUuidv7', () => {
+  it('writes the UUIDv7 uuidv7() makes for the same millisecond, as 36 ASCII bytes in place', () => {
+    const out = new Uint8Array(80).fill(0x21);
+    const text = new TextDecoder();
+    for (const ms of [0, 1, 255, 65535, 65536, 1_700_000_000_123, 2 ** 48 - 1]) {
+      writeUuidv7(out, 7, ms);
+      const id = text.decode(out.subarray(7, 43));
+      expect(isUuid(id)).toBe(true);
+      expect(id.slice(0, 14)).toBe(uuidv7(ms).slice(0, 14));
+      expect(id[14]).toBe('7');
+      expect('89ab').toContain(id[19]);
+      expect(out[6]).toBe(0x21);
+      expect(out[43]).toBe(0x21);
+    }
+    writeUuidv7(out, 0, 1);
+    const a = text.decode(out.subarray(0, 36));
+    writeUuidv7(out, 0, 1);
+    expect(text.decode(out.subarray(0, 36))).not.toBe(a);
   });
 });

@@ -68,6 +68,39 @@ export function uuidv7(nowMs: number = Date.now()): string {
 /** The default id source: {@link uuidv7}. */
 export const systemIds: IdSource = () => uuidv7();
 
+const HEX_ASCII = new TextEncoder().encode('0123456789abcdef');
+
+/**
+ * Writes a {@link uuidv7} as 36 ASCII bytes at `out[at]`: the ids the core takes from {@link systemIds}, written
+ * straight into its memory (no string per id; the same ids `uuidv7()` makes).
+ */
+export function writeUuidv7(out: Uint8Array, at: number, nowMs: number): void {
+  const r = random16();
+  let ms = Math.floor(nowMs);
+  let k = at + 36;
+  const hexByte = (b: number) => {
+    out[--k] = HEX_ASCII[b & 15]!;
+    out[--k] = HEX_ASCII[b >>> 4]!;
+  };
+  for (let i = 15; i >= 10; i--) hexByte(r[i]!);
+  out[--k] = 0x2d;
+  hexByte(r[9]!);
+  hexByte(0x80 | (r[8]! & 0x3f));
+  out[--k] = 0x2d;
+  hexByte(r[7]!);
+  hexByte(0x70 | (r[6]! & 0x0f));
+  out[--k] = 0x2d;
+  const low = ms % 65536;
+  ms = Math.floor(ms / 65536);
+  hexByte(low & 255);
+  hexByte(low >>> 8);
+  out[--k] = 0x2d;
+  for (let i = 0; i < 4; i++) {
+    hexByte(ms % 256);
+    ms = Math.floor(ms / 256);
+  }
+}
+
 /** Lowercase UUID check (the form the core accepts). */
 export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value);

@@ -12,7 +12,7 @@
 
 import { ABI_VERSION, CHECK_RESULTS, CORE_EXPORTS } from '../abi.ts';
 import { CraError } from '../errors.ts';
-import type { IdSource } from '../host.ts';
+import { type IdSource, systemIds, writeUuidv7 } from '../host.ts';
 import { isObject } from '../util.ts';
 
 /** The exports of the core module. */
@@ -127,18 +127,26 @@ export class Core {
     }
     if (json === undefined) throw new CraError('invalid_json', 'the input is not a JSON value', { path: '' });
     const opBytes = encoder.encode(op);
-    const inBytes = attachment === undefined ? encoder.encode(json) : attached(json, attachment);
-    let opPtr = 0;
-    let inPtr = 0;
     let text: string;
     this.lastIdError = undefined;
     try {
-      opPtr = this.write(opBytes);
-      inPtr = this.write(inBytes);
-      const res = this.ex.cra_call(opPtr, opBytes.length, inPtr, inBytes.length, nowUs);
+      // One buffer for the op name and the input, the input encoded straight into it (UTF-8 takes at most 3 bytes
+      // per UTF-16 unit); an attachment is encoded apart first (it can be large: no 3x reservation).
+      const inBytes = attachment === undefined ? null : attached(json, attachment);
+      const room = opBytes.length + (inBytes ? inBytes.length : json.length * 3);
+      const ptr = this.reserve(room);
+      const mem = new Uint8Array(this.ex.memory.buffer, ptr, room);
+      mem.set(opBytes);
+      let inLen: number;
+      if (inBytes) {
+        mem.set(inBytes, opBytes.length);
+        inLen = inBytes.length;
+      } else {
+        inLen = encoder.encodeInto(json, mem.subarray(opBytes.length)).written;
+      }
+      const res = this.ex.cra_call(ptr, opBytes.length, ptr + opBytes.length, inLen, nowUs);
       text = this.readResult(res);
-      this.ex.cra_free(opPtr, opBytes.length);
-      this.ex.cra_free(inPtr, inBytes.length);
+      this.ex.cra_free(ptr, room);
     } catch (err) {
       throw this.poison(err, op);
     }
@@ -189,12 +197,11 @@ export class Core {
     return failure;
   }
 
-  private write(bytes: Uint8Array): number {
-    const ptr = this.ex.cra_alloc(bytes.length) >>> 0;
-    if (ptr === 0) throw garbage(`cra_alloc(${bytes.length}) failed: out of memory`);
-    const mem = this.ex.memory.buffer;
-    if (ptr + bytes.length > mem.byteLength) throw garbage('cra_alloc returned a buffer outside memory');
-    new Uint8Array(mem, ptr, bytes.length).set(bytes);
+  /** A buffer of `len` bytes in the core's memory, for the host to write into (freed with the same length). */
+  private reserve(len: number): number {
+    const ptr = this.ex.cra_alloc(len) >>> 0;
+    if (ptr === 0) throw garbage(`cra_alloc(${len}) failed: out of memory`);
+    if (ptr + len > this.ex.memory.buffer.byteLength) throw garbage('cra_alloc returned a buffer outside memory');
     return ptr;
   }
 
@@ -248,6 +255,11 @@ export class Core {
     const n = count >>> 0;
     const mem = new Uint8Array(this.ex.memory.buffer);
     if (start + 36 * n > mem.length) throw garbage(`cra_host_ids(${start}, ${n}) points outside memory`);
+    if (this.ids === systemIds) {
+      const ms = Date.now();
+      for (let k = 0; k < n; k++) writeUuidv7(mem, start + 36 * k, ms);
+      return;
+    }
     for (let k = 0; k < n; k++) {
       let id: unknown;
       try {

@@ -189,6 +189,11 @@ pub fn parse_request(v: &Value, path: &str, host: &mut dyn Host) -> CoreResult<R
 
 pub fn parse_execution(e: Obj) -> CoreResult<ExecutionBlock> {
     e.deny_unknown(&["resolution_id", "action_id", "parameters", "idempotency_key"], CODE)?;
+    read_execution(e)
+}
+
+/// The members of an execution block, in an object whose unknown members the caller has refused already.
+pub fn read_execution(e: Obj) -> CoreResult<ExecutionBlock> {
     let resolution_id = e.req_uuid("resolution_id", CODE)?;
     let action_id = e.req_str("action_id", CODE)?;
     if !is_action_id(action_id) {

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
+use crate::json::JsonOut;
 use crate::time::{format_micros, Micros};
 use crate::trace::ChainHead;
 
@@ -83,6 +84,31 @@ impl Execution {
         }
         v
     }
+
+    /// Writes what [`Execution::to_json`] answers, member for member, without building the value first (the
+    /// answer of every request and outcome).
+    pub fn write_json(&self, session_id: &str, out: &mut JsonOut) {
+        out.begin_object();
+        out.key("execution_id").str(&self.execution_id);
+        out.key("session_id").str(session_id);
+        out.key("resolution_id").str(&self.resolution_id);
+        out.key("action_id").str(&self.action_id);
+        out.key("status").str(self.status.as_str());
+        out.key("parameters_hash").str(&self.parameters_hash);
+        out.key("approval_hash").str(&self.approval_hash);
+        out.key("reason").opt_str(self.reason.as_deref());
+        out.key("policy_id").opt_str(self.policy_id.as_deref());
+        out.key("created_at").opt_str(format_micros(self.created_at).as_deref());
+        if let Some(r) = self.details.as_ref().and_then(|d| d.retry_after_seconds) {
+            out.key("retry_after_seconds").u64(r);
+        }
+        let refused = matches!(self.status, ExecStatus::Denied | ExecStatus::Violated);
+        match self.details.as_ref().filter(|_| refused) {
+            Some(d) => out.key("details").value(&d.to_json()),
+            None => out.key("details").null(),
+        };
+        out.end_object();
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -143,5 +169,47 @@ impl Session {
 
     pub fn current_resolution(&self) -> Option<&Resolution> {
         self.current.as_ref().and_then(|id| self.resolutions.get(id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn execution(status: ExecStatus, details: Option<Details>) -> Execution {
+        Execution {
+            execution_id: "01234567-89ab-7def-8123-456789abcdef".into(),
+            resolution_id: "11111111-1111-7111-8111-111111111111".into(),
+            action_id: "doc.read".into(),
+            status,
+            parameters_hash: "a".repeat(64),
+            approval_hash: "b".repeat(64),
+            reason: Some("a \"quoted\" reason".into()),
+            policy_id: None,
+            created_at: 1_700_000_000_123_456,
+            span_id: String::new(),
+            idempotency_key: None,
+            cost: 0.0,
+            details,
+        }
+    }
+
+    #[test]
+    fn write_json_writes_what_to_json_answers() {
+        let mut limited = Details::by_policy("rate_limited", "limits");
+        limited.retry_after_seconds = Some(7);
+        limited.errors.push(("/a".into(), "is wrong".into()));
+        let cases = [
+            execution(ExecStatus::Approved, None),
+            execution(ExecStatus::Denied, Some(limited.clone())),
+            execution(ExecStatus::Violated, Some(Details::new("schema_invalid"))),
+            execution(ExecStatus::Executed, Some(limited)),
+            execution(ExecStatus::PendingApproval, None),
+        ];
+        for e in &cases {
+            let mut out = JsonOut::new();
+            e.write_json("22222222-2222-7222-8222-222222222222", &mut out);
+            assert_eq!(out.as_str(), JsonOut::of_value(&e.to_json("22222222-2222-7222-8222-222222222222")));
+        }
     }
 }

@@ -10,7 +10,7 @@ use crate::carp::execute::{self, ActionInput, Approval, Change, ExecutionOutcome
 use crate::carp::ledger::{Ledger, Who};
 use crate::carp::policy::{PolicyResult, Verdict};
 use crate::carp::refusal;
-use crate::carp::request::parse_execution;
+use crate::carp::request::read_execution;
 use crate::carp::resolve::{compute, recorded_map, Env, Resolution};
 use crate::carp::{parse_request, Execution, Operation, Request, Session};
 use crate::error::{CoreError, CoreResult, ErrorCode};
@@ -323,17 +323,19 @@ impl Runtime {
     ) -> CoreResult<String> {
         let (exec, em) = self.run_change(session_id, now, plan, host)?;
         let mut out = JsonOut::with_capacity(2048);
-        write_change(&mut out, &exec.to_json(session_id), &em);
+        out.begin_object();
+        out.key("execution");
+        exec.write_json(session_id, &mut out);
+        out.key("events");
+        em.write_events(&mut out);
+        out.end_object();
         Ok(out.into_string())
     }
 
     pub fn request_action(&mut self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<String> {
         o.deny_unknown(&["session_id", "resolution_id", "action_id", "parameters", "idempotency_key", "schema_errors"], CODE)?;
         let session_id = self.live(o, "session_id")?.session_id.clone();
-        let mut block_map = o.map.clone();
-        block_map.remove("session_id");
-        block_map.remove("schema_errors");
-        let block = parse_execution(Obj { map: &block_map, path: "" })?;
+        let block = read_execution(o)?;
         let unknown = self.unknown_action(&block.action_id);
         let input = ActionInput {
             resolution_id: block.resolution_id,
