@@ -12,7 +12,8 @@
  * | `default` | `*.js` | `default` | detected at run time, as the sources do |
  *
  * The builds differ only in `sdk/src/runtime/platform.ts`, swapped for `platform.<build>.ts`. Dependencies stay
- * external. The `node` build also makes the `cra` command (`bin`): `dist/cli.js`, with a `#!/usr/bin/env node` line.
+ * external. The `node` build also makes the `cra` command (`bin`): `dist/cli.js`, with a `#!/usr/bin/env node` line,
+ * and `dist/server-main.node.js`, the server that `npm start` runs.
  * TypeScript is transpiled file by file (the sources are `isolatedModules`); the first build also writes
  * the declarations of `tsconfig.build.json` to `dist/types/` (`npm run typecheck` is the type-check).
  */
@@ -37,8 +38,12 @@ const ENTRIES = {
   'ai-sdk': 'sdk/src/ai-sdk.ts', // cra-runtime/ai-sdk (needs the optional peer `ai`)
 };
 const ALL = Object.keys(ENTRIES);
-/** The package's command (`bin`), built with the node build only. */
+/**
+ * Built with the node build only: the package's command (`bin`), and the server as `npm start` runs it (plain
+ * `node`, no TypeScript loader; `scripts/ensure-build.mjs` rebuilds it first when the sources are newer).
+ */
 const BIN = { cli: 'sdk/src/cli/main.ts' };
+const NODE_ONLY = { 'server-main': 'server/src/adapter/node/main.ts' };
 const WEB_STANDARD = ['index', 'client', 'server', 'ai-sdk'];
 
 const BUILDS = [
@@ -72,7 +77,7 @@ function distFolder() {
 }
 
 export default BUILDS.map((build, i) => ({
-  input: { ...Object.fromEntries(build.entries.map((e) => [e, ENTRIES[e]])), ...(build.bin ? BIN : {}) },
+  input: { ...Object.fromEntries(build.entries.map((e) => [e, ENTRIES[e]])), ...(build.bin ? { ...BIN, ...NODE_ONLY } : {}) },
   external,
   plugins: [
     ...(i === 0 ? [distFolder(), declarations(join(ROOT, 'tsconfig.build.json'))] : []),

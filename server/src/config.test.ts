@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
 import { tempDir } from '../../sdk/test/helpers.ts';
 import { parseConfig } from './config.ts';
 import { startServer } from './adapter/node/index.ts';
@@ -11,6 +13,7 @@ describe('parseConfig', () => {
       host: '127.0.0.1',
       atlasDir: undefined,
       dataDir: '.data',
+      durability: 'fsync',
       auth: true,
       apiKeys: [],
       adminKeys: [],
@@ -33,6 +36,7 @@ describe('parseConfig', () => {
         CRA_HOST: '0.0.0.0',
         CRA_ATLAS_DIR: '/atlases',
         CRA_DATA_DIR: '/var/lib/cra',
+        CRA_DURABILITY: 'interval',
         CRA_AUTH: 'on',
         CRA_API_KEYS: ' key-one-0123456789 , key-two-0123456789,,',
         CRA_ADMIN_KEYS: 'admin-key-0123456789',
@@ -56,6 +60,7 @@ describe('parseConfig', () => {
       host: '0.0.0.0',
       atlasDir: '/atlases',
       dataDir: '/var/lib/cra',
+      durability: 'interval',
       auth: true,
       apiKeys: ['key-one-0123456789', 'key-two-0123456789'],
       adminKeys: ['admin-key-0123456789'],
@@ -74,6 +79,7 @@ describe('parseConfig', () => {
   it('turns auth off only when told exactly', () => {
     expect(parseConfig({ CRA_AUTH: 'off' }).auth).toBe(false);
     expect(parseConfig({ CRA_AUTH: 'OFF' }).auth).toBe(false);
+    expect(() => parseConfig({ CRA_DURABILITY: 'sometimes' })).toThrow(expect.objectContaining({ code: 'invalid_request', path: '/CRA_DURABILITY' }));
     expect(() => parseConfig({ CRA_AUTH: 'no' })).toThrow(expect.objectContaining({ code: 'invalid_request', path: '/CRA_AUTH' }));
     expect(() => parseConfig({ CRA_AUTH: 'false' })).toThrow(expect.objectContaining({ path: '/CRA_AUTH' }));
   });
@@ -114,6 +120,37 @@ describe('parseConfig', () => {
       expect(() => parseConfig({ [name]: value }), `${name}=${value}`).toThrow(
         expect.objectContaining({ code: 'invalid_request', path: `/${name}`, message: expect.stringContaining(JSON.stringify(value)) }),
       );
+    }
+  });
+
+  it('answers a request that records events once they are fdatasynced (CRA_DURABILITY=fsync, the default), not with interval', async () => {
+    const probe = await open(new URL(import.meta.url), 'r');
+    const proto = Object.getPrototypeOf(probe) as FileHandle;
+    await probe.close();
+    const real = proto.datasync;
+    /** The inodes of the files fdatasynced so far. */
+    const synced = new Set<number>();
+    vi.spyOn(proto, 'datasync').mockImplementation(async function (this: FileHandle) {
+      const { ino } = await this.stat();
+      await real.call(this);
+      synced.add(ino);
+    });
+    try {
+      for (const [env, durable] of [[{}, true], [{ CRA_DURABILITY: 'interval' }, false]] as const) {
+        synced.clear();
+        const data = await tempDir();
+        const server = await startServer({ ...parseConfig({ CRA_PORT: '0', CRA_API_KEYS: KEY_A, ...env }), dataDir: data.dir }, { log: () => undefined });
+        try {
+          const created = await http(server.url, 'POST', '/v1/sessions', { key: KEY_A, body: { agent_id: 'support-bot', goal: 'Durable' } });
+          const { ino } = await stat(join(data.dir, 'traces', `${created.body.session_id}.trace.jsonl`));
+          expect(synced.has(ino), JSON.stringify(env)).toBe(durable);
+        } finally {
+          await server.close();
+          await data.cleanup();
+        }
+      }
+    } finally {
+      vi.restoreAllMocks();
     }
   });
 

@@ -7,6 +7,7 @@
  * | `CRA_HOST` | 127.0.0.1 | interface to listen on |
  * | `CRA_ATLAS_DIR` | the bundled `examples/atlases` | atlases loaded at start: the folder itself if it holds `atlas.json`, else each subfolder that does |
  * | `CRA_DATA_DIR` | `.data` | traces (`traces/*.trace.jsonl`) and session owners (`owners.jsonl`) |
+ * | `CRA_DURABILITY` | fsync | `fsync`: a request that records events is answered once they are fdatasynced (concurrent appends to one trace share an fsync); `interval`: once written, synced within a second (a machine crash can lose that second) |
  * | `CRA_AUTH` | on | `off` turns authentication off (local use only) |
  * | `CRA_API_KEYS` | — | comma-separated API keys; with auth on and none set, a key is generated and printed at start |
  * | `CRA_ADMIN_KEYS` | — | comma-separated admin keys: they alone load, replace and unload atlases over HTTP, and read stats |
@@ -43,6 +44,11 @@ export interface ServerConfig {
   /** `undefined`: the bundled example atlases. */
   atlasDir: string | undefined;
   dataDir: string;
+  /**
+   * When a request that records events is answered: once they are fdatasynced (`fsync`, the default: what the
+   * server acknowledged survives a machine crash), or once written and synced within a second (`interval`).
+   */
+  durability: JsonlDurability;
   auth: boolean;
   apiKeys: string[];
   adminKeys: string[];
@@ -72,6 +78,9 @@ export interface McpConfig {
 }
 
 export type Env = Record<string, string | undefined>;
+
+/** `JsonlDurability` of the JSONL store, spelled here: this module runs where no file store does (workerd). */
+export type JsonlDurability = 'fsync' | 'interval';
 
 export type AtlasWrites = 'admin' | 'any-key';
 
@@ -153,6 +162,15 @@ function mcpConfig(env: Env): McpConfig | undefined {
   return { command: command as string[], approvalTimeoutSeconds: integer(env, 'CRA_MCP_APPROVAL_TIMEOUT_SECONDS', 300, 1, 86_400) };
 }
 
+function durability(env: Env): JsonlDurability {
+  const raw = (env.CRA_DURABILITY ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'fsync') return 'fsync';
+  if (raw === 'interval') return 'interval';
+  throw new CraError('invalid_request', `CRA_DURABILITY must be "fsync" or "interval", not ${JSON.stringify(env.CRA_DURABILITY)}`, {
+    path: '/CRA_DURABILITY',
+  });
+}
+
 /** Reads the configuration; throws `invalid_request` naming the variable for a bad value. */
 export function parseConfig(env: Env): ServerConfig {
   const authRaw = (env.CRA_AUTH ?? 'on').trim().toLowerCase();
@@ -169,6 +187,7 @@ export function parseConfig(env: Env): ServerConfig {
     host: nonEmpty('CRA_HOST') ?? '127.0.0.1',
     atlasDir: nonEmpty('CRA_ATLAS_DIR'),
     dataDir: nonEmpty('CRA_DATA_DIR') ?? '.data',
+    durability: durability(env),
     auth: authRaw !== 'off',
     apiKeys: list(env.CRA_API_KEYS),
     adminKeys: list(env.CRA_ADMIN_KEYS),

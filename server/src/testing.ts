@@ -121,9 +121,14 @@ export interface ChildServer {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `node --import tsx server/src/adapter/node/main.ts` (what `npm start` runs) and waits for its listening line. */
-export async function startChild(env: Record<string, string>, timeoutMs = 20_000): Promise<ChildServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/adapter/node/main.ts'], {
+/**
+ * Starts the server of `npm start` and waits for its listening line: from its sources by default
+ * (`node --import tsx server/src/adapter/node/main.ts`: no build needed, always the current code), or `built`
+ * (`node dist/server-main.node.js`, what `npm start` runs; build `dist/` first).
+ */
+export async function startChild(env: Record<string, string>, timeoutMs = 20_000, from: 'sources' | 'built' = 'sources'): Promise<ChildServer> {
+  const args = from === 'built' ? ['dist/server-main.node.js'] : ['--import', 'tsx', 'server/src/adapter/node/main.ts'];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, CRA_PORT: '0', CRA_HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

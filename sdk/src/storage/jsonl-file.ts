@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CraError } from '../errors.ts';
-import type { ChainHead } from '../types.ts';
+import type { ChainHead, TraceEvent } from '../types.ts';
 import type { IndexEntry } from './jsonl-index.ts';
 import { type Parsed, parseTrace } from './jsonl-parse.ts';
 import type { StoredSession, StoreIssue } from './store.ts';
@@ -52,6 +52,18 @@ export interface FileState {
   failed: CraError | null;
   /** Every file operation of one session runs in order on this chain. */
   tail: Promise<unknown>;
+  /**
+   * Durable appends that will share the next write and fsync of this file (group commit): open while their job is
+   * the last one queued on `tail` and has not started.
+   */
+  batch: PendingAppend[] | null;
+}
+
+/** An append waiting for its group's write and fsync: settled once they are done (or failed). */
+export interface PendingAppend {
+  events: readonly TraceEvent[];
+  done: () => void;
+  fail: (err: unknown) => void;
 }
 
 /** The state of a session's file before it is read: from its index entry when the index names it. */
@@ -73,6 +85,7 @@ export function fileState(id: string, path: string, entry: IndexEntry | undefine
     damaged: null,
     failed: null,
     tail: Promise.resolve(),
+    batch: null,
   };
 }
 

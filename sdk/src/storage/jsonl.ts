@@ -1,7 +1,17 @@
 /**
  * Traces as JSONL files on disk (Node): one `<session_id>.trace.jsonl` per session, append-only, one event per
- * line. Files are fsynced when a session ends, on close, and every `fsyncIntervalMs` while they have unsynced
- * writes. After each sync the durable head (`length`, `head_hash`) and what the events recorded about the session
+ * line. How an append becomes durable is the store's `durability`:
+ *
+ * - `'interval'` (the default): an append is acknowledged once written (in the page cache); files are fsynced when
+ *   a session ends, on close, and every `fsyncIntervalMs` while they have unsynced writes. A crash of the machine
+ *   (not of the process) can lose the last second of acknowledged events.
+ * - `'fsync'`: an append is acknowledged only once its events are written and fdatasynced (and a new file's folder
+ *   synced). Group commit keeps that affordable: the appends to one file that arrive while its write and fsync are
+ *   under way (or in the same tick) share the next write and the next fsync, so a busy session pays one fsync per
+ *   round, not one per append. A failed write or fsync rejects every append of its group and cuts the file back to
+ *   what was acknowledged.
+ *
+ * In both, after each sync the durable head (`length`, `head_hash`) and what the events recorded about the session
  * are appended to the folder's session index (`sessions.index.jsonl`, see `jsonl-index.ts`), so that what a trace
  * file cannot reveal about itself is never silent: a file cut at a line boundary is refused when the runtime restores
  * it (the core checks that the chain extends that head), and a file that is gone is a `missing` issue.
@@ -31,17 +41,41 @@ import { join } from 'node:path';
 import { CraError } from '../errors.ts';
 import type { ChainHead, TraceEvent } from '../types.ts';
 import { type IndexEntry, SessionIndex, syncFolder, writeFully } from './jsonl-index.ts';
-import { applyScan, corrupt, describe, type FileState, fileState, follow, legacyHead, missingFile, readWhole, type Scanned, storageFailure } from './jsonl-file.ts';
+import {
+  applyScan,
+  corrupt,
+  describe,
+  type FileState,
+  fileState,
+  follow,
+  legacyHead,
+  missingFile,
+  type PendingAppend,
+  readWhole,
+  type Scanned,
+  storageFailure,
+} from './jsonl-file.ts';
 import { parseTrace } from './jsonl-parse.ts';
 import type { StoredSession, StoreIssue, StoreOpenResult, StoredTrace, TraceStore } from './store.ts';
 import { GENESIS_HASH, summarize } from './summary.ts';
 
 export { parseTrace };
 
+/**
+ * When an append is acknowledged: `'fsync'` once its events are written and fdatasynced (group commit); `'interval'`
+ * once written, synced within `fsyncIntervalMs` (see the module's header).
+ */
+export type JsonlDurability = 'fsync' | 'interval';
+
 export interface JsonlStoreOptions {
   /** Folder of the trace files; created when missing. */
   dir: string;
-  /** Sync files with unsynced writes this often; `0` syncs only on session end and close. Default 1000. */
+  /** When an append is acknowledged (see {@link JsonlDurability}). Default `'interval'`. */
+  durability?: JsonlDurability;
+  /**
+   * Sync files with unsynced writes this often (`'interval'`), and record synced heads in the session index this
+   * often (both modes); `0`: only on session end and close. Default 1000.
+   */
   fsyncIntervalMs?: number;
   /** Keep at most this many files open; the least recently written one is synced and closed. Default 64. */
   maxOpenFiles?: number;
@@ -54,6 +88,7 @@ const HEAD_FILE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 
 export class JsonlStore implements TraceStore {
   readonly dir: string;
+  readonly durability: JsonlDurability;
   private readonly fsyncIntervalMs: number;
   private readonly maxOpenFiles: number;
   private readonly files = new Map<string, FileState>();
@@ -72,6 +107,10 @@ export class JsonlStore implements TraceStore {
       throw new CraError('invalid_request', 'a JSONL store needs a folder', { path: '/dir' });
     }
     this.dir = options.dir;
+    this.durability = options.durability ?? 'interval';
+    if (this.durability !== 'fsync' && this.durability !== 'interval') {
+      throw new CraError('invalid_request', `durability must be 'fsync' or 'interval', not ${JSON.stringify(options.durability)}`, { path: '/durability' });
+    }
     this.fsyncIntervalMs = options.fsyncIntervalMs ?? 1000;
     this.maxOpenFiles = Math.max(1, options.maxOpenFiles ?? 64);
     this.indexSlack = Math.max(0, options.indexSlack ?? 1000);
@@ -163,42 +202,123 @@ export class JsonlStore implements TraceStore {
   async append(sessionId: string, events: readonly TraceEvent[]): Promise<void> {
     if (events.length === 0) return;
     const st = this.state(sessionId);
+    if (this.durability === 'fsync') return this.appendDurably(st, events);
     return this.enqueue(st, async () => {
-      await this.init();
-      const missing = await this.gone(st);
-      if (!missing && !st.scanned && st.exists) {
-        const issue = await this.load(st);
-        if (issue) st.damaged = issue;
-      }
-      if (st.damaged) throw corrupt(st.damaged);
-      if (st.failed) throw st.failed;
+      await this.writable(st);
       const first = events[0]!.sequence;
-      if (first !== st.length) {
-        throw new CraError(
-          'storage_failure',
-          `refusing to append sequence ${first} to session ${sessionId}, which has ${st.length} stored events`,
-        );
-      }
-      const data = Buffer.from(events.map((e) => `${JSON.stringify(e)}\n`).join(''), 'utf8');
-      const fh = await this.handle(st);
-      try {
-        await writeFully(fh, data);
-      } catch (err) {
-        // Roll the file back to its last complete line so that the next append continues a valid chain.
-        try {
-          await fh.truncate(st.size);
-        } catch (err2) {
-          st.failed = storageFailure(`cannot roll back a failed write to ${st.path}; the file takes no more events`, err2);
-        }
-        throw storageFailure(`cannot write to ${st.path}`, err);
-      }
-      st.size += data.length;
-      st.length += events.length;
-      st.headHash = events[events.length - 1]!.event_hash;
-      st.summary = summarize(st.id, events, st.summary);
-      st.scanned = true;
+      if (first !== st.length) throw outOfSequence(st, first, st.length);
+      const data = encode(events);
+      await this.write(st, await this.handle(st), data);
+      this.appended(st, data.length, events);
       st.dirty = true;
     });
+  }
+
+  /**
+   * Joins the group of appends waiting for this file's next write and fsync, or opens one (queued like any job:
+   * behind the write and fsync under way). A group stays open until its job starts or another job is queued after it,
+   * so that an append never overtakes a read or a sync called before it.
+   */
+  private appendDurably(st: FileState, events: readonly TraceEvent[]): Promise<void> {
+    return new Promise<void>((done, fail) => {
+      const pending: PendingAppend = { events, done, fail };
+      if (st.batch) {
+        st.batch.push(pending);
+        return;
+      }
+      const batch = [pending];
+      this.enqueue(st, () => this.commit(st, batch)).catch((err: unknown) => {
+        for (const p of batch) p.fail(err); // settled already unless `commit` itself broke
+      });
+      st.batch = batch;
+    });
+  }
+
+  /** Writes a group of appends at once, fdatasyncs the file once, then acknowledges them in order. */
+  private async commit(st: FileState, batch: PendingAppend[]): Promise<void> {
+    if (st.batch === batch) st.batch = null; // later appends wait for the next round
+    try {
+      await this.writable(st);
+    } catch (err) {
+      for (const p of batch) p.fail(err);
+      return;
+    }
+    // Each append must continue the ones accepted before it; one that does not is refused alone, as on its own.
+    const accepted: PendingAppend[] = [];
+    const events: TraceEvent[] = [];
+    let length = st.length;
+    for (const p of batch) {
+      const first = p.events[0]!.sequence;
+      if (first !== length) {
+        p.fail(outOfSequence(st, first, length));
+        continue;
+      }
+      accepted.push(p);
+      for (const e of p.events) events.push(e);
+      length += p.events.length;
+    }
+    if (accepted.length === 0) return;
+    const data = encode(events);
+    try {
+      const fh = await this.handle(st);
+      await this.write(st, fh, data);
+      try {
+        await fh.datasync();
+      } catch (err) {
+        // Nothing of the group was acknowledged: cut it off, so that the file holds what was and the chain goes on.
+        this.rollBack(st, await fh.truncate(st.size).then(() => null, (e: unknown) => e));
+        throw storageFailure(`cannot sync ${st.path}`, err);
+      }
+      if (st.created) {
+        await syncFolder(this.dir); // a new file's name is durable too before its first event is acknowledged
+        st.created = false;
+      }
+    } catch (err) {
+      for (const p of accepted) p.fail(err);
+      return;
+    }
+    this.appended(st, data.length, events);
+    st.dirty = false; // the whole file is synced, including what was read beyond the indexed head
+    for (const p of accepted) p.done();
+  }
+
+  /** Refuses to append to a file that is gone, damaged or failed; reads it first when only the index knew it. */
+  private async writable(st: FileState): Promise<void> {
+    await this.init();
+    const missing = await this.gone(st);
+    if (!missing && !st.scanned && st.exists) {
+      const issue = await this.load(st);
+      if (issue) st.damaged = issue;
+    }
+    if (st.damaged) throw corrupt(st.damaged);
+    if (st.failed) throw st.failed;
+  }
+
+  /** Writes `data` at the end of the file; a failed write is cut back to the last complete line. */
+  private async write(st: FileState, fh: FileHandle, data: Buffer): Promise<void> {
+    try {
+      await writeFully(fh, data);
+    } catch (err) {
+      // Roll the file back to its last complete line so that the next append continues a valid chain.
+      this.rollBack(st, await fh.truncate(st.size).then(() => null, (e: unknown) => e));
+      throw storageFailure(`cannot write to ${st.path}`, err);
+    }
+  }
+
+  /** After a cut back to the acknowledged size: a cut that failed leaves a file that takes no more events. */
+  private rollBack(st: FileState, truncateError: unknown): void {
+    if (truncateError !== null) {
+      st.failed = storageFailure(`cannot roll back a failed write to ${st.path}; the file takes no more events`, truncateError);
+    }
+  }
+
+  /** The file's state after `events` (`bytes` of lines) were written. */
+  private appended(st: FileState, bytes: number, events: readonly TraceEvent[]): void {
+    st.size += bytes;
+    st.length += events.length;
+    st.headHash = events[events.length - 1]!.event_hash;
+    st.summary = summarize(st.id, events, st.summary);
+    st.scanned = true;
   }
 
   async read(sessionId: string): Promise<TraceEvent[]> {
@@ -360,6 +480,7 @@ export class JsonlStore implements TraceStore {
   }
 
   private enqueue<T>(st: FileState, job: () => Promise<T>): Promise<T> {
+    st.batch = null; // a job after the group: appends called from now on run after it
     st.jobs++;
     const run = st.tail.then(job).finally(() => {
       st.jobs--;
@@ -589,6 +710,17 @@ export class JsonlStore implements TraceStore {
       });
     }
   }
+}
+
+/** The events as JSONL lines, ready to write. */
+function encode(events: readonly TraceEvent[]): Buffer {
+  let text = '';
+  for (const e of events) text += `${JSON.stringify(e)}\n`;
+  return Buffer.from(text, 'utf8');
+}
+
+function outOfSequence(st: FileState, first: number, stored: number): CraError {
+  return new CraError('storage_failure', `refusing to append sequence ${first} to session ${st.id}, which has ${stored} stored events`);
 }
 
 /** A JSONL store in `dir` (see {@link JsonlStoreOptions}). */

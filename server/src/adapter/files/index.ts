@@ -6,6 +6,7 @@
  * @module
  */
 
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jsonlStore } from '../../../../sdk/src/storage/jsonl.ts';
@@ -29,6 +30,18 @@ export function bundledAtlasesFor(moduleUrl: string): string | null {
   return fileURLToPath(new URL('../../../../examples/atlases/', moduleUrl));
 }
 
+/**
+ * The example atlases of a repository checkout for its built server (`dist/server-main.node.js`, which `npm start`
+ * runs): `<checkout>/examples/atlases/` when that folder exists, else null. The path stays inside the folder that
+ * holds `dist/`: installed, that is the package's own folder, which ships no `examples/`.
+ */
+export function checkoutAtlasesFor(mainUrl: string): string | null {
+  const here = fileURLToPath(mainUrl);
+  if (!/[\\/]dist[\\/]server-main\.node\.js$/.test(here)) return null;
+  const folder = fileURLToPath(new URL('../examples/atlases/', mainUrl));
+  return existsSync(folder) ? folder : null;
+}
+
 /** The example atlases of the repository, when this module runs from its sources (see {@link bundledAtlasesFor}). */
 export const BUNDLED_ATLASES = bundledAtlasesFor(import.meta.url);
 
@@ -44,6 +57,6 @@ export async function assembleOnFiles(config: ServerConfig, options: Omit<Assemb
   const folder = config.atlasDir ? resolve(config.atlasDir) : BUNDLED_ATLASES;
   const { bundles, report } = folder === null ? { bundles: [], report: { loaded: [], skipped: [] } } : await readAtlases(folder);
   const owners = await FileOwners.open(join(dataDir, 'owners.jsonl'));
-  const assembly = await assemble(config, { ...options, storage: jsonlStore({ dir: join(dataDir, 'traces') }), owners, atlases: bundles });
+  const assembly = await assemble(config, { ...options, storage: jsonlStore({ dir: join(dataDir, 'traces'), durability: config.durability }), owners, atlases: bundles });
   return { ...assembly, owners, atlases: report };
 }

@@ -1,14 +1,17 @@
 /**
- * The server as `npm start` runs it (`node --import tsx server/src/adapter/node/main.ts`, a child process): durable
- * traces and ownership across a SIGKILL, a graceful SIGTERM, the generated key, and the atlas folder.
+ * The server as `npm start` runs it, a child process: built (`node dist/server-main.node.js`, no loader), and from
+ * its sources for the rest (`node --import tsx server/src/adapter/node/main.ts`, the same code without a build):
+ * durable traces and ownership across a SIGKILL, a graceful SIGTERM, the generated key, and the atlas folder.
  */
 
-import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../../../sdk/src/types.ts';
 import { EXAMPLES } from '../../../../sdk/test/helpers.ts';
 import { childServers } from '../../../../test/support/children.ts';
+import { ensureDist } from '../../../../test/support/dist.ts';
+import { ROOT } from '../../../../test/support/proc.ts';
 import { http, KEY_A, KEY_B, openSse, startChild } from '../../testing.ts';
 
 const REFUND = { customer_id: 'c-1', payment_id: 'p-1', amount: 25, currency: 'USD' };
@@ -28,6 +31,26 @@ describe('npm start (child process)', () => {
     expect(approved.body.status).toBe('approved');
     return { id, refund: refund.execution_id as string, call };
   };
+
+  it('runs built with plain node (no TypeScript loader), with the checkout\'s example atlases, and serves over loopback', async () => {
+    const { scripts } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(scripts.start).toBe('node dist/server-main.node.js');
+    expect(scripts.prestart).toBe('node scripts/ensure-build.mjs');
+    await ensureDist(); // reused while the sources are unchanged
+    const server = await startChild({ CRA_DATA_DIR: await dataDir(), CRA_API_KEYS: KEY_A }, 20_000, 'built');
+    try {
+      expect(server.child.spawnargs.slice(1)).toEqual(['dist/server-main.node.js']);
+      expect(server.output()).toContain('atlas com.example.support@');
+      const created = await http(server.url, 'POST', '/v1/sessions', { key: KEY_A, body: { agent_id: 'support-bot', goal: 'Built' } });
+      expect(created.status).toBe(201);
+      const id = created.body.session_id as string;
+      const resolved = await http(server.url, 'POST', `/v1/sessions/${id}/resolve`, { key: KEY_A, body: { required_capabilities: ['tickets.read'] } });
+      expect(resolved.status).toBe(200);
+      expect(await server.stop('SIGTERM')).toBe(0);
+    } finally {
+      await server.stop('SIGKILL');
+    }
+  }, 200_000);
 
   it('keeps every session, its verified chain and its owner across a SIGKILL', async () => {
     const env = { CRA_DATA_DIR: await dataDir(), CRA_API_KEYS: `${KEY_A},${KEY_B}` };

@@ -1,19 +1,23 @@
 /**
- * `npm start`: the CRA server on Node, configured by environment variables (see `config.ts`). SIGINT / SIGTERM stop
- * it gracefully: requests under way finish, live streams end, buffered traces are flushed and the store is closed.
+ * `npm start`: the CRA server on Node, configured by environment variables (see `config.ts`). It runs built
+ * (`dist/server-main.node.js`, plain `node`): no TypeScript loader compiling modules at start, in production or not;
+ * `scripts/ensure-build.mjs` (`prestart`) builds it first when it is missing or older than the sources. SIGINT /
+ * SIGTERM stop it gracefully: requests under way finish, live streams end, buffered traces are flushed and the
+ * store is closed.
  *
  * @module
  */
 
 import { connectUpstream, type McpUpstream } from '../../../../sdk/src/mcp/upstream.ts';
-import { parseConfig } from '../../config.ts';
+import { parseConfig, type ServerConfig } from '../../config.ts';
+import { BUNDLED_ATLASES, checkoutAtlasesFor } from '../files/index.ts';
 import { startFailure, stopOnSignals } from '../process.ts';
 import { startServer } from './index.ts';
 
 const log = (line: string) => console.log(line);
 
 async function main(): Promise<void> {
-  const config = parseConfig(process.env);
+  const config = withCheckoutAtlases(parseConfig(process.env));
   // CRA_MCP_UPSTREAM: the MCP server behind /v1/sessions/{id}/mcp, spawned without a shell (stderr: ours).
   let upstream: McpUpstream | undefined;
   let stopping = false;
@@ -39,6 +43,13 @@ async function main(): Promise<void> {
     await server.close();
     await upstream?.close();
   });
+}
+
+/** Built, in a repository checkout, the default atlas folder is still the checkout's examples (as from the sources). */
+function withCheckoutAtlases(config: ServerConfig): ServerConfig {
+  if (config.atlasDir !== undefined || BUNDLED_ATLASES !== null) return config;
+  const examples = checkoutAtlasesFor(import.meta.url);
+  return examples === null ? config : { ...config, atlasDir: examples };
 }
 
 main().catch((err: unknown) => {

@@ -38,6 +38,9 @@ export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
  */
 export function bodyUpTo(maxBytes: number, timeoutMs: number = DEFAULT_BODY_TIMEOUT_MS): MiddlewareHandler {
   return async (c, next) => {
+    // The method first: a GET or HEAD request has no body, and asking the Node adapter for one builds a whole
+    // `Request` (signal and all) that nothing else of such a request needs.
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     const raw = c.req.raw;
     if (raw.body === null) return next();
     const declared = raw.headers.get('content-length');
@@ -108,7 +111,7 @@ export function parsedBody(c: Context): unknown {
 export function jsonBody(): MiddlewareHandler {
   return async (c, next) => {
     const raw = c.req.raw;
-    if (raw.body === null || c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    if (c.req.method === 'GET' || c.req.method === 'HEAD' || raw.body === null) return next();
     // First: behind bodyUpTo, an oversized or late body is 413/408 whatever its type.
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     let text: string | null = null;
