@@ -1,5 +1,6 @@
 /**
- * Trace append: host-emitted `error.occurred` events hashed into the session's chain. Target ≥ 200 000 events/s.
+ * Trace append: host-emitted `error.occurred` events hashed into the session's chain (informational: the chain's
+ * throughput is targeted on the verify side, `verify.ts`).
  * `trace.append` takes one event or a batch; the SDK queues the `record`s in flight together and appends them as
  * one batch, so the "×64 in flight" row is the SDK's batched path and the awaited row its one-at-a-time path. The
  * SDK runtime here stores nowhere (a no-op TraceStore): storage is the host's choice and is not the core's cost.
@@ -9,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { createRuntime } from '../src/runtime/runtime.ts';
 import type { TraceEvent } from '../src/types.ts';
-import { atLeast, measure, nowUs, nullStore, printRows, rawCore, supportAtlas } from './harness.ts';
+import { measure, nowUs, nullStore, printRows, rawCore, supportAtlas } from './harness.ts';
 
 const K = 10; // raw appends per sample
 const F = 64; // SDK records in flight, and events per raw batch
@@ -67,17 +68,16 @@ export async function run(module: WebAssembly.Module): Promise<void> {
   await rt.close();
   if (sink === 0) throw new Error('append bench: nothing was appended');
 
-  const target = atLeast(200_000, '≥ 200 k/s');
   const base = 'js: sha256 of one event';
   const get = (n: string) => stats.get(n)!;
   printRows(
     'trace append',
     [
       { name: base, stats: get(base), isBaseline: true },
-      { name: "core.call('trace.append')", stats: get("core.call('trace.append')"), target, baseline: base },
-      { name: `core.call('trace.append') ×${F} batch`, stats: get(`core.call('trace.append') ×${F} batch`), target, baseline: base },
-      { name: 'SDK session.record()', stats: get('SDK session.record()'), target, baseline: base },
-      { name: `SDK session.record() ×${F} in flight`, stats: get(`SDK session.record() ×${F} in flight`), target, baseline: base },
+      { name: "core.call('trace.append')", stats: get("core.call('trace.append')"), baseline: base },
+      { name: `core.call('trace.append') ×${F} batch`, stats: get(`core.call('trace.append') ×${F} batch`), baseline: base },
+      { name: 'SDK session.record()', stats: get('SDK session.record()'), baseline: base },
+      { name: `SDK session.record() ×${F} in flight`, stats: get(`SDK session.record() ×${F} in flight`), baseline: base },
     ],
     [`times and ops/s are per event (ops/s = events/s); one event is ${eventJson.length} bytes of JSON`],
   );

@@ -1,9 +1,13 @@
 /**
  * Cold start in fresh processes: nothing compiled, nothing cached. Each child times, from its first import of the
- * SDK, `createRuntime()` (read + compile + instantiate + configure) and the path to a first answered check on the
- * support atlas, then prints one JSON line. `processColdStart` runs the children and collects their numbers.
+ * SDK, one runtime made cold and the path to a first answered check on the support atlas, then prints one JSON line.
+ * There are two kinds of child, so that each figure is the first runtime of its process:
+ * - `createRuntime()` alone (read + compile + instantiate + configure), then the atlas loaded into it;
+ * - `createRuntime({ atlases })` with the support atlas read from disk (`--atlas`): what a host starting on the
+ *   example atlas waits for.
+ * `processColdStart` runs the children one after another and collects their numbers.
  *
- *   node --import tsx sdk/bench/cold-start.ts --child     # one cold start, printed as JSON
+ *   node --import tsx sdk/bench/cold-start.ts --child [--atlas]     # one cold start, printed as JSON
  *
  * The import time is the TypeScript source through tsx, not a built package: it is shown, never targeted.
  */
@@ -15,21 +19,23 @@ const here = fileURLToPath(import.meta.url);
 
 export interface ColdStart {
   import_ms: number;
+  /** `createRuntime()` (plain children) or `createRuntime({ atlases })` with the atlas read from disk (`--atlas`). */
   create_runtime_ms: number;
   first_check_ms: number;
   total_ms: number;
 }
 
-/** Runs `runs` fresh processes one after another. */
-export async function processColdStart(runs: number): Promise<ColdStart[]> {
+/** Runs `runs` fresh processes of the kind asked, one after another. */
+export async function processColdStart(runs: number, withAtlas = false): Promise<ColdStart[]> {
   const out: ColdStart[] = [];
-  for (let i = 0; i < runs; i++) out.push(await child());
+  for (let i = 0; i < runs; i++) out.push(await child(withAtlas));
   return out;
 }
 
-function child(): Promise<ColdStart> {
+function child(withAtlas: boolean): Promise<ColdStart> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', here, '--child'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = ['--import', 'tsx', here, '--child', ...(withAtlas ? ['--atlas'] : [])];
+    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
@@ -40,12 +46,13 @@ function child(): Promise<ColdStart> {
 }
 
 if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url && process.argv.includes('--child')) {
+  const atlasDir = fileURLToPath(new URL('../../examples/atlases/support', import.meta.url));
   const t0 = performance.now();
   const sdk = await import('../src/node.ts');
   const t1 = performance.now();
-  const rt = await sdk.createRuntime();
+  const rt = process.argv.includes('--atlas') ? await sdk.createRuntime({ atlases: [await sdk.loadAtlasDir(atlasDir)] }) : await sdk.createRuntime();
   const t2 = performance.now();
-  await rt.loadAtlas(await sdk.loadAtlasDir(fileURLToPath(new URL('../../examples/atlases/support', import.meta.url))));
+  if (!process.argv.includes('--atlas')) await rt.loadAtlas(await sdk.loadAtlasDir(atlasDir));
   const session = await rt.createSession({ agentId: 'bench', goal: 'cold start' });
   await session.resolve();
   const answer = await session.check('ticket.lookup');

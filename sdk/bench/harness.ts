@@ -1,6 +1,7 @@
 /**
  * Shared bench plumbing: run options, a tinybench wrapper that times batches of calls, targets, and the table
  * printer. Every number is per call (a batch's time divided by its size) and every status is informational.
+ * `summary` collects the targets of a run: the end-of-run table and `RESULTS.md` (`--write-results`) print it.
  */
 
 import { Bench } from 'tinybench';
@@ -164,8 +165,25 @@ export function printTable(title: string, rows: string[][], notes: string[] = []
   for (const n of notes) console.log(`   ${n}`);
 }
 
-/** Collected PASS/MISS lines for the summary. */
-export const summary: Array<{ group: string; name: string; value: string; target: string; pass: boolean }> = [];
+/** One target of the run: what was measured, its figure, the target and whether it was met. */
+export interface TargetLine {
+  group: string;
+  name: string;
+  value: string;
+  target: string;
+  pass: boolean;
+}
+
+/** Collected PASS/FAIL lines for the summary. */
+export const summary: TargetLine[] = [];
+
+/** Records a target that is not a timing row (ratios, sizes, throughput). */
+export function target(line: TargetLine): void {
+  summary.push(line);
+}
+
+/** Same-run ratio, e.g. `0.42×`. */
+export const fmtRatio = (r: number) => `${r >= 10 ? r.toFixed(0) : r >= 0.1 ? r.toFixed(2) : r.toPrecision(2)}×`;
 
 /** Prints one group's timing table and records its targets in the summary. */
 export function printRows(group: string, rows: Row[], notes: string[] = []): void {
@@ -181,8 +199,8 @@ export function printRows(group: string, rows: Row[], notes: string[] = []): voi
       fmtTime(r.stats.p99),
       fmtOps(1e9 / r.stats.median),
       r.target?.label ?? '',
-      pass === undefined ? '' : pass ? 'PASS' : 'MISS',
-      base ? `${(r.stats.median / base.stats.median).toFixed(1)}×` : '',
+      pass === undefined ? '' : pass ? 'PASS' : 'FAIL',
+      base ? fmtRatio(r.stats.median / base.stats.median) : '',
     ]);
     if (r.target) {
       const value = r.target.kind === 'max-ns' ? fmtTime(r.stats.median) : `${fmtOps(1e9 / r.stats.median)}/s`;

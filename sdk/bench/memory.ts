@@ -64,7 +64,7 @@ export async function run(module: WebAssembly.Module): Promise<void> {
     `memory (${calls} calls after ${WARMUP_ROUNDS} warm-up rounds)`,
     [
       ['measure', 'fresh', 'after warm-up', `after ${calls} calls`, 'growth', 'target', 'status'],
-      ['wasm linear memory', fmtBytes(fresh), fmtBytes(before.wasm), fmtBytes(after.wasm), fmtBytes(growth), '0 B', pass ? 'PASS' : 'MISS'],
+      ['wasm linear memory', fmtBytes(fresh), fmtBytes(before.wasm), fmtBytes(after.wasm), fmtBytes(growth), '0 B', pass ? 'PASS' : 'FAIL'],
       ['JS heap used (info)', '', fmtBytes(before.heap), fmtBytes(after.heap), fmtBytes(after.heap - before.heap), '', ''],
     ],
     ['per round: session.create, 5× session.resolve, 5× trace.append, trace.verify, 1000× Core.check, session.forget'],
