@@ -31,14 +31,19 @@ let randomPool = new Uint8Array(0);
 let randomAt = 0;
 
 function random16(): Uint8Array {
+  const at = takeRandom16(); // first: it may replace the pool
+  return randomPool.subarray(at, at + 16);
+}
+
+/** Takes 16 fresh bytes of the pool; answers their offset. */
+function takeRandom16(): number {
   if (randomAt + 16 > randomPool.length) {
     randomPool = new Uint8Array(RANDOM_BLOCK);
     crypto.getRandomValues(randomPool);
     randomAt = 0;
   }
-  const b = randomPool.subarray(randomAt, randomAt + 16);
   randomAt += 16;
-  return b;
+  return randomAt - 16;
 }
 
 /**
@@ -70,35 +75,38 @@ export const systemIds: IdSource = () => uuidv7();
 
 const HEX_ASCII = new TextEncoder().encode('0123456789abcdef');
 
+/** Writes byte `b` as two lowercase hex digits at `out[at]`. */
+function writeHex(out: Uint8Array, at: number, b: number): void {
+  out[at] = HEX_ASCII[b >>> 4]!;
+  out[at + 1] = HEX_ASCII[b & 15]!;
+}
+
 /**
  * Writes a {@link uuidv7} as 36 ASCII bytes at `out[at]`: the ids the core takes from {@link systemIds}, written
  * straight into its memory (no string per id; the same ids `uuidv7()` makes).
  */
 export function writeUuidv7(out: Uint8Array, at: number, nowMs: number): void {
-  const r = random16();
-  let ms = Math.floor(nowMs);
-  let k = at + 36;
-  const hexByte = (b: number) => {
-    out[--k] = HEX_ASCII[b & 15]!;
-    out[--k] = HEX_ASCII[b >>> 4]!;
-  };
-  for (let i = 15; i >= 10; i--) hexByte(r[i]!);
-  out[--k] = 0x2d;
-  hexByte(r[9]!);
-  hexByte(0x80 | (r[8]! & 0x3f));
-  out[--k] = 0x2d;
-  hexByte(r[7]!);
-  hexByte(0x70 | (r[6]! & 0x0f));
-  out[--k] = 0x2d;
-  const low = ms % 65536;
-  ms = Math.floor(ms / 65536);
-  hexByte(low & 255);
-  hexByte(low >>> 8);
-  out[--k] = 0x2d;
-  for (let i = 0; i < 4; i++) {
-    hexByte(ms % 256);
-    ms = Math.floor(ms / 256);
-  }
+  const r = takeRandom16();
+  const pool = randomPool;
+  // 48 bits of milliseconds: the high 32 and the low 16, each exact in a double.
+  const ms = Math.floor(nowMs);
+  const high = Math.floor(ms / 65536);
+  const low = ms - high * 65536;
+  writeHex(out, at, high >>> 24);
+  writeHex(out, at + 2, (high >>> 16) & 255);
+  writeHex(out, at + 4, (high >>> 8) & 255);
+  writeHex(out, at + 6, high & 255);
+  out[at + 8] = 0x2d;
+  writeHex(out, at + 9, low >>> 8);
+  writeHex(out, at + 11, low & 255);
+  out[at + 13] = 0x2d;
+  writeHex(out, at + 14, 0x70 | (pool[r + 6]! & 0x0f));
+  writeHex(out, at + 16, pool[r + 7]!);
+  out[at + 18] = 0x2d;
+  writeHex(out, at + 19, 0x80 | (pool[r + 8]! & 0x3f));
+  writeHex(out, at + 21, pool[r + 9]!);
+  out[at + 23] = 0x2d;
+  for (let i = 0; i < 6; i++) writeHex(out, at + 24 + 2 * i, pool[r + 10 + i]!);
 }
 
 /** Lowercase UUID check (the form the core accepts). */
