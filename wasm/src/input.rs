@@ -156,6 +156,11 @@ impl<'a> Obj<'a> {
         code: ErrorCode,
         check: impl Fn(&str) -> Option<String>,
     ) -> CoreResult<Option<Vec<String>>> {
+        self.str_list(key, code, &check)
+    }
+
+    // One body for every `check` (a generic one was compiled once per caller's closure).
+    fn str_list(&self, key: &str, code: ErrorCode, check: &dyn Fn(&str) -> Option<String>) -> CoreResult<Option<Vec<String>>> {
         let arr = match self.opt_array(key, code)? {
             None => return Ok(None),
             Some(a) => a,
