@@ -132,6 +132,9 @@ pub struct Capability {
     pub name: String,
     pub patterns: Vec<Pattern>,
     pub context_packs: Vec<String>,
+    /// Indices (into the atlas's actions, ascending) of the actions its patterns match: a resolution narrowed to
+    /// the capability visits these, not every action of the atlas. Set by `prepare`.
+    pub members: Vec<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -173,6 +176,8 @@ pub struct Atlas {
     pub actions: Vec<Action>,
     pub action_index: HashMap<String, usize>,
     pub capabilities: Vec<Capability>,
+    /// Capability id → index into `capabilities` (set by `prepare`).
+    pub capability_index: HashMap<String, usize>,
     pub packs: Vec<ContextPack>,
     pub policies: Vec<Policy>,
     /// Set when the atlas is unloaded: resolutions made with it then allow none of its actions (SPEC §9: the
@@ -187,6 +192,6 @@ impl Atlas {
     }
 
     pub fn capability(&self, capability_id: &str) -> Option<&Capability> {
-        self.capabilities.iter().find(|c| c.capability_id == capability_id)
+        self.capability_index.get(capability_id).and_then(|i| self.capabilities.get(*i))
     }
 }

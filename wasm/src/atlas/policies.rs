@@ -21,6 +21,7 @@ const POLICY_FIELDS: &[&str] =
     &["policy_id", "name", "description", "type", "priority", "conditions", "actions", "parameters", "reason"];
 
 impl<'h> Validator<'h> {
+    /// `action_ids` sorted.
     pub(super) fn policy(&mut self, o: Obj, action_ids: &[String]) -> Option<Policy> {
         let r = o.deny_unknown(POLICY_FIELDS, CODE);
         self.take(r);

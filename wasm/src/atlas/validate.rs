@@ -166,14 +166,19 @@ impl<'h> Validator<'h> {
         self.unique(packs.iter().map(|p| p.as_ref().map(|p| p.pack_id.as_str())), "/context_packs", "pack_id");
         let pack_ids: HashSet<String> = packs.iter().flatten().map(|p| p.pack_id.clone()).collect();
 
-        let capabilities = self.list(root, "capabilities", |v, o| v.capability(o, &action_ids, &pack_ids));
+        // Sorted: a pattern is checked against the actions with a binary search, not a pass over all of them.
+        let mut order: Vec<usize> = (0..action_ids.len()).collect();
+        let id = |i: usize| action_ids.get(i).map_or("", String::as_str);
+        super::sort_indices(&mut order, &|a, b| id(a).cmp(id(b)));
+        let sorted_ids: Vec<String> = order.into_iter().map(|i| id(i).to_string()).collect();
+        let capabilities = self.list(root, "capabilities", |v, o| v.capability(o, &sorted_ids, &pack_ids));
         self.unique(
             capabilities.iter().map(|c| c.as_ref().map(|c| c.capability_id.as_str())),
             "/capabilities",
             "capability_id",
         );
 
-        let policies = self.list(root, "policies", |v, o| v.policy(o, &action_ids));
+        let policies = self.list(root, "policies", |v, o| v.policy(o, &sorted_ids));
         self.unique(policies.iter().map(|p| p.as_ref().map(|p| p.policy_id.as_str())), "/policies", "policy_id");
 
         if !self.errors.is_empty() {
@@ -189,6 +194,7 @@ impl<'h> Validator<'h> {
             actions: actions.into_iter().flatten().collect(),
             action_index,
             capabilities: capabilities.into_iter().flatten().collect(),
+            capability_index: HashMap::new(),
             packs: packs.into_iter().flatten().collect(),
             policies: policies.into_iter().flatten().collect(),
             unloaded: Cell::new(false),
@@ -444,6 +450,7 @@ impl<'h> Validator<'h> {
     }
 
     /// Action patterns: strings; one that matches no action of this atlas is a warning.
+    /// `action_ids` sorted.
     pub(super) fn patterns(&mut self, o: Obj, key: &str, action_ids: &[String]) -> Option<Vec<Pattern>> {
         let r = o.opt_str_list(key, CODE, |s| if s.is_empty() { Some("a pattern must not be empty".into()) } else { None });
         let list = self.take(r)?.unwrap_or_default();
@@ -451,7 +458,7 @@ impl<'h> Validator<'h> {
         let mut out = Vec::with_capacity(list.len());
         for (i, s) in list.iter().enumerate() {
             let p = Pattern::parse(s);
-            if !action_ids.iter().any(|a| p.matches(a)) {
+            if !matches_any(&p, action_ids) {
                 self.warn(pointer_index(&base, i), format!("`{}` matches no action of this atlas", s));
             }
             out.push(p);
@@ -459,6 +466,7 @@ impl<'h> Validator<'h> {
         Some(out)
     }
 
+    /// `action_ids` sorted.
     fn capability(&mut self, o: Obj, action_ids: &[String], pack_ids: &HashSet<String>) -> Option<Capability> {
         let r = o.deny_unknown(CAPABILITY_FIELDS, CODE);
         self.take(r);
@@ -481,6 +489,7 @@ impl<'h> Validator<'h> {
             name: name?.to_string(),
             patterns: patterns?,
             context_packs: packs?.unwrap_or_default(),
+            members: Vec::new(),
         })
     }
 
@@ -679,4 +688,14 @@ fn check_file_path(p: &str) -> Option<String> {
 /// `^[a-zA-Z0-9_-]{1,64}$`.
 fn is_tool_name(s: &str) -> bool {
     (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// Whether `p` matches one of `sorted_ids`: a lookup for an exact id or a prefix, a pass only for `*.suffix`.
+fn matches_any(p: &Pattern, sorted_ids: &[String]) -> bool {
+    let from = |key: &str| sorted_ids.get(sorted_ids.partition_point(|id| id.as_str() < key)..).unwrap_or_default();
+    match p {
+        Pattern::Exact(x) => from(x).first().map_or(false, |id| id == x),
+        Pattern::Prefix(prefix) => from(prefix).iter().take_while(|id| id.starts_with(prefix.as_str())).any(|id| p.matches(id)),
+        Pattern::Any | Pattern::Suffix(_) => sorted_ids.iter().any(|id| p.matches(id)),
+    }
 }

@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use serde_json::{Map, Value};
 
-use crate::atlas::{Action, Atlas, BudgetParams, Facts, PackBlock, Pattern, PolicyKind, RiskTier};
+use crate::atlas::{Action, Atlas, BudgetParams, Facts, PackBlock, PolicyKind, RiskTier};
 use crate::error::CoreResult;
 use crate::host::{fresh_id, Host};
 use crate::time::{format_micros, Micros};
@@ -315,31 +315,44 @@ pub fn compute(env: &mut Env, req: &Request, session_id: &str, trace_id: &str, n
     let who = Who { session_id, agent_id: &req.agent_id };
 
     // Which actions are considered: the atlases' actions, narrowed to the required capabilities' actions.
+    // Per atlas, the indices of the actions considered (ascending: atlas order); `None`: all of them.
     let mut unknown_caps = Vec::new();
-    let mut cap_patterns: Vec<(usize, Vec<Pattern>)> = Vec::new();
+    let mut narrowed: Option<Vec<Vec<usize>>> = None;
     if let Some(caps) = &req.required_capabilities {
+        let mut per_atlas = vec![Vec::new(); env.atlases.len()];
         for cap in caps {
             let mut found = false;
-            for (ai, atlas) in env.atlases.iter().enumerate() {
+            for (members, atlas) in per_atlas.iter_mut().zip(env.atlases.iter()) {
                 if let Some(c) = atlas.capability(cap) {
                     found = true;
-                    cap_patterns.push((ai, c.patterns.clone()));
+                    members.extend_from_slice(&c.members);
                 }
             }
             if !found {
                 unknown_caps.push(cap.clone());
             }
         }
+        for members in &mut per_atlas {
+            crate::atlas::sort_indices(members, &|a, b| a.cmp(&b));
+        }
+        narrowed = Some(per_atlas);
     }
     let mut outcomes = Vec::new();
     let mut by_handle = HashMap::new();
     for (ai, atlas) in env.atlases.iter().enumerate() {
-        for (idx, action) in atlas.actions.iter().enumerate() {
-            if req.required_capabilities.is_some()
-                && !cap_patterns.iter().any(|(a, ps)| *a == ai && ps.iter().any(|p| p.matches(&action.action_id)))
-            {
-                continue;
+        let every: Vec<usize>;
+        let considered: &[usize] = match narrowed.as_ref().and_then(|n| n.get(ai)) {
+            Some(members) => members,
+            None => {
+                every = (0..atlas.actions.len()).collect();
+                &every
             }
+        };
+        for &idx in considered {
+            let action = match atlas.actions.get(idx) {
+                Some(a) => a,
+                None => continue,
+            };
             // Atlas actions are interned at load time; 0 (never a handle) only if that invariant broke.
             let handle = env.handles.get(&action.action_id).unwrap_or(0);
             if by_handle.contains_key(&handle) {
