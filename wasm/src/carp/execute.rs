@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::atlas::{Atlas, BudgetParams, Policy, PolicyKind};
 use crate::error::{CoreError, CoreResult, ErrorCode};
-use crate::host::{fresh_id, Host};
+use crate::host::Host;
 use crate::json::{canonical_hash, canonical_map_hash, pointer_push, sha256_hex, Payload};
 use crate::time::Micros;
 use crate::trace::Emitter;
@@ -108,9 +108,9 @@ pub fn request(
         }
     }
     let approval_hash = approval_hash(&session.session_id, &input.resolution_id, &input.action_id, &parameters_hash);
-    let execution_id = fresh_id(host)?;
     let mut exec = Execution {
-        execution_id,
+        // Taken with the ids of the events below, in one call to the host, once it is known how many they are.
+        execution_id: String::new(),
         resolution_id: input.resolution_id.clone(),
         action_id: input.action_id.clone(),
         status: ExecStatus::Denied,
@@ -159,6 +159,14 @@ pub fn request(
     };
 
     let mut em = Emitter::new(&session.chain, timestamp);
+    // `action.requested`, then one event per plan (none while it waits for approval, one per violation): fewer
+    // reserved than emitted only costs another call, more would skip ids.
+    let events = 1 + match &plan {
+        Plan::Refused(_) | Plan::Approved(_) => 1,
+        Plan::Violated(c) => c.events.len(),
+        Plan::Pending(_) => 0,
+    };
+    exec.execution_id = em.take_with(host, 1, events)?.pop().ok_or_else(|| CoreError::internal("no execution id"))?;
     let mut p = Payload::new()
         .str("action_id", &input.action_id)
         .str("resolution_id", &input.resolution_id)

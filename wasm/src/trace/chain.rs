@@ -69,6 +69,17 @@ impl Emitter {
         Ok(())
     }
 
+    /// Takes `first` ids for the caller and the ids of the next `events` events in one call to the host, in the
+    /// order taking the caller's first and reserving after would give them (the emitter must hold none yet).
+    pub fn take_with(&mut self, host: &mut dyn Host, first: usize, events: usize) -> CoreResult<Vec<String>> {
+        let mut ids = fresh_ids(host, first + 2 * events)?;
+        let mut reserved = ids.split_off(first);
+        reserved.reverse();
+        reserved.append(&mut self.ids);
+        self.ids = reserved;
+        Ok(ids)
+    }
+
     /// Appends one event with a fresh event id and span id; returns the span id (to parent later events on it).
     /// `payload` is canonical JSON text.
     pub fn emit(&mut self, host: &mut dyn Host, event_type: &str, parent_span_id: Option<&str>, payload: String) -> CoreResult<String> {
