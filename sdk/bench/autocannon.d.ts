@@ -25,6 +25,8 @@ declare module 'autocannon' {
     requests?: Request[];
     verifyBody?: (body: string) => boolean;
     timeout?: number;
+    /** Called once per connection: what it sends (e.g. a session of its own). */
+    setupClient?: (client: { setRequests(requests: Request[]): void }) => void;
   }
   interface Result {
     requests: Histogram;

@@ -1,8 +1,12 @@
 /**
  * The HTTP rows, written once for the bench (`http.ts`, under autocannon) and its test (`bench.test.ts`, one request
- * of each): the CRA server and a bare Hono app as child processes (`http-server.ts`, `hono-bare.ts`), a session
- * created and resolved before any row runs, and each row's requests with the status and body every answer must
- * have. An answer that differs is counted, so that errors can never pass for throughput.
+ * of each): the CRA server and a bare Hono app as child processes (`http-server.ts`, `hono-bare.ts`), sessions
+ * created and resolved before any row runs (one that every connection shares, and one per connection), and each
+ * row's requests with the status and body every answer must have. An answer that differs is counted, so that
+ * errors can never pass for throughput.
+ *
+ * The durable governed request runs twice: every connection on one session (its appends queue on one file and share
+ * its fsyncs), and one session per connection, as agents use a server (each its own file: one fsync per append).
  */
 
 import { spawn } from 'node:child_process';
@@ -10,8 +14,13 @@ import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
+/** Connections of the load generator; also the number of sessions of the per-connection rows. */
+export const CONNECTIONS = 20;
+
 export interface Child {
   url: string;
+  /** The fdatasync and fsync calls of the child so far (it counts them with `CRA_BENCH_COUNT_SYNCS=1`), else null. */
+  syncs(): Promise<number | null>;
   /** Closes the child's stdin (it stops) and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -32,11 +41,20 @@ export function startChild(script: string, env: Record<string, string> = {}): Pr
       clearTimeout(timer);
       reject(new Error(`${script} exited (${code}) before listening: ${stderr}`));
     });
-    createInterface({ input: p.stdout }).once('line', (line) => {
+    const lines = createInterface({ input: p.stdout });
+    const waiting: ((line: string) => void)[] = [];
+    lines.once('line', (line) => {
       clearTimeout(timer);
       const { url } = JSON.parse(line) as { url: string };
+      lines.on('line', (next) => waiting.shift()?.(next));
       resolve({
         url,
+        syncs() {
+          return new Promise((answer) => {
+            waiting.push((next) => answer((JSON.parse(next) as { syncs: number | null }).syncs));
+            p.stdin.write('syncs\n');
+          });
+        },
         async stop() {
           p.stdin.end();
           const killer = setTimeout(() => p.kill('SIGKILL'), 5000);
@@ -66,6 +84,11 @@ export interface Step {
 export interface HttpRow {
   name: string;
   server: 'cra' | 'hono';
+  /**
+   * The session of a CRA row's operations: the one every connection shares (default), or one per connection (the
+   * row's steps are then built again for each, from `httpRows(connectionSessions[i])`).
+   */
+  sessions?: 'shared' | 'per-connection';
   /** One operation: its requests in order (req/s of the row counts operations, not requests). */
   steps: Step[];
 }
@@ -76,6 +99,8 @@ export interface Servers {
   key: string;
   /** The session every CRA row works on (created and resolved). */
   sessionId: string;
+  /** One session per connection (created and resolved), for the rows with `sessions: 'per-connection'`. */
+  connectionSessions: string[];
 }
 
 const json = (v: unknown) => JSON.stringify(v);
@@ -87,22 +112,32 @@ export function headers(s: Servers, server: 'cra' | 'hono', method: string): Rec
   };
 }
 
-/** Starts both servers and creates and resolves the session of the CRA rows. */
+/**
+ * Starts both servers (the CRA server counting its syncs) and creates and resolves the sessions of the CRA rows: the
+ * shared one and one per connection.
+ */
 export async function startServers(): Promise<Servers> {
   const key = `bench_${randomBytes(16).toString('hex')}`;
-  const [cra, hono] = await Promise.all([startChild('./http-server.ts', { CRA_BENCH_KEY: key }), startChild('./hono-bare.ts')]);
+  const [cra, hono] = await Promise.all([startChild('./http-server.ts', { CRA_BENCH_KEY: key, CRA_BENCH_COUNT_SYNCS: '1' }), startChild('./hono-bare.ts')]);
   try {
-    const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
-    const created = await fetch(`${cra.url}/v1/sessions`, { method: 'POST', headers: auth, body: json({ agent_id: 'bench', goal: 'Answer ticket T-10042' }) });
-    if (created.status !== 201) throw new Error(`http bench: POST /v1/sessions answered ${created.status}: ${await created.text()}`);
-    const sessionId = ((await created.json()) as { session_id: string }).session_id;
-    const resolved = await fetch(`${cra.url}/v1/sessions/${sessionId}/resolve`, { method: 'POST', headers: auth, body: '{}' });
-    if (resolved.status !== 200) throw new Error(`http bench: resolve answered ${resolved.status}: ${await resolved.text()}`);
-    return { cra, hono, key, sessionId };
+    const sessionId = await resolvedSession(cra.url, key);
+    const connectionSessions: string[] = [];
+    for (let i = 0; i < CONNECTIONS; i++) connectionSessions.push(await resolvedSession(cra.url, key));
+    return { cra, hono, key, sessionId, connectionSessions };
   } catch (err) {
     await Promise.all([cra.stop(), hono.stop()]);
     throw err;
   }
+}
+
+async function resolvedSession(url: string, key: string): Promise<string> {
+  const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+  const created = await fetch(`${url}/v1/sessions`, { method: 'POST', headers: auth, body: json({ agent_id: 'bench', goal: 'Answer ticket T-10042' }) });
+  if (created.status !== 201) throw new Error(`http bench: POST /v1/sessions answered ${created.status}: ${await created.text()}`);
+  const sessionId = ((await created.json()) as { session_id: string }).session_id;
+  const resolved = await fetch(`${url}/v1/sessions/${sessionId}/resolve`, { method: 'POST', headers: auth, body: '{}' });
+  if (resolved.status !== 200) throw new Error(`http bench: resolve answered ${resolved.status}: ${await resolved.text()}`);
+  return sessionId;
 }
 
 export async function stopServers(s: Servers): Promise<void> {
@@ -114,6 +149,28 @@ const EXECUTION_ID = /"execution_id":"([0-9a-f-]{36})"/;
 /** The rows, in the order they run. */
 export function httpRows(sessionId: string): HttpRow[] {
   const session = `/v1/sessions/${sessionId}`;
+  const governed = (name: string, sessions: HttpRow['sessions']): HttpRow => ({
+    name,
+    server: 'cra',
+    sessions,
+    steps: [
+      {
+        method: 'POST',
+        path: () => `${session}/actions`,
+        body: json({ action_id: 'ticket.lookup', parameters: { ticket_id: 'T-10042' } }),
+        status: 200,
+        has: '"status":"approved"',
+        save: (body, ctx) => (ctx.execution = EXECUTION_ID.exec(body)?.[1]),
+      },
+      {
+        method: 'POST',
+        path: (ctx) => `${session}/actions/${String(ctx.execution)}/complete`,
+        body: json({ result: { status: 'open' } }),
+        status: 200,
+        has: '"status":"executed"',
+      },
+    ],
+  });
   return [
     { name: 'bare Hono: GET /hello', server: 'hono', steps: [{ method: 'GET', path: () => '/hello', status: 200, has: '"status":"ok"' }] },
     {
@@ -129,27 +186,8 @@ export function httpRows(sessionId: string): HttpRow[] {
       steps: [{ method: 'POST', path: () => `${session}/actions`, body: json({ action_id: 'customer.delete', parameters: { customer_id: 'C-1' } }), status: 200, has: '"status":"denied"' }],
     },
     { name: 'CRA resolve (POST …/resolve)', server: 'cra', steps: [{ method: 'POST', path: () => `${session}/resolve`, body: '{}', status: 200, has: '"resolution_id"' }] },
-    {
-      name: 'CRA durable governed request (POST …/actions + …/complete)',
-      server: 'cra',
-      steps: [
-        {
-          method: 'POST',
-          path: () => `${session}/actions`,
-          body: json({ action_id: 'ticket.lookup', parameters: { ticket_id: 'T-10042' } }),
-          status: 200,
-          has: '"status":"approved"',
-          save: (body, ctx) => (ctx.execution = EXECUTION_ID.exec(body)?.[1]),
-        },
-        {
-          method: 'POST',
-          path: (ctx) => `${session}/actions/${String(ctx.execution)}/complete`,
-          body: json({ result: { status: 'open' } }),
-          status: 200,
-          has: '"status":"executed"',
-        },
-      ],
-    },
+    governed('CRA durable governed request, one session per connection (POST …/actions + …/complete)', 'per-connection'),
+    governed('CRA durable governed request, all connections on one session (POST …/actions + …/complete)', 'shared'),
   ];
 }
 

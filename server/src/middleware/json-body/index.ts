@@ -42,17 +42,46 @@ export function bodyUpTo(maxBytes: number, timeoutMs: number = DEFAULT_BODY_TIME
     // `Request` (signal and all) that nothing else of such a request needs.
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     const raw = c.req.raw;
-    if (raw.body === null) return next();
     const declared = raw.headers.get('content-length');
-    if (declared !== null && !raw.headers.has('transfer-encoding') && Number(declared) > maxBytes) throw tooLarge(maxBytes);
-    const bytes = await readUpTo(raw.body, maxBytes, timeoutMs);
+    const framed = declared !== null && DIGITS.test(declared) && !raw.headers.has('transfer-encoding');
+    if (framed && Number(declared) > maxBytes) throw tooLarge(maxBytes);
+    let buffer: ArrayBuffer;
+    if (framed) {
+      // A declared length bounds the body (the HTTP layer reads no more): it is read whole, as bytes. On Node this
+      // is the adapter's direct read of the socket; `raw.body` would first build a whole `Request` with a web stream
+      // over it, the largest part of what a small JSON request costs.
+      buffer = await withinTime(raw.arrayBuffer(), timeoutMs);
+      if (buffer.byteLength > maxBytes) throw tooLarge(maxBytes);
+    } else {
+      if (raw.body === null) return next();
+      const bytes = await readUpTo(raw.body, maxBytes, timeoutMs);
+      buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    }
     // Kept as the request's cached bytes (what `c.req.arrayBuffer()`/`text()`/`json()` read): the request itself is
     // left as it came (rebuilding it would read its signal, which some runtimes warn about).
-    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     (c.req.bodyCache as { arrayBuffer?: Promise<ArrayBuffer> }).arrayBuffer = Promise.resolve(buffer);
     return next();
   };
 }
+
+const DIGITS = /^\d+$/;
+
+/** `read`, or 408 once `timeoutMs` pass (0: no limit); the read itself is not awaited then. */
+async function withinTime<T>(read: Promise<T>, timeoutMs: number): Promise<T> {
+  if (timeoutMs <= 0) return read;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, fail) => {
+    timer = setTimeout(() => fail(lateBody(timeoutMs)), timeoutMs);
+  });
+  try {
+    return await Promise.race([read, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const lateBody = (timeoutMs: number) =>
+  httpError('request_timeout', `the request body did not arrive within ${timeoutMs} ms`, { headers: { Connection: 'close' } });
 
 // The rest of an oversized body is never read: the connection cannot carry another request, so the client is told.
 const tooLarge = (maxBytes: number) =>
@@ -65,10 +94,7 @@ async function readUpTo(stream: ReadableStream<Uint8Array>, maxBytes: number, ti
   const late =
     timeoutMs > 0
       ? new Promise<never>((_, fail) => {
-          timer = setTimeout(() => {
-            const message = `the request body did not arrive within ${timeoutMs} ms`;
-            fail(httpError('request_timeout', message, { headers: { Connection: 'close' } }));
-          }, timeoutMs);
+          timer = setTimeout(() => fail(lateBody(timeoutMs)), timeoutMs);
         })
       : null;
   const chunks: Uint8Array[] = [];
@@ -111,7 +137,10 @@ export function parsedBody(c: Context): unknown {
 export function jsonBody(): MiddlewareHandler {
   return async (c, next) => {
     const raw = c.req.raw;
-    if (c.req.method === 'GET' || c.req.method === 'HEAD' || raw.body === null) return next();
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    // Read already (behind bodyUpTo): asking for `raw.body` again would build the Node adapter's whole `Request`.
+    const read = (c.req.bodyCache as { arrayBuffer?: Promise<ArrayBuffer> }).arrayBuffer !== undefined;
+    if (!read && raw.body === null) return next();
     // First: behind bodyUpTo, an oversized or late body is 413/408 whatever its type.
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     let text: string | null = null;
