@@ -181,7 +181,7 @@ fn an_attached_jsonl_reads_as_the_jsonl_member() {
         assert_eq!((code(&e), path(&e)), ("invalid_request", Some("/jsonl")), "{}", op);
     }
     let e = envelope(&attached("trace.from_jsonl", json!({}), jsonl(&good).as_bytes())).unwrap_err();
-    assert_eq!((code(&e), path(&e)), ("invalid_request", Some("")), "only the operations that read a trace take one");
+    assert_eq!(code(&e), "invalid_json", "only the operations that read a trace take one: a NUL is not JSON");
     let e = envelope(&attached("trace.verify", json!({}), b"")).unwrap();
     assert_eq!(e["valid"], true, "an empty attachment is an empty trace");
 }

@@ -81,16 +81,14 @@ pub const ATTACHMENT_OPS: &[&str] = &["session.restore", "trace.verify"];
 
 /// Parses an operation's input: JSON, then optionally a NUL byte (which JSON text never contains) and the raw
 /// UTF-8 JSONL text of a trace, read as the input's `jsonl` member.
+/// For any other operation a NUL byte is just what it is in JSON text: invalid.
 fn with_attachment(op: &str, input: &[u8]) -> CoreResult<Value> {
     let nul = match input.iter().position(|&b| b == 0) {
-        None => return parse_strict(input),
-        Some(i) => i,
+        Some(i) if ATTACHMENT_OPS.contains(&op) => i,
+        _ => return parse_strict(input),
     };
     let (json, rest) = input.split_at(nul);
     let mut v = parse_strict(json)?;
-    if !ATTACHMENT_OPS.contains(&op) {
-        return Err(CoreError::at(ErrorCode::InvalidRequest, "", format!("`{}` takes no attachment", op)));
-    }
     let text = std::str::from_utf8(rest.get(1..).unwrap_or_default())
         .map_err(|_| CoreError::at(ErrorCode::InvalidJson, "/jsonl", "the attached JSONL is not UTF-8"))?;
     if let Value::Object(m) = &mut v {
