@@ -6,7 +6,8 @@
  * - a fresh page's `import()` of the web build (nothing cached: a new browser context per sample, `no-store`
  *   responses), target ≤ 50 ms;
  * - `createRuntime()` with the support atlas in that page, the core fetched and compiled on the way (what a page
- *   pays at load), target ≤ 15 ms; and a second one, the compiled core reused;
+ *   pays at load), target ≤ 15 ms, with its steps (core, instance, first `atlas.load`); and a second one, the compiled
+ *   core reused;
  * - a governed call (`requestAction('ticket.lookup')` + `complete`, memory store) and `session.resolve()`, both
  *   against the Node figure of the same loop (`browser/workload.ts`, run in this process on `dist/index.node.js`,
  *   the same build for Node), target ≤ 2× Node. Rounds of the two alternate, and on Linux the notes add the CPU
@@ -24,12 +25,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { CHROMIUM, CHROMIUM_ARGS } from '../../examples/browser/chromium.ts';
 import { QUICK, atMost, fmtTime, printRows, statsOf, supportAtlas, type Row, type Stats } from './harness.ts';
+import type { ColdStartMs } from './browser/page.ts';
 import { openLoop, type LoopKind, type SdkModule } from './browser/workload.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DIST = join(ROOT, 'dist');
 const PAGE_DIR = join(ROOT, 'sdk/bench/browser');
-const JSON_SCHEMA = join(ROOT, 'node_modules/@cfworker/json-schema/dist/esm');
 
 const COLD_RUNS = QUICK ? 5 : 15;
 /** Loops: warm-up calls, then rounds alternating Node and Chromium, each round `samples` batches of `batch` calls. */
@@ -52,13 +53,12 @@ const TYPES: Record<string, string> = {
   '.wasm': 'application/wasm',
 };
 
-/** `/dist/…` the build, `/bench/…` the page (TypeScript transpiled on the way), `/vendor/json-schema/…`, `/atlas.json`. */
+/** `/dist/…` the build, `/bench/…` the page (TypeScript transpiled on the way), `/atlas.json`. */
 export async function serveBench(dist = DIST): Promise<{ url: string; close(): Promise<void> }> {
   const atlas = JSON.stringify(await supportAtlas());
   const roots: Array<[string, string]> = [
     ['/dist/', dist],
     ['/bench/', PAGE_DIR],
-    ['/vendor/json-schema/', JSON_SCHEMA],
   ];
   const server: Server = createServer(async (req, res) => {
     // no-store: every page starts cold (no HTTP cache, so no V8 code cache for scripts or wasm either).
@@ -210,7 +210,7 @@ export async function run(dist = DIST): Promise<void> {
   const browser = await launchBrowser();
   try {
     const version = browser.version();
-    const cold: Array<{ importMs: number; createMs: number; createWarmMs: number }> = [];
+    const cold: ColdStartMs[] = [];
     for (let i = 0; i < COLD_RUNS; i++) {
       const { context, page, errors } = await benchPage(browser, server.url);
       try {
@@ -247,6 +247,9 @@ export async function run(dist = DIST): Promise<void> {
         stats: statsOf(cold.map((c) => c.createMs)),
         target: atMost(15e6, '≤ 15 ms'),
       },
+      { name: '· core fetched + compiled (compileCore)', stats: statsOf(cold.map((c) => c.coreMs)) },
+      { name: '· instance made + configured', stats: statsOf(cold.map((c) => c.configureMs)) },
+      { name: '· first atlas.load', stats: statsOf(cold.map((c) => c.atlasMs)) },
       { name: 'createRuntime() + support atlas (core compiled)', stats: statsOf(cold.map((c) => c.createWarmMs)) },
       { name: 'Node: governed call (request + complete)', stats: nodeGoverned, isBaseline: true },
       { name: 'governed call (request + complete)', stats: webGoverned, target: twiceNode(nodeGoverned), baseline: 'Node: governed call (request + complete)' },
@@ -264,7 +267,7 @@ export async function run(dist = DIST): Promise<void> {
         const ratio = (webCpuUs / nodeCpuUs).toFixed(2);
         return [`CPU time of the main thread per call, ${name}: Node ${nodeCpuUs.toFixed(0)} µs, Chromium ${webCpuUs.toFixed(0)} µs (${ratio}×; load-independent, 10 ms ticks)`];
       }),
-      `start-up: ${COLD_RUNS} fresh contexts, no HTTP cache; loops: ${PLAN.warmup} calls of warm-up, then ${PLAN.rounds} rounds alternating Node and Chromium, ${PLAN.samples} samples of ${PLAN.batch} awaited calls each, one session (memory store)`,
+      `start-up: ${COLD_RUNS} fresh contexts, no HTTP cache; the rows marked · are the steps of the first createRuntime() + atlas; loops: ${PLAN.warmup} calls of warm-up, then ${PLAN.rounds} rounds alternating Node and Chromium, ${PLAN.samples} samples of ${PLAN.batch} awaited calls each, one session (memory store)`,
     ]);
   } finally {
     await browser.close();
