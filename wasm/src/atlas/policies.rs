@@ -22,6 +22,7 @@ const POLICY_FIELDS: &[&str] =
 
 impl<'h> Validator<'h> {
     /// `action_ids` sorted.
+    #[inline(never)]
     pub(super) fn policy(&mut self, o: Obj, action_ids: &[String]) -> Option<Policy> {
         let r = o.deny_unknown(POLICY_FIELDS, CODE);
         self.take(r);

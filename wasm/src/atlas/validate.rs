@@ -100,6 +100,8 @@ impl<'h> Validator<'h> {
         self.warnings.push(Warning { path, message: message.into() });
     }
 
+    // The sections below stay functions of their own (#[inline(never)]): a host compiles each wasm function when it
+    // is first called, and one function holding the whole validator took milliseconds to compile on the first load.
     fn manifest(&mut self, manifest: &Value, files: Option<&Map<String, Value>>) -> Option<Atlas> {
         let root = match as_object(manifest, "", CODE) {
             Ok(o) => o,
@@ -256,6 +258,7 @@ impl<'h> Validator<'h> {
 
     /// `adapters`: free-form per platform (`enabled`, `settings`), except the tool names of the platforms the
     /// SDK's adapters name tools for, which must fit every one of those platforms (see [`Self::tool_names`]).
+    #[inline(never)]
     fn adapters(&mut self, root: Obj, action_ids: &[String]) {
         let map = match root.opt_object("adapters", CODE) {
             Ok(Some(m)) => m,
@@ -286,6 +289,7 @@ impl<'h> Validator<'h> {
     /// MCP clients all accept (`^[a-zA-Z0-9_-]{1,64}$`), and two actions cannot share one on a platform: the
     /// tool call would not say which action it means. Checked at load so that a bad name fails there, not at
     /// the first tool call.
+    #[inline(never)]
     fn tool_names(&mut self, settings: Obj, action_ids: &[String]) {
         let map = match settings.opt_object("tool_names", CODE) {
             Ok(Some(m)) => m,
@@ -327,6 +331,7 @@ impl<'h> Validator<'h> {
         }
     }
 
+    #[inline(never)]
     fn dependencies(&mut self, root: Obj) -> Vec<(String, String)> {
         let map = match root.opt_object("dependencies", CODE) {
             Ok(Some(m)) => m,
@@ -353,6 +358,7 @@ impl<'h> Validator<'h> {
         out
     }
 
+    #[inline(never)]
     fn action(&mut self, o: Obj) -> Option<Action> {
         let r = o.deny_unknown(ACTION_FIELDS, CODE);
         self.take(r);
@@ -467,6 +473,7 @@ impl<'h> Validator<'h> {
     }
 
     /// `action_ids` sorted.
+    #[inline(never)]
     fn capability(&mut self, o: Obj, action_ids: &[String], pack_ids: &HashSet<String>) -> Option<Capability> {
         let r = o.deny_unknown(CAPABILITY_FIELDS, CODE);
         self.take(r);
@@ -493,6 +500,7 @@ impl<'h> Validator<'h> {
         })
     }
 
+    #[inline(never)]
     fn pack(&mut self, o: Obj, files: Option<&Map<String, Value>>) -> Option<ContextPack> {
         let r = o.deny_unknown(PACK_FIELDS, CODE);
         self.take(r);
@@ -553,6 +561,7 @@ impl<'h> Validator<'h> {
     }
 
     /// `Some(None)` when absent, `Some(Some(c))` when valid, `None` on error.
+    #[inline(never)]
     pub(super) fn conditions(&mut self, o: Obj) -> Option<Option<Conditions>> {
         let m = match o.opt_object("conditions", CODE) {
             Ok(Some(m)) => m,
