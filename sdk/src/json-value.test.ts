@@ -119,3 +119,13 @@ describe('util', () => {
     expect(compact({ a: undefined, b: 1 })).toEqual({ b: 1 });
   });
 });
+
+describe('a Promise passed for a value', () => {
+  it('is refused with a message that says to await it, at its path', () => {
+    const pending = Promise.resolve([]);
+    const err = refusal(() => jsonValue({ events: pending }));
+    expect(err.code).toBe('invalid_json');
+    expect(err.path).toBe('/events');
+    expect(err.message).toContain('a Promise is not a JSON value (await it first)');
+  });
+});

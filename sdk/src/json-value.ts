@@ -177,6 +177,7 @@ function scalarOrContainer(value: unknown, path: string, depth: number, inObject
   } catch (err) {
     throw refuse('unreadable', `the value cannot be read: ${describeError(err)}`, path);
   }
+  if (!plain && obj instanceof Promise) throw refuse('object', 'a Promise is not a JSON value (await it first)', path);
   if (!plain) throw refuse('object', 'only plain objects and arrays are JSON values (pass the JSON form of this object)', path);
   if (depth > MAX_JSON_DEPTH) throw refuse('depth', `the value is nested deeper than ${MAX_JSON_DEPTH} levels`, path);
   let keys: string[] | null;

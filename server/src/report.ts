@@ -27,6 +27,8 @@ export interface Served {
   /** The command that starts this server, for the hint that keeps a generated key. */
   command: string;
   atlases: AtlasReport;
+  /** When sessions live in JSONL files: when an answer is given (`CRA_DURABILITY`). */
+  durability?: 'fsync' | 'interval';
   /** Lines of the owners file that could not be read, skipped. */
   ownersSkipped?: readonly number[];
   /** The command of the upstream MCP server behind `/v1/sessions/{id}/mcp`, when there is one. */
@@ -53,6 +55,8 @@ export async function startupReport(server: Assembly, served: Served): Promise<s
   const all = (await runtime.listSessions({ limit: 1 })).total;
   const active = (await runtime.listSessions({ status: 'active', limit: 1 })).total;
   lines.push(`  data: ${served.data} (${all} session(s) indexed, ${active} active; each restored when used)`);
+  if (served.durability === 'fsync') lines.push('  durability: fsync (a request is answered once its events are on disk; CRA_DURABILITY=interval answers sooner)');
+  if (served.durability === 'interval') lines.push('  durability: interval (answered once written; fsynced within a second: a machine crash can lose that second)');
   if (!config.auth) {
     lines.push('  auth: OFF (CRA_AUTH=off): every request is accepted and every session is visible. Local use only.');
   } else if (generatedKey) {

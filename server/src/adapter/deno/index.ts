@@ -66,6 +66,7 @@ export async function serveDeno(config: ServerConfig, options: { log?: (line: st
     name: 'CRA server (Deno)',
     url,
     data: config.dataDir,
+    durability: config.durability,
     command: 'deno run --allow-net --allow-read --allow-write --allow-env server/src/adapter/deno/main.ts',
     atlases: server.atlases,
     ownersSkipped: server.owners.skipped,

@@ -65,6 +65,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     name: 'CRA server',
     url: listening.url,
     data: config.dataDir,
+    durability: config.durability,
     command: 'npm start',
     atlases: server.atlases,
     ownersSkipped: server.owners.skipped,

@@ -41,6 +41,7 @@ describe('npm start (child process)', () => {
     try {
       expect(server.child.spawnargs.slice(1)).toEqual(['dist/server-main.node.js']);
       expect(server.output()).toContain('atlas com.example.support@');
+      expect(server.output()).toContain('durability: fsync (a request is answered once its events are on disk');
       const created = await http(server.url, 'POST', '/v1/sessions', { key: KEY_A, body: { agent_id: 'support-bot', goal: 'Built' } });
       expect(created.status).toBe(201);
       const id = created.body.session_id as string;
@@ -60,8 +61,9 @@ describe('npm start (child process)', () => {
     expect(before.length).toBeGreaterThan(5);
     expect(await first.stop('SIGKILL')).toBeNull();
 
-    const second = await start(env);
+    const second = await start({ ...env, CRA_DURABILITY: 'interval' });
     expect(second.output()).toContain('1 session(s) indexed, 1 active');
+    expect(second.output()).toContain('durability: interval (answered once written');
     const after = await http(second.url, 'GET', `/v1/traces/${id}`, { key: KEY_A });
     expect(after.status).toBe(200);
     expect(after.body).toEqual(before);
