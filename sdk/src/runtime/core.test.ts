@@ -184,3 +184,14 @@ describe('Core (ABI glue over the real module)', () => {
     expect(() => core.check(1, 1, T0_US)).toThrow(expect.objectContaining({ code: 'core_failure', message: expect.stringMatching(/trapped in check/) }));
   });
 });
+
+describe('Core.call input encoding', () => {
+  it('carries multi-byte text intact, encoded into the core buffer (small input) or to its size first (large)', async () => {
+    const core = await Core.instantiate(await compileCore(undefined), { ids: testIds() });
+    for (const text of ['é€😀'.repeat(1_000), 'é€😀'.repeat(40_000)]) {
+      const out = core.call<{ canonical: string; sha256: string }>('canonical.hash', { value: text }, T0_US);
+      expect(out.canonical).toBe(JSON.stringify(text));
+      expect(out.sha256).toBe(createHash('sha256').update(JSON.stringify(text)).digest('hex'));
+    }
+  });
+});

@@ -42,6 +42,8 @@ export const UNKNOWN_ZONE = -2147483648;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const ERROR_CODE = /^[a-z][a-z0-9_]*$/;
+/** Inputs longer than this (UTF-16 units) are encoded to their exact size before they are copied in. */
+const LARGE_INPUT = 64 * 1024;
 
 /** The input buffer of a call with an attachment: the JSON, a NUL byte (never in JSON text), the attachment. */
 function attached(json: string, attachment: string): Uint8Array {
@@ -131,8 +133,9 @@ export class Core {
     this.lastIdError = undefined;
     try {
       // One buffer for the op name and the input, the input encoded straight into it (UTF-8 takes at most 3 bytes
-      // per UTF-16 unit); an attachment is encoded apart first (it can be large: no 3x reservation).
-      const inBytes = attachment === undefined ? null : attached(json, attachment);
+      // per UTF-16 unit). A large input (an atlas, a trace) is encoded apart first, so that its buffer is its size:
+      // the core's memory grows to its largest buffer and never shrinks.
+      const inBytes = attachment !== undefined ? attached(json, attachment) : json.length > LARGE_INPUT ? encoder.encode(json) : null;
       const room = opBytes.length + (inBytes ? inBytes.length : json.length * 3);
       const ptr = this.reserve(room);
       const mem = new Uint8Array(this.ex.memory.buffer, ptr, room);
