@@ -84,13 +84,12 @@ export type JsonlDurability = 'fsync' | 'interval';
 
 export type AtlasWrites = 'admin' | 'any-key';
 
-function atlasWrites(env: Env): AtlasWrites {
-  const raw = (env.CRA_ATLAS_WRITES ?? '').trim().toLowerCase();
-  if (raw === '' || raw === 'admin') return 'admin';
-  if (raw === 'any-key') return 'any-key';
-  throw new CraError('invalid_request', `CRA_ATLAS_WRITES must be "admin" or "any-key", not ${JSON.stringify(env.CRA_ATLAS_WRITES)}`, {
-    path: '/CRA_ATLAS_WRITES',
-  });
+/** A variable that takes one of two words (any case, trimmed); unset or empty is the first. */
+function choice<T extends string>(env: Env, name: string, first: T, second: T): T {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '' || raw === first) return first;
+  if (raw === second) return second;
+  throw new CraError('invalid_request', `${name} must be "${first}" or "${second}", not ${JSON.stringify(env[name])}`, { path: `/${name}` });
 }
 
 const list = (v: string | undefined): string[] =>
@@ -162,15 +161,6 @@ function mcpConfig(env: Env): McpConfig | undefined {
   return { command: command as string[], approvalTimeoutSeconds: integer(env, 'CRA_MCP_APPROVAL_TIMEOUT_SECONDS', 300, 1, 86_400) };
 }
 
-function durability(env: Env): JsonlDurability {
-  const raw = (env.CRA_DURABILITY ?? '').trim().toLowerCase();
-  if (raw === '' || raw === 'fsync') return 'fsync';
-  if (raw === 'interval') return 'interval';
-  throw new CraError('invalid_request', `CRA_DURABILITY must be "fsync" or "interval", not ${JSON.stringify(env.CRA_DURABILITY)}`, {
-    path: '/CRA_DURABILITY',
-  });
-}
-
 /** Reads the configuration; throws `invalid_request` naming the variable for a bad value. */
 export function parseConfig(env: Env): ServerConfig {
   const authRaw = (env.CRA_AUTH ?? 'on').trim().toLowerCase();
@@ -187,11 +177,11 @@ export function parseConfig(env: Env): ServerConfig {
     host: nonEmpty('CRA_HOST') ?? '127.0.0.1',
     atlasDir: nonEmpty('CRA_ATLAS_DIR'),
     dataDir: nonEmpty('CRA_DATA_DIR') ?? '.data',
-    durability: durability(env),
+    durability: choice<JsonlDurability>(env, 'CRA_DURABILITY', 'fsync', 'interval'),
     auth: authRaw !== 'off',
     apiKeys: list(env.CRA_API_KEYS),
     adminKeys: list(env.CRA_ADMIN_KEYS),
-    atlasWrites: atlasWrites(env),
+    atlasWrites: choice<AtlasWrites>(env, 'CRA_ATLAS_WRITES', 'admin', 'any-key'),
     maxBodyBytes: integer(env, 'CRA_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1, 1024 * 1024 * 1024),
     headersTimeoutSeconds: integer(env, 'CRA_HEADERS_TIMEOUT_SECONDS', 10, 1, 3600),
     bodyTimeoutSeconds: integer(env, 'CRA_BODY_TIMEOUT_SECONDS', 30, 1, 3600),
