@@ -35,6 +35,54 @@ impl Pattern {
     }
 }
 
+/// Action ids ordered, with their index in the list they came from: an exact id is a binary search and `prefix.*` a
+/// range, so that matching a pattern costs a log rather than a pass over the ids (only `*` and `*.suffix` pass).
+pub struct SortedIds<'a> {
+    ids: Vec<(&'a str, usize)>,
+}
+
+impl<'a> SortedIds<'a> {
+    pub fn new(ids: &[&'a str]) -> Self {
+        let mut order: Vec<usize> = (0..ids.len()).collect();
+        let id = |i: usize| ids.get(i).copied().unwrap_or("");
+        super::sort_indices(&mut order, &|a, b| id(a).cmp(id(b)));
+        SortedIds { ids: order.into_iter().map(|i| (id(i), i)).collect() }
+    }
+
+    /// Calls `found` with the index of each id `p` matches (in id order, not list order) until it answers false.
+    pub fn matching(&self, p: &Pattern, found: &mut dyn FnMut(usize) -> bool) {
+        let from = |key: &str| self.ids.get(self.ids.partition_point(|(id, _)| *id < key)..).unwrap_or_default();
+        let candidates = match p {
+            Pattern::Exact(x) => from(x),
+            Pattern::Prefix(prefix) => from(prefix),
+            Pattern::Any | Pattern::Suffix(_) => &self.ids[..],
+        };
+        for (id, i) in candidates {
+            let past = match p {
+                Pattern::Exact(x) => id != x,
+                Pattern::Prefix(prefix) => !id.starts_with(prefix.as_str()),
+                Pattern::Any | Pattern::Suffix(_) => false,
+            };
+            if past {
+                break;
+            }
+            if p.matches(id) && !found(*i) {
+                break;
+            }
+        }
+    }
+
+    /// Whether `p` matches one of the ids.
+    pub fn any(&self, p: &Pattern) -> bool {
+        let mut any = false;
+        self.matching(p, &mut |_| {
+            any = true;
+            false
+        });
+        any
+    }
+}
+
 /// Glob on agent ids (`*` any run of characters, `?` exactly one), iterative so that no input can blow the stack
 /// or take exponential time.
 pub fn glob_match(pattern: &str, text: &str) -> bool {

@@ -13,7 +13,7 @@ use crate::input::{type_name, Obj};
 use crate::json::pointer_push;
 
 use super::model::{Atlas, BudgetParams, LimitScope, Policy, PolicyKind, RateParams, ScopeParams};
-use super::pattern::Pattern;
+use super::pattern::{Pattern, SortedIds};
 use super::validate::{Validator, CODE};
 
 // `reason` is not in the schema but SPEC §9 accepts it beside `parameters.reason`.
@@ -21,9 +21,8 @@ const POLICY_FIELDS: &[&str] =
     &["policy_id", "name", "description", "type", "priority", "conditions", "actions", "parameters", "reason"];
 
 impl<'h> Validator<'h> {
-    /// `action_ids` sorted.
     #[inline(never)]
-    pub(super) fn policy(&mut self, o: Obj, action_ids: &[String]) -> Option<Policy> {
+    pub(super) fn policy(&mut self, o: Obj, action_ids: &SortedIds) -> Option<Policy> {
         let r = o.deny_unknown(POLICY_FIELDS, CODE);
         self.take(r);
         let r = o.req_text("policy_id", 1, 200, CODE);

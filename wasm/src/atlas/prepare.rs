@@ -8,7 +8,7 @@ use std::rc::Rc;
 use crate::json::{JsonOut, Payload};
 
 use super::model::{Action, Atlas, ContextPack, PackBlock};
-use super::pattern::Pattern;
+use super::pattern::{Pattern, SortedIds};
 use super::sort_indices;
 
 /// `ceil(characters / 4)`: SPEC's estimate when no tokenizer is configured.
@@ -46,8 +46,9 @@ pub fn prepare(atlas: &mut Atlas) {
         pack.blocks = blocks(&atlas_id, pack);
     }
     let members: Vec<Vec<usize>> = {
-        let by_id = SortedIds::of(atlas);
-        atlas.capabilities.iter().map(|c| by_id.members(atlas, &c.patterns)).collect()
+        let ids: Vec<&str> = atlas.actions.iter().map(|a| a.action_id.as_str()).collect();
+        let by_id = SortedIds::new(&ids);
+        atlas.capabilities.iter().map(|c| members(&by_id, &c.patterns)).collect()
     };
     for (c, m) in atlas.capabilities.iter_mut().zip(members) {
         c.members = m;
@@ -55,53 +56,17 @@ pub fn prepare(atlas: &mut Atlas) {
     atlas.capability_index = atlas.capabilities.iter().enumerate().map(|(i, c)| (c.capability_id.clone(), i)).collect();
 }
 
-/// The atlas's action indices ordered by action id: an exact id is a lookup and `prefix.*` a range, so that
-/// indexing every capability costs a log per pattern rather than a pass over the actions.
-struct SortedIds<'a> {
-    ids: Vec<(&'a str, usize)>,
-}
-
-impl<'a> SortedIds<'a> {
-    fn of(atlas: &'a Atlas) -> Self {
-        let id = |i: usize| atlas.actions.get(i).map_or("", |a| a.action_id.as_str());
-        let mut order: Vec<usize> = (0..atlas.actions.len()).collect();
-        sort_indices(&mut order, &|a, b| id(a).cmp(id(b)));
-        let mut ids = Vec::with_capacity(order.len());
-        for i in order {
-            ids.push((id(i), i));
-        }
-        SortedIds { ids }
+/// Ascending indices of the actions `patterns` match: what a resolution narrowed to the capability visits.
+fn members(by_id: &SortedIds, patterns: &[Pattern]) -> Vec<usize> {
+    let mut out = Vec::new();
+    for p in patterns {
+        by_id.matching(p, &mut |i| {
+            out.push(i);
+            true
+        });
     }
-
-    /// Ascending indices of the actions `patterns` match.
-    fn members(&self, atlas: &Atlas, patterns: &[Pattern]) -> Vec<usize> {
-        let mut out = Vec::new();
-        for p in patterns {
-            match p {
-                Pattern::Exact(id) => out.extend(atlas.action_index.get(id.as_str()).copied()),
-                Pattern::Prefix(prefix) => {
-                    let start = self.ids.partition_point(|(id, _)| *id < prefix.as_str());
-                    for (id, i) in self.ids.get(start..).unwrap_or_default() {
-                        if !id.starts_with(prefix.as_str()) {
-                            break;
-                        }
-                        if p.matches(id) {
-                            out.push(*i);
-                        }
-                    }
-                }
-                Pattern::Any | Pattern::Suffix(_) => {
-                    for (i, a) in atlas.actions.iter().enumerate() {
-                        if p.matches(&a.action_id) {
-                            out.push(i);
-                        }
-                    }
-                }
-            }
-        }
-        sort_indices(&mut out, &|a, b| a.cmp(&b));
-        out
-    }
+    sort_indices(&mut out, &|a, b| a.cmp(&b));
+    out
 }
 
 /// The members of an allowed action that come from the manifest (SPEC §2: the action's fields), without braces:

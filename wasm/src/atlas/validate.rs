@@ -18,7 +18,7 @@ use crate::time::{parse_time_bound, Micros};
 
 use super::conditions::{zone_of, Conditions, RiskTier, TimeWindow, Zone};
 use super::model::*;
-use super::pattern::Pattern;
+use super::pattern::{Pattern, SortedIds};
 use super::policies::index_policies;
 use super::prepare::prepare;
 
@@ -169,10 +169,8 @@ impl<'h> Validator<'h> {
         let pack_ids: HashSet<String> = packs.iter().flatten().map(|p| p.pack_id.clone()).collect();
 
         // Sorted: a pattern is checked against the actions with a binary search, not a pass over all of them.
-        let mut order: Vec<usize> = (0..action_ids.len()).collect();
-        let id = |i: usize| action_ids.get(i).map_or("", String::as_str);
-        super::sort_indices(&mut order, &|a, b| id(a).cmp(id(b)));
-        let sorted_ids: Vec<String> = order.into_iter().map(|i| id(i).to_string()).collect();
+        let ids: Vec<&str> = action_ids.iter().map(String::as_str).collect();
+        let sorted_ids = SortedIds::new(&ids);
         let capabilities = self.list(root, "capabilities", |v, o| v.capability(o, &sorted_ids, &pack_ids));
         self.unique(
             capabilities.iter().map(|c| c.as_ref().map(|c| c.capability_id.as_str())),
@@ -456,15 +454,14 @@ impl<'h> Validator<'h> {
     }
 
     /// Action patterns: strings; one that matches no action of this atlas is a warning.
-    /// `action_ids` sorted.
-    pub(super) fn patterns(&mut self, o: Obj, key: &str, action_ids: &[String]) -> Option<Vec<Pattern>> {
+    pub(super) fn patterns(&mut self, o: Obj, key: &str, action_ids: &SortedIds) -> Option<Vec<Pattern>> {
         let r = o.opt_str_list(key, CODE, |s| if s.is_empty() { Some("a pattern must not be empty".into()) } else { None });
         let list = self.take(r)?.unwrap_or_default();
         let base = o.field_path(key);
         let mut out = Vec::with_capacity(list.len());
         for (i, s) in list.iter().enumerate() {
             let p = Pattern::parse(s);
-            if !matches_any(&p, action_ids) {
+            if !action_ids.any(&p) {
                 self.warn(pointer_index(&base, i), format!("`{}` matches no action of this atlas", s));
             }
             out.push(p);
@@ -472,9 +469,8 @@ impl<'h> Validator<'h> {
         Some(out)
     }
 
-    /// `action_ids` sorted.
     #[inline(never)]
-    fn capability(&mut self, o: Obj, action_ids: &[String], pack_ids: &HashSet<String>) -> Option<Capability> {
+    fn capability(&mut self, o: Obj, action_ids: &SortedIds, pack_ids: &HashSet<String>) -> Option<Capability> {
         let r = o.deny_unknown(CAPABILITY_FIELDS, CODE);
         self.take(r);
         let id = self.required_id(o, "capability_id", is_capability_id, "a capability id such as `resource.read`");
@@ -699,12 +695,3 @@ fn is_tool_name(s: &str) -> bool {
     (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-/// Whether `p` matches one of `sorted_ids`: a lookup for an exact id or a prefix, a pass only for `*.suffix`.
-fn matches_any(p: &Pattern, sorted_ids: &[String]) -> bool {
-    let from = |key: &str| sorted_ids.get(sorted_ids.partition_point(|id| id.as_str() < key)..).unwrap_or_default();
-    match p {
-        Pattern::Exact(x) => from(x).first().map_or(false, |id| id == x),
-        Pattern::Prefix(prefix) => from(prefix).iter().take_while(|id| id.starts_with(prefix.as_str())).any(|id| p.matches(id)),
-        Pattern::Any | Pattern::Suffix(_) => sorted_ids.iter().any(|id| p.matches(id)),
-    }
-}
