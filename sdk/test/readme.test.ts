@@ -1,8 +1,12 @@
 /**
- * The README's quick start must run exactly as written: this test takes the code block from README.md, saves it at
- * the repository root (where the README says to save it) and runs it with tsx in a child process. The blocks of
- * "Agent integrations" run the same way, against the scripted models of `examples/agents/`, and the block of the
- * SDK README's "Sessions over time" on a folder of real traces.
+ * The README's quick start must run as written: this test takes the code block from README.md, saves it at the
+ * repository root and runs it with tsx in a child process. The README speaks to an installed package, so the only
+ * rewriting is of what the package would resolve (`forCheckout`): the import specifiers `cra-runtime`,
+ * `cra-runtime/node` and `cra-runtime/ai-sdk` become the sources they are built from (no `dist/` needed), and
+ * `atlases/support` — what `npx cra atlas init atlases/support` copies — the example atlas it copies. The blocks
+ * of "Agent integrations" run the same way, against the scripted models of `examples/agents/` (the AI SDK block's
+ * hosted model replaced by the scripted one), and the block of the SDK README's "Sessions over time" on a folder of
+ * real traces.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -15,12 +19,22 @@ import { tempDir } from './helpers.ts';
 const ROOT = join(import.meta.dirname, '..', '..');
 const run = promisify(execFile);
 
+/** A README block as it runs from this checkout: package specifiers to sources, the example atlas's path. */
+function forCheckout(code: string): string {
+  const src = (p: string) => `'${join(ROOT, p)}'`;
+  return code
+    .replaceAll("from 'cra-runtime'", `from ${src('sdk/src/index.ts')}`)
+    .replaceAll("from 'cra-runtime/node'", `from ${src('sdk/src/node.ts')}`)
+    .replaceAll("from 'cra-runtime/ai-sdk'", `from ${src('sdk/src/ai-sdk.ts')}`)
+    .replaceAll("loadAtlasDir('atlases/support')", `loadAtlasDir(${src('examples/atlases/support')})`);
+}
+
 async function quickStart(): Promise<string> {
   const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
   const section = readme.split('## Quick start')[1] ?? '';
   const block = /```ts\n([\s\S]*?)```/.exec(section);
   if (!block?.[1]) throw new Error('README.md has no ts block under "## Quick start"');
-  return block[1];
+  return forCheckout(block[1]);
 }
 
 describe('README server walk-through', () => {
@@ -60,16 +74,25 @@ describe('SDK README: sessions over time', () => {
 });
 
 describe('README quick start', () => {
-  it('runs as written and prints an allow, a policy denial and a valid chain', async () => {
-    const file = join(ROOT, `.quickstart-${randomUUID()}.ts`);
+  it('imports the package, not the sources', async () => {
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+    const block = /```ts\n([\s\S]*?)```/.exec(readme.split('## Quick start')[1] ?? '')?.[1] ?? '';
+    expect(block).toContain("from 'cra-runtime'");
+    expect(block).toContain("from 'cra-runtime/node'");
+    expect(block).not.toMatch(/sdk\/src|examples\//);
+    expect(block.trim().split('\n').at(-1)).toBe('await runtime.close();');
+  });
+
+  it('runs as written and prints the refund gate, a scope violation, a pending approval and a valid chain', async () => {
+    const file = join(ROOT, `.quickstart-${randomUUID()}.mts`);
     await writeFile(file, await quickStart());
     try {
       const { stdout } = await run(process.execPath, ['--import', 'tsx', file], { cwd: ROOT, timeout: 60_000 });
       const lines = stdout.trim().split('\n');
-      expect(lines[0]).toMatch(/^allow ticket\.lookup, /);
-      expect(lines[0]).not.toContain('customer.delete');
-      expect(lines[1]).toBe('denied Customer data is deleted only by the privacy team (GDPR erasure workflow)');
-      expect(stdout).toMatch(/valid: true/);
+      expect(lines[0]).toBe('partial Approval required for: refund.issue');
+      expect(lines[1]).toBe('violated `amount` exceeds the maximum 500');
+      expect(lines[2]).toBe('pending_approval');
+      expect(stdout).toMatch(/valid: true,\s+length: 15,/);
     } finally {
       await rm(file, { force: true });
     }
@@ -100,13 +123,22 @@ describe('README agent integrations', () => {
     return { setup, sub };
   }
 
+  // The AI SDK block's hosted model, and the offline stand-in that answers in its place here.
+  const AI_SDK_MODEL = "import { openai } from '@ai-sdk/openai';\n\nconst model = openai('gpt-4o-mini');";
+  const SCRIPTED_MODEL = `import { scriptedModel } from '${join(ROOT, 'examples/agents/ai-sdk/scripted-model.ts')}';\n\nconst model = scriptedModel();`;
+
+  it('the AI SDK block names a hosted model, which the test replaces', async () => {
+    const { sub } = await blocks();
+    expect(sub.get('AI SDK')).toContain(AI_SDK_MODEL);
+  });
+
   /** Runs the guard block followed by the subsection's block; answers stdout. */
   async function runBlock(name: string, env: Record<string, string> = {}): Promise<string> {
     const { setup, sub } = await blocks();
     const code = sub.get(name);
     if (!code) throw new Error(`README.md has no ts block under "### ${name}"`);
     const file = join(ROOT, `.agents-${randomUUID()}.ts`);
-    await writeFile(file, `${setup}\n${code}`);
+    await writeFile(file, forCheckout(`${setup}\n${code}`).replace(AI_SDK_MODEL, SCRIPTED_MODEL));
     const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
     for (const k of ['OPENAI_ORG_ID', 'OPENAI_PROJECT_ID', 'ANTHROPIC_AUTH_TOKEN']) delete childEnv[k];
     try {

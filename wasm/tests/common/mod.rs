@@ -34,6 +34,13 @@ pub fn fixture_json(rel: &str) -> Value {
     serde_json::from_str(&fixture_text(rel)).unwrap_or_else(|e| panic!("fixture {} is not JSON: {}", rel, e))
 }
 
+/// One of the protocol's JSON Schemas, as the package ships them (`schemas/` at the repository root).
+pub fn schema_json(name: &str) -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("schemas").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read schema {}: {}", path.display(), e));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("schema {} is not JSON: {}", name, e))
+}
+
 pub fn fixture_jsonl(rel: &str) -> Vec<Value> {
     fixture_text(rel)
         .lines()
@@ -520,7 +527,7 @@ pub fn required_payload(event_type: &str) -> &'static [&'static str] {
 /// Checks an emitted event against the trace-event schema, SPEC §4's payload table, the stored timestamp form, the
 /// payload rule of §4.1 (keys `[a-z0-9_]+`, integer numbers) and its own hash.
 pub fn check_event(e: &Value) {
-    let schema = fixture_json("schemas/trace-event.schema.json");
+    let schema = schema_json("trace-event.schema.json");
     let errs = schema_errors(&schema, e);
     assert!(errs.is_empty(), "event does not match trace-event.schema.json: {:?}\n{}", errs, e);
     let t = e["event_type"].as_str().unwrap();
@@ -568,7 +575,7 @@ pub fn check_chain(events: &[Value]) {
 }
 
 pub fn check_resolution(res: &Value) {
-    let schema = fixture_json("schemas/carp-resolution.schema.json");
+    let schema = schema_json("carp-resolution.schema.json");
     let errs = schema_errors(&schema, res);
     assert!(errs.is_empty(), "resolution does not match carp-resolution.schema.json: {:?}\n{}", errs, res);
 }
