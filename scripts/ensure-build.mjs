@@ -3,8 +3,8 @@
  * `prestart`: builds `dist/` (`npm run build`) before `npm start` runs the built server, so that a fresh clone
  * (`npm ci && npm start`, no `dist/`: it is not committed) and an edited checkout both start what their sources say.
  *
- * The rule: build when `dist/server-main.node.js` (the file `npm start` runs) is missing, or when any input of the
- * build was modified after it — a file under `sdk/src/` or `server/src/` (tests excepted), the core
+ * The rule: build when a file `npm start` may run (`dist/cli.js`, `dist/server-main.node.js`) is missing, or when any
+ * input of the build was modified after the older of them — a file under `sdk/src/` or `server/src/` (tests excepted), the core
  * (`sdk/src/runtime/cra_core.wasm`, under `sdk/src/`), `package.json`, `rollup.config.mjs`,
  * `scripts/rollup-plugins.mjs` or a `tsconfig*.json`. Modification times, not contents: checking costs a few
  * milliseconds per start, and a build that was not needed costs only time. Otherwise nothing runs.
@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const ENTRY = join(ROOT, 'dist/server-main.node.js');
+const ENTRIES = ['dist/cli.js', 'dist/server-main.node.js'];
 const FOLDERS = ['sdk/src', 'server/src'];
 const FILES = ['package.json', 'rollup.config.mjs', 'scripts/rollup-plugins.mjs', 'tsconfig.json', 'tsconfig.build.json'];
 
@@ -47,11 +47,12 @@ function newestInput() {
   return newest;
 }
 
-const built = mtime(ENTRY);
+const missing = ENTRIES.find((f) => mtime(join(ROOT, f)) === -Infinity);
+const built = Math.min(...ENTRIES.map((f) => mtime(join(ROOT, f))));
 const newest = newestInput();
 if (built !== -Infinity && built >= newest.ms) process.exit(0);
 
-const why = built === -Infinity ? 'dist/server-main.node.js is missing' : `${newest.path.slice(ROOT.length + 1)} is newer than dist/`;
+const why = missing ? `${missing} is missing` : `${newest.path.slice(ROOT.length + 1)} is newer than dist/`;
 console.log(`building dist/ (${why}): npm run build`);
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const r = spawnSync(npm, ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit', shell: process.platform === 'win32' });

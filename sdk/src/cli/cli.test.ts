@@ -8,7 +8,20 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { MCP_PROXY_USAGE, runCli, USAGE } from './commands.ts';
+import {
+  ATLAS_INIT_USAGE,
+  ATLAS_USAGE,
+  ATLAS_VALIDATE_USAGE,
+  MCP_PROXY_USAGE,
+  runCli,
+  SERVE_USAGE,
+  TRACE_DIFF_USAGE,
+  TRACE_EXPORT_USAGE,
+  TRACE_REPLAY_USAGE,
+  TRACE_USAGE,
+  USAGE,
+  VERIFY_USAGE,
+} from './commands.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const run = promisify(execFile);
@@ -47,6 +60,49 @@ describe('cra', () => {
     const r = await cli('serve-everything');
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`cra: unknown command "serve-everything"\n\n${USAGE}`);
+  });
+
+  it('every command and subcommand: --help / -h on stdout (exit 0); its synopsis in the overview', async () => {
+    const usages: Array<[string[], string]> = [
+      [['serve'], SERVE_USAGE],
+      [['verify'], VERIFY_USAGE],
+      [['atlas'], ATLAS_USAGE],
+      [['atlas', 'init'], ATLAS_INIT_USAGE],
+      [['atlas', 'validate'], ATLAS_VALIDATE_USAGE],
+      [['trace'], TRACE_USAGE],
+      [['trace', 'export'], TRACE_EXPORT_USAGE],
+      [['trace', 'diff'], TRACE_DIFF_USAGE],
+      [['trace', 'replay'], TRACE_REPLAY_USAGE],
+      [['mcp-proxy'], MCP_PROXY_USAGE],
+    ];
+    for (const [command, usage] of usages) {
+      for (const flag of ['--help', '-h']) expect([command, await cli(...command, flag)]).toEqual([command, { code: 0, stdout: usage, stderr: '' }]);
+      // Help wins over a mistake beside it.
+      expect((await cli(...command, '--bogus', '--help')).code).toBe(0);
+      expect(usage).toMatch(new RegExp(`^Usage: cra ${command.join(' ')} `));
+      expect(USAGE).toContain(`  ${command.join(' ')}`);
+    }
+  });
+
+  it('a subcommand missing or unknown, an unknown option, a missing argument: the problem and the usage on stderr, exit 2', async () => {
+    const cases: Array<[string[], string, string]> = [
+      [['atlas'], 'cra atlas: missing the command (init or validate)', ATLAS_USAGE],
+      [['atlas', 'fix'], 'cra atlas: unknown command "fix"', ATLAS_USAGE],
+      [['trace'], 'cra trace: missing the command (export, diff or replay)', TRACE_USAGE],
+      [['trace', 'show'], 'cra trace: unknown command "show"', TRACE_USAGE],
+      [['atlas', 'validate'], 'cra atlas validate: missing <dir|file>', ATLAS_VALIDATE_USAGE],
+      [['atlas', 'init', 'a', 'b'], 'cra atlas init: unexpected argument "b"', ATLAS_INIT_USAGE],
+      [['trace', 'diff', 'a.jsonl'], 'cra trace diff: missing <b.jsonl>', TRACE_DIFF_USAGE],
+      [['trace', 'export'], 'cra trace export: missing <session-id>', TRACE_EXPORT_USAGE],
+      [['verify', 'x.jsonl', '--jsn'], "cra verify: Unknown option '--jsn'", VERIFY_USAGE],
+      [['serve', '--port'], "cra serve: Option '--port <value>' argument missing", SERVE_USAGE],
+    ];
+    for (const [argv, message, usage] of cases) {
+      const r = await cli(...argv);
+      expect([argv, r.code, r.stdout]).toEqual([argv, 2, '']);
+      expect(r.stderr.startsWith(`${message}`)).toBe(true);
+      expect(r.stderr.endsWith(`\n\n${usage}`)).toBe(true);
+    }
   });
 
   it('mcp-proxy --help; usage errors exit 2 naming the problem', async () => {

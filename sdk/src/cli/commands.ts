@@ -1,58 +1,62 @@
 /**
- * The `cra` command line (Node): subcommands dispatched from `argv`. `main.ts` runs it; the tests call
- * {@link runCli} with their own streams.
+ * The `cra` command line (Node): subcommands dispatched from `argv`, one file each under `commands/`. `main.ts` runs
+ * it; the tests call {@link runCli} with their own streams. The usage texts are the command line's reference.
  *
- * Exit codes: 0 done, 1 failed (the message on stderr), 2 usage error (the usage on stderr).
+ * Every command answers `--help` (stdout, exit 0) and a usage mistake with the problem and its usage (stderr,
+ * exit 2); those that report take `--json` (one JSON object on stdout). Exit codes: 0 done, 1 failed or invalid,
+ * 2 usage error.
  *
  * @module
  */
 
-import { parseArgs } from 'node:util';
-import type { Writable } from 'node:stream';
-import { CraError } from '../errors.ts';
-import type { RunningProxy } from '../mcp/proxy.ts';
+import { atlas } from './commands/atlas.ts';
+import { mcpProxy } from './commands/mcp-proxy.ts';
+import { serve } from './commands/serve.ts';
+import { trace } from './commands/trace.ts';
+import { verify } from './commands/verify.ts';
+import type { CliIO } from './output.ts';
+import { packageInfo } from './package.ts';
+
+export { ATLAS_INIT_USAGE, ATLAS_USAGE, ATLAS_VALIDATE_USAGE } from './commands/atlas.ts';
+export { MCP_PROXY_USAGE } from './commands/mcp-proxy.ts';
+export { SERVE_USAGE } from './commands/serve.ts';
+export { TRACE_DIFF_USAGE, TRACE_EXPORT_USAGE, TRACE_REPLAY_USAGE, TRACE_USAGE } from './commands/trace.ts';
+export { VERIFY_USAGE } from './commands/verify.ts';
+export type { CliIO } from './output.ts';
 
 export const USAGE = `Usage: cra <command> [options]
 
 CRA governs an AI agent's tool calls: every call is checked against an atlas's policies and traced.
 
 Commands:
-  mcp-proxy   an MCP server on stdio that governs and traces the tools of another MCP server
-  help        this help (also: cra --help, cra <command> --help)
-  version     the version of cra-runtime (also: cra --version)
+  serve [--port <n>] [--host <h>] [--atlas <dir>] [--data <dir>]
+                      the CRA server (HTTP), configured by CRA_* variables; flags override them
+  atlas init [dir]    a new atlas folder from the package's example (default: atlases/support)
+  atlas validate <dir|file> [--json]
+                      check an atlas as the server would load it: errors and warnings with their JSON pointers
+  verify <trace.jsonl> [--head <hash>] [--json] [--progress]
+                      check a trace file's hash chain: valid, or the first event that breaks it
+  trace export <session-id> [--data <dir>] [--out <file>] [--json]
+                      a stored session's trace (JSONL) from a data folder
+  trace diff <a.jsonl> <b.jsonl> [--json]
+                      where two traces part, and what differs there
+  trace replay <trace.jsonl> --atlas <dir> [--json]
+                      whether the core reproduces a trace's recorded decisions
+  mcp-proxy --atlas <dir> [options] -- <upstream command> [args...]
+                      an MCP server on stdio that governs and traces the tools of another MCP server
+  help                this help (also: cra --help, cra <command> --help)
+  version             the version of cra-runtime (also: cra --version)
+
+Exit codes: 0 done, 1 failed or invalid, 2 usage error. --json: one JSON object on stdout, for scripts.
 `;
 
-export const MCP_PROXY_USAGE = `Usage: cra mcp-proxy --atlas <dir> [options] -- <upstream command> [args...]
-
-An MCP server on stdio (point an MCP client at it) that spawns the upstream MCP server (no shell: the command and
-its arguments are passed as they are), lists only the tools this session may use, and governs and traces every
-call: refusals come back as error results with the reason. One session per run, ended when stdin closes (or on
-SIGINT / SIGTERM); its trace is JSONL in <data>/traces/<session>.trace.jsonl. Approval-gated tools are not listed
-here and are denied if called (no one to ask on stdio): serve them through the CRA server's /v1/sessions/{id}/mcp
-route instead.
-
-Options:
-  --atlas <dir>        an atlas folder (with atlas.json); repeat for several
-  --data <dir>         where traces are kept (default: .data)
-  --agent <id>         the session's agent id (default: mcp-proxy)
-  --goal <text>        the session's goal (default: names the upstream command)
-  --tool <name=action> map an upstream tool to an action explicitly; repeat for several (default: an upstream
-                       tool runs the action whose MCP tool name or id is its name)
-  -h, --help           this help
-
-Relative paths are from the working directory, which an MCP client may set anywhere: prefer absolute paths in a
-client's config. The upstream gets this process's environment. Logs go to stderr; stdout is the MCP channel.
-
-Example (an MCP client's server entry):
-  {"command": "npx", "args": ["cra", "mcp-proxy", "--atlas", "./atlas", "--", "npx", "some-mcp-server"]}
-`;
-
-export interface CliIO {
-  stdout: Writable;
-  stderr: Writable;
-  /** Called with the running proxy (tests; the CLI wires SIGINT / SIGTERM here). */
-  onProxy?: (proxy: RunningProxy) => void;
-}
+const COMMANDS: Record<string, (argv: readonly string[], io: CliIO) => Promise<number>> = {
+  serve,
+  atlas,
+  verify,
+  trace,
+  'mcp-proxy': mcpProxy,
+};
 
 /** Runs `cra <argv>`; answers the exit code. */
 export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
@@ -69,94 +73,13 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     case 'version':
     case '--version':
     case '-v':
-      io.stdout.write(`${await packageVersion()}\n`);
+      io.stdout.write(`${packageInfo()?.version ?? 'unknown'}\n`);
       return 0;
-    case 'mcp-proxy':
-      return mcpProxy(rest, io);
-    default:
-      io.stderr.write(`cra: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
-      return 2;
   }
-}
-
-async function mcpProxy(argv: readonly string[], io: CliIO): Promise<number> {
-  const cut = argv.indexOf('--');
-  const own = cut >= 0 ? argv.slice(0, cut) : [...argv];
-  const upstream = cut >= 0 ? argv.slice(cut + 1) : [];
-  let values: { atlas?: string[]; data?: string; agent?: string; goal?: string; tool?: string[]; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: own,
-      options: {
-        atlas: { type: 'string', multiple: true },
-        data: { type: 'string' },
-        agent: { type: 'string' },
-        goal: { type: 'string' },
-        tool: { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    return usageError(io, (err as Error).message);
+  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!run) {
+    io.stderr.write(`cra: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+    return 2;
   }
-  if (values.help) {
-    io.stdout.write(MCP_PROXY_USAGE);
-    return 0;
-  }
-  if (!values.atlas?.length) return usageError(io, 'missing --atlas <dir>');
-  if (upstream.length === 0 || upstream[0] === '') return usageError(io, 'missing the upstream command after --');
-  const tools: Record<string, string> = {};
-  for (const entry of values.tool ?? []) {
-    const m = /^([^=]+)=(.+)$/.exec(entry);
-    if (!m) return usageError(io, `--tool takes <upstream tool name>=<action id>, not ${JSON.stringify(entry)}`);
-    tools[m[1]!] = m[2]!;
-  }
-
-  const { startMcpProxy } = await import('../mcp/proxy.ts');
-  let proxy: RunningProxy;
-  try {
-    proxy = await startMcpProxy({
-      atlases: values.atlas,
-      dataDir: values.data,
-      agentId: values.agent,
-      goal: values.goal,
-      upstream: { command: upstream[0]!, args: upstream.slice(1) },
-      ...(Object.keys(tools).length > 0 ? { tools } : {}),
-      log: (line) => io.stderr.write(`${line}\n`),
-    });
-  } catch (err) {
-    // A CraError says where (an atlas field's JSON pointer); the atlas folders are the only atlases here.
-    const detail =
-      err instanceof CraError
-        ? `${err.message}${err.path ? ` (at ${err.path}${err.code.startsWith('atlas') ? ` of ${values.atlas.join(', ')}` : ''})` : ''} [${err.code}]`
-        : err instanceof Error
-          ? err.message
-          : String(err);
-    io.stderr.write(`cra mcp-proxy: ${detail}\n`);
-    return 1;
-  }
-  io.onProxy?.(proxy);
-  const reason = await proxy.closed;
-  return reason === 'error' ? 1 : 0;
-}
-
-/** The version in the package.json beside the sources or the bundle (`../../package.json` or `../package.json`). */
-async function packageVersion(): Promise<string> {
-  const { readFile } = await import('node:fs/promises');
-  for (const rel of ['../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(await readFile(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'cra-runtime' && typeof pkg.version === 'string') return pkg.version;
-    } catch {
-      // not this layout
-    }
-  }
-  return 'unknown';
-}
-
-function usageError(io: CliIO, message: string): number {
-  io.stderr.write(`cra mcp-proxy: ${message}\n\n${MCP_PROXY_USAGE}`);
-  return 2;
+  return run(rest, io);
 }

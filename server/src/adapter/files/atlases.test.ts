@@ -9,7 +9,7 @@ import { createRuntime } from '../../../../sdk/src/runtime/runtime.ts';
 import { EXAMPLES, tempDir } from '../../../../sdk/test/helpers.ts';
 import { ROOT } from '../../testing.ts';
 import { readAtlases } from './atlases.ts';
-import { BUNDLED_ATLASES, bundledAtlasesFor } from './index.ts';
+import { BUNDLED_ATLASES, bundledAtlasesFor, defaultAtlasesFor, packageAtlasesFor } from './index.ts';
 
 describe('readAtlases', () => {
   it('loads a folder’s atlases in an order that satisfies dependencies; skips what cannot load', async () => {
@@ -52,6 +52,27 @@ describe('the default atlas folder', () => {
     expect(BUNDLED_ATLASES).toBe(join(ROOT, 'examples/atlases/'));
     for (const built of ['/srv/app/node_modules/cra-runtime/dist/server-node.node.js', '/tmp/x/dist/server-node.js']) {
       expect(bundledAtlasesFor(pathToFileURL(built).href)).toBeNull();
+    }
+  });
+});
+
+describe('the package\'s example atlases, for its own built programs', () => {
+  it('beside dist/cli.js and dist/server-main.node.js when the package ships them; for no other file', async () => {
+    const t = await tempDir();
+    try {
+      const pkg = join(t.dir, 'node_modules/cra-runtime');
+      await mkdir(join(pkg, 'dist'), { recursive: true });
+      const url = (name: string) => pathToFileURL(join(pkg, 'dist', name)).href;
+      expect(packageAtlasesFor(url('cli.js'))).toBeNull(); // not shipped (yet): none
+      await mkdir(join(pkg, 'examples/atlases/support'), { recursive: true });
+      expect(packageAtlasesFor(url('cli.js'))).toBe(join(pkg, 'examples/atlases/'));
+      expect(packageAtlasesFor(url('server-main.node.js'))).toBe(join(pkg, 'examples/atlases/'));
+      // Bundled into someone's own dist/, the same path would be a folder of theirs.
+      for (const other of ['app.js', 'server-node.node.js', 'index-abc123.node.js']) expect(packageAtlasesFor(url(other))).toBeNull();
+      // From the sources, the repository's examples come first.
+      expect(defaultAtlasesFor(url('cli.js'))).toBe(BUNDLED_ATLASES);
+    } finally {
+      await t.cleanup();
     }
   });
 });

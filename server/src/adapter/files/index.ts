@@ -1,6 +1,6 @@
 /**
  * A server on files, for the runtimes that have them (Node, and Deno through its Node compatibility): the atlases of
- * `CRA_ATLAS_DIR` (default: the repository's examples when run from its sources, none when installed), JSONL traces and the file of session owners under
+ * `CRA_ATLAS_DIR` (default: the example atlases, see `defaultAtlasesFor`), JSONL traces and the file of session owners under
  * `CRA_DATA_DIR`, assembled (`assemble()`). The adapters add their listener and signals.
  *
  * @module
@@ -20,9 +20,9 @@ export { readAtlases } from './atlases.ts';
 
 /**
  * The default atlas folder of a module at `moduleUrl`: the repository's examples when it runs from the repository's
- * sources (`npm start`), else none. Built into the installed package (`dist/`, which ships no examples), the same
- * relative path would name a folder outside the package — one that anyone able to write there could fill with an
- * allow-everything atlas — so the installed server loads only what `CRA_ATLAS_DIR` names.
+ * sources, else none. Built (`dist/`), the same relative path would name a folder outside the package — one that
+ * anyone able to write there could fill with an allow-everything atlas — so a build finds its examples only through
+ * {@link packageAtlasesFor}, from the package's own entries.
  */
 export function bundledAtlasesFor(moduleUrl: string): string | null {
   const here = fileURLToPath(moduleUrl);
@@ -31,15 +31,25 @@ export function bundledAtlasesFor(moduleUrl: string): string | null {
 }
 
 /**
- * The example atlases of a repository checkout for its built server (`dist/server-main.node.js`, which `npm start`
- * runs): `<checkout>/examples/atlases/` when that folder exists, else null. The path stays inside the folder that
- * holds `dist/`: installed, that is the package's own folder, which ships no `examples/`.
+ * The example atlases the package ships (`files`: `examples/atlases/`), for its own programs built into `dist/`:
+ * `dist/cli.js` (`cra serve`) and `dist/server-main.node.js`. `<package>/examples/atlases/` when that folder
+ * exists, else null. Only for those two entries, whose folder is the package's `dist/` (installed: inside
+ * `node_modules/cra-runtime/`, written by the package manager): bundled into someone else's `dist/`, the same
+ * relative path would name a folder of theirs.
  */
-export function checkoutAtlasesFor(mainUrl: string): string | null {
-  const here = fileURLToPath(mainUrl);
-  if (!/[\\/]dist[\\/]server-main\.node\.js$/.test(here)) return null;
-  const folder = fileURLToPath(new URL('../examples/atlases/', mainUrl));
+export function packageAtlasesFor(entryUrl: string): string | null {
+  const here = fileURLToPath(entryUrl);
+  if (!/[\\/]dist[\\/](cli\.js|server-main\.node\.js)$/.test(here)) return null;
+  const folder = fileURLToPath(new URL('../examples/atlases/', entryUrl));
   return existsSync(folder) ? folder : null;
+}
+
+/**
+ * The atlas folder a server program loads when none is configured: the repository's examples from the sources,
+ * the package's from its build (see {@link packageAtlasesFor}), else none.
+ */
+export function defaultAtlasesFor(entryUrl: string): string | null {
+  return BUNDLED_ATLASES ?? packageAtlasesFor(entryUrl);
 }
 
 /** The example atlases of the repository, when this module runs from its sources (see {@link bundledAtlasesFor}). */

@@ -1,7 +1,8 @@
 /**
- * The server as `npm start` runs it, a child process: built (`node dist/server-main.node.js`, no loader), and from
- * its sources for the rest (`node --import tsx server/src/adapter/node/main.ts`, the same code without a build):
- * durable traces and ownership across a SIGKILL, a graceful SIGTERM, the generated key, and the atlas folder.
+ * The server as `npm start` runs it, a child process: built (`node dist/server-main.node.js`, `node dist/cli.js
+ * serve`: no loader), and from its sources for the rest (`node --import tsx server/src/adapter/node/main.ts`, the
+ * same code without a build): durable traces and ownership across a SIGKILL, a graceful SIGTERM, the generated key,
+ * and the atlas folder.
  */
 
 import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -11,7 +12,7 @@ import type { TraceEvent } from '../../../../sdk/src/types.ts';
 import { EXAMPLES } from '../../../../sdk/test/helpers.ts';
 import { childServers } from '../../../../test/support/children.ts';
 import { ensureDist } from '../../../../test/support/dist.ts';
-import { ROOT } from '../../../../test/support/proc.ts';
+import { ROOT, start as startProcess } from '../../../../test/support/proc.ts';
 import { http, KEY_A, KEY_B, openSse, startChild } from '../../testing.ts';
 
 const REFUND = { customer_id: 'c-1', payment_id: 'p-1', amount: 25, currency: 'USD' };
@@ -32,14 +33,16 @@ describe('npm start (child process)', () => {
     return { id, refund: refund.execution_id as string, call };
   };
 
-  it('runs built with plain node (no TypeScript loader), with the checkout\'s example atlases, and serves over loopback', async () => {
+  it('runs built with plain node (no TypeScript loader), with the example atlases, and serves over loopback', async () => {
     const { scripts } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    expect(scripts.start).toBe('node dist/server-main.node.js');
+    expect(['node dist/cli.js serve', 'node dist/server-main.node.js']).toContain(scripts.start);
     expect(scripts.prestart).toBe('node scripts/ensure-build.mjs');
     await ensureDist(); // reused while the sources are unchanged
     const server = await startChild({ CRA_DATA_DIR: await dataDir(), CRA_API_KEYS: KEY_A }, 20_000, 'built');
     try {
       expect(server.child.spawnargs.slice(1)).toEqual(['dist/server-main.node.js']);
+      // No CRA_ATLAS_DIR: the package's examples, said plainly.
+      expect(server.output()).toContain(`  atlases: the bundled examples (${join(ROOT, 'examples/atlases/')}); set CRA_ATLAS_DIR or --atlas for your own\n`);
       expect(server.output()).toContain('atlas com.example.support@');
       expect(server.output()).toContain('durability: fsync (a request is answered once its events are on disk');
       const created = await http(server.url, 'POST', '/v1/sessions', { key: KEY_A, body: { agent_id: 'support-bot', goal: 'Built' } });
@@ -50,6 +53,25 @@ describe('npm start (child process)', () => {
       expect(await server.stop('SIGTERM')).toBe(0);
     } finally {
       await server.stop('SIGKILL');
+    }
+  }, 200_000);
+
+  it('`node dist/cli.js serve` is the same server: flags over variables, the same graceful SIGTERM', async () => {
+    await ensureDist();
+    const data = await dataDir();
+    const child = await startProcess(process.execPath, ['dist/cli.js', 'serve', '--port', '0', '--data', data], {
+      env: { ...process.env, CRA_API_KEYS: KEY_A, CRA_PORT: 'not-a-port' },
+      ready: /listening on (http:\/\/\S+) /,
+    });
+    try {
+      const url = child.match[1]!;
+      expect(child.output().stdout).toContain('  atlases: the bundled examples (');
+      expect((await http(url, 'POST', '/v1/sessions', { key: KEY_A, body: { agent_id: 'a', goal: 'cli' } })).status).toBe(201);
+      expect(await child.stop('SIGTERM')).toBe(0);
+      expect(child.output().stdout).toMatch(/SIGTERM: shutting down\nstopped\n$/);
+      expect((await readdir(join(data, 'traces'))).filter((f) => f.endsWith('.trace.jsonl'))).toHaveLength(1);
+    } finally {
+      await child.stop('SIGKILL');
     }
   }, 200_000);
 

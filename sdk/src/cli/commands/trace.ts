@@ -1,0 +1,261 @@
+/**
+ * `cra trace export | diff | replay`: a stored session's trace out of a data folder (through the JSONL store, as
+ * the server keeps it), where two traces part, and whether the core reproduces a trace's recorded decisions.
+ *
+ * @module
+ */
+
+import { stat, writeFile, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadAtlasDir } from '../../atlas/dir.ts';
+import { canonicalHash, diffTraces, fromJsonl, replayTrace } from '../../runtime/tools.ts';
+import { jsonlStore } from '../../storage/jsonl.ts';
+import type { AtlasBundle, ReplayResult, TraceEvent } from '../../types.ts';
+import { flag, parseCommand, str, strs, usageError } from '../args.ts';
+import { type CliIO, describeError, fail, writeJson } from '../output.ts';
+
+export const TRACE_USAGE = `Usage: cra trace <export|diff|replay> [options]
+
+Commands:
+  export <session-id>               a stored session's trace (JSONL) from a data folder
+  diff <a.jsonl> <b.jsonl>          where two traces part: the first event whose hash differs, and how
+  replay <trace.jsonl> --atlas <dir> whether the core reproduces the trace's recorded decisions
+
+Run cra trace <command> --help for its options. To check a trace's hash chain: cra verify <trace.jsonl>.
+`;
+
+export const TRACE_EXPORT_USAGE = `Usage: cra trace export <session-id> [--data <dir>] [--out <file>] [--json]
+
+Writes a stored session's trace, JSONL as the server keeps it, to stdout or to <file>. Reads the data folder of a
+server or an MCP proxy (<data>/traces); writes nothing there.
+
+Options:
+  --data <dir>    the data folder (default: $CRA_DATA_DIR, else .data)
+  --out <file>    write the trace to <file> instead of stdout
+  --json          with --out: one JSON object on stdout, {session_id, events, file}
+  -h, --help      this help
+`;
+
+export const TRACE_DIFF_USAGE = `Usage: cra trace diff <a.jsonl> <b.jsonl> [--json]
+
+Compares two traces event by event by their hashes: the first index where they part, and what differs there (the
+event type, the payload members the core sees changed; ids, timestamps and hashes aside), or that one ends first.
+
+Options:
+  --json          one JSON object on stdout: {same, length_a, length_b, index, a, b, paths}
+  -h, --help      this help
+
+Exit: 0 the same, 1 different (or unreadable), 2 usage error.
+`;
+
+export const TRACE_REPLAY_USAGE = `Usage: cra trace replay <trace.jsonl> --atlas <dir> [--atlas <dir>...] [--json]
+
+Replays the trace in a fresh core with the atlases loaded (the versions it was recorded with) and reports whether
+every recorded decision is reproduced, or where the replay diverges.
+
+Options:
+  --atlas <dir>   an atlas folder or manifest file; repeat for several (required)
+  --json          one JSON object on stdout: {reproduced, original_length, replayed_length, divergences}
+  -h, --help      this help
+
+Exit: 0 reproduced, 1 not reproduced (or unreadable), 2 usage error.
+`;
+
+const EXPORT = {
+  name: 'trace export',
+  usage: TRACE_EXPORT_USAGE,
+  options: { data: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } },
+  positionals: ['session-id'],
+} as const;
+const DIFF = { name: 'trace diff', usage: TRACE_DIFF_USAGE, options: { json: { type: 'boolean' } }, positionals: ['a.jsonl', 'b.jsonl'] } as const;
+const REPLAY = {
+  name: 'trace replay',
+  usage: TRACE_REPLAY_USAGE,
+  options: { atlas: { type: 'string', multiple: true }, json: { type: 'boolean' } },
+  positionals: ['trace.jsonl'],
+} as const;
+
+export async function trace(argv: readonly string[], io: CliIO): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (!['export', 'diff', 'replay'].includes(sub ?? '') && (argv.includes('--help') || argv.includes('-h'))) {
+    io.stdout.write(TRACE_USAGE);
+    return 0;
+  }
+  switch (sub) {
+    case 'export':
+      return exportTrace(rest, io);
+    case 'diff':
+      return diff(rest, io);
+    case 'replay':
+      return replay(rest, io);
+    case 'help':
+      io.stdout.write(TRACE_USAGE);
+      return 0;
+    case undefined:
+      return usageError(io, { name: 'trace', usage: TRACE_USAGE }, 'missing the command (export, diff or replay)');
+    default:
+      return usageError(io, { name: 'trace', usage: TRACE_USAGE }, `unknown command ${JSON.stringify(sub)}`);
+  }
+}
+
+async function exportTrace(argv: readonly string[], io: CliIO): Promise<number> {
+  const args = parseCommand(io, EXPORT, argv);
+  if (typeof args === 'number') return args;
+  const id = args.positionals[0]!;
+  const out = str(args, 'out');
+  if (flag(args, 'json') && out === undefined) return usageError(io, EXPORT, '--json needs --out <file> (without it, stdout is the trace itself)');
+  const data = str(args, 'data') ?? (io.env ?? process.env).CRA_DATA_DIR ?? '.data';
+  const dir = join(data, 'traces');
+  // The store creates its folder when missing: a data folder that is not one is said, not made.
+  if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) return fail(io, 'trace export', `no traces in ${data} (no folder ${dir})`);
+  // Read only: without open() the store loads no index and so records nothing on close.
+  const store = jsonlStore({ dir, fsyncIntervalMs: 0 });
+  let text: string;
+  try {
+    text = await store.readText(id);
+  } catch (err) {
+    return fail(io, 'trace export', describeError(err));
+  } finally {
+    await store.close().catch(() => undefined);
+  }
+  if (text === '') return fail(io, 'trace export', `no trace of session ${id} in ${dir}`);
+  if (out === undefined) {
+    io.stdout.write(text);
+    return 0;
+  }
+  try {
+    await writeFile(out, text);
+  } catch (err) {
+    return fail(io, 'trace export', `cannot write ${out}: ${(err as Error).message}`);
+  }
+  const events = text.split('\n').length - 1;
+  if (flag(args, 'json')) writeJson(io, { session_id: id, events, file: out });
+  else io.stdout.write(`wrote ${events} events of session ${id} to ${out}\n`);
+  return 0;
+}
+
+/** The events of a JSONL file, read by the core (a malformed line is an error naming it). */
+async function readTrace(file: string): Promise<TraceEvent[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return await fromJsonl(text);
+  } catch (err) {
+    throw new Error(`${file}: ${describeError(err)}`);
+  }
+}
+
+async function diff(argv: readonly string[], io: CliIO): Promise<number> {
+  const args = parseCommand(io, DIFF, argv);
+  if (typeof args === 'number') return args;
+  const [fileA, fileB] = args.positionals as [string, string];
+  let a: TraceEvent[];
+  let b: TraceEvent[];
+  try {
+    [a, b] = await Promise.all([readTrace(fileA), readTrace(fileB)]);
+  } catch (err) {
+    return fail(io, 'trace diff', (err as Error).message);
+  }
+  const json = flag(args, 'json');
+  const shared = Math.min(a.length, b.length);
+  // By hash: the recorded hashes, and the hash of what each event holds (a copy changed after it was recorded keeps
+  // its recorded hash); the canonical hash is the core's, asked only when the two serialize differently.
+  let index = 0;
+  try {
+    while (index < shared && (await sameEvent(a[index]!, b[index]!))) index++;
+  } catch (err) {
+    return fail(io, 'trace diff', describeError(err));
+  }
+  if (index === shared && a.length === b.length) {
+    const head = a.at(-1)?.event_hash ?? null;
+    if (json) writeJson(io, { same: true, length_a: a.length, length_b: b.length, head_hash: head });
+    else io.stdout.write(`same: ${a.length} events${head ? `, head ${head}` : ''}\n`);
+    return 0;
+  }
+  const ea = a[index];
+  const eb = b[index];
+  // What differs in the parting events, as the core compares events (ids, timestamps and hashes aside).
+  let paths: string[] = [];
+  if (ea && eb) {
+    try {
+      paths = (await diffTraces([ea], [eb])).differences.flatMap((d) => d.paths);
+    } catch (err) {
+      return fail(io, 'trace diff', describeError(err));
+    }
+  }
+  const side = (e: TraceEvent | undefined) => (e ? { event_type: e.event_type, event_hash: e.event_hash } : null);
+  if (json) {
+    writeJson(io, { same: false, length_a: a.length, length_b: b.length, index, a: side(ea), b: side(eb), paths });
+    return 1;
+  }
+  const lines = [`different from event ${index} (${a.length} events in ${fileA}, ${b.length} in ${fileB})`];
+  if (!ea || !eb) {
+    const [longer, shorter] = ea ? [fileA, fileB] : [fileB, fileA];
+    lines.push(`  ${shorter} ends there; ${longer} goes on with ${(ea ?? eb)!.event_type}`);
+  } else {
+    lines.push(ea.event_hash === eb.event_hash ? `  hash: ${ea.event_hash} recorded in both, but their content differs` : `  hash: ${ea.event_hash} / ${eb.event_hash}`);
+    lines.push(ea.event_type === eb.event_type ? `  event type: ${ea.event_type} (both)` : `  event type: ${ea.event_type} / ${eb.event_type}`);
+    lines.push(paths.length > 0 ? `  differs in: ${paths.join(', ')}` : '  the same content: they differ in ids, timestamps or the hashes they link to');
+  }
+  io.stdout.write(`${lines.join('\n')}\n`);
+  return 1;
+}
+
+async function sameEvent(x: TraceEvent, y: TraceEvent): Promise<boolean> {
+  if (x.event_hash !== y.event_hash) return false;
+  if (JSON.stringify(x) === JSON.stringify(y)) return true;
+  const [hx, hy] = await Promise.all([canonicalHash(x), canonicalHash(y)]);
+  return hx.sha256 === hy.sha256;
+}
+
+async function replay(argv: readonly string[], io: CliIO): Promise<number> {
+  const args = parseCommand(io, REPLAY, argv);
+  if (typeof args === 'number') return args;
+  const atlases = strs(args, 'atlas');
+  if (atlases.length === 0) return usageError(io, REPLAY, 'missing --atlas <dir>');
+  const file = args.positionals[0]!;
+  let result: ReplayResult;
+  try {
+    const events = await readTrace(file);
+    const bundles: AtlasBundle[] = [];
+    for (const dir of atlases) {
+      try {
+        bundles.push(await loadAtlasDir(dir));
+      } catch (err) {
+        throw new Error(`${dir}: ${describeError(err)}`);
+      }
+    }
+    result = await replayTrace(events, bundles);
+  } catch (err) {
+    return fail(io, 'trace replay', describeError(err));
+  }
+  const reproduced = result.identical;
+  if (flag(args, 'json')) {
+    writeJson(io, { reproduced, original_length: result.original_length, replayed_length: result.replayed_length, divergences: result.divergences });
+    return reproduced ? 0 : 1;
+  }
+  if (reproduced) {
+    io.stdout.write(`reproduced: ${result.original_length} events replayed, every recorded decision the same\n`);
+    return 0;
+  }
+  const lines = [`NOT reproduced: ${result.divergences.length} divergence(s) (${result.original_length} events recorded, ${result.replayed_length} replayed)`];
+  const SHOWN = 20;
+  for (const d of result.divergences.slice(0, SHOWN)) lines.push(`  ${divergence(d)}`);
+  if (result.divergences.length > SHOWN) lines.push(`  … and ${result.divergences.length - SHOWN} more (--json lists them all)`);
+  io.stdout.write(`${lines.join('\n')}\n`);
+  return 1;
+}
+
+/** One divergence of the core's replay, in a line. */
+function divergence(d: unknown): string {
+  const o = (d ?? {}) as { index?: number; kind?: string; event_type?: string; paths?: string[]; error?: { code?: string; message?: string } };
+  const where = `event ${o.index ?? '?'} ${o.event_type ?? ''}`.trim();
+  if (o.kind === 'error') return `${where}: the replay failed: ${o.error?.message ?? 'error'} [${o.error?.code ?? 'unknown'}]`;
+  if (o.kind === 'added') return `${where}: only in the replay`;
+  if (o.kind === 'removed') return `${where}: recorded, not replayed`;
+  return `${where}: ${o.kind ?? 'changed'}${o.paths?.length ? ` in ${o.paths.join(', ')}` : ''}`;
+}
