@@ -14,8 +14,10 @@
  * The builds differ only in `sdk/src/runtime/platform.ts`, swapped for `platform.<build>.ts`, and in their layout.
  * `workerd` and `default` are for bundlers: dependencies stay external and rollup shares chunks between entries.
  * `node` and `web` are loaded as they are (Node, Deno, a page without a bundler), where every file is one more module
- * to resolve and, in a page, one more request after the one that named it: there `@cfworker/json-schema` is bundled,
- * and every module `cra-runtime` reaches is in its entry file (`index.<build>.js`, one request, no chain of imports);
+ * to resolve and, in a page, one more request after the one that named it: there `@cfworker/json-schema` and
+ * `@opentelemetry/api` are bundled (the API finds a host's registered SDK through its global symbol, so a bundled
+ * copy still reports to it), and every module `cra-runtime` reaches is in its entry file (`index.<build>.js`, one
+ * request, no chain of imports);
  * the other entries import what they share with it from that file (`cra-runtime/client` alone then loads the
  * runtime's JavaScript too, not its core). Other dependencies stay external. The `node` build also makes the `cra`
  * command (`bin`): `dist/cli.js`, with a `#!/usr/bin/env node` line, and `dist/server-main.node.js`, the server that
@@ -62,7 +64,7 @@ const BUILDS = [
 ];
 
 /** Bundled into the builds that are loaded without a bundler. */
-const INLINE = ['@cfworker/json-schema'];
+const INLINE = ['@cfworker/json-schema', '@opentelemetry/api'];
 
 const deps = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})];
 const builtins = new Set(builtinModules);

@@ -56,6 +56,8 @@ export type { StoredSession, StoredTrace, StoreIssue, StoreOpenResult, TraceStor
 export { summarize as summarizeTrace } from './storage/summary.ts';
 export { BufferedCollector, createCollector, type CollectorOptions, type TraceSink } from './collector/collector.ts';
 export { callbackSink, memorySink, type MemorySink } from './collector/sinks.ts';
+export { METRIC_NAMES, SPAN_NAMES, ATTR as TELEMETRY_ATTRIBUTES } from './telemetry/names.ts';
+export type { TelemetryOptions, TelemetrySetting } from './telemetry/telemetry.ts';
 export type * from './types.ts';
 export { createClient, HttpRuntime, type ClientOptions } from './client/client.ts';
 export { guard, Guard, refusalOf, type ApprovalDecision, type ApprovalRequest, type CallOptions, type GuardOptions, type GuardResult, type HandlerContext, type Refusal, type ToolCatalog, type ToolHandler } from './guard/guard.ts';

@@ -33,23 +33,36 @@ import type {
 } from '../types.ts';
 import { HttpTransport, type HttpOptions, errorWithStatus, segment } from './http.ts';
 import { HttpSession } from './session.ts';
+import { checkTelemetry, Telemetry, type TelemetrySetting } from '../telemetry/telemetry.ts';
 import { isObject, kindOf, readOptions } from '../util.ts';
 
-export type ClientOptions = HttpOptions;
+/** What `createClient` takes: the server and how to reach it, and where the client's telemetry goes. */
+export interface ClientOptions extends HttpOptions {
+  /**
+   * OpenTelemetry spans and metrics of the client's sessions, as `createRuntime({ telemetry })` takes them
+   * (`docs/observability.md`): default the global API's providers, or these, or `false` for none.
+   */
+  telemetry?: TelemetrySetting;
+}
 
 /** A client of the CRA server at `baseUrl`. */
 export function createClient(options: ClientOptions): HttpRuntime {
-  return new HttpRuntime(new HttpTransport(options));
+  const transport = new HttpTransport(options);
+  checkTelemetry(options.telemetry, '/telemetry');
+  return new HttpRuntime(transport, options.telemetry === undefined ? Telemetry.global : new Telemetry(options.telemetry));
 }
 
 export class HttpRuntime implements CraRuntime {
   readonly mode = 'http' as const;
   readonly transport: HttpTransport;
+  /** @internal spans and metrics of this client's sessions (and of guards on them). */
+  readonly telemetry: Telemetry;
   private closed = false;
 
   /** @internal use {@link createClient}. */
-  constructor(transport: HttpTransport) {
+  constructor(transport: HttpTransport, telemetry: Telemetry = Telemetry.global) {
     this.transport = transport;
+    this.telemetry = telemetry;
   }
 
   /** @internal one JSON call; refused once the client is closed. */

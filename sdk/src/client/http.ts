@@ -5,6 +5,7 @@
  * @module
  */
 
+import { context, propagation } from '@opentelemetry/api';
 import { CraError } from '../errors.ts';
 import { checkJsonValue, describeValue, jsonValue } from '../json-value.ts';
 import { isObject, kindOf } from '../util.ts';
@@ -59,6 +60,8 @@ export class HttpTransport {
   async send(method: string, path: string, body?: unknown, accept = 'application/json', signal?: AbortSignal): Promise<Response> {
     const headers: Record<string, string> = { accept, ...this.headers };
     if (this.apiKey !== undefined) headers.authorization = `Bearer ${this.apiKey}`;
+    // The active trace context (`traceparent` …) for the server to continue; nothing without a registered propagator.
+    propagation.inject(context.active(), headers);
     let payload: string | undefined;
     if (body !== undefined) {
       headers['content-type'] = 'application/json';

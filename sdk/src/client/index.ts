@@ -13,6 +13,7 @@
 
 export { createClient, HttpRuntime, type ClientOptions } from './client.ts';
 export { HttpSession } from './session.ts';
+export type { TelemetryOptions, TelemetrySetting } from '../telemetry/telemetry.ts';
 export type {
   ActionRequest,
   ApproveOptions,

@@ -41,18 +41,21 @@ export class HttpSession implements CraSession {
     return this.runtime.call('GET', this.base);
   }
 
-  async resolve(request?: ResolveOptions | CarpRequest, how?: ResolveForm): Promise<Resolution> {
-    return this.resolveAs('resolve', request, formOf(how) === 'wire');
+  resolve(request?: ResolveOptions | CarpRequest, how?: ResolveForm): Promise<Resolution> {
+    return this.resolveAs('resolve', request, how);
   }
 
-  async validate(request?: ResolveOptions | CarpRequest, how?: ResolveForm): Promise<Resolution> {
-    return this.resolveAs('validate', request, formOf(how) === 'wire');
+  validate(request?: ResolveOptions | CarpRequest, how?: ResolveForm): Promise<Resolution> {
+    return this.resolveAs('validate', request, how);
   }
 
   /** Options go in wire form; an error about them points back at the option the caller wrote. */
-  private resolveAs(operation: 'resolve' | 'validate', request: ResolveOptions | CarpRequest | undefined, wire: boolean): Promise<Resolution> {
-    const post = () => this.runtime.call<Resolution>('POST', `${this.base}/${operation}`, wire ? resolveInput(request) : toWire(request));
-    return wire || isCarpRequest(request) ? post() : inOptionTerms(post);
+  private resolveAs(operation: 'resolve' | 'validate', request: ResolveOptions | CarpRequest | undefined, how: ResolveForm | undefined): Promise<Resolution> {
+    return this.runtime.telemetry.resolution(operation, this, async () => {
+      const wire = formOf(how) === 'wire';
+      const post = () => this.runtime.call<Resolution>('POST', `${this.base}/${operation}`, wire ? resolveInput(request) : toWire(request));
+      return wire || isCarpRequest(request) ? post() : inOptionTerms(post);
+    });
   }
 
   async check(actionId: string): Promise<CheckAnswer> {
@@ -60,7 +63,8 @@ export class HttpSession implements CraSession {
   }
 
   requestAction(request: ActionRequest): Promise<Execution> {
-    return inOptionTerms(() => this.runtime.call<Execution>('POST', `${this.base}/actions`, actionRequestBody(request)));
+    const run = () => inOptionTerms(() => this.runtime.call<Execution>('POST', `${this.base}/actions`, actionRequestBody(request)));
+    return this.runtime.telemetry.execution('action.request', this, run, request);
   }
 
   execution(executionId: string): Promise<Execution> {
@@ -84,11 +88,13 @@ export class HttpSession implements CraSession {
   }
 
   /** One step of an execution, posted to its own route; the body is built from the caller's options. */
-  private step(verb: string, build: () => StepBody): Promise<Execution> {
-    return inOptionTerms(() => {
-      const { execution_id, body } = build();
-      return this.runtime.call<Execution>('POST', `${this.base}/actions/${encodeURIComponent(execution_id)}/${verb}`, body);
-    });
+  private step(verb: 'approve' | 'deny' | 'complete' | 'fail', build: () => StepBody): Promise<Execution> {
+    const run = () =>
+      inOptionTerms(() => {
+        const { execution_id, body } = build();
+        return this.runtime.call<Execution>('POST', `${this.base}/actions/${encodeURIComponent(execution_id)}/${verb}`, body);
+      });
+    return this.runtime.telemetry.execution(`action.${verb}`, this, run);
   }
 
   async record(eventType: TraceEventType, payload: JsonObject): Promise<TraceEvent[]> {

@@ -17,6 +17,7 @@ import type { CraSession, ResolveOptions } from '../interface.ts';
 import type { Execution, JsonObject, Resolution } from '../types.ts';
 import { describeValue, jsonValue, toJson } from '../json-value.ts';
 import { isObject, readOptions } from '../util.ts';
+import { type Telemetry, telemetryOf } from '../telemetry/telemetry.ts';
 import { TOOL_PLATFORMS, type ToolPlatform, ToolNames } from '../tools/names.ts';
 
 /** What a handler gets beside the parameters. */
@@ -100,6 +101,8 @@ export class Guard {
   readonly session: CraSession;
   private readonly handlers: ReadonlyMap<string, ToolHandler>;
   private readonly options: GuardOptions;
+  /** The spans and metrics of the session's runtime (the global API's for a runtime without its own). */
+  private readonly telemetry: Telemetry;
   private current: Resolution | undefined;
   /** The resolve in flight, shared by concurrent calls (two first calls resolve once). */
   private resolving: Promise<Resolution> | undefined;
@@ -128,6 +131,7 @@ export class Guard {
     this.handlers = new Map(Object.entries(handlers));
     this.options = o;
     this.current = o.resolution;
+    this.telemetry = telemetryOf(session.runtime);
   }
 
   /** The resolution and tool names that tool lists are made from (resolving first if the guard has none). */
@@ -152,8 +156,15 @@ export class Guard {
     return this.catalog();
   }
 
-  /** Governs and runs one tool call. `args`: an object, or its JSON text (as OpenAI sends it). */
-  async call(nameOrActionId: string, args: unknown, options?: CallOptions): Promise<GuardResult> {
+  /**
+   * Governs and runs one tool call. `args`: an object, or its JSON text (as OpenAI sends it). With OpenTelemetry
+   * registered, the call is a `cra.guard.call` span, parent of the session operations it makes.
+   */
+  call(nameOrActionId: string, args: unknown, options?: CallOptions): Promise<GuardResult> {
+    return this.telemetry.guardCall(this.session, nameOrActionId, () => this.govern(nameOrActionId, args, options));
+  }
+
+  private async govern(nameOrActionId: string, args: unknown, options?: CallOptions): Promise<GuardResult> {
     const { platform } = readOptions(options, '/options');
     if (platform !== undefined && !(TOOL_PLATFORMS as readonly unknown[]).includes(platform)) {
       throw new CraError('invalid_request', `platform must be one of ${TOOL_PLATFORMS.join(', ')}`, { path: '/options/platform' });

@@ -8,6 +8,7 @@ import type { CollectorOptions, TraceSink } from '../collector/collector.ts';
 import { CraError } from '../errors.ts';
 import type { Clock, IdSource } from '../host.ts';
 import type { TraceStore } from '../storage/store.ts';
+import { checkTelemetry, type TelemetrySetting } from '../telemetry/telemetry.ts';
 import type { AtlasBundle, AtlasManifest, CoreConfig } from '../types.ts';
 import { compact, isObject } from '../util.ts';
 import type { CoreExports } from './core.ts';
@@ -70,6 +71,12 @@ export interface RuntimeOptions {
    * session's rate-limit counts stay its owner's. Without it, restored sessions have no owner.
    */
   ownerOf?: (sessionId: string) => string | undefined;
+  /**
+   * OpenTelemetry spans and metrics (`docs/observability.md`). Default: the providers registered with the global
+   * `@opentelemetry/api` (none: nothing is recorded); `{ tracerProvider, meterProvider }` to use these instead (one
+   * left out stays the global one); `false` for none at all, whatever is registered.
+   */
+  telemetry?: TelemetrySetting;
   /** @internal fault injection for tests. */
   instrument?: (exports: CoreExports) => CoreExports;
 }
@@ -98,6 +105,7 @@ export function checkOptions(options: RuntimeOptions): void {
   if (options.collector !== undefined && !isObject(options.collector)) {
     throw new CraError('invalid_request', 'collector must be an object', { path: '/collector' });
   }
+  checkTelemetry(options.telemetry, '/telemetry');
   if (options.onCorruptTrace !== undefined && options.onCorruptTrace !== 'throw' && options.onCorruptTrace !== 'skip') {
     throw new CraError('invalid_request', 'onCorruptTrace must be "throw" or "skip"', { path: '/onCorruptTrace' });
   }

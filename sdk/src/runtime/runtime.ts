@@ -31,6 +31,7 @@ import { checkJsonValue, jsonValue } from '../json-value.ts';
 import type { ActionRequest, CarpResult, CraRuntime, EmbeddedListOptions, EmbeddedSessionOptions, LoadAtlasOptions, ResolveOptions } from '../interface.ts';
 import { MemoryStore } from '../storage/memory.ts';
 import type { StoreIssue, TraceStore } from '../storage/store.ts';
+import { Telemetry } from '../telemetry/telemetry.ts';
 import type {
   AtlasBundle,
   AtlasLoadResult,
@@ -95,6 +96,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Embed
 
 export class EmbeddedRuntime implements CraRuntime {
   readonly mode = 'embedded' as const;
+  /** @internal spans and metrics of this runtime's sessions (and of guards on them). */
+  readonly telemetry: Telemetry;
   private readonly engine: Engine;
   private readonly ids: IdSource;
   private readonly store: TraceStore;
@@ -111,6 +114,7 @@ export class EmbeddedRuntime implements CraRuntime {
   /** @internal use {@link createRuntime}. */
   constructor(module: WebAssembly.Module, options: RuntimeOptions) {
     this.ids = options.ids ?? systemIds;
+    this.telemetry = options.telemetry === undefined ? Telemetry.global : new Telemetry(options.telemetry);
     this.store = options.storage ?? new MemoryStore();
     this.collector = options.sinks && options.sinks.length > 0 ? new BufferedCollector(options.sinks, options.collector) : null;
     this.onCorrupt = options.onCorruptTrace ?? 'throw';
@@ -433,11 +437,13 @@ export class EmbeddedRuntime implements CraRuntime {
     const request = jsonValue(input) as JsonObject;
     const named = requestedSession(request).sessionId;
     const id = typeof named === 'string' ? named.toLowerCase() : undefined;
-    // A session the runtime knows is brought into the core first; any other id is the core's to refuse.
-    if (id !== undefined && (this.sessions.has(id) || this.directory.has(id) || this.engine.lost.has(id))) {
-      return this.on(id, (st) => this.carpOn(request, st));
-    }
-    return this.carpOn(request, undefined);
+    return this.telemetry.carp(request, id, () => {
+      // A session the runtime knows is brought into the core first; any other id is the core's to refuse.
+      if (id !== undefined && (this.sessions.has(id) || this.directory.has(id) || this.engine.lost.has(id))) {
+        return this.on(id, (st) => this.carpOn(request, st));
+      }
+      return this.carpOn(request, undefined);
+    });
   }
 
   private carpOn(request: JsonObject, st: SessionState | undefined): Promise<CarpResult> {

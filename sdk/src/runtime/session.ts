@@ -27,6 +27,7 @@ import type {
 } from '../types.ts';
 import { approveBody, completeBody, denyBody, failBody, inOptionTerms, type StepBody } from '../carp/actions.ts';
 import { formOf } from '../carp/request.ts';
+import type { Operation } from '../telemetry/names.ts';
 import type { EmbeddedRuntime } from './runtime.ts';
 
 export class EmbeddedSession implements CraSession {
@@ -56,8 +57,8 @@ export class EmbeddedSession implements CraSession {
     return this.resolveAs('validate', request, how);
   }
 
-  private async resolveAs(operation: 'resolve' | 'validate', request: ResolveOptions | CarpRequest | undefined, how: ResolveForm | undefined): Promise<Resolution> {
-    return this.runtime.resolveIn(this.id, request, operation, formOf(how));
+  private resolveAs(operation: 'resolve' | 'validate', request: ResolveOptions | CarpRequest | undefined, how: ResolveForm | undefined): Promise<Resolution> {
+    return this.runtime.telemetry.resolution(operation, this, async () => this.runtime.resolveIn(this.id, request, operation, formOf(how)));
   }
 
   check(actionId: string): Promise<CheckAnswer> {
@@ -65,7 +66,8 @@ export class EmbeddedSession implements CraSession {
   }
 
   requestAction(request: ActionRequest): Promise<Execution> {
-    return inOptionTerms(() => this.runtime.requestIn(this.id, request));
+    const run = () => inOptionTerms(() => this.runtime.requestIn(this.id, request));
+    return this.runtime.telemetry.execution('action.request', this, run, request);
   }
 
   execution(executionId: string): Promise<Execution> {
@@ -89,11 +91,13 @@ export class EmbeddedSession implements CraSession {
   }
 
   /** One step of an execution (`action.approve` …), its input built from the caller's options. */
-  private step(op: string, build: () => StepBody): Promise<Execution> {
-    return inOptionTerms(() => {
-      const { execution_id, body } = build();
-      return this.runtime.executionOp(this.id, op, { session_id: this.id, execution_id, ...body });
-    });
+  private step(op: Operation, build: () => StepBody): Promise<Execution> {
+    const run = () =>
+      inOptionTerms(() => {
+        const { execution_id, body } = build();
+        return this.runtime.executionOp(this.id, op, { session_id: this.id, execution_id, ...body });
+      });
+    return this.runtime.telemetry.execution(op, this, run);
   }
 
   record(eventType: TraceEventType, payload: JsonObject): Promise<TraceEvent[]> {
