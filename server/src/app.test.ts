@@ -182,7 +182,7 @@ describe('HTTP layer', () => {
     for (const path of ['/health', '/v1/health']) {
       const r = await http(s.url, 'GET', path);
       expect(r.status).toBe(200);
-      expect(r.body).toMatchObject({ status: 'healthy', version: '0.1.0', mode: 'embedded' });
+      expect(r.body).toMatchObject({ status: 'healthy', version: '0.1.0', mode: 'server' });
     }
   });
 });

@@ -13,6 +13,7 @@
 
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { cors } from 'hono/cors';
+import { basePath } from 'hono/route';
 import { CraError } from '../../sdk/src/errors.ts';
 import type { CraRuntime } from '../../sdk/src/interface.ts';
 import { type AuthOptions, authenticate, KeyRing, checkKeys } from './auth/keys.ts';
@@ -21,11 +22,15 @@ import { rateLimit, type RateLimitOptions } from './auth/rate-limit.ts';
 import type { App, AppEnv, Services } from './context.ts';
 import { errorBody, errorResponse, pointer } from './errors.ts';
 import type { TraceEvents } from './events.ts';
+import { ServerMetrics } from './metrics/server-metrics.ts';
 import { bodyUpTo, DEFAULT_BODY_TIMEOUT_MS, jsonBody } from './middleware/json-body/index.ts';
+import { type LogFormat, requestLog } from './middleware/request-log/index.ts';
 import { actionRoutes } from './routes/actions.ts';
 import { atlasRoutes } from './routes/atlases.ts';
+import { type DocsOptions, docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
 import { mcpRoutes, type McpRouteOptions } from './routes/mcp.ts';
+import { metricsRoutes } from './routes/metrics.ts';
 import { openapiRoutes } from './routes/openapi.ts';
 import { resolveRoutes } from './routes/resolve.ts';
 import { sessionRoutes } from './routes/sessions.ts';
@@ -68,9 +73,27 @@ export interface AppOptions {
   pollMs?: number;
   /** The upstream MCP server of `POST /v1/sessions/:id/mcp` (see `routes/mcp.ts`); without it that route answers 501. */
   mcp?: McpRouteOptions;
+  /** One line per request (`middleware/request-log`): its format and where it goes. Default: no log. */
+  requestLog?: { format: LogFormat; write: (line: string) => void } | null;
+  /**
+   * The counters of `GET /metrics` (admin keys): pass one to share it (a metrics listener of its own reads it too);
+   * default: a new one; `false`: no metrics and no route. Decisions and trace events are counted from `events`.
+   */
+  metrics?: ServerMetrics | false;
+  /** `GET /docs` (Swagger UI, assets from a CDN unless `assetsUrl` is given); `false`: no page. */
+  docs?: DocsOptions | false;
 }
 
-const PUBLIC = new Set(['/health', '/v1/health', '/openapi.json']);
+/** Paths served without a key, relative to where the app is mounted. */
+const PUBLIC = new Set(['/health', '/v1/health', '/openapi.json', '/docs']);
+
+/** Whether `path` is public, wherever the app is mounted (`root.route('/cra', app)`: `/cra/health` is). */
+function isPublic(c: Parameters<typeof basePath>[0]): boolean {
+  const path = c.req.path;
+  const base = basePath(c);
+  if (base === '/' || base === '') return PUBLIC.has(path);
+  return path.startsWith(base) && PUBLIC.has(path.slice(base.length));
+}
 
 export function createApp(options: AppOptions): App {
   if (!options || typeof options.runtime !== 'object' || options.runtime === null) {
@@ -116,8 +139,14 @@ export function createApp(options: AppOptions): App {
     },
   });
 
+  const metrics = options.metrics === false ? null : (options.metrics ?? new ServerMetrics());
+  if (metrics && options.events) metrics.observe(options.events);
+
   app.onError((err, c) => errorResponse(c, err, log));
   app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
+
+  // First: it times the whole answer and names every request, refused ones included.
+  app.use('*', requestLog({ log: options.requestLog ?? null, metrics }));
 
   if (options.corsOrigins && options.corsOrigins.length > 0) {
     const origins = options.corsOrigins;
@@ -125,9 +154,9 @@ export function createApp(options: AppOptions): App {
       '*',
       cors({
         origin: origins.includes('*') ? '*' : origins,
-        allowHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'Last-Event-ID', 'Accept', 'Mcp-Protocol-Version'],
+        allowHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'Last-Event-ID', 'Accept', 'Mcp-Protocol-Version', 'X-Request-Id'],
         allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
-        exposeHeaders: ['Retry-After', 'WWW-Authenticate'],
+        exposeHeaders: ['Retry-After', 'WWW-Authenticate', 'X-Request-Id'],
         maxAge: 600,
       }),
     );
@@ -136,10 +165,10 @@ export function createApp(options: AppOptions): App {
   const ring = auth === false ? null : KeyRing.create(auth);
   ring?.catch(() => undefined);
   const authn = authenticate(ring);
-  app.use('*', (c, next) => (PUBLIC.has(c.req.path) ? next() : authn(c, next)));
+  app.use('*', (c, next) => (isPublic(c) ? next() : authn(c, next)));
   if (options.rateLimit) {
     const limit = rateLimit(options.rateLimit);
-    app.use('*', (c, next) => (PUBLIC.has(c.req.path) ? next() : limit(c, next)));
+    app.use('*', (c, next) => (isPublic(c) ? next() : limit(c, next)));
   }
   app.use('*', bodyUpTo(maxBody, bodyTimeoutMs));
   app.use('*', jsonBody());
@@ -151,6 +180,8 @@ export function createApp(options: AppOptions): App {
   mcpRoutes(app, services, options.mcp);
   traceRoutes(app, services);
   atlasRoutes(app, services);
+  if (metrics) metricsRoutes(app, { metrics, runtime: options.runtime, version: services.version });
   openapiRoutes(app, services.version);
+  if (options.docs !== false) docsRoutes(app, options.docs ?? {});
   return app;
 }

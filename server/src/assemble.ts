@@ -15,6 +15,7 @@ import { MemoryOwners, type OwnerStore, unownedSessions } from './auth/owner.ts'
 import type { ServerConfig } from './config.ts';
 import type { App } from './context.ts';
 import { observeStore, TraceEvents } from './events.ts';
+import { ServerMetrics } from './metrics/server-metrics.ts';
 
 /** The part of a configuration an assembly reads (listening and files are the adapters'). */
 export type AssemblyConfig = Pick<ServerConfig, 'auth' | 'apiKeys' | 'adminKeys' | 'maxBodyBytes' | 'corsOrigins' | 'rateLimit' | 'runtime'> &
@@ -39,6 +40,8 @@ export interface Assembly {
   runtime: EmbeddedRuntime;
   events: TraceEvents;
   owners: OwnerStore;
+  /** The counters of `GET /metrics` (null with `app.metrics: false`), for a metrics listener of its own. */
+  metrics: ServerMetrics | null;
   /** The key generated for this run (auth on, no key configured), else null. */
   generatedKey: string | null;
   /** Sessions no key owns, found at start (auth on; 0 with auth off, where every session is visible). */
@@ -71,6 +74,7 @@ export async function assemble(config: AssemblyConfig, options: AssembleOptions 
     await owners.close?.().catch(() => undefined);
     throw err;
   }
+  const metrics = options.app?.metrics === false ? null : (options.app?.metrics ?? new ServerMetrics());
   let app: App;
   let unowned = 0;
   try {
@@ -81,6 +85,7 @@ export async function assemble(config: AssemblyConfig, options: AssembleOptions 
       rateLimit: config.rateLimit > 0 ? { perMinute: config.rateLimit } : false,
       ...(config.bodyTimeoutSeconds !== undefined ? { bodyTimeoutMs: config.bodyTimeoutSeconds * 1000 } : {}),
       ...options.app,
+      metrics: metrics ?? false,
       runtime,
       auth,
       owners,
@@ -99,6 +104,7 @@ export async function assemble(config: AssemblyConfig, options: AssembleOptions 
     runtime,
     events,
     owners,
+    metrics,
     generatedKey,
     unowned,
     endStreams() {

@@ -26,6 +26,8 @@ describe('parseConfig', () => {
       corsOrigins: [],
       rateLimit: 0,
       runtime: {},
+      logFormat: 'text',
+      metricsHost: '127.0.0.1',
     });
   });
 
@@ -54,6 +56,9 @@ describe('parseConfig', () => {
         CRA_DEFAULT_TTL_SECONDS: '120',
         CRA_MAX_LIVE_SESSIONS: '500',
         CRA_SESSION_IDLE_SECONDS: '60',
+        CRA_LOG_FORMAT: 'JSON',
+        CRA_METRICS_PORT: '9464',
+        CRA_METRICS_HOST: '0.0.0.0',
       }),
     ).toEqual({
       port: 9000,
@@ -73,6 +78,9 @@ describe('parseConfig', () => {
       corsOrigins: ['https://a.example', 'https://b.example'],
       rateLimit: 120,
       runtime: { clockSkewSeconds: 60, defaultDecision: 'allow', maxContextTokens: 2000, defaultTtlSeconds: 120, sessions: { maxLiveSessions: 500, idleSeconds: 60 } },
+      logFormat: 'json',
+      metricsPort: 9464,
+      metricsHost: '0.0.0.0',
     });
   });
 
@@ -82,6 +90,15 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ CRA_DURABILITY: 'sometimes' })).toThrow(expect.objectContaining({ code: 'invalid_request', path: '/CRA_DURABILITY' }));
     expect(() => parseConfig({ CRA_AUTH: 'no' })).toThrow(expect.objectContaining({ code: 'invalid_request', path: '/CRA_AUTH' }));
     expect(() => parseConfig({ CRA_AUTH: 'false' })).toThrow(expect.objectContaining({ path: '/CRA_AUTH' }));
+  });
+
+  it('reads the request log format as one of three words, naming them when refused', () => {
+    expect(parseConfig({ CRA_LOG_FORMAT: ' Off ' }).logFormat).toBe('off');
+    expect(() => parseConfig({ CRA_LOG_FORMAT: 'yaml' })).toThrow(
+      expect.objectContaining({ path: '/CRA_LOG_FORMAT', message: 'CRA_LOG_FORMAT must be "text", "json" or "off", not "yaml"' }),
+    );
+    expect(() => parseConfig({ CRA_DURABILITY: 'x' })).toThrow(expect.objectContaining({ message: 'CRA_DURABILITY must be "fsync" or "interval", not "x"' }));
+    expect(() => parseConfig({ CRA_METRICS_PORT: '65536' })).toThrow(expect.objectContaining({ path: '/CRA_METRICS_PORT' }));
   });
 
   it('refuses malformed numbers, naming the variable', () => {

@@ -27,6 +27,9 @@
  * | `CRA_SESSION_IDLE_SECONDS` | 900 | a live session unused this long leaves memory (ended ones leave at once) |
  * | `CRA_MCP_UPSTREAM` | — (off) | the upstream MCP server of `/v1/sessions/{id}/mcp`, spawned without a shell: a JSON array (`["npx","some-mcp-server"]`), or words split on whitespace (no quoting) |
  * | `CRA_MCP_APPROVAL_TIMEOUT_SECONDS` | 300 | how long an approval-gated MCP call waits for a decision (1–86400) |
+ * | `CRA_LOG_FORMAT` | text | the request log of the Node server, one line per request on stdout: `text`, `json` (JSON lines) or `off` |
+ * | `CRA_METRICS_PORT` | — (off) | a listener of its own for `GET /metrics`, without auth (0: any free port); `/metrics` on the API port needs an admin key either way |
+ * | `CRA_METRICS_HOST` | 127.0.0.1 | interface of the metrics listener |
  *
  * @module
  */
@@ -69,7 +72,15 @@ export interface ServerConfig {
   runtime?: RuntimeConfig;
   /** The upstream MCP server of `/v1/sessions/{id}/mcp` (absent: the route answers 501). */
   mcp?: McpConfig;
+  /** The request log of the Node server: a human line (`text`), JSON lines, or none. */
+  logFormat?: LogSetting;
+  /** A listener of its own for `GET /metrics`, without auth (absent: none; `/metrics` on the API port needs an admin key). */
+  metricsPort?: number;
+  /** Its interface (default 127.0.0.1: metrics name routes and counts, for the machine's own scraper). */
+  metricsHost?: string;
 }
+
+export type LogSetting = 'text' | 'json' | 'off';
 
 export interface McpConfig {
   /** The command and its arguments, spawned without a shell. */
@@ -84,12 +95,15 @@ export type JsonlDurability = 'fsync' | 'interval';
 
 export type AtlasWrites = 'admin' | 'any-key';
 
-/** A variable that takes one of two words (any case, trimmed); unset or empty is the first. */
-function choice<T extends string>(env: Env, name: string, first: T, second: T): T {
+/** A variable that takes one of a few words (any case, trimmed); unset or empty is the first. */
+function choice<T extends string>(env: Env, name: string, first: T, ...others: T[]): T {
   const raw = (env[name] ?? '').trim().toLowerCase();
   if (raw === '' || raw === first) return first;
-  if (raw === second) return second;
-  throw new CraError('invalid_request', `${name} must be "${first}" or "${second}", not ${JSON.stringify(env[name])}`, { path: `/${name}` });
+  const found = others.find((w) => w === raw);
+  if (found !== undefined) return found;
+  const words = [first, ...others].map((w) => `"${w}"`);
+  const allowed = `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]}`;
+  throw new CraError('invalid_request', `${name} must be ${allowed}, not ${JSON.stringify(env[name])}`, { path: `/${name}` });
 }
 
 const list = (v: string | undefined): string[] =>
@@ -172,6 +186,7 @@ export function parseConfig(env: Env): ServerConfig {
     return v === undefined || v === '' ? undefined : v;
   };
   const mcp = mcpConfig(env);
+  const metricsPort = optionalInteger(env, 'CRA_METRICS_PORT', 0, 65535);
   return {
     port: integer(env, 'CRA_PORT', 8420, 0, 65535),
     host: nonEmpty('CRA_HOST') ?? '127.0.0.1',
@@ -191,5 +206,8 @@ export function parseConfig(env: Env): ServerConfig {
     rateLimit: integer(env, 'CRA_RATE_LIMIT', 0, 0, 1_000_000),
     runtime: runtimeConfig(env),
     ...(mcp ? { mcp } : {}),
+    logFormat: choice<LogSetting>(env, 'CRA_LOG_FORMAT', 'text', 'json', 'off'),
+    ...(metricsPort === undefined ? {} : { metricsPort }),
+    metricsHost: nonEmpty('CRA_METRICS_HOST') ?? '127.0.0.1',
   };
 }

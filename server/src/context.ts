@@ -32,6 +32,7 @@ export interface Services {
   shutdown: AbortSignal | null;
 }
 
-export type AppEnv = { Variables: { principal: Principal } };
+/** `requestId`: the request's id (`X-Request-Id`, set by `middleware/request-log`). */
+export type AppEnv = { Variables: { principal: Principal; requestId: string } };
 export type App = OpenAPIHono<AppEnv>;
 export type Ctx = Context<AppEnv>;

@@ -75,3 +75,23 @@ describe('TraceEvents and observeStore', () => {
     expect(got).toEqual([1]);
   });
 });
+
+describe('TraceEvents observers', () => {
+  it('see every session’s appends, in order, whatever another observer does, and outlive close()', () => {
+    const hub = new TraceEvents();
+    const seen: string[] = [];
+    hub.observe(() => {
+      throw new Error('a failing observer');
+    });
+    const stop = hub.observe((session, batch) => seen.push(...batch.map((e) => `${session}:${e.sequence}`)));
+    const event = (sequence: number) => ({ sequence }) as unknown as TraceEvent;
+    hub.publish('s1', [event(0), event(1)]);
+    hub.publish('s2', [event(0)]);
+    hub.publish('s2', []);
+    hub.close();
+    hub.publish('s1', [event(2)]);
+    stop();
+    hub.publish('s1', [event(3)]);
+    expect(seen).toEqual(['s1:0', 's1:1', 's2:0', 's1:2']);
+  });
+});

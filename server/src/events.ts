@@ -10,11 +10,23 @@ import type { TraceStore } from '../../sdk/src/storage/store.ts';
 import type { TraceEvent } from '../../sdk/src/types.ts';
 
 export type TraceListener = (events: readonly TraceEvent[]) => void;
+/** A listener of every session's appends (counters: `/metrics`). */
+export type TraceObserver = (sessionId: string, events: readonly TraceEvent[]) => void;
 
 export class TraceEvents {
   private readonly listeners = new Map<string, Set<TraceListener>>();
   private readonly closers = new Set<() => void>();
+  private readonly observers = new Set<TraceObserver>();
   private closed = false;
+
+  /**
+   * Calls `observer` with every batch appended to any session, from now on; answers the unsubscribe. Observers are
+   * not streams: closing the hub leaves them in place (events flushed while stopping are still counted).
+   */
+  observe(observer: TraceObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
 
   /** Calls `listener` with every batch of events appended to `sessionId` from now on. Answers the unsubscribe. */
   subscribe(sessionId: string, listener: TraceListener, onClose?: () => void): () => void {
@@ -34,6 +46,15 @@ export class TraceEvents {
   }
 
   publish(sessionId: string, events: readonly TraceEvent[]): void {
+    if (events.length > 0) {
+      for (const observer of this.observers) {
+        try {
+          observer(sessionId, events);
+        } catch {
+          // An observer's failure is its own; the append happened and the streams still get it.
+        }
+      }
+    }
     const set = this.listeners.get(sessionId);
     if (!set || events.length === 0) return;
     for (const listener of [...set]) {

@@ -18,7 +18,9 @@
 
 export { createApp, DEFAULT_MAX_BODY_BYTES, SERVER_VERSION, type AppOptions } from './app.ts';
 export type { App, AppEnv } from './context.ts';
-export { observeStore, TraceEvents, type TraceListener } from './events.ts';
+export { observeStore, TraceEvents, type TraceListener, type TraceObserver } from './events.ts';
+export { ServerMetrics } from './metrics/server-metrics.ts';
+export type { LogFormat, RequestRecord } from './middleware/request-log/index.ts';
 export { MemoryOwners, type OwnerStore } from './auth/owner.ts';
 export { generateKey, MIN_KEY_LENGTH, type AuthOptions, type Principal } from './auth/keys.ts';
 export type { RateLimitOptions } from './auth/rate-limit.ts';

@@ -33,6 +33,8 @@ export interface Served {
   ownersSkipped?: readonly number[];
   /** The command of the upstream MCP server behind `/v1/sessions/{id}/mcp`, when there is one. */
   mcp?: readonly string[];
+  /** The URL of a metrics listener of its own (no key), when there is one. */
+  metrics?: string;
 }
 
 /** The start-up lines of `server`, served as `served` says. */
@@ -52,6 +54,7 @@ export async function startupReport(server: Assembly, served: Served): Promise<s
     );
   }
   if (served.mcp) lines.push(`  mcp: /v1/sessions/{id}/mcp serves the tools of ${JSON.stringify(served.mcp)}`);
+  if (served.metrics) lines.push(`  metrics: ${served.metrics} (no key needed there; /metrics on the API needs an admin key)`);
   const all = (await runtime.listSessions({ limit: 1 })).total;
   const active = (await runtime.listSessions({ status: 'active', limit: 1 })).total;
   lines.push(`  data: ${served.data} (${all} session(s) indexed, ${active} active; each restored when used)`);
@@ -77,7 +80,7 @@ export async function startupReport(server: Assembly, served: Served): Promise<s
           : 'no admin key: atlases change only at start; CRA_ADMIN_KEYS lets keys change them over HTTP';
     lines.push(`  auth: ${config.apiKeys.length + config.adminKeys.length} key(s) configured (${admins})`);
   }
-  lines.push(`${served.name} listening on ${served.url} (OpenAPI: ${served.url}/openapi.json)`);
+  lines.push(`${served.name} listening on ${served.url} (OpenAPI: ${served.url}/openapi.json, docs: ${served.url}/docs)`);
   return lines;
 }
 

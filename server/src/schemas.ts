@@ -56,7 +56,7 @@ export const HealthSchema = z
   .object({
     status: z.enum(['healthy', 'degraded', 'unhealthy']),
     version: z.string(),
-    mode: z.string(),
+    mode: z.literal('server').openapi({ description: 'What answers: always `server` over HTTP' }),
     uptime_seconds: z.number().int(),
     atlases: z.number().int().optional(),
   })

@@ -69,7 +69,7 @@ describe.skipIf(!has('curl'))('the curl walk-through (server/walkthrough.sh)', (
     const session = /^session ([0-9a-f-]{36})$/.exec(lines[2] ?? '')?.[1];
     expect(session).toBeDefined();
     expect(lines).toEqual([
-      expect.stringMatching(/^\{"status":"healthy","version":"0\.1\.0","mode":"embedded","uptime_seconds":\d+\}$/),
+      expect.stringMatching(/^\{"status":"healthy","version":"0\.1\.0","mode":"server","uptime_seconds":\d+\}$/),
       'com.example.support',
       `session ${session}`,
       '{"decision":{"type":"partial","reason":"Approval required for: refund.issue","approval_id":null,"expires_at":null}}',

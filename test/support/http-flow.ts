@@ -42,7 +42,7 @@ export async function httpFlow(baseUrl: string, key: string, otherKey?: string):
 
   const health = await fetch(`${baseUrl}/health`);
   expect(health.status).toBe(200);
-  expect(await health.json()).toMatchObject({ status: 'healthy', mode: 'embedded' });
+  expect(await health.json()).toMatchObject({ status: 'healthy', mode: 'server' });
 
   const cra = createClient({ baseUrl, apiKey: key });
   expect((await cra.listAtlases()).map((a) => a.atlas_id)).toContain('com.example.support');

@@ -10,6 +10,7 @@
 
 import type { MiddlewareHandler } from 'hono';
 import { CraError } from '../../../sdk/src/errors.ts';
+import type { AppEnv } from '../context.ts';
 import { httpError } from '../errors.ts';
 
 export interface AuthOptions {
@@ -23,7 +24,7 @@ export interface AuthOptions {
   /**
    * Who may load, replace and unload atlases: `admin` (default) — admin keys only, so with no admin key, no one over
    * HTTP (an atlas's policies govern every key's sessions: one key must not rewrite them for all); `any-key` — every
-   * accepted key (SPEC §7 knows no admin), when that is what the deployment wants.
+   * accepted key (the protocol's HTTP surface, docs/protocol.md, knows no admin), when that is what the deployment wants.
    */
   atlasWrites?: 'admin' | 'any-key';
 }
@@ -179,7 +180,8 @@ export function presentedKey(headers: { get(name: string): string | null | undef
   return key != null && key !== '' ? key.trim() : undefined;
 }
 
-export type AuthEnv = { Variables: { principal: Principal } };
+/** The app's env: auth sets `principal`. */
+export type AuthEnv = AppEnv;
 
 /**
  * Sets `c.var.principal`. With a key ring, a request without a key, or with a key not in the ring, is refused with

@@ -22,7 +22,8 @@ export function healthRoutes(app: App, s: Services): void {
         json(c, {
           status: 'healthy',
           version: s.version,
-          mode: s.runtime.mode,
+          // What answers: a server (the runtime it serves is embedded in it, which is not what a caller talks to).
+          mode: 'server',
           uptime_seconds: Math.floor((Date.now() - s.startedAt) / 1000),
         }),
     );

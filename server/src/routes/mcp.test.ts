@@ -59,7 +59,7 @@ describe('POST /v1/sessions/:id/mcp', () => {
       const requested = events.find((e) => e.event_type === 'action.requested' && e.payload.action_id === 'refund.issue' && !decided.has(e.payload.execution_id));
       if (requested) {
         const p = requested.payload;
-        // SPEC's approval hash: SHA-256 of the canonical {action_id, parameters_hash, resolution_id, session_id}.
+        // The protocol's approval hash (docs/protocol.md): SHA-256 of the canonical {action_id, parameters_hash, resolution_id, session_id}.
         const { sha256 } = await canonicalHash({ action_id: p.action_id, parameters_hash: p.parameters_hash, resolution_id: p.resolution_id, session_id: session });
         return { execution_id: p.execution_id as string, approval_hash: sha256 };
       }

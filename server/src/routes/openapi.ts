@@ -11,8 +11,8 @@ export function openapiDocument(app: App, version: string) {
       title: 'CRA server',
       version,
       description:
-        'CRA, the authority layer between AI agents and their tools, over HTTP. Bodies are the protocol objects of ' +
-        'SPEC (snake_case); every error is `{error: {code, message, path}}`. Authenticate with ' +
+        'CRA, the authority layer between AI agents and their tools, over HTTP. Bodies are the protocol objects ' +
+        '(snake_case; see docs/protocol.md); every error is `{error: {code, message, path}}`. Authenticate with ' +
         '`Authorization: Bearer <key>` or `X-API-Key: <key>`; a session is visible only to the key that created it.',
     },
     servers: [{ url: 'http://127.0.0.1:8420', description: 'npm start' }],

@@ -23,7 +23,7 @@ import { errors, json, ok, owned, requestBody, route, valid } from './helpers.ts
 const Traces = ['Traces'];
 export const JSONL_TYPES = ['application/vnd.cra.trace+jsonl', 'application/x-ndjson'] as const;
 
-/** One event per line, LF-terminated (SPEC §4.2), trailing newline included. */
+/** One event per line, LF-terminated (docs/protocol.md, trace format), trailing newline included. */
 export function toJsonlText(events: readonly TraceEvent[]): string {
   return events.map((e) => `${JSON.stringify(e)}\n`).join('');
 }

@@ -55,7 +55,9 @@ export async function serve(argv: readonly string[], io: CliIO): Promise<number>
   const log = (line: string) => io.stdout.write(`${line}\n`);
   let serving: Awaited<ReturnType<typeof serveFromEnv>>;
   try {
-    serving = await serveFromEnv(env, { log });
+    // `npm start` runs this command too; the report's hints name the command the operator typed.
+    const command = env.npm_lifecycle_event === 'start' ? 'npm start' : 'npx cra serve';
+    serving = await serveFromEnv(env, { log, command });
   } catch (err) {
     io.stderr.write(`${startFailure(err)}\n`);
     return 1;

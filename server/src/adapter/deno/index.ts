@@ -12,6 +12,7 @@ import type { ServerConfig } from '../../config.ts';
 import type { App } from '../../context.ts';
 import { type AtlasReport, startupReport } from '../../report.ts';
 import { assembleOnFiles } from '../files/index.ts';
+import { bindFailure } from '../process.ts';
 
 /** The part of Deno's API used here (the repository type-checks with Node's types). */
 interface DenoHttpServer {
@@ -51,14 +52,15 @@ export interface DenoServer {
 /** Starts the server of `config` with `Deno.serve`; logs its start-up report; answers once listening. */
 export async function serveDeno(config: ServerConfig, options: { log?: (line: string) => void } = {}): Promise<DenoServer> {
   const log = options.log ?? ((line: string) => console.log(line));
-  const server = await assembleOnFiles(config);
+  const format = config.logFormat ?? 'text';
+  const server = await assembleOnFiles(config, { app: { requestLog: format === 'off' ? null : { format, write: log } } });
   let http: DenoHttpServer;
   try {
     // Deno.serve binds before it returns; the no-op onListen replaces Deno's own "Listening on" line.
     http = deno().serve({ port: config.port, hostname: config.host, onListen: () => undefined }, (request) => server.app.fetch(request));
   } catch (err) {
     await server.close().catch(() => undefined);
-    throw err;
+    throw bindFailure(err, { port: config.port, host: config.host, portVariable: 'CRA_PORT', hostVariable: 'CRA_HOST' });
   }
   const { port } = http.addr;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

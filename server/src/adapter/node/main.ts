@@ -23,6 +23,8 @@ import { type RunningServer, startServer } from './index.ts';
 export interface ServeOptions {
   /** Lines for the operator (default: console.log). */
   log?: (line: string) => void;
+  /** How the operator started it, for the start report's hints (default `npm start`). */
+  command?: string;
 }
 
 export interface Serving {
@@ -57,6 +59,7 @@ export async function serveFromEnv(env: Env, options: ServeOptions = {}): Promis
   try {
     server = await startServer(config, {
       log,
+      ...(options.command ? { command: options.command } : {}),
       ...(upstream ? { app: { mcp: { upstream, approvalTimeoutMs: config.mcp!.approvalTimeoutSeconds * 1000 } } } : {}),
     });
   } catch (err) {

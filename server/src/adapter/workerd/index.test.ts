@@ -33,7 +33,7 @@ describe('workerd adapter (createWorker)', () => {
       '  atlas com.example.support@1.2.0 (deployed with the Worker)',
       '  data: in memory, this isolate only (0 session(s) indexed, 0 active; each restored when used)',
       '  auth: 1 key(s) configured (no admin key: atlases change only at start; CRA_ADMIN_KEYS lets keys change them over HTTP)',
-      `CRA server (workerd) listening on ${ORIGIN} (OpenAPI: ${ORIGIN}/openapi.json)`,
+      `CRA server (workerd) listening on ${ORIGIN} (OpenAPI: ${ORIGIN}/openapi.json, docs: ${ORIGIN}/docs)`,
     ]);
     const created = await call('/v1/sessions', { method: 'POST', body: JSON.stringify({ agent_id: 'a', goal: 'g' }), headers: { 'content-type': 'application/json' } });
     expect(created.status).toBe(201);

@@ -1,0 +1,39 @@
+/**
+ * `GET /docs`: Swagger UI over the OpenAPI document (public, like `/openapi.json`). The page names the document by a
+ * relative URL, so that it works wherever the app is mounted (`/cra/docs` reads `/cra/openapi.json`). Its script and
+ * stylesheet load from a CDN (jsDelivr) unless `assetsUrl` names another copy of `swagger-ui-dist`.
+ */
+
+import { createRoute, z } from '@hono/zod-openapi';
+import { swaggerUI } from '@hono/swagger-ui';
+import type { App } from '../context.ts';
+import { route } from './helpers.ts';
+
+export interface DocsOptions {
+  /** Base URL of a `swagger-ui-dist` package (default: jsDelivr's CDN). */
+  assetsUrl?: string;
+}
+
+/** The Swagger UI major version the page loads (the CDN serves its latest release). */
+export const SWAGGER_UI_VERSION = '5';
+
+export function docsRoutes(app: App, options: DocsOptions = {}): void {
+  const page = swaggerUI({
+    url: 'openapi.json',
+    title: 'CRA server API',
+    version: SWAGGER_UI_VERSION,
+    ...(options.assetsUrl ? { baseUrl: options.assetsUrl } : {}),
+  });
+  route(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/docs',
+      tags: ['Health'],
+      summary: 'This API, browsable: Swagger UI over /openapi.json (no key needed)',
+      security: [],
+      responses: { 200: { description: 'An HTML page', content: { 'text/html': { schema: z.string() } } } },
+    }),
+    (c) => page(c as never, async () => undefined) as Promise<Response>,
+  );
+}
