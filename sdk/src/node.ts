@@ -6,6 +6,6 @@
  */
 
 export * from './index.ts';
-export { JsonlStore, jsonlStore, parseTrace, type JsonlStoreOptions } from './storage/jsonl.ts';
+export { JsonlStore, jsonlStore, parseTrace, type JsonlDurability, type JsonlStoreOptions } from './storage/jsonl.ts';
 export { jsonlSink, type JsonlSinkOptions } from './collector/jsonl-sink.ts';
 export { loadAtlasDir } from './atlas/dir.ts';

@@ -1,5 +1,5 @@
 /**
- * Buffered trace collection (SPEC §5): `record` queues events and returns at once; batches go to every sink when
+ * Buffered trace collection: `record` queues events and returns at once; batches go to every sink when
  * `bufferSize` events wait or every `flushIntervalMs`. Events are already hashed when recorded, so batching never
  * changes the chain. A sink that fails keeps its batch and gets it again, with newer events, at the next flush:
  * nothing is dropped, and the failure is reported (`onError`, and the rejection of `flush()` / `close()`).
@@ -21,6 +21,7 @@ export interface TraceSink {
   close?(): void | Promise<void>;
 }
 
+/** How often a {@link BufferedCollector} flushes, and where background failures go. */
 export interface CollectorOptions {
   /** Flush when this many events wait. Default 100. */
   bufferSize?: number;
@@ -36,6 +37,10 @@ interface SinkState {
   backlog: TraceEvent[];
 }
 
+/**
+ * Copies trace events to sinks (log pipelines, files, a test's memory) without holding up the calls that record
+ * them. The trace store remains the record the runtime restores from; a collector only forwards.
+ */
 export class BufferedCollector {
   private readonly sinks: SinkState[];
   private readonly bufferSize: number;

@@ -19,10 +19,29 @@ import type { TraceSink } from './collector.ts';
 /** An event's place: its session and sequence (event ids need not be unique across sessions). */
 const key = (e: TraceEvent) => `${e.session_id}#${e.sequence}`;
 
+/** Where a {@link jsonlSink} writes: a folder with one file per session, or one file for every event. */
 export type JsonlSinkOptions =
-  | { dir: string; file?: undefined; fsync?: boolean }
-  | { file: string; dir?: undefined; fsync?: boolean };
+  | {
+      /** Folder of the `<session_id>.trace.jsonl` files; created when missing. */
+      dir: string;
+      /** Not with `dir`. */
+      file?: undefined;
+      /** fdatasync each file a batch wrote before the batch counts as taken. Default true. */
+      fsync?: boolean;
+    }
+  | {
+      /** The one file every event is appended to; its folder is created when missing. */
+      file: string;
+      /** Not with `file`. */
+      dir?: undefined;
+      /** fdatasync the file before a batch counts as taken. Default true. */
+      fsync?: boolean;
+    };
 
+/**
+ * A sink appending events as JSONL lines. A batch that fails half-way is offered again whole: the events it had
+ * already written are skipped then, so no line is written twice.
+ */
 export function jsonlSink(options: JsonlSinkOptions): TraceSink {
   if (!isObject(options) || (typeof options.dir !== 'string' && typeof options.file !== 'string')) {
     throw new CraError('invalid_request', 'a JSONL sink needs a dir or a file', { path: '' });

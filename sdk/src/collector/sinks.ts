@@ -17,11 +17,13 @@ export function batchOf(events: readonly TraceEvent[]): readonly TraceEvent[] {
 
 /** A sink that keeps every event in `events`. */
 export interface MemorySink extends TraceSink {
+  /** Every event taken, in the order taken. */
   readonly events: TraceEvent[];
   /** The events of one session, in order. */
   session(sessionId: string): TraceEvent[];
 }
 
+/** A sink that keeps events in memory: for tests and for reading a trace back in the same process. */
 export function memorySink(name = 'memory'): MemorySink {
   const events: TraceEvent[] = [];
   return {

@@ -30,7 +30,9 @@ import { isObject } from '../util.ts';
 import { serverSdk } from './sdk.ts';
 import { mapUpstreamTools, type McpUpstream, type ToolCallResult } from './upstream.ts';
 
+/** The server name a gateway announces to MCP clients unless {@link GatewayOptions.name} sets another. */
 export const GATEWAY_NAME = 'cra-mcp-gateway';
+/** The server version a gateway announces to MCP clients. */
 export const GATEWAY_VERSION = '0.1.0';
 
 const INSTRUCTIONS =
@@ -38,6 +40,7 @@ const INSTRUCTIONS =
   'error result whose text says why (code, reason, details): correct the arguments, choose another tool, or stop. ' +
   'Calls marked as needing approval wait for a human decision.';
 
+/** What a gateway governs and runs: a session and an upstream are required, the rest has defaults. */
 export interface GatewayOptions {
   /** The session whose allowed actions become tools and whose trace records every call. */
   session: CraSession;
@@ -66,9 +69,16 @@ class UpstreamCallError extends Error {
   }
 }
 
+/**
+ * An MCP server's two tool methods over a CRA session, without a transport (see the module's header). Built by
+ * {@link McpGateway.create}, which maps actions to upstream tools once.
+ */
 export class McpGateway {
+  /** The session whose allowed actions are the tools, and whose trace records every call. */
   readonly session: CraSession;
+  /** The MCP server that runs the tools. */
   readonly upstream: McpUpstream;
+  /** The guard every call goes through; its handlers are the routed actions, each calling its upstream tool. */
   readonly guard: Guard;
   /** Which upstream tool runs each action (action id → upstream tool name). */
   readonly routes: ReadonlyMap<string, string>;

@@ -35,30 +35,37 @@ export const NO_APPROVER =
 
 const IDLE_GRACE_MS = 10_000;
 
+/** What {@link startMcpProxy} serves: atlas folders and an upstream to spawn are required, the rest has defaults. */
 export interface McpProxyOptions {
   /** Atlas folders (each holds `atlas.json`), loaded in order. */
   atlases: string[];
   /** Where traces are kept (`<dataDir>/traces`); default `.data`. Relative paths are from the working directory. */
   dataDir?: string;
-  /** Default `mcp-proxy`. */
+  /** The session's agent id. Default `mcp-proxy`. */
   agentId?: string;
-  /** Default: names the upstream command. */
+  /** The session's goal. Default: names the upstream command. */
   goal?: string;
   /** The upstream MCP server to spawn (no shell). Its environment defaults to this process's. */
   upstream: StdioUpstream;
   /** Explicit `{upstreamToolName: actionId}` mapping. */
   tools?: Record<string, string>;
-  /** Default: process.stdin / process.stdout. */
+  /** Where MCP messages from the client arrive. Default `process.stdin`. */
   stdin?: Readable;
+  /** Where MCP messages to the client go; nothing else is written there. Default `process.stdout`. */
   stdout?: Writable;
   /** One line per message (default: to stderr). */
   log?: (line: string) => void;
 }
 
+/** A proxy serving on stdio: its parts, for inspection, and how to stop it. */
 export interface RunningProxy {
+  /** The embedded runtime, with its JSONL store under `<dataDir>/traces`. */
   runtime: EmbeddedRuntime;
+  /** The run's one session. */
   session: CraSession;
+  /** The gateway serving the session's tools. */
   gateway: McpGateway;
+  /** The spawned upstream MCP server. */
   upstream: McpUpstream;
   /** Resolves once the proxy closed (whatever closed it), with the reason the session ended with. */
   closed: Promise<EndReason>;

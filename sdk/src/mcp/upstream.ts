@@ -16,40 +16,62 @@ import { clientSdk } from './sdk.ts';
 
 /** A tool as an MCP server lists it (`tools/list`). */
 export interface UpstreamTool {
+  /** The upstream's name for the tool, the one `tools/call` takes. */
   name: string;
+  /** A human-readable name. */
   title?: string;
+  /** What the tool does. */
   description?: string;
+  /** The JSON Schema of its arguments. */
   inputSchema?: unknown;
+  /** Anything else the upstream lists, kept as is. */
   [key: string]: unknown;
 }
 
 /** The result of an MCP `tools/call`. */
 export interface ToolCallResult {
+  /** The content blocks (`{type: 'text', text}` and others). */
   content: unknown[];
+  /** The result as JSON, beside `content` (tools with an output schema give it). */
   structuredContent?: unknown;
+  /** Set when the tool failed; `content` then says why. */
   isError?: boolean;
+  /** Anything else the upstream answers, kept as is. */
   [key: string]: unknown;
 }
 
 /** What CRA needs of an MCP client; the official SDK's `Client` (connected) has it. */
 export interface McpClientLike {
-  listTools(params?: { cursor?: string }): Promise<{ tools: UpstreamTool[]; nextCursor?: string }>;
+  /** `tools/list`: one page of tools, from `cursor` when given. */
+  listTools(params?: { cursor?: string }): Promise<{
+    /** The tools of this page. */
+    tools: UpstreamTool[];
+    /** Where the next page starts; absent on the last one. */
+    nextCursor?: string;
+  }>;
+  /** `tools/call`: runs one tool and answers its result. */
   callTool(params: { name: string; arguments?: Record<string, unknown> }): Promise<unknown>;
+  /** Closes the connection. */
   close(): Promise<void>;
+  /** Called when the connection closes, whoever closed it (an {@link McpUpstream} chains its own listener here). */
   onclose?: (() => void) | undefined;
 }
 
 /** An upstream MCP server to spawn: no shell is involved, `command` is run with `args` as they are. */
 export interface StdioUpstream {
+  /** The program to run. */
   command: string;
+  /** Its arguments, passed as they are. Default none. */
   args?: string[];
   /** The child's environment (default: the MCP SDK's safe subset of the parent's: HOME, PATH, …). */
   env?: Record<string, string>;
+  /** The child's working directory (default: this process's). */
   cwd?: string;
   /** Where the child's stderr goes (default `inherit`: the parent's stderr, never its stdout). */
   stderr?: 'inherit' | 'ignore' | 'pipe';
 }
 
+/** How an upstream's tools are matched to actions, and how the client introduces itself. */
 export interface UpstreamOptions {
   /**
    * Explicit mapping `{upstreamToolName: actionId}`, for upstream tools whose name is neither the action's MCP
@@ -62,6 +84,7 @@ export interface UpstreamOptions {
 
 /** A connected upstream MCP server. */
 export class McpUpstream {
+  /** The MCP client connected to the upstream. */
   readonly client: McpClientLike;
   /** The explicit `{upstreamToolName: actionId}` mapping. */
   readonly toolMap: Readonly<Record<string, string>>;

@@ -9,11 +9,17 @@
 import type { TraceEvent } from '../types.ts';
 import type { StoreIssue } from './store.ts';
 
-/** A parsed file: its intact events, their size in bytes, and the first damage. */
+/**
+ * A parsed file: its intact events, their size in bytes, and the first damage.
+ *
+ * @inline
+ */
 export interface Parsed {
+  /** The events before the first damage (all of them when there is none). */
   events: TraceEvent[];
   /** Bytes of the intact prefix. */
   size: number;
+  /** The first damage (`torn_line`, `malformed_line` or `session_mismatch`); `null` for an intact file. */
   issue: StoreIssue | null;
 }
 

@@ -64,13 +64,20 @@ export { parseTrace };
 /**
  * When an append is acknowledged: `'fsync'` once its events are written and fdatasynced (group commit); `'interval'`
  * once written, synced within `fsyncIntervalMs` (see the module's header).
+ *
+ * @inline
  */
 export type JsonlDurability = 'fsync' | 'interval';
 
+/** How a {@link JsonlStore} keeps its folder: only `dir` is required. */
 export interface JsonlStoreOptions {
   /** Folder of the trace files; created when missing. */
   dir: string;
-  /** When an append is acknowledged (see {@link JsonlDurability}). Default `'interval'`. */
+  /**
+   * When an append is acknowledged: `'fsync'` once its events are written and fdatasynced (appends that arrive
+   * together share one fsync); `'interval'` once written, with files synced every `fsyncIntervalMs`, when a session
+   * ends and on close. Default `'interval'`.
+   */
   durability?: JsonlDurability;
   /**
    * Sync files with unsynced writes this often (`'interval'`), and record synced heads in the session index this
@@ -86,8 +93,14 @@ export interface JsonlStoreOptions {
 const TRACE_FILE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.trace\.jsonl$/;
 const HEAD_FILE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.head\.json$/;
 
+/**
+ * Traces as JSONL files in one folder, with a session index beside them (see the module's header). Failures to
+ * read or write are `storage_failure`; a damaged trace is a {@link StoreIssue}, never restored or appended to.
+ */
 export class JsonlStore implements TraceStore {
+  /** The folder of the trace files. */
   readonly dir: string;
+  /** When an append is acknowledged (see {@link JsonlStoreOptions.durability}). */
   readonly durability: JsonlDurability;
   private readonly fsyncIntervalMs: number;
   private readonly maxOpenFiles: number;
@@ -192,7 +205,12 @@ export class JsonlStore implements TraceStore {
    * Reads every trace of the folder against the index (a full check, or the start of a folder without an index):
    * each intact trace with its synced head, and the damage found, as issues.
    */
-  async check(): Promise<{ traces: StoredTrace[]; issues: StoreIssue[] }> {
+  async check(): Promise<{
+    /** Every intact trace, with its synced head. */
+    traces: StoredTrace[];
+    /** The damage found, the index's included. */
+    issues: StoreIssue[];
+  }> {
     await this.init();
     const { index } = await this.indexed();
     return this.checkAll(await this.names(), !index.existed);
@@ -387,7 +405,12 @@ export class JsonlStore implements TraceStore {
    * when the damage is anything else or when the cut would go below the synced head. Returns the number of
    * events kept. Call it before opening a runtime on the folder.
    */
-  async repair(sessionId: string): Promise<{ events: number; removedBytes: number }> {
+  async repair(sessionId: string): Promise<{
+    /** The events kept. */
+    events: number;
+    /** The bytes cut off (the torn line); 0 when there was nothing to cut. */
+    removedBytes: number;
+  }> {
     const st = this.state(sessionId);
     return this.enqueue(st, async () => {
       await this.init();

@@ -14,6 +14,10 @@ import type { TraceEvent } from '../types.ts';
 import type { StoredSession, StoreOpenResult, TraceStore } from './store.ts';
 import { summarize } from './summary.ts';
 
+/**
+ * Traces as JavaScript objects, for the life of the store. Refuses an append that does not follow the stored
+ * events (`storage_failure`); `sync` and `close` have nothing to do.
+ */
 export class MemoryStore implements TraceStore {
   private readonly traces = new Map<string, TraceEvent[]>();
   private readonly summaries = new Map<string, StoredSession>();

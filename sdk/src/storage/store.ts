@@ -11,7 +11,9 @@ import type { ChainHead, TraceEvent } from '../types.ts';
 
 /** A damaged stored trace. Damaged traces are never restored or appended to. */
 export interface StoreIssue {
+  /** The session whose trace is damaged; `null` for damage to the store's index, or a file read without a session. */
   session_id: string | null;
+  /** What the damage is. */
   kind:
     | 'torn_line' // the last line was cut short (e.g. a crash mid-write)
     | 'malformed_line' // a line that is not one JSON event
@@ -22,7 +24,8 @@ export interface StoreIssue {
     | 'duplicated_events' // an event is stored twice (event `intact_events` repeats the one before)
     | 'session_mismatch' // events of another session than the file's name
     | 'index_missing' // the store's own index is gone while traces remain: cut ends cannot be told this time
-    | 'unreadable';
+    | 'unreadable'; // the trace, or what the store keeps beside it (its index, a head file), cannot be read
+  /** The damage in words, for a person. */
   message: string;
   /** File (or other location) of the trace. */
   location?: string;
@@ -39,15 +42,19 @@ export interface StoreIssue {
  * trace must extend it) and what the events up to there recorded about the session (see `summary.ts`).
  */
 export interface StoredSession {
+  /** The session. */
   session_id: string;
   /** Events made durable. */
   length: number;
   /** The hash of the last of them (64 zeros for none). */
   head_hash: string;
-  /** Of the session's `session.started`. */
+  /** The agent, from the session's `session.started`. */
   agent_id?: string;
+  /** The goal, from `session.started`. */
   goal?: string;
+  /** The trace id, from `session.started`. */
   trace_id?: string;
+  /** The parent session, from `session.started` (`null` for a root session). */
   parent_session_id?: string | null;
   /** The timestamp of `session.started`. */
   created_at?: string;
@@ -61,12 +68,15 @@ export interface StoredSession {
 
 /** One trace read back from a store. */
 export interface StoredTrace {
+  /** The session. */
   session_id: string;
+  /** Its events, in chain order. */
   events: TraceEvent[];
   /** The head made durable at the last sync, when the store records one: the chain must extend it. */
   synced_head?: ChainHead | null;
 }
 
+/** What {@link TraceStore.open} finds: every session from the index, and the damage seen without reading traces. */
 export interface StoreOpenResult {
   /** Every session the store holds, from its index: no trace is read. */
   sessions: StoredSession[];
@@ -74,6 +84,10 @@ export interface StoreOpenResult {
   issues: StoreIssue[];
 }
 
+/**
+ * Where a runtime keeps its traces: {@link MemoryStore} by default, `JsonlStore` (`cra-runtime/node`) on disk, or
+ * any object with these methods. A store keeps events as given (the core checks their chain).
+ */
 export interface TraceStore {
   /** What the store holds, without reading traces. */
   open(): Promise<StoreOpenResult>;

@@ -16,50 +16,104 @@ import { checkPlatform, type ToolPlatform, ToolNames } from './names.ts';
  * A resolution (every allowed action, default names), or a guard's catalog (`await g.catalog()`: the resolution,
  * the atlases' tool names, and `actionIds`, the allowed actions the guard has handlers for).
  */
-export type ToolSource = Resolution | { resolution: Resolution; names?: ToolNames; actionIds?: readonly string[] };
+export type ToolSource =
+  | Resolution
+  | {
+      /** The resolution whose allowed actions become tools. */
+      resolution: Resolution;
+      /** The atlases' tool names; default names when absent. */
+      names?: ToolNames;
+      /** Only these allowed actions become tools (the ones a guard can run); every allowed action when absent. */
+      actionIds?: readonly string[];
+    };
 
 /** A JSON Schema whose top level is an object, as every tool API requires. */
-export type ToolInputSchema = { type: 'object'; properties?: { [name: string]: object }; required?: string[]; [key: string]: unknown };
+export type ToolInputSchema = {
+  /** Always `object`: tool APIs take named arguments. */
+  type: 'object';
+  /** The schema of each argument, by name. */
+  properties?: { [name: string]: object };
+  /** The arguments a call must give. */
+  required?: string[];
+  /** Any other JSON Schema keyword of the action's parameters schema, kept as is. */
+  [key: string]: unknown;
+};
 
 /** OpenAI Chat Completions: `ChatCompletionFunctionTool`. */
 export interface OpenAIChatTool {
+  /** Always `function`. */
   type: 'function';
-  function: { name: string; description: string; parameters: ToolInputSchema; strict: false };
+  /** The function the model may call. */
+  function: {
+    /** The tool name on OpenAI (see {@link ToolNames}). */
+    name: string;
+    /** The action's description, with a note when a human approves each call. */
+    description: string;
+    /** The arguments' schema. */
+    parameters: ToolInputSchema;
+    /** Never strict: strict mode needs schemas shaped in ways an action's parameters schema need not be. */
+    strict: false;
+  };
 }
 
 /** OpenAI Responses: `FunctionTool`. */
 export interface OpenAIResponsesTool {
+  /** Always `function`. */
   type: 'function';
+  /** The tool name on OpenAI (see {@link ToolNames}). */
   name: string;
+  /** The action's description, with a note when a human approves each call. */
   description: string;
+  /** The arguments' schema. */
   parameters: ToolInputSchema;
+  /** Never strict: strict mode needs schemas shaped in ways an action's parameters schema need not be. */
   strict: false;
 }
 
 /** Anthropic Messages: `Tool`. */
 export interface AnthropicTool {
+  /** The tool name on Anthropic (see {@link ToolNames}). */
   name: string;
+  /** The action's description, with a note when a human approves each call. */
   description: string;
+  /** The arguments' schema. */
   input_schema: ToolInputSchema;
 }
 
 /** MCP: `Tool` of `tools/list`. */
 export interface McpTool {
+  /** The tool name on MCP (see {@link ToolNames}). */
   name: string;
+  /** The action's human-readable name. */
   title: string;
+  /** The action's description, with a note when a human approves each call. */
   description: string;
+  /** The arguments' schema. */
   inputSchema: ToolInputSchema;
-  annotations: { title: string; idempotentHint: boolean; destructiveHint: boolean };
+  /** Hints for clients, from the action itself. */
+  annotations: {
+    /** The action's human-readable name. */
+    title: string;
+    /** The action declares itself idempotent: repeating a call changes nothing more. */
+    idempotentHint: boolean;
+    /** The action's risk tier is `high` or `critical`. */
+    destructiveHint: boolean;
+  };
 }
 
 const APPROVAL_NOTE = 'A human approves each call before it runs; the call waits for that decision.';
 
 /** One allowed action, ready for a tool list: its name on the platform, description and input schema. */
 export interface ToolSpec {
+  /** The action's id. */
   actionId: string;
+  /** Its tool name on the platform. */
   name: string;
+  /** Its description, with a note when a human approves each call. */
   description: string;
+  /** Its parameters schema, with an object top level. */
   inputSchema: ToolInputSchema;
+  /** The allowed action itself, as the resolution lists it. */
   action: AllowedAction;
 }
 

@@ -1,8 +1,9 @@
 /**
  * Tool names for model APIs. OpenAI and Anthropic accept tool names matching `^[a-zA-Z0-9_-]{1,64}$`, and MCP
  * clients forward names to those APIs, so every platform gets names of that form. Action ids are dotted and never
- * contain `_` (SPEC: `^[a-z][a-z0-9]*(\.[a-z][a-z0-9]*)+$`), so the default name — the id with `.` → `_` — is
- * reversible and cannot collide with another action's. Ids longer than 64 characters keep a prefix and a hash.
+ * contain `_` (`^[a-z][a-z0-9]*(\.[a-z][a-z0-9]*)+$`, see `docs/protocol.md`), so the default name — the id with
+ * `.` → `_` — is reversible and cannot collide with another action's. Ids longer than 64 characters keep a prefix
+ * and a hash.
  *
  * An atlas may name a tool itself, per platform, in `adapters.<platform>.settings.tool_names` (`{action_id: name}`;
  * the core validates those settings at atlas load). This module is the one place that turns atlases into names and
@@ -17,6 +18,7 @@ import { isObject, kindOf } from '../util.ts';
 
 /** The platforms whose tool names an atlas may set in `adapters.<platform>.settings.tool_names`. */
 export const TOOL_PLATFORMS = ['openai', 'anthropic', 'mcp', 'ai_sdk'] as const;
+/** A platform whose tool names an atlas may set: one of {@link TOOL_PLATFORMS}. */
 export type ToolPlatform = (typeof TOOL_PLATFORMS)[number];
 
 const ACTION_ID = /^[a-z][a-z0-9]*(\.[a-z][a-z0-9]*)+$/;

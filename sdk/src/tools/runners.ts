@@ -13,13 +13,29 @@ import { isObject } from '../util.ts';
 
 /** A Chat Completions assistant message (`ChatCompletionMessage`), as far as tool calls go. */
 export interface OpenAIAssistantMessage {
-  tool_calls?: Array<{ id: string; type: string; function?: { name: string; arguments: string } }> | null;
+  /** The calls the model asks for; only `function` calls are run. */
+  tool_calls?: Array<{
+    /** The call's id, echoed in the answering `tool` message. */
+    id: string;
+    /** `function` for a function call. */
+    type: string;
+    /** The function called. */
+    function?: {
+      /** The tool name. */
+      name: string;
+      /** The arguments, as JSON text. */
+      arguments: string;
+    };
+  }> | null;
 }
 
 /** An item of a Responses API `output` (only `function_call` items are acted on). */
 export interface OpenAIResponseItem {
+  /** The item's type; `function_call` for a tool call. */
   type: string;
+  /** The call's id, echoed in the answering `function_call_output`. */
   call_id?: string | null;
+  /** The tool name. */
   name?: string | null;
   /** JSON text for `function_call` items (other item types carry other things). */
   arguments?: unknown;
@@ -27,31 +43,45 @@ export interface OpenAIResponseItem {
 
 /** Chat Completions: `ChatCompletionToolMessageParam`. */
 export interface OpenAIToolMessage {
+  /** Always `tool`. */
   role: 'tool';
+  /** The id of the call answered. */
   tool_call_id: string;
+  /** The outcome as text (see {@link toolResultText}). */
   content: string;
 }
 
 /** Responses: `ResponseInputItem.FunctionCallOutput`. */
 export interface OpenAIFunctionCallOutput {
+  /** Always `function_call_output`. */
   type: 'function_call_output';
+  /** The id of the call answered. */
   call_id: string;
+  /** The outcome as text (see {@link toolResultText}). */
   output: string;
 }
 
 /** Anthropic: a content block of the assistant's message (`ContentBlock`), as far as tool use goes. */
 export interface AnthropicContentBlock {
+  /** The block's type; `tool_use` for a tool call. */
   type: string;
+  /** The call's id, echoed in the answering `tool_result`. */
   id?: string;
+  /** The tool name. */
   name?: string;
+  /** The arguments, already parsed. */
   input?: unknown;
 }
 
 /** Anthropic: `ToolResultBlockParam`. */
 export interface AnthropicToolResult {
+  /** Always `tool_result`. */
   type: 'tool_result';
+  /** The id of the `tool_use` block answered. */
   tool_use_id: string;
+  /** The outcome as text (see {@link toolResultText}). */
   content: string;
+  /** Set when the call was refused, so that the model reads `content` as an error. */
   is_error?: boolean;
 }
 
