@@ -3,7 +3,8 @@
  * scratch project (offline, from npm's cache), then used from there the way each runtime resolves it:
  *
  * - Node: a plain ESM script imports every entry (`node` condition) and runs a flow through each;
- * - TypeScript: a consumer type-checks against the shipped `.d.ts` (NodeNext and Bundler resolution);
+ * - TypeScript: a consumer type-checks against the shipped `.d.ts` (NodeNext and Bundler resolution), and so does
+ *   a strict project with neither the DOM library nor @types/node;
  * - Deno: `cra-runtime` through the `deno` condition runs the parity scenario, byte for byte, and
  *   `cra-runtime/server`'s app serves it with `Deno.serve`;
  * - workerd: a worker bundled from the scratch project's node_modules (`workerd` condition, the core as a
@@ -75,6 +76,7 @@ describe('the packed package', () => {
     const fill = (text: string, scenario: string, atlas: string) => text.replaceAll('__SCENARIO__', scenario).replaceAll('__ATLAS__', atlas);
     await cp(join(FIXTURES, 'flow-node.mjs'), join(app, 'flow-node.mjs'));
     await cp(join(FIXTURES, 'consumer.ts'), join(app, 'consumer.ts'));
+    await cp(join(FIXTURES, 'consumer-strict.ts'), join(app, 'consumer-strict.ts'));
     await cp(join(FIXTURES, 'web'), join(app, 'web'), { recursive: true });
     await cp(join(PARITY, 'support-bundle.json'), join(app, 'web/support-bundle.json'));
     const deno = await readFile(join(FIXTURES, 'parity-deno.ts'), 'utf8');
@@ -88,12 +90,22 @@ describe('the packed package', () => {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
-  it('holds the bundles, the types and one core, and nothing else', () => {
-    expect(packed).toContain('package.json');
-    expect(packed).toContain('README.md');
+  it('holds the bundles, the types, one core, the schemas, the example atlas and the docs, and nothing else', () => {
+    for (const file of ['package.json', 'README.md', 'LICENSE', 'docs/protocol.md', 'docs/atlas-guide.md', 'docs/observability.md']) {
+      expect(packed).toContain(file);
+    }
     expect(packed.filter((p) => p.endsWith('.wasm'))).toEqual(['dist/cra_core.wasm']);
-    for (const target of targets(pkg.exports)) expect(packed).toContain(target.replace(/^\.\//, ''));
-    expect(packed.filter((p) => !p.startsWith('dist/') && p !== 'package.json' && p !== 'README.md')).toEqual([]);
+    for (const target of targets(pkg.exports)) {
+      // `./schemas/*`: a folder of files, every one a JSON Schema.
+      if (target.endsWith('/*')) expect(packed.filter((p) => p.startsWith(target.slice(2, -1))).length).toBeGreaterThan(0);
+      else expect(packed).toContain(target.replace(/^\.\//, ''));
+    }
+    expect(packed.filter((p) => p.startsWith('schemas/')).sort()).toEqual(
+      ['atlas-manifest', 'carp-request', 'carp-resolution', 'trace-event'].map((n) => `schemas/${n}.schema.json`),
+    );
+    expect(packed).toContain('examples/atlases/support/atlas.json');
+    const elsewhere = /^(dist|schemas|examples\/atlases)\/|^docs\/[^/]+\.md$|^(package\.json|README\.md|LICENSE)$/;
+    expect(packed.filter((p) => !elsewhere.test(p))).toEqual([]);
     expect(packed.filter((p) => /\.test\.|\.ts$/.test(p) && !p.endsWith('.d.ts'))).toEqual([]);
   });
 
@@ -180,6 +192,16 @@ describe('the packed package', () => {
       const r = await run(process.execPath, [tsc, '-p', '.'], { cwd: app });
       expect([moduleResolution, r.stdout + r.stderr]).toEqual([moduleResolution, '']);
     }
+  }, 60_000);
+
+  it('TypeScript: the shipped types check in a strict project with no DOM library and no @types/node', async () => {
+    const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+    const compilerOptions = { target: 'ES2022', lib: ['es2022'], types: [], module: 'ESNext', moduleResolution: 'Bundler', strict: true, noEmit: true, skipLibCheck: false };
+    await writeFile(join(app, 'tsconfig.strict.json'), JSON.stringify({ compilerOptions, files: ['consumer-strict.ts'] }));
+    const r = await run(process.execPath, [tsc, '-p', 'tsconfig.strict.json', '--pretty', 'false'], { cwd: app });
+    // Errors in the declarations of dependencies (whose host types are theirs to declare) are not the package's.
+    const ours = (r.stdout + r.stderr).split('\n').filter((line) => /error TS/.test(line) && (!line.includes('node_modules/') || line.includes('node_modules/cra-runtime/')));
+    expect(ours).toEqual([]);
   }, 60_000);
 
   it('Deno: the deno condition, the parity trace byte for byte, and the app on Deno.serve', async () => {

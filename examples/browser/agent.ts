@@ -50,6 +50,8 @@ export interface AgentStep {
   outcome: string;
   reason: string | null;
   policyId: string | null;
+  /** The execution CRA recorded for the call (null when the guard refused it before asking CRA). */
+  executionId: string | null;
 }
 
 export interface AgentHooks {
@@ -102,5 +104,6 @@ function stepOf(call: PlannedCall, outcome: GuardResult): AgentStep {
     outcome: execution?.status ?? 'refused',
     reason: outcome.ok ? (execution?.reason ?? null) : outcome.refusal.reason,
     policyId: execution?.policy_id ?? null,
+    executionId: execution?.execution_id ?? null,
   };
 }

@@ -48,13 +48,26 @@ function displayed(): TraceEvent[] {
 
 // --- rendering -------------------------------------------------------------------------------------------------
 
-/** The payload fields worth a glance, per event. */
+/**
+ * The core's words for a refusal (`action.denied`, `policy.violated`): the reason it recorded and the policy that
+ * decided, as "reason (policy)"; null for any other event. The agent log and the timeline both show this text, taken
+ * from the event, so that one refusal reads the same in both.
+ */
+function refusalText(e: TraceEvent): string | null {
+  if (e.event_type !== 'action.denied' && e.event_type !== 'policy.violated') return null;
+  const p = e.payload as Record<string, unknown>;
+  const details = p.details as { message?: unknown } | undefined;
+  const reason = typeof p.reason === 'string' ? p.reason : typeof details?.message === 'string' ? details.message : String(p.code ?? e.event_type);
+  return typeof p.policy_id === 'string' ? `${reason} (${p.policy_id})` : reason;
+}
+
+/** The payload fields worth a glance, per event (a refusal: who and what, then its {@link refusalText}). */
 function keyFields(e: TraceEvent): string {
   const p = e.payload as Record<string, unknown>;
-  const pick = [
-    'agent_id', 'operation', 'goal', 'action_id', 'decision_type', 'allowed_count', 'denied_count', 'block_id', 'policy_id', 'result',
-    'approver', 'reason', 'violation_type', 'error_code',
-  ];
+  const refusal = refusalText(e);
+  const pick = refusal
+    ? ['action_id', 'approver', 'violation_type']
+    : ['agent_id', 'operation', 'goal', 'action_id', 'decision_type', 'allowed_count', 'denied_count', 'block_id', 'policy_id', 'result', 'approver', 'reason', 'violation_type', 'error_code'];
   const parts: string[] = [];
   for (const k of pick) {
     const v = p[k];
@@ -62,7 +75,8 @@ function keyFields(e: TraceEvent): string {
     parts.push(`${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
   }
   const details = p.details as { message?: string } | undefined;
-  if (details?.message) parts.push(details.message);
+  if (refusal) parts.push(refusal);
+  else if (details?.message) parts.push(details.message);
   return parts.join(' · ');
 }
 
@@ -137,13 +151,20 @@ async function updateExport(events: TraceEvent[]): Promise<void> {
   ui.exportLink.removeAttribute('aria-disabled');
 }
 
+/**
+ * One line of the agent log. A refusal says why in the words of the events the core recorded for the execution
+ * (flushed to the timeline before the step is logged); a call with no such event (one the guard refused before
+ * asking CRA) says what the guard said.
+ */
 function logStep(step: AgentStep): void {
   const li = document.createElement('li');
   li.dataset.action = step.actionId;
   li.dataset.outcome = step.outcome;
   li.className = step.outcome;
-  const why = step.reason && step.outcome !== 'executed' ? ` — ${step.reason}${step.policyId ? ` (${step.policyId})` : ''}` : '';
-  li.textContent = `${step.intent}: ${step.actionId} → ${step.outcome}${why}`;
+  const recorded = step.executionId === null ? [] : state.events.filter((e) => e.payload.execution_id === step.executionId);
+  const said = recorded.map(refusalText).filter((t): t is string => t !== null);
+  const reason = said.length > 0 ? said.join('; ') : step.outcome !== 'executed' ? step.reason : null;
+  li.textContent = `${step.intent}: ${step.actionId} → ${step.outcome}${reason ? ` — ${reason}` : ''}`;
   ui.log.append(li);
 }
 

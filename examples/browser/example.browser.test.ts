@@ -60,6 +60,23 @@ const rows = (page: Page): Promise<Row[]> =>
 
 const renders = async (page: Page) => Number(await page.getAttribute('body', 'data-renders'));
 
+/** The page's width at a phone's viewport (390×844), then the desktop viewport of `launchChromium` again. */
+async function phoneWidth(page: Page): Promise<number> {
+  await page.setViewportSize({ width: 390, height: 844 });
+  try {
+    return await page.evaluate(() => document.documentElement.scrollWidth);
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 900 });
+  }
+}
+
+/** The log's "why" of each refused call, and the timeline's text of each refusal event (its key fields' last part). */
+async function refusalWords(page: Page): Promise<{ log: string[]; timeline: string[] }> {
+  const log = await page.$$eval('#log li', (lis) => lis.map((li) => li.textContent ?? '').filter((t) => t.includes(' — ')).map((t) => t.split(' — ')[1]!));
+  const timeline = (await rows(page)).filter((r) => r.type === 'action.denied' || r.type === 'policy.violated').map((r) => r.fields.split(' · ').at(-1)!);
+  return { log, timeline };
+}
+
 /** Clicks `selector` and waits until the page has rendered the trace again. */
 async function clickAndRender(page: Page, selector: string): Promise<void> {
   const before = await renders(page);
@@ -137,6 +154,8 @@ describe('examples/browser in Chromium', () => {
     expect(so.map((r) => r.type)).toEqual(EXPECTED_TYPES.slice(0, 12));
     await page.waitForSelector('#verdict[data-state=valid]');
     expect(await page.textContent('#verdict')).toMatch(/^✔ chain valid · 12 events · head [0-9a-f]{12}$/);
+    // On a phone, the approval (the call's JSON) and the timeline fit the screen: nothing scrolls sideways.
+    expect(await phoneWidth(page)).toBeLessThanOrEqual(390);
   });
 
   it('after Approve, runs the refund, refuses the over-limit one, ends, and shows a valid chain', async () => {
@@ -160,7 +179,9 @@ describe('examples/browser in Chromium', () => {
       expect(r.classes).toEqual([]);
     }
     expect(timeline[0]!.fields).toBe(`agent_id=${AGENT_ID} · goal=${GOAL}`);
-    expect(timeline[10]!.fields).toContain('policy_id=no-customer-delete');
+    expect(timeline[10]!.fields).toBe(
+      'action_id=customer.delete · Customer data is deleted only by the privacy team (GDPR erasure workflow) (no-customer-delete)',
+    );
     expect(timeline[12]!.fields).toBe('action_id=refund.issue · approver=lead@example.com');
     expect(timeline[15]!.fields).toContain('`amount` exceeds the maximum 500');
 
@@ -168,6 +189,13 @@ describe('examples/browser in Chromium', () => {
     expect(await page.textContent('#verdict')).toBe(`✔ chain valid · 17 events · head ${timeline[16]!.shortHash}`);
     // Green, as in the stylesheet (--ok).
     expect(await page.$eval('#verdict', (el) => getComputedStyle(el).color)).toBe('rgb(19, 115, 51)');
+
+    // Each refusal reads the same in the log and in the timeline: the core's reason, then its policy.
+    expect(await refusalWords(page)).toEqual({
+      log: ['Customer data is deleted only by the privacy team (GDPR erasure workflow) (no-customer-delete)', '`amount` exceeds the maximum 500 (refund-limits)'],
+      timeline: ['Customer data is deleted only by the privacy team (GDPR erasure workflow) (no-customer-delete)', '`amount` exceeds the maximum 500 (refund-limits)'],
+    });
+    expect(await phoneWidth(page)).toBeLessThanOrEqual(390);
 
     await mkdir(RESULTS, { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
@@ -243,8 +271,10 @@ describe('examples/browser in Chromium', () => {
     ]);
     const timeline = await rows(page);
     expect(timeline.map((r) => r.type)).toEqual([...EXPECTED_TYPES.slice(0, 12), 'action.denied', ...EXPECTED_TYPES.slice(14)]);
-    expect(timeline[12]!.fields).toContain('approver=lead@example.com');
-    expect(timeline[12]!.fields).toContain('reason=declined by the approver');
+    expect(timeline[12]!.fields).toBe('action_id=refund.issue · approver=lead@example.com · declined by the approver (refund-approval)');
+    const words = await refusalWords(page);
+    expect(words.log).toEqual(words.timeline);
+    expect(words.log[1]).toBe('declined by the approver (refund-approval)');
     expect(await page.getAttribute('#verdict', 'data-state')).toBe('valid');
     const { text } = await exportJsonl(page);
     const events = await fromJsonl(text);

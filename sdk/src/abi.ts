@@ -75,7 +75,7 @@ export const CHECK_CODES = Object.freeze({
   session_ended: 6,
   /** unknown session handle */
   unknown_session: 7,
-  /** unknown action handle */
+  /** unknown action: a handle that names no action, or an action outside the current resolution that no loaded atlas declares (any more) */
   unknown_action: 8,
   /** the session has no resolution yet */
   no_resolution: -1,

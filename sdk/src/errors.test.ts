@@ -30,6 +30,20 @@ describe('CraError', () => {
     expect(new CraError('session_ended', 'x').at('/sessionId').status).toBe(409);
   });
 
+  it('re-pointed, names the field as its new path does (and nothing else)', () => {
+    const e = new CraError('invalid_request', '`agent_id` is required', { path: '/agent_id' });
+    expect(e.at('/agentId').message).toBe('`agentId` is required');
+    expect(e.at('/agentId').at('/agent_id').message).toBe('`agent_id` is required');
+    const nested = new CraError('invalid_request', '`request_id` must be a UUID, not `r-1`', { path: '/request/request_id' });
+    expect(nested.at('/requestId').message).toBe('`requestId` must be a UUID, not `r-1`');
+    const item = new CraError('invalid_request', '`atlas_ids` has an empty id', { path: '/request/atlas_ids/0' });
+    expect(item.at('/atlasIds/0').message).toBe('`atlasIds` has an empty id');
+    const value = new CraError('invalid_request', '`extreme` is not a risk tier', { path: '/task/risk_tier' });
+    expect(value.at('/riskTier').message).toBe('`extreme` is not a risk tier');
+    expect(e.at(null).message).toBe('`agent_id` is required');
+    expect(e.at('/agent_id').message).toBe('`agent_id` is required');
+  });
+
   it('defaults path to null and keeps the cause', () => {
     const cause = new Error('disk');
     const e = new CraError('storage_failure', 'cannot write', { cause });

@@ -47,15 +47,39 @@ export class CraError extends Error {
     this.details = o.details;
   }
 
-  /** The same error pointing at `path` (an error re-rooted into what its caller sent). */
+  /**
+   * The same error pointing at `path` (an error re-rooted into what its caller sent). A field the message names in
+   * backticks is renamed as its path segment is: the core's "`agent_id` is required" at `/agent_id`, pointed at an
+   * SDK option `/agentId`, reads "`agentId` is required". The names come from the two paths alone, so the message
+   * follows whatever translated the path and needs no table of its own.
+   */
   at(path: string | null): CraError {
-    return new CraError(this.code, this.message, { path, cause: this.cause, details: this.details, status: this.status });
+    return new CraError(this.code, renamed(this.message, this.path, path), { path, cause: this.cause, details: this.details, status: this.status });
   }
 
   /** The wire form used by the HTTP server: `{ error: { code, message, path } }`. */
   toJSON(): { error: { code: CraErrorCode; message: string; path: string | null } } {
     return { error: { code: this.code, message: this.message, path: this.path } };
   }
+}
+
+/**
+ * `message` with each backticked field name of `from` replaced by the name at the same place of `to`, the two
+ * pointers aligned from their ends (a re-rooting adds or drops leading segments; the field itself is at the end).
+ */
+function renamed(message: string, from: string | null, to: string | null): string {
+  if (from === null || to === null || from === to || !message.includes('`')) return message;
+  const a = from.split('/').slice(1);
+  const b = to.split('/').slice(1);
+  const names = new Map<string, string>();
+  for (let i = a.length - 1, j = b.length - 1; i >= 0 && j >= 0; i--, j--) {
+    if (a[i] !== b[j] && !names.has(a[i]!)) names.set(a[i]!, b[j]!);
+  }
+  if (names.size === 0) return message;
+  return message.replace(/`([^`]+)`/g, (whole, name: string) => {
+    const to = names.get(name);
+    return to === undefined ? whole : `\`${to}\``;
+  });
 }
 
 /** `String(value)`, or a placeholder for a value that has no string form (an object whose `toString` is not one). */

@@ -386,6 +386,11 @@ export interface CheckAnswer {
   code: number;
   /** True only for `allow`. */
   allowed: boolean;
+  /**
+   * `unknown_action`: up to three known action ids near the one asked for, nearest first (maybe none), as an
+   * `unknown_action` refusal names them ({@link RefusalDetails.closest}).
+   */
+  closest?: string[];
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -294,6 +294,7 @@ export const CheckSchema = z
     result: z.enum(Object.keys(CHECK_CODES) as [CheckResult, ...CheckResult[]]),
     code: z.number().int(),
     allowed: z.boolean(),
+    closest: z.array(z.string()).optional().openapi({ description: 'unknown_action: up to 3 known action ids, nearest first' }),
   })
   .openapi('CheckAnswer');
 

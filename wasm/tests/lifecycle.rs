@@ -558,10 +558,12 @@ fn session_list_and_forget() {
 fn check_codes_for_unknown_handles_and_missing_resolution() {
     let mut c = Core::new();
     c.load(docs_atlas());
-    let (_sid, h) = c.session(AGENT, "g");
+    let (sid, h) = c.session(AGENT, "g");
     assert_eq!(c.check(h, "doc.read"), -1, "no resolution yet");
     let a = c.action_handle("doc.read");
     assert_eq!(c.rt.check(9999, a, t0() as f64, &mut c.host), 7);
+    assert_eq!(c.rt.check(h, 987_654, t0() as f64, &mut c.host), -1, "as action.request: no resolution first");
+    c.resolve(&sid, AGENT);
     assert_eq!(c.rt.check(h, 987_654, t0() as f64, &mut c.host), 8);
     let a2 = c.action_handle("doc.read");
     assert_eq!(a, a2, "action handles are interned");

@@ -35,6 +35,7 @@ import { HttpTransport, type HttpOptions, errorWithStatus, segment } from './htt
 import { HttpSession } from './session.ts';
 import { checkTelemetry, Telemetry, type TelemetrySetting } from '../telemetry/telemetry.ts';
 import { isObject, kindOf, readOptions } from '../util.ts';
+import type { HostAbortSignal } from '../runtime/host-types.ts';
 
 /** What `createClient` takes: the server and how to reach it, and where the client's telemetry goes. */
 export interface ClientOptions extends HttpOptions {
@@ -145,7 +146,7 @@ export class HttpRuntime implements CraRuntime {
    * The live events of a session (Server-Sent Events): its past events, then each new one as it is recorded; ends
    * after `session.ended`, when `signal` aborts, or when the server stops.
    */
-  async *events(sessionId: string, options?: { sinceSequence?: number; signal?: AbortSignal }): AsyncGenerator<TraceEvent> {
+  async *events(sessionId: string, options?: { sinceSequence?: number; signal?: HostAbortSignal }): AsyncGenerator<TraceEvent> {
     if (this.closed) throw new CraError('closed', 'the client is closed');
     const o = readOptions(options, '');
     const since = o.sinceSequence;

@@ -9,6 +9,7 @@ import { context, propagation } from '@opentelemetry/api';
 import { CraError } from '../errors.ts';
 import { checkJsonValue, describeValue, jsonValue } from '../json-value.ts';
 import { isObject, kindOf } from '../util.ts';
+import type { HostAbortSignal, HostFetch, HostResponse } from '../runtime/host-types.ts';
 
 export interface HttpOptions {
   /** The server, e.g. `http://127.0.0.1:8420`. */
@@ -16,7 +17,7 @@ export interface HttpOptions {
   /** Sent as `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
   /** Default: the global `fetch`. */
-  fetch?: typeof fetch;
+  fetch?: HostFetch;
   /** Extra headers on every request. */
   headers?: Record<string, string>;
   /** Per-request timeout in ms (default: none). */
@@ -57,7 +58,7 @@ export class HttpTransport {
   }
 
   /** The raw response of a successful request (non-2xx answers reject with their `CraError`). */
-  async send(method: string, path: string, body?: unknown, accept = 'application/json', signal?: AbortSignal): Promise<Response> {
+  async send(method: string, path: string, body?: unknown, accept = 'application/json', signal?: HostAbortSignal): Promise<HostResponse> {
     const headers: Record<string, string> = { accept, ...this.headers };
     if (this.apiKey !== undefined) headers.authorization = `Bearer ${this.apiKey}`;
     // The active trace context (`traceparent` …) for the server to continue; nothing without a registered propagator.

@@ -14,10 +14,11 @@ import { ABI_VERSION, CHECK_RESULTS, CORE_EXPORTS } from '../abi.ts';
 import { CraError } from '../errors.ts';
 import { type IdSource, systemIds, writeUuidv7 } from '../host.ts';
 import { isObject } from '../util.ts';
+import type { WasmMemory, WasmModule } from './host-types.ts';
 
 /** The exports of the core module. */
 export interface CoreExports {
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   cra_alloc(len: number): number;
   cra_free(ptr: number, len: number): void;
   cra_call(opPtr: number, opLen: number, inPtr: number, inLen: number, nowUs: number): number;
@@ -67,7 +68,7 @@ export class Core {
   }
 
   /** Instantiates `module` with the host imports. Throws `core_unavailable` when the module does not fit. */
-  static async instantiate(module: WebAssembly.Module, options: CoreOptions): Promise<Core> {
+  static async instantiate(module: WasmModule, options: CoreOptions): Promise<Core> {
     const core = new Core(options.ids);
     const imports = {
       env: {

@@ -14,6 +14,7 @@ import type { TraceStore } from '../storage/store.ts';
 import type { AtlasBundle, CoreConfig, ReplayResult, TraceEvent } from '../types.ts';
 import { Descriptors } from './answers.ts';
 import { Core, type CoreExports } from './core.ts';
+import type { WasmModule } from './host-types.ts';
 import { replayInScratch } from './replay.ts';
 import { restoreSession, type SessionState } from './restore.ts';
 
@@ -24,7 +25,7 @@ export interface Step<T> {
 }
 
 export interface EngineOptions {
-  module: WebAssembly.Module;
+  module: WasmModule;
   clock: Clock;
   ids: IdSource;
   store: TraceStore;

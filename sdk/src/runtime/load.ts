@@ -7,6 +7,7 @@
 
 import { ABI_VERSION, CORE_EXPORTS } from '../abi.ts';
 import { CraError } from '../errors.ts';
+import type { HostResponse, HostUrl, WasmModule } from './host-types.ts';
 import { bundledCore, readFileUrl } from './platform.ts';
 
 /**
@@ -16,13 +17,13 @@ import { bundledCore, readFileUrl } from './platform.ts';
  * - a `URL` or URL string (`file:` URLs are read from disk on Node and Deno, others are fetched);
  * - a `Response` or a promise of one (`fetch(...)`).
  */
-export type CoreSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView | URL | string | Response | PromiseLike<Response>;
+export type CoreSource = WasmModule | ArrayBuffer | ArrayBufferView | HostUrl | string | HostResponse | PromiseLike<HostResponse>;
 
 /**
  * The URL of the module shipped beside this file. Computed on demand: some bundles for workers give modules no
  * usable `import.meta.url`, and they pass a `WebAssembly.Module` instead.
  */
-export function defaultCoreUrl(): URL {
+export function defaultCoreUrl(): HostUrl {
   return new URL('./cra_core.wasm', import.meta.url);
 }
 
@@ -33,7 +34,7 @@ const byUrl = new Map<string, Promise<WebAssembly.Module>>();
  * Compiles the core from `source` (default: the module shipped with the package). Idempotent: the same source
  * compiles once; a failed attempt is forgotten so that a later call can retry.
  */
-export function compileCore(source?: CoreSource): Promise<WebAssembly.Module> {
+export function compileCore(source?: CoreSource): Promise<WasmModule> {
   if (source instanceof WebAssembly.Module) return checked(source);
   const bundled = source === undefined ? bundledCore() : undefined; // workerd: the module imported by the package
   if (bundled) return checked(bundled);

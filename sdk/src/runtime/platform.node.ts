@@ -5,12 +5,13 @@
  */
 
 import { readFile } from 'node:fs/promises';
+import type { HostUrl, WasmModule } from './host-types.ts';
 
-export function bundledCore(): WebAssembly.Module | undefined {
+export function bundledCore(): WasmModule | undefined {
   return undefined;
 }
 
-export async function readFileUrl(url: URL): Promise<Uint8Array<ArrayBuffer>> {
+export async function readFileUrl(url: HostUrl): Promise<Uint8Array<ArrayBuffer>> {
   const buf = await readFile(url);
   return new Uint8Array(buf.buffer as ArrayBuffer, buf.byteOffset, buf.byteLength);
 }

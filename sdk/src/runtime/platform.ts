@@ -7,13 +7,14 @@
  * @module
  */
 
+import type { HostUrl, WasmModule } from './host-types.ts';
 /** The core as a compiled module, on runtimes that import `.wasm` files as modules (workerd); else undefined. */
-export function bundledCore(): WebAssembly.Module | undefined {
+export function bundledCore(): WasmModule | undefined {
   return undefined;
 }
 
 /** The bytes behind a `file:` URL. Node's fetch cannot read `file:` URLs: read them from disk (Deno has its own reader). */
-export async function readFileUrl(url: URL): Promise<Uint8Array<ArrayBuffer>> {
+export async function readFileUrl(url: HostUrl): Promise<Uint8Array<ArrayBuffer>> {
   const deno = (globalThis as { Deno?: { readFile(u: URL): Promise<Uint8Array<ArrayBuffer>> } }).Deno;
   if (deno && typeof deno.readFile === 'function') return deno.readFile(url);
   // A computed specifier keeps bundlers for browsers and workers from pulling in `node:fs`.

@@ -6,11 +6,13 @@
  * @module
  */
 
-export function bundledCore(): WebAssembly.Module | undefined {
+import type { HostUrl, WasmModule } from './host-types.ts';
+
+export function bundledCore(): WasmModule | undefined {
   return undefined;
 }
 
-export async function readFileUrl(url: URL): Promise<Uint8Array<ArrayBuffer>> {
+export async function readFileUrl(url: HostUrl): Promise<Uint8Array<ArrayBuffer>> {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`reading ${url.href} answered HTTP ${res.status}`);
   return new Uint8Array(await res.arrayBuffer());

@@ -7,11 +7,12 @@
  */
 
 import core from './cra_core.wasm';
+import type { HostUrl, WasmModule } from './host-types.ts';
 
-export function bundledCore(): WebAssembly.Module | undefined {
+export function bundledCore(): WasmModule | undefined {
   return core;
 }
 
-export async function readFileUrl(url: URL): Promise<Uint8Array<ArrayBuffer>> {
+export async function readFileUrl(url: HostUrl): Promise<Uint8Array<ArrayBuffer>> {
   throw new Error(`workers have no file system to read ${url.href} from: pass the core as a module`);
 }

@@ -9,9 +9,10 @@
 import type { IdSource } from '../host.ts';
 import type { AtlasBundle, CoreConfig, ReplayResult, TraceEvent } from '../types.ts';
 import { Core } from './core.ts';
+import type { WasmModule } from './host-types.ts';
 
 export async function replayInScratch(
-  module: WebAssembly.Module,
+  module: WasmModule,
   ids: IdSource,
   config: CoreConfig | undefined,
   bundles: Iterable<AtlasBundle>,

@@ -25,7 +25,6 @@ import { actionRequestBody, createSessionBody, inOptionTerms, recordBody } from 
 import { buildRequest, pointedBack, type RequestForm, requestedSession } from '../carp/request.ts';
 import { BufferedCollector } from '../collector/collector.ts';
 import { CraError } from '../errors.ts';
-import { CHECK_CODES, CHECK_RESULTS } from '../abi.ts';
 import { freshId, type IdSource, isoFromMicros, systemClock, systemIds } from '../host.ts';
 import { checkJsonValue, jsonValue } from '../json-value.ts';
 import type { ActionRequest, CarpResult, CraRuntime, EmbeddedListOptions, EmbeddedSessionOptions, LoadAtlasOptions, ResolveOptions } from '../interface.ts';
@@ -56,10 +55,12 @@ import type {
 } from '../types.ts';
 import { compact, deepFreeze, isObject, readOptions } from '../util.ts';
 import { checkExecution, continueChain, type Descriptors } from './answers.ts';
+import { checkAnswer } from './check.ts';
 import type { Core } from './core.ts';
 import { asStorageError, Engine, type Step } from './engine.ts';
 import { compileCore } from './load.ts';
 import { Directory } from './directory.ts';
+import type { WasmModule } from './host-types.ts';
 import { checkOptions, requestedConfig, residencyOptions, type RuntimeOptions } from './options.ts';
 import { schemaErrorsFor } from './params.ts';
 import { flushRecords, type HostEvent, RecordQueue } from './records.ts';
@@ -112,7 +113,7 @@ export class EmbeddedRuntime implements CraRuntime {
   private readonly issues: StoreIssue[] = [];
 
   /** @internal use {@link createRuntime}. */
-  constructor(module: WebAssembly.Module, options: RuntimeOptions) {
+  constructor(module: WasmModule, options: RuntimeOptions) {
     this.ids = options.ids ?? systemIds;
     this.telemetry = options.telemetry === undefined ? Telemetry.global : new Telemetry(options.telemetry);
     this.store = options.storage ?? new MemoryStore();
@@ -320,7 +321,7 @@ export class EmbeddedRuntime implements CraRuntime {
         if (handle !== 0) this.engine.actionHandles.set(actionId, handle);
       }
       const code = core.check(st.handle, handle, now);
-      return { value: { result: CHECK_RESULTS.get(code)!, code, allowed: code === CHECK_CODES.allow } };
+      return { value: checkAnswer(core, code, st.id, actionId, now) };
     }));
   }
 

@@ -153,9 +153,6 @@ impl Runtime {
             Some(s) => s,
             None => return CheckCode::UnknownSession.code(),
         };
-        if self.actions.name(action_handle).is_none() {
-            return CheckCode::UnknownAction.code();
-        }
-        sessions::check_code(session, action_handle, &self.ledger, now, host).code()
+        self.check_session(session, action_handle, now, host).code()
     }
 }

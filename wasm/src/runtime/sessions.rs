@@ -154,11 +154,30 @@ impl Runtime {
         Ok(obj!("session_id": id))
     }
 
+    /// `session.check`: the answer of `cra_check`, by ids; an `unknown_action` answer names the closest known ids
+    /// as an `unknown_action` refusal of `action.request` does.
     pub fn check_json(&self, o: Obj, now: Micros, host: &mut dyn Host) -> CoreResult<Value> {
         let s = self.live(o, "session_id")?;
         let action_id = o.req_str("action_id", CODE)?;
-        let code = check_code(s, self.actions.get(action_id).unwrap_or(0), &self.ledger, now, host).code();
-        Ok(obj!("result": check_name(code), "code": code))
+        let code = self.check_session(s, self.actions.get(action_id).unwrap_or(0), now, host);
+        if code != CheckCode::UnknownAction {
+            return Ok(obj!("result": check_name(code.code()), "code": code.code()));
+        }
+        let closest = self.unknown_action(action_id).unwrap_or_default();
+        Ok(obj!("result": check_name(code.code()), "code": code.code(), "action_id": action_id, "closest": closest))
+    }
+
+    /// The check of one live session: a handle that names no action (0: an id no loaded atlas declares), or an
+    /// action that no loaded atlas declares any more (its atlas was unloaded; handles are never reused), is
+    /// `unknown_action` once the session is active and resolved, as `action.request` refuses it.
+    pub(super) fn check_session(&self, s: &Session, action_handle: u32, now: Micros, host: &mut dyn Host) -> CheckCode {
+        let declared = || self.actions.name(action_handle).map_or(false, |name| self.declares(name));
+        check_code(s, action_handle, &self.ledger, now, host, declared)
+    }
+
+    /// True when a loaded atlas declares `action_id`.
+    fn declares(&self, action_id: &str) -> bool {
+        self.atlases.iter().any(|a| a.action_index.contains_key(action_id))
     }
 
     /// `session.resolve` (resolve only) and `carp.request` (any operation).
@@ -289,7 +308,7 @@ impl Runtime {
     /// `None` when `action_id` is an action of a loaded atlas; else `Some` of the known ids nearest to it (for an
     /// `unknown_action` refusal that says what was probably meant).
     fn unknown_action(&self, action_id: &str) -> Option<Vec<String>> {
-        if self.atlases.iter().any(|a| a.action_index.contains_key(action_id)) {
+        if self.declares(action_id) {
             return None;
         }
         let known = self.atlases.iter().flat_map(|a| a.actions.iter().map(|x| x.action_id.as_str()));
@@ -572,8 +591,18 @@ pub fn check_name(code: i32) -> &'static str {
     CHECK_CODES.iter().find(|(c, _)| *c == code).map_or("deny", |(_, name)| name)
 }
 
-/// The `cra_check` answer for one session and action handle; agrees with what `action.request` would do now.
-pub fn check_code(s: &Session, action_handle: u32, ledger: &Ledger, now: Micros, host: &mut dyn Host) -> CheckCode {
+/// The `cra_check` answer for one session and action handle; agrees with what `action.request` would do now, in
+/// the same order: an action outside the resolution that no loaded atlas declares (`declared` answers false) is
+/// `unknown_action` before the resolution's staleness or expiry is considered. `declared` is asked only then, so
+/// an action of the resolution costs one lookup, as before.
+pub fn check_code(
+    s: &Session,
+    action_handle: u32,
+    ledger: &Ledger,
+    now: Micros,
+    host: &mut dyn Host,
+    declared: impl FnOnce() -> bool,
+) -> CheckCode {
     if s.ended {
         return CheckCode::SessionEnded;
     }
@@ -581,13 +610,17 @@ pub fn check_code(s: &Session, action_handle: u32, ledger: &Ledger, now: Micros,
         Some(r) => r,
         None => return CheckCode::NoResolution,
     };
+    let outcome = res.by_handle.get(&action_handle).and_then(|i| res.outcomes.get(*i));
+    if outcome.is_none() && !declared() {
+        return CheckCode::UnknownAction;
+    }
     if res.stale {
         return CheckCode::Deny;
     }
     if res.expired(now) {
         return CheckCode::Expired;
     }
-    let o = match res.by_handle.get(&action_handle).and_then(|i| res.outcomes.get(*i)) {
+    let o = match outcome {
         Some(o) => o,
         None => return CheckCode::Deny,
     };
