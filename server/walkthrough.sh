@@ -11,7 +11,7 @@ JSON="Content-Type: application/json"
 # 1. Up? (no key needed)
 curl -s "$CRA/health"; echo
 
-# 2. The atlases loaded from CRA_ATLAS_DIR (default: examples/atlases)
+# 2. The atlases loaded from CRA_ATLAS_DIR (default: the example atlas)
 curl -s -H "$AUTH" "$CRA/v1/atlases" | jq -r '.items[0].atlas_id'
 
 # 3. A session for an agent and its goal

@@ -90,7 +90,7 @@ describe('the packed package', () => {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
-  it('holds the bundles, the types, one core, the schemas, the example atlas and the docs, and nothing else', () => {
+  it('holds the bundles, the types, one core, the schemas, the example atlas, the docs and the Python client, and nothing else', () => {
     for (const file of ['package.json', 'README.md', 'LICENSE', 'docs/protocol.md', 'docs/atlas-guide.md', 'docs/observability.md']) {
       expect(packed).toContain(file);
     }
@@ -104,7 +104,13 @@ describe('the packed package', () => {
       ['atlas-manifest', 'carp-request', 'carp-resolution', 'trace-event'].map((n) => `schemas/${n}.schema.json`),
     );
     expect(packed).toContain('examples/atlases/support/atlas.json');
-    const elsewhere = /^(dist|schemas|examples\/atlases)\/|^docs\/[^/]+\.md$|^(package\.json|README\.md|LICENSE)$/;
+    // The server's reference and the Python client (`pip install node_modules/cra-runtime/clients/python`), which
+    // the README links.
+    for (const file of ['server/README.md', 'clients/python/README.md', 'clients/python/pyproject.toml', 'clients/python/cra_client/client.py']) {
+      expect(packed).toContain(file);
+    }
+    expect(packed.filter((p) => /__pycache__|\.pyc$/.test(p))).toEqual([]);
+    const elsewhere = /^(dist|schemas|examples\/atlases|clients\/python\/cra_client)\/|^docs\/[^/]+\.md$|^(package\.json|README\.md|LICENSE|server\/README\.md|clients\/python\/(README\.md|pyproject\.toml))$/;
     expect(packed.filter((p) => !elsewhere.test(p))).toEqual([]);
     expect(packed.filter((p) => /\.test\.|\.ts$/.test(p) && !p.endsWith('.d.ts'))).toEqual([]);
   });

@@ -36,7 +36,7 @@ export type {
   ResolveOptions,
 } from './interface.ts';
 export { compileCore, defaultCoreUrl, type CoreSource } from './runtime/load.ts';
-export type { FetchInit, HostAbortSignal, HostFetch, HostResponse, HostUrl, ResponseLike, UrlLike, WasmMemory, WasmModule } from './runtime/host-types.ts';
+export type { AbortSignalLike, FetchInit, HostAbortSignal, HostFetch, HostResponse, HostUrl, MemoryLike, ResponseLike, UrlLike, WasmMemory, WasmModule } from './runtime/host-types.ts';
 export { tzOffsetMinutes, UNKNOWN_ZONE } from './runtime/core.ts';
 export { ABI_VERSION, CHECK_CODES, CHECK_RESULTS, type CheckResult, type KnownEventType, type KnownRefusalCode } from './abi.ts';
 export { validateParameters } from './runtime/params.ts';

@@ -14,20 +14,11 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { forCheckout } from '../../test/support/snippets.ts';
 import { tempDir } from './helpers.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const run = promisify(execFile);
-
-/** A README block as it runs from this checkout: package specifiers to sources, the example atlas's path. */
-function forCheckout(code: string): string {
-  const src = (p: string) => `'${join(ROOT, p)}'`;
-  return code
-    .replaceAll("from 'cra-runtime'", `from ${src('sdk/src/index.ts')}`)
-    .replaceAll("from 'cra-runtime/node'", `from ${src('sdk/src/node.ts')}`)
-    .replaceAll("from 'cra-runtime/ai-sdk'", `from ${src('sdk/src/ai-sdk.ts')}`)
-    .replaceAll("loadAtlasDir('atlases/support')", `loadAtlasDir(${src('examples/atlases/support')})`);
-}
 
 async function quickStart(): Promise<string> {
   const readme = await readFile(join(ROOT, 'README.md'), 'utf8');

@@ -25,6 +25,7 @@ import type { TraceEvents } from './events.ts';
 import { ServerMetrics } from './metrics/server-metrics.ts';
 import { bodyUpTo, DEFAULT_BODY_TIMEOUT_MS, jsonBody } from './middleware/json-body/index.ts';
 import { type LogFormat, requestLog } from './middleware/request-log/index.ts';
+import { traceContext } from './middleware/trace-context/index.ts';
 import { actionRoutes } from './routes/actions.ts';
 import { atlasRoutes } from './routes/atlases.ts';
 import { type DocsOptions, docsRoutes } from './routes/docs.ts';
@@ -147,6 +148,8 @@ export function createApp(options: AppOptions): App {
 
   // First: it times the whole answer and names every request, refused ones included.
   app.use('*', requestLog({ log: options.requestLog ?? null, metrics }));
+  // The caller's trace context, for the runtime's spans (a no-op without an OpenTelemetry SDK in the host).
+  app.use('*', traceContext());
 
   if (options.corsOrigins && options.corsOrigins.length > 0) {
     const origins = options.corsOrigins;

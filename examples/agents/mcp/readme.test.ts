@@ -1,7 +1,7 @@
 /**
  * The README's `### MCP` blocks, run: the client config entry drives the real proxy (its arguments, with the atlas
- * and the upstream swapped for the example's), and the `npm start` line plus the HTTP client block run against the
- * server started as the line says (`startChild`: what `npm start` runs), its upstream the fixture MCP server.
+ * and the upstream swapped for the example's), and the `npx cra serve` line plus the HTTP client block run against the
+ * server started as the line says (`startChild`: the server `cra serve` runs), its upstream the fixture MCP server.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -64,9 +64,9 @@ describe('README › MCP', () => {
     expect(await verifyTrace(await fromJsonl(await readFile(join(data, 'traces', file!), 'utf8')))).toMatchObject({ valid: true });
   });
 
-  it('`CRA_MCP_UPSTREAM=… npm start`, then the HTTP client block: tools listed, the denied call answered with its reason', async () => {
+  it('`CRA_MCP_UPSTREAM=… npx cra serve`, then the HTTP client block: tools listed, the denied call answered with its reason', async () => {
     const line = block(section, 'sh').trim();
-    const m = /^CRA_MCP_UPSTREAM='(\[.*\])' npm start$/.exec(line);
+    const m = /^CRA_MCP_UPSTREAM='(\[.*\])' npx cra serve$/.exec(line);
     expect(m, line).not.toBeNull();
     expect(JSON.parse(m![1]!)).toEqual(['npx', 'some-mcp-server']);
     const server = await startChild({ CRA_MCP_UPSTREAM: JSON.stringify(FIXTURE), CRA_API_KEYS: KEY, CRA_DATA_DIR: join(tmp, 'server') });

@@ -2,9 +2,8 @@
  * The HTTP client records the same spans as the embedded runtime, around real requests to a server on loopback, and
  * sends the active span's context to the server (`traceparent`) when the host registered a propagator.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { join } from 'node:path';
-import { type Context, context, type ContextManager, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { context, propagation, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,28 +12,9 @@ import { createClient } from '../client/client.ts';
 import { guard } from '../guard/guard.ts';
 import { loadAtlasDir } from '../node.ts';
 import { ATTR } from './names.ts';
+import { AsyncContextManager } from '../../../test/support/otel-context.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
-
-class AsyncContextManager implements ContextManager {
-  private readonly storage = new AsyncLocalStorage<Context>();
-  active(): Context {
-    return this.storage.getStore() ?? ROOT_CONTEXT;
-  }
-  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
-    return this.storage.run(ctx, () => fn.apply(thisArg, args));
-  }
-  bind<T>(_ctx: Context, target: T): T {
-    return target;
-  }
-  enable(): this {
-    return this;
-  }
-  disable(): this {
-    this.storage.disable();
-    return this;
-  }
-}
 
 afterEach(() => {
   trace.disable();

@@ -1,6 +1,6 @@
 /**
  * `docs/observability.md` says what the SDK records: its registration example runs as written (saved at the
- * repository root, run with tsx, as the README's blocks are) and prints the spans and metric it promises, and its
+ * repository root with the package's specifiers pointed at the sources, run with tsx, as the README's blocks are) and prints the spans and metric it promises, and its
  * tables name every span, attribute and instrument of `names.ts`, and no other.
  */
 import { execFile } from 'node:child_process';
@@ -9,6 +9,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { forCheckout } from '../../../test/support/snippets.ts';
 import { ATTR, METRIC_NAMES, SPAN_NAMES } from './names.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -26,7 +27,7 @@ describe('docs/observability.md', () => {
     const block = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
     if (!block) throw new Error('docs/observability.md has no ts block under "### Registering an OpenTelemetry SDK (Node)"');
     const file = join(ROOT, `.observability-${randomUUID()}.ts`);
-    await writeFile(file, block);
+    await writeFile(file, forCheckout(block));
     try {
       const { stdout } = await run(process.execPath, ['--import', 'tsx', file], { cwd: ROOT, timeout: 60_000 });
       expect(stdout).toContain("name: 'cra.resolve'");

@@ -3,10 +3,9 @@
  * exporter, a metric reader collected on demand) on the support atlas: an allowed call, a denied one, an
  * approval-gated one and a resolve; errors; and nothing at all without a provider or with `telemetry: false`.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Context, context, type ContextManager, metrics, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, metrics, SpanStatusCode, trace } from '@opentelemetry/api';
 import { type DataPoint, type Histogram, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import { loadAtlasDir } from '../node.ts';
 import { createRuntime, type EmbeddedRuntime, type RuntimeOptions } from '../runtime/runtime.ts';
 import type { AtlasBundle } from '../types.ts';
 import { ATTR, INSTRUMENTATION_SCOPE, INSTRUMENTATION_VERSION, METRIC_NAMES } from './names.ts';
+import { AsyncContextManager } from '../../../test/support/otel-context.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 let atlas: AtlasBundle | undefined;
@@ -25,27 +25,6 @@ const support = async () => (atlas ??= await loadAtlasDir(join(ROOT, 'examples/a
 class CollectingReader extends MetricReader {
   protected async onForceFlush(): Promise<void> {}
   protected async onShutdown(): Promise<void> {}
-}
-
-/** The context manager Node hosts get from the OpenTelemetry Node SDK, in its smallest form (AsyncLocalStorage). */
-class AsyncContextManager implements ContextManager {
-  private readonly storage = new AsyncLocalStorage<Context>();
-  active(): Context {
-    return this.storage.getStore() ?? ROOT_CONTEXT;
-  }
-  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
-    return this.storage.run(ctx, () => fn.apply(thisArg, args));
-  }
-  bind<T>(_ctx: Context, target: T): T {
-    return target;
-  }
-  enable(): this {
-    return this;
-  }
-  disable(): this {
-    this.storage.disable();
-    return this;
-  }
 }
 
 interface Otel {

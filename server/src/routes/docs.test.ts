@@ -49,6 +49,11 @@ describe('an app mounted under a prefix', () => {
     expect((await http(l.url, 'GET', '/cra/v1/health/x')).status).toBe(401);
   });
 
+  it("names the mount point as the document's server, so that /docs calls the app where it is", async () => {
+    const doc = (await http(l.url, 'GET', '/cra/openapi.json')).body as { servers: Array<{ url: string }> };
+    expect(doc.servers.map((s) => s.url)).toEqual(['/cra']);
+  });
+
   it('logs and counts its routes relative to the mount point', async () => {
     const created = await http(l.url, 'POST', '/cra/v1/sessions', { key: KEY_A, body: { agent_id: 'a', goal: 'g' } });
     expect(created.status).toBe(201);

@@ -32,6 +32,10 @@ describe('OpenAPI document', () => {
     expect(doc.paths['/v1/sessions']!.post!.responses['401']).toBeDefined();
   });
 
+  it('names the server it was fetched from (any port), not a fixed address', () => {
+    expect((doc as unknown as { servers: Array<{ url: string }> }).servers).toEqual([{ url: '/', description: 'this server' }]);
+  });
+
   it('documents the refusals of POST /v1/execute: 403 and 429 carry the error and the execution', () => {
     const responses = doc.paths['/v1/execute']!.post!.responses as Record<string, { content?: Record<string, { schema: { $ref?: string } }>; headers?: Record<string, unknown> }>;
     const schema = (status: string) => responses[status]!.content!['application/json']!.schema.$ref;

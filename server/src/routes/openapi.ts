@@ -15,7 +15,6 @@ export function openapiDocument(app: App, version: string) {
         '(snake_case; see docs/protocol.md); every error is `{error: {code, message, path}}`. Authenticate with ' +
         '`Authorization: Bearer <key>` or `X-API-Key: <key>`; a session is visible only to the key that created it.',
     },
-    servers: [{ url: 'http://127.0.0.1:8420', description: 'npm start' }],
     security: [{ bearerAuth: [] }, { apiKey: [] }],
     tags: ['Health', 'Sessions', 'CARP', 'Actions', 'Traces', 'Atlases'].map((name) => ({ name })),
   });
@@ -35,6 +34,13 @@ export function openapiRoutes(app: App, version: string): void {
       security: [],
       responses: { 200: ok('OpenAPI 3.1', z.looseObject({})) },
     }),
-    (c) => json(c, (cached ??= openapiDocument(app, version))),
+    (c) => {
+      cached ??= openapiDocument(app, version);
+      // The server is where this document was fetched (its path, mount point included, without the origin: the one
+      // a caller used, through a proxy or not): a client or the /docs page calls the port and prefix it reached.
+      const path = new URL(c.req.url).pathname;
+      const base = path.slice(0, path.length - '/openapi.json'.length) || '/';
+      return json(c, { ...(cached as object), servers: [{ url: base, description: 'this server' }] });
+    },
   );
 }
