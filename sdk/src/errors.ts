@@ -15,11 +15,17 @@ export type CraErrorCode = CoreErrorCode | SdkErrorCode | (string & {});
 /** HTTP status of each code the core or the SDK raises, as the server answers it (from the ABI contract). */
 export const ERROR_STATUS: Readonly<Record<CoreErrorCode | SdkErrorCode, number>> = Object.freeze({ ...CORE_ERROR_STATUS, ...SDK_ERROR_STATUS });
 
+/**
+ * What a {@link CraError} carries besides its code and message.
+ *
+ * @inline
+ */
 export interface CraErrorOptions {
   /** JSON pointer into the operation's input; `null` when no single field is to blame. */
   path?: string | null;
   /** Structured details (e.g. the list of damaged files of a store). */
   details?: unknown;
+  /** The underlying failure, kept as the error's `cause`. */
   cause?: unknown;
   /** The HTTP status, where it is not the code's own (a code of the HTTP layer, or an answer as the server gave it). */
   status?: number;
@@ -27,6 +33,7 @@ export interface CraErrorOptions {
 
 /** A failure of a CRA operation. State is unchanged when one is thrown. */
 export class CraError extends Error {
+  /** Always `CraError`. */
   override readonly name = 'CraError';
   /** Stable, machine-readable code. */
   readonly code: CraErrorCode;
@@ -58,7 +65,17 @@ export class CraError extends Error {
   }
 
   /** The wire form used by the HTTP server: `{ error: { code, message, path } }`. */
-  toJSON(): { error: { code: CraErrorCode; message: string; path: string | null } } {
+  toJSON(): {
+    /** The error, as an HTTP error body holds it. */
+    error: {
+      /** {@link CraError.code}. */
+      code: CraErrorCode;
+      /** The error's message. */
+      message: string;
+      /** {@link CraError.path}. */
+      path: string | null;
+    };
+  } {
     return { error: { code: this.code, message: this.message, path: this.path } };
   }
 }

@@ -33,6 +33,7 @@ import type {
   VerifyResult,
 } from './types.ts';
 
+/** How {@link CraRuntime.loadAtlas} loads an atlas. */
 export interface LoadAtlasOptions {
   /** Text of the context-pack files by manifest path (merged over a bundle's own `files`). */
   files?: Record<string, string>;
@@ -40,12 +41,17 @@ export interface LoadAtlasOptions {
   replace?: boolean;
 }
 
+/** A new session ({@link CraRuntime.createSession}); it starts its trace with `session.started`. */
 export interface CreateSessionOptions {
+  /** The agent the session is for: `agents` conditions match it, and rate limits of scope `agent` count by it. */
   agentId: string;
+  /** What the agent sets out to do; a resolve without its own goal uses it. */
   goal: string;
   /** A lowercase UUID; generated when omitted. */
   sessionId?: string;
+  /** The session that started this one, for nested agents. */
   parentSessionId?: string;
+  /** Free-form JSON recorded in `session.started` (so keep secrets out of it). */
   metadata?: JsonObject;
 }
 
@@ -55,6 +61,7 @@ export interface CreateSessionOptions {
  * count per owner). Over HTTP the server sets it from the API key; a client cannot choose it.
  */
 export interface EmbeddedSessionOptions extends CreateSessionOptions {
+  /** The tenant the session belongs to (at most 200 characters). */
   owner?: string;
 }
 
@@ -62,6 +69,7 @@ export interface EmbeddedSessionOptions extends CreateSessionOptions {
 export interface ListSessionsOptions {
   /** Default `all`. */
   status?: 'active' | 'ended' | 'all';
+  /** Only the sessions of this agent. */
   agentId?: string;
   /** At most this many (default 100; over HTTP at most 1000). */
   limit?: number;
@@ -83,8 +91,11 @@ export interface EmbeddedListOptions extends ListSessionsOptions {
 export interface ResolveOptions {
   /** Default: the session's goal. */
   goal?: string;
+  /** The task's risk tier (what `risk_tiers` conditions read); default `low`. */
   riskTier?: RiskTier;
+  /** Hints for context selection; recorded in the trace, not used for selection. */
   contextHints?: string[];
+  /** Capability ids the task needs: the resolution is narrowed to their actions and packs. */
   requiredCapabilities?: string[];
   /** Default: every loaded atlas. */
   atlasIds?: string[];
@@ -101,18 +112,25 @@ export interface ResolveOptions {
  * takes them (a server hands its body on as it came, and errors point into that body).
  */
 export interface ResolveForm {
+  /** `options` (default) or `wire`. */
   form?: RequestForm;
 }
 
+/** Asking to execute an action ({@link CraSession.requestAction}; [Executions](../../docs/protocol.md#executions)). */
 export interface ActionRequest {
+  /** The action to run, as the resolution lists it. */
   actionId: string;
+  /** The action's parameters, validated against its `parameters_schema` (default `{}`). Only their hash is traced. */
   parameters?: JsonObject;
   /** Default: the session's latest resolution. */
   resolutionId?: string;
+  /** The same key for the same call answers the existing execution; for another call, `idempotency_conflict`. */
   idempotencyKey?: string;
 }
 
+/** Granting a pending approval ([Approvals](../../docs/protocol.md#approvals)). */
 export interface ApproveOptions {
+  /** Who approves; recorded in `action.approved`. */
   approver?: string;
   /**
    * The approval hash of the exact execution being approved. Default: the `approval_hash` of the execution object
@@ -121,33 +139,47 @@ export interface ApproveOptions {
   approvalHash?: string;
 }
 
+/** Refusing a pending approval; the execution is denied with code `approval_denied`. */
 export interface DenyOptions {
+  /** Why; becomes the execution's `reason` (default "approval denied"). */
   reason?: string;
+  /** Who refuses; recorded in `action.denied`. */
   approver?: string;
 }
 
+/** Reporting that an approved action ran; recorded as `action.executed`. */
 export interface CompleteOptions {
   /** The tool's result; only its hash is traced. */
   result?: Json;
+  /** How long the tool ran, in milliseconds (traced in whole milliseconds). */
   durationMs?: number;
 }
 
+/** Reporting that an approved action failed; recorded as `action.failed`. */
 export interface FailOptions {
+  /** The tool's error code. */
   errorCode: string;
+  /** The tool's error message; traced, and the execution's `reason`. */
   errorMessage: string;
+  /** How long the tool ran before failing, in milliseconds. */
   durationMs?: number;
 }
 
 /** What `carp()` answers: a resolution for `resolve` / `validate`, an execution for `execute`. */
 export interface CarpResult {
+  /** The resolution, for `resolve` and `validate`. */
   resolution?: Resolution;
+  /** The execution, for `execute`. */
   execution?: Execution;
 }
 
 /** One agent session: its requests, actions and hash-chained trace. */
 export interface CraSession {
+  /** The session's id (a lowercase UUID). */
   readonly id: string;
+  /** The agent the session was created for. */
   readonly agentId: string;
+  /** The goal the session was created with. */
   readonly goal: string;
   /** The runtime the session lives in (its atlases, traces and other sessions). */
   readonly runtime: CraRuntime;
@@ -183,11 +215,20 @@ export interface CraSession {
 export interface CraRuntime {
   /** `embedded` (in-process core) or `http` (server client). */
   readonly mode: 'embedded' | 'http';
+  /**
+   * Validates and loads an atlas. Rejects with the first validation error (`atlas_invalid`, with its JSON pointer;
+   * {@link validateAtlas} lists them all), or `atlas_exists` when the id is loaded and `replace` is not set.
+   */
   loadAtlas(atlas: AtlasManifest | AtlasBundle, options?: LoadAtlasOptions): Promise<AtlasLoadResult>;
+  /** Validates an atlas without loading it: every error and warning, each with its JSON pointer. */
   validateAtlas(atlas: AtlasManifest | AtlasBundle, options?: Pick<LoadAtlasOptions, 'files'>): Promise<AtlasValidation>;
+  /** Unloads an atlas: resolutions made with it allow none of its actions any more (`atlas_unloaded`). */
   unloadAtlas(atlasId: string): Promise<void>;
+  /** The loaded atlases. */
   listAtlases(): Promise<AtlasSummary[]>;
+  /** The manifest of a loaded atlas (`atlas_not_found` otherwise). */
   getAtlas(atlasId: string): Promise<AtlasManifest>;
+  /** Starts a session (traced as `session.started`). */
   createSession(options: CreateSessionOptions): Promise<CraSession>;
   /** A handle on an existing session (rejects with `session_not_found`). */
   getSession(sessionId: string): Promise<CraSession>;
@@ -203,6 +244,7 @@ export interface CraRuntime {
   replay(sessionId: string): Promise<ReplayResult>;
   /** Compares two traces, ignoring ids, timestamps and hashes. */
   diff(a: readonly TraceEvent[], b: readonly TraceEvent[]): Promise<DiffResult>;
+  /** Figures of the runtime: atlases, live sessions, memory. */
   stats(): Promise<RuntimeStats>;
   /** Drains buffered trace collection to every sink. */
   flush(): Promise<void>;
