@@ -11,7 +11,7 @@
  */
 
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -53,6 +53,16 @@ const newest = newestInput();
 if (built !== -Infinity && built >= newest.ms) process.exit(0);
 
 const why = missing ? `${missing} is missing` : `${newest.path.slice(ROOT.length + 1)} is newer than dist/`;
+// A checkout installed without its dev dependencies (`npm ci --omit=dev`) has no build tools: say what to do
+// instead of letting the build fail on a missing command. The published package ships dist/ built.
+if (!existsSync(join(ROOT, 'node_modules', 'rollup', 'package.json'))) {
+  console.error(
+    `dist/ must be built (${why}), and building it needs the dev dependencies, which are not installed.\n` +
+      '  In this checkout: npm ci (with dev dependencies), then npm start.\n' +
+      '  For production without dev dependencies: npm install cra-runtime (it ships dist/ built), then npx cra serve.',
+  );
+  process.exit(1);
+}
 console.log(`building dist/ (${why}): npm run build`);
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const r = spawnSync(npm, ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit', shell: process.platform === 'win32' });
