@@ -1,8 +1,8 @@
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { tempDir } from '../../sdk/test/helpers.ts';
-import { parseConfig } from './config.ts';
+import { describe as describeSettings, parseConfig } from './config.ts';
 import { startServer } from './adapter/node/index.ts';
 import { http, KEY_A } from './testing.ts';
 
@@ -208,5 +208,38 @@ describe('parseConfig', () => {
       await server.close();
       await data.cleanup();
     }
+  });
+});
+
+describe('the table of settings (describe)', () => {
+  /** The variables `parseConfig(env)` reads, recorded as it reads them. */
+  const readBy = (env: Record<string, string>): Set<string> => {
+    const read = new Set<string>();
+    parseConfig(
+      new Proxy(env, {
+        get(target, name) {
+          if (typeof name === 'string') read.add(name);
+          return Reflect.get(target, name);
+        },
+      }),
+    );
+    return read;
+  };
+
+  it('names every variable parseConfig reads, once each, with a default and a meaning', () => {
+    // With an upstream MCP server configured, its approval timeout is read too.
+    const read = new Set([...readBy({}), ...readBy({ CRA_MCP_UPSTREAM: 'node server.js' })]);
+    const names = describeSettings().map((s) => s.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect([...read].filter((v) => !names.includes(v))).toEqual([]);
+    expect(names.filter((v) => !read.has(v))).toEqual([]);
+    for (const s of describeSettings()) expect([s.name, s.default.length > 0, s.meaning.length > 0]).toEqual([s.name, true, true]);
+  });
+
+  it("server/README.md's Configuration table names the same variables", async () => {
+    const readme = await readFile(join(import.meta.dirname, '..', 'README.md'), 'utf8');
+    const table = (readme.split('\n## Configuration\n')[1] ?? '').split('\n## ')[0]!;
+    const documented = [...table.matchAll(/^\| `(CRA_[A-Z_]+)` \|/gm)].map((m) => m[1]!);
+    expect([...documented].sort()).toEqual(describeSettings().map((s) => s.name).sort());
   });
 });

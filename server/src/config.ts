@@ -1,35 +1,7 @@
 /**
  * Server configuration from environment variables (no Node imports: the caller passes the environment).
  *
- * | variable | default | meaning |
- * |---|---|---|
- * | `CRA_PORT` | 8420 | TCP port (0: any free port) |
- * | `CRA_HOST` | 127.0.0.1 | interface to listen on |
- * | `CRA_ATLAS_DIR` | the bundled `examples/atlases` | atlases loaded at start: the folder itself if it holds `atlas.json`, else each subfolder that does |
- * | `CRA_DATA_DIR` | `.data` | traces (`traces/*.trace.jsonl`) and session owners (`owners.jsonl`) |
- * | `CRA_DURABILITY` | fsync | `fsync`: a request that records events is answered once they are fdatasynced (concurrent appends to one trace share an fsync); `interval`: once written, synced within a second (a machine crash can lose that second) |
- * | `CRA_AUTH` | on | `off` turns authentication off (local use only) |
- * | `CRA_API_KEYS` | — | comma-separated API keys; with auth on and none set, a key is generated and printed at start |
- * | `CRA_ADMIN_KEYS` | — | comma-separated admin keys: they alone load, replace and unload atlases over HTTP, and read stats |
- * | `CRA_ATLAS_WRITES` | admin | `admin`: atlas writes need an admin key (with none configured, no key may); `any-key`: every key may |
- * | `CRA_MAX_BODY_BYTES` | 1048576 | largest request body (413 above) |
- * | `CRA_HEADERS_TIMEOUT_SECONDS` | 10 | longest wait for a request's headers (408 after; 1–3600) |
- * | `CRA_BODY_TIMEOUT_SECONDS` | 30 | longest wait for a request's body once its headers arrived (408 after; 1–3600) |
- * | `CRA_MAX_CONNECTIONS_PER_ADDRESS` | 64 | open connections per client address (one more: 429, closed) |
- * | `CRA_MAX_CONNECTIONS` | 1024 | open connections overall (the excess is closed) |
- * | `CRA_CORS_ORIGINS` | — (off) | comma-separated allowed origins, or `*` |
- * | `CRA_RATE_LIMIT` | — (off) | requests a minute per key (token bucket, burst = the same number; 429 above) |
- * | `CRA_CLOCK_SKEW_SECONDS` | 300 | accepted skew of CARP request timestamps (0–31536000) |
- * | `CRA_DEFAULT_DECISION` | deny | `deny` or `allow`: the decision for actions no policy matched |
- * | `CRA_MAX_CONTEXT_TOKENS` | 8000 | context budget of a resolution when the request names none |
- * | `CRA_DEFAULT_TTL_SECONDS` | 3600 | lifetime of resolutions (0–86400) |
- * | `CRA_MAX_LIVE_SESSIONS` | 10000 | most sessions live in memory at once (the others are restored when used) |
- * | `CRA_SESSION_IDLE_SECONDS` | 900 | a live session unused this long leaves memory (ended ones leave at once) |
- * | `CRA_MCP_UPSTREAM` | — (off) | the upstream MCP server of `/v1/sessions/{id}/mcp`, spawned without a shell: a JSON array (`["npx","some-mcp-server"]`), or words split on whitespace (no quoting) |
- * | `CRA_MCP_APPROVAL_TIMEOUT_SECONDS` | 300 | how long an approval-gated MCP call waits for a decision (1–86400) |
- * | `CRA_LOG_FORMAT` | text | the request log of the Node server, one line per request on stdout: `text`, `json` (JSON lines) or `off` |
- * | `CRA_METRICS_PORT` | — (off) | a listener of its own for `GET /metrics`, without auth (0: any free port); `/metrics` on the API port needs an admin key either way |
- * | `CRA_METRICS_HOST` | 127.0.0.1 | interface of the metrics listener |
+ * Every variable, its default and its meaning: {@link describe} (rendered by `cra serve --help`).
  *
  * @module
  */
@@ -94,6 +66,51 @@ export type Env = Record<string, string | undefined>;
 export type JsonlDurability = 'fsync' | 'interval';
 
 export type AtlasWrites = 'admin' | 'any-key';
+
+/** One variable of the configuration, for people: its name, its default, what it sets. */
+export interface Setting {
+  /** The environment variable (`CRA_PORT`). */
+  name: string;
+  /** As people read it: a value, or `off` / `none` when unset turns it off or sets nothing. */
+  default: string;
+  /** What it sets, and the values it takes. */
+  meaning: string;
+}
+
+const SETTINGS: readonly Setting[] = [
+  { name: 'CRA_PORT', default: '8420', meaning: 'TCP port (0: any free port)' },
+  { name: 'CRA_HOST', default: '127.0.0.1', meaning: 'interface to listen on' },
+  { name: 'CRA_ATLAS_DIR', default: "the package's example atlases", meaning: 'atlases loaded at start: the folder itself if it holds atlas.json, else each subfolder that does; an invalid or duplicate atlas is reported and skipped, and a folder from which none loads (missing, empty, every atlas invalid) stops the start' },
+  { name: 'CRA_DATA_DIR', default: '.data', meaning: 'traces (traces/*.trace.jsonl) and session owners (owners.jsonl)' },
+  { name: 'CRA_DURABILITY', default: 'fsync', meaning: 'fsync: a request that records events is answered once they are fdatasynced (concurrent appends to one trace share an fsync); interval: once written, synced within a second (a machine crash can lose that second)' },
+  { name: 'CRA_AUTH', default: 'on', meaning: 'off turns authentication off (local use only)' },
+  { name: 'CRA_API_KEYS', default: 'none', meaning: 'comma-separated API keys; with auth on and none set, a key is generated and printed at start' },
+  { name: 'CRA_ADMIN_KEYS', default: 'none', meaning: 'comma-separated admin keys: they alone load, replace and unload atlases over HTTP, and read stats' },
+  { name: 'CRA_ATLAS_WRITES', default: 'admin', meaning: 'admin: atlas writes need an admin key (with none configured, no key may); any-key: every key may' },
+  { name: 'CRA_MAX_BODY_BYTES', default: '1048576', meaning: 'largest request body (413 above)' },
+  { name: 'CRA_HEADERS_TIMEOUT_SECONDS', default: '10', meaning: 'longest wait for a request\'s headers (408 after; 1–3600)' },
+  { name: 'CRA_BODY_TIMEOUT_SECONDS', default: '30', meaning: 'longest wait for a request\'s body once its headers arrived (408 after; 1–3600)' },
+  { name: 'CRA_MAX_CONNECTIONS_PER_ADDRESS', default: '64', meaning: 'open connections per client address (one more: 429, closed)' },
+  { name: 'CRA_MAX_CONNECTIONS', default: '1024', meaning: 'open connections overall (the excess is closed)' },
+  { name: 'CRA_CORS_ORIGINS', default: 'off', meaning: 'comma-separated allowed origins, or *' },
+  { name: 'CRA_RATE_LIMIT', default: 'off', meaning: 'requests a minute per key (token bucket, burst = the same number; 429 above)' },
+  { name: 'CRA_CLOCK_SKEW_SECONDS', default: '300', meaning: 'accepted skew of CARP request timestamps (0–31536000)' },
+  { name: 'CRA_DEFAULT_DECISION', default: 'deny', meaning: 'deny or allow: the decision for actions no policy matched' },
+  { name: 'CRA_MAX_CONTEXT_TOKENS', default: '8000', meaning: 'context budget of a resolution when the request names none' },
+  { name: 'CRA_DEFAULT_TTL_SECONDS', default: '3600', meaning: 'lifetime of resolutions (0–86400)' },
+  { name: 'CRA_MAX_LIVE_SESSIONS', default: '10000', meaning: 'most sessions live in memory at once (the others are restored when used)' },
+  { name: 'CRA_SESSION_IDLE_SECONDS', default: '900', meaning: 'a live session unused this long leaves memory (ended ones leave at once)' },
+  { name: 'CRA_MCP_UPSTREAM', default: 'off', meaning: 'the upstream MCP server of /v1/sessions/{id}/mcp, spawned without a shell: a JSON array (["npx","some-mcp-server"]), or words split on whitespace (no quoting)' },
+  { name: 'CRA_MCP_APPROVAL_TIMEOUT_SECONDS', default: '300', meaning: 'how long an approval-gated MCP call waits for a decision (1–86400)' },
+  { name: 'CRA_LOG_FORMAT', default: 'text', meaning: 'the request log of the Node server, one line per request on stdout: text, json (JSON lines) or off' },
+  { name: 'CRA_METRICS_PORT', default: 'off', meaning: 'a listener of its own for GET /metrics, without auth (0: any free port); /metrics on the API port needs an admin key either way' },
+  { name: 'CRA_METRICS_HOST', default: '127.0.0.1', meaning: 'interface of the metrics listener' },
+];
+
+/** Every variable {@link parseConfig} reads, with its default and meaning: the one table of them (`cra serve --help`). */
+export function describe(): readonly Setting[] {
+  return SETTINGS;
+}
 
 /** A variable that takes one of a few words (any case, trimmed); unset or empty is the first. */
 function choice<T extends string>(env: Env, name: string, first: T, ...others: T[]): T {

@@ -14,7 +14,7 @@ import {
   ATLAS_VALIDATE_USAGE,
   MCP_PROXY_USAGE,
   runCli,
-  SERVE_USAGE,
+  serveUsage,
   TRACE_DIFF_USAGE,
   TRACE_EXPORT_USAGE,
   TRACE_REPLAY_USAGE,
@@ -64,7 +64,7 @@ describe('cra', () => {
 
   it('every command and subcommand: --help / -h on stdout (exit 0); its synopsis in the overview', async () => {
     const usages: Array<[string[], string]> = [
-      [['serve'], SERVE_USAGE],
+      [['serve'], await serveUsage()],
       [['verify'], VERIFY_USAGE],
       [['atlas'], ATLAS_USAGE],
       [['atlas', 'init'], ATLAS_INIT_USAGE],
@@ -95,7 +95,7 @@ describe('cra', () => {
       [['trace', 'diff', 'a.jsonl'], 'cra trace diff: missing <b.jsonl>', TRACE_DIFF_USAGE],
       [['trace', 'export'], 'cra trace export: missing <session-id>', TRACE_EXPORT_USAGE],
       [['verify', 'x.jsonl', '--jsn'], "cra verify: Unknown option '--jsn'", VERIFY_USAGE],
-      [['serve', '--port'], "cra serve: Option '--port <value>' argument missing", SERVE_USAGE],
+      [['serve', '--port'], "cra serve: Option '--port <value>' argument missing", await serveUsage()],
     ];
     for (const [argv, message, usage] of cases) {
       const r = await cli(...argv);

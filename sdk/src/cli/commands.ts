@@ -19,7 +19,7 @@ import { packageInfo } from './package.ts';
 
 export { ATLAS_INIT_USAGE, ATLAS_USAGE, ATLAS_VALIDATE_USAGE } from './commands/atlas.ts';
 export { MCP_PROXY_USAGE } from './commands/mcp-proxy.ts';
-export { SERVE_USAGE } from './commands/serve.ts';
+export { SERVE_USAGE, serveUsage } from './commands/serve.ts';
 export { TRACE_DIFF_USAGE, TRACE_EXPORT_USAGE, TRACE_REPLAY_USAGE, TRACE_USAGE } from './commands/trace.ts';
 export { VERIFY_USAGE } from './commands/verify.ts';
 export type { CliIO } from './output.ts';
@@ -41,7 +41,7 @@ Commands:
   trace diff <a.jsonl> <b.jsonl> [--json]
                       where two traces part, and what differs there
   trace replay <trace.jsonl> --atlas <dir> [--json]
-                      whether the core reproduces a trace's recorded decisions
+                      whether the core reproduces a trace's resolutions (action decisions are not re-checked)
   mcp-proxy --atlas <dir> [options] -- <upstream command> [args...]
                       an MCP server on stdio that governs and traces the tools of another MCP server
   help                this help (also: cra --help, cra <command> --help)

@@ -112,6 +112,12 @@ describe('cra atlas validate', () => {
     const broken = await cli(['atlas', 'validate', dir]);
     expect(broken.code).toBe(1);
     expect(broken.stdout).toMatch(/^error invalid_json: cannot read .*atlas\.json: .* \(in .*atlas\.json\)\nINVALID: /);
+    // Where: the line and column, not only the character position (a JSON text cut short: its end).
+    expect(broken.stdout).toMatch(/Unexpected end of JSON input \(line 1, column 19\)|line 1 column 19/);
+    await writeFile(join(dir, 'atlas.json'), '{\n  "atlas_version": "1.0"\n  "atlas_id": "x"\n}\n');
+    const json = JSON.parse((await cli(['atlas', 'validate', dir, '--json'])).stdout) as { errors: Array<{ code: string; message: string }> };
+    expect(json.errors.map((e) => e.code)).toEqual(['invalid_json']);
+    expect(json.errors[0]!.message).toMatch(/\(line 3, column 3\)$|line 3 column 3/);
     await write({ ...manifest, context_packs: [{ pack_id: 'p', name: 'p', description: 'p', files: ['../../secret.md'] }] });
     const outside = await cli(['atlas', 'validate', dir, '--json']);
     expect(outside.code).toBe(1);

@@ -145,7 +145,8 @@ async function validate(argv: readonly string[], io: CliIO): Promise<number> {
   } catch (err) {
     // What cannot be read (no folder, broken JSON, a context file outside the folder) is the one error.
     if (!(err instanceof CraError)) return fail(io, 'atlas validate', `${target}: ${describeError(err)}`);
-    result = { valid: false, errors: [{ code: err.code, message: err.message, path: err.path ?? null }], warnings: [] };
+    const message = err.code === 'invalid_json' ? await withLineColumn(err.message, manifestFile) : err.message;
+    result = { valid: false, errors: [{ code: err.code, message, path: err.path ?? null }], warnings: [] };
     bundle = { manifest: {} as AtlasBundle['manifest'], files: {} };
   }
 
@@ -166,4 +167,27 @@ async function validate(argv: readonly string[], io: CliIO): Promise<number> {
     io.stdout.write(`${result.valid ? 'valid' : 'INVALID'}: ${name}${manifestFile}: ${errors.length} error(s), ${warnings.length} warning(s)\n`);
   }
   return result.valid ? 0 : 1;
+}
+
+/**
+ * A JSON parse error of `file` with the line and column of the fault (1-based) beside the character position the
+ * parser gives (`…in JSON at position 6711`), or at the end of the text for one that stops early. Unchanged when the
+ * message has neither, or names the line already.
+ */
+async function withLineColumn(message: string, file: string): Promise<string> {
+  if (/\bline \d+/.test(message)) return message;
+  const at = /at position (\d+)/.exec(message);
+  const early = /Unexpected end of JSON input/.test(message);
+  if (!at && !early) return message;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return message;
+  }
+  const position = at ? Math.min(Number(at[1]), text.length) : text.length;
+  const before = text.slice(0, position);
+  const line = before.split('\n').length;
+  const column = position - (before.lastIndexOf('\n') + 1) + 1;
+  return `${message} (line ${line}, column ${column})`;
 }

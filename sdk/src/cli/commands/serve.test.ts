@@ -1,9 +1,10 @@
 /** `cra serve`: the server started through the command line in this process, over real HTTP on loopback. */
 
-import { mkdir } from 'node:fs/promises';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe as describeSettings } from '../../../../server/src/config.ts';
 import { tempDir } from '../../../test/helpers.ts';
 import { runCli } from '../commands.ts';
 import { cli, EXAMPLE_ATLAS } from '../testing.ts';
@@ -55,6 +56,8 @@ describe('cra serve', () => {
     expect(s.output()).toContain('; set CRA_ATLAS_DIR or --atlas for your own\n  atlas com.example.support@1.2.0 (');
     expect(s.output()).toContain(`  data: ${data} (0 session(s) indexed`);
     expect(s.output()).toMatch(new RegExp(`CRA server listening on ${url.replace(/[.]/g, '\\.')} `));
+    // The pid to signal, just before the last line (npx, whose pid `&` gives, does not pass SIGTERM on).
+    expect(s.output()).toContain(`\n  pid: ${process.pid} (SIGTERM or SIGINT to this pid stops it gracefully)\nCRA server listening on ${url} `);
     expect((await fetch(`${url}/health`)).status).toBe(200);
     const created = await post(url, '/v1/sessions', { agent_id: 'support-bot', goal: 'Through cra serve' });
     expect(created.status).toBe(201);
@@ -75,6 +78,40 @@ describe('cra serve', () => {
     expect(s.output()).not.toContain('bundled');
     expect(s.output()).toContain(`  atlas com.example.support@1.2.0 (${join(atlases, 'mine')})`);
     expect(await s.stop()).toBe(0);
+  });
+
+  it('an atlas folder named but missing, empty, or with only invalid atlases: refused in one line, exit 1', async () => {
+    const data = join(tmp.dir, 'data');
+    const missing = await cli(['serve', '--port', '0', '--atlas', join(tmp.dir, 'nonexist'), '--data', data], { env: { CRA_AUTH: 'off' } });
+    expect(missing).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `CRA server failed to start: atlas_not_found: no atlas loaded from ${join(tmp.dir, 'nonexist')}: cannot read ${join(tmp.dir, 'nonexist')}: no such folder\n`,
+    });
+    const empty = join(tmp.dir, 'empty');
+    await mkdir(empty);
+    expect((await cli(['serve', '--port', '0', '--data', data], { env: { CRA_AUTH: 'off', CRA_ATLAS_DIR: empty } })).stderr).toBe(
+      `CRA server failed to start: atlas_not_found: no atlas loaded from ${empty}: it holds no atlas.json, and none of its subfolders does\n`,
+    );
+    const invalid = join(tmp.dir, 'invalid');
+    await mkdir(join(invalid, 'broken'), { recursive: true });
+    await writeFile(join(invalid, 'broken/atlas.json'), '{"atlas_version": "1.0"');
+    const r = await cli(['serve', '--port', '0', '--data', data], { env: { CRA_AUTH: 'off', CRA_ATLAS_DIR: invalid } });
+    expect([r.code, r.stdout]).toEqual([1, '']);
+    expect(r.stderr).toMatch(new RegExp(`^CRA server failed to start: atlas_not_found: no atlas loaded from ${invalid}: ${join(invalid, 'broken')}: invalid_json: .*\n$`));
+    // One valid atlas beside the broken one: it starts, the broken one reported as skipped.
+    await cp(EXAMPLE_ATLAS, join(invalid, 'support'), { recursive: true });
+    const s = await serve(['--port', '0', '--data', data], { CRA_AUTH: 'off', CRA_ATLAS_DIR: invalid });
+    expect(s.output()).toContain(`  atlas com.example.support@1.2.0 (${join(invalid, 'support')})`);
+    expect(s.output()).toContain(`  atlas skipped: ${join(invalid, 'broken')}: invalid_json: `);
+    expect(await s.stop()).toBe(0);
+  });
+
+  it('--help: every setting of the server with its default, and how to run it so that signals reach it', async () => {
+    const help = (await cli(['serve', '--help'])).stdout;
+    for (const s of describeSettings()) expect(help).toMatch(new RegExp(`\n  ${s.name} +\\[${s.default.replace(/[.*()[\]]/g, '\\$&')}\\]\n`));
+    expect(help).toContain('run node_modules/.bin/cra serve (or exec it\nfrom a script) so that signals reach it');
+    expect(help).not.toContain('and the others');
   });
 
   it('a configuration that cannot start: the one-line failure, exit 1; usage mistakes: exit 2', async () => {

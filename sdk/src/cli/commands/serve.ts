@@ -1,6 +1,7 @@
 /**
  * `cra serve`: the CRA server from the installed package (built JavaScript, no TypeScript loader), the same program
- * as `npm start`: `serveFromEnv` with the flags written over the `CRA_*` variables.
+ * as `npm start`: `serveFromEnv` with the flags written over the `CRA_*` variables. Its help lists every variable
+ * from the server's own table (`describe` in `server/src/config.ts`), loaded only when this command runs.
  *
  * @module
  */
@@ -8,23 +9,53 @@
 import { parseCommand, str, usageError } from '../args.ts';
 import type { CliIO } from '../output.ts';
 
+/** The first part of `cra serve --help`; the whole help adds the table of settings ({@link serveUsage}). */
 export const SERVE_USAGE = `Usage: cra serve [--port <n>] [--host <h>] [--atlas <dir>] [--data <dir>]
 
-The CRA server (HTTP API, OpenAPI at /openapi.json), as npm start runs it. Configured by the server's CRA_*
-environment variables (CRA_API_KEYS, CRA_ADMIN_KEYS, CRA_AUTH, CRA_DURABILITY, CRA_MCP_UPSTREAM and the others);
-these flags override theirs. The start report ends with the line "CRA server listening on <url>" (with
---port 0, the port chosen). SIGINT / SIGTERM stop it gracefully.
+The CRA server (HTTP API, OpenAPI at /openapi.json), as npm start runs it. Configured by the CRA_* environment
+variables below; these flags override theirs. The start report ends with the line "CRA server listening on <url>"
+(with --port 0, the port chosen); the line before gives the pid of the process that serves. SIGINT / SIGTERM
+to that pid stop it gracefully. For a service or a background job, run node_modules/.bin/cra serve (or exec it
+from a script) so that signals reach it: npx and npm exec do not pass SIGTERM on.
 
 Options:
   --port <n>      TCP port, 0 for any free one (CRA_PORT; default 8420)
   --host <h>      interface to listen on (CRA_HOST; default 127.0.0.1)
   --atlas <dir>   atlases loaded at start: the folder itself if it holds atlas.json, else each subfolder that does
-                  (CRA_ATLAS_DIR; default: the example atlases the package ships)
+                  (CRA_ATLAS_DIR; default: the example atlases the package ships). A folder named here from which
+                  no atlas loads (missing, empty, every atlas invalid) stops the start
   --data <dir>    traces and session owners (CRA_DATA_DIR; default .data)
   -h, --help      this help
 
 With auth on and no CRA_API_KEYS, a key is generated and printed once.
 `;
+
+/** `cra serve --help`: {@link SERVE_USAGE} and every variable of the server's configuration, its default and meaning. */
+export async function serveUsage(): Promise<string> {
+  const { describe } = await import('../../../../server/src/config.ts');
+  const settings = describe();
+  const width = Math.max(...settings.map((s) => s.name.length));
+  const lines = ['', 'Settings (environment variables; default in brackets):'];
+  for (const s of settings) {
+    lines.push(`  ${s.name.padEnd(width)}  [${s.default}]`);
+    lines.push(...wrap(s.meaning, 116, ' '.repeat(6)));
+  }
+  return `${SERVE_USAGE}${lines.join('\n')}\n`;
+}
+
+/** `text` in lines of at most `width` characters (a longer word keeps its own line), each after `indent`. */
+function wrap(text: string, width: number, indent: string): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line !== '' && indent.length + line.length + 1 + word.length > width) {
+      out.push(indent + line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') out.push(indent + line);
+  return out;
+}
 
 const SPEC = {
   name: 'serve',
@@ -37,12 +68,13 @@ const SPEC = {
 const FLAGS = { port: 'CRA_PORT', host: 'CRA_HOST', atlas: 'CRA_ATLAS_DIR', data: 'CRA_DATA_DIR' } as const;
 
 export async function serve(argv: readonly string[], io: CliIO): Promise<number> {
-  const args = parseCommand(io, SPEC, argv);
+  const spec = { ...SPEC, usage: await serveUsage() };
+  const args = parseCommand(io, spec, argv);
   if (typeof args === 'number') return args;
   const port = str(args, 'port');
-  if (port !== undefined && (!/^\d+$/.test(port) || Number(port) > 65_535)) return usageError(io, SPEC, `--port takes a port number from 0 to 65535, not ${JSON.stringify(port)}`);
+  if (port !== undefined && (!/^\d+$/.test(port) || Number(port) > 65_535)) return usageError(io, spec, `--port takes a port number from 0 to 65535, not ${JSON.stringify(port)}`);
   for (const name of ['host', 'atlas', 'data'] as const) {
-    if (str(args, name) === '') return usageError(io, SPEC, `--${name} needs a value`);
+    if (str(args, name) === '') return usageError(io, spec, `--${name} needs a value`);
   }
   const env = { ...(io.env ?? process.env) };
   for (const [name, variable] of Object.entries(FLAGS)) {
@@ -52,7 +84,13 @@ export async function serve(argv: readonly string[], io: CliIO): Promise<number>
   // The server is loaded only here: the other commands need none of it.
   const { serveFromEnv } = await import('../../../../server/src/adapter/node/main.ts');
   const { startFailure } = await import('../../../../server/src/adapter/process.ts');
-  const log = (line: string) => io.stdout.write(`${line}\n`);
+  const write = (line: string) => io.stdout.write(`${line}\n`);
+  // The pid goes just before the report's last line: `npx cra serve &` gives the pid of npx, which does not pass
+  // SIGTERM on; this is the process to signal.
+  const log = (line: string) => {
+    if (line.startsWith('CRA server listening on ')) write(`  pid: ${process.pid} (SIGTERM or SIGINT to this pid stops it gracefully)`);
+    write(line);
+  };
   let serving: Awaited<ReturnType<typeof serveFromEnv>>;
   try {
     // `npm start` runs this command too; the report's hints name the command the operator typed.

@@ -107,12 +107,56 @@ describe('cra trace diff', () => {
 });
 
 describe('cra trace replay', () => {
-  it('with the atlas it was recorded with: reproduced (exit 0)', async () => {
+  /** The example atlas with `edit` applied to its manifest, in a folder of its own. */
+  const atlasWith = async (name: string, edit: (manifest: Record<string, unknown> & { policies: Array<Record<string, unknown>> }) => void) => {
+    const atlas = join(tmp.dir, name);
+    await cp(EXAMPLE_ATLAS, atlas, { recursive: true });
+    const manifest = JSON.parse(await readFile(join(atlas, 'atlas.json'), 'utf8'));
+    edit(manifest);
+    await writeFile(join(atlas, 'atlas.json'), JSON.stringify(manifest));
+    return atlas;
+  };
+
+  it('with the atlas it was recorded with: the resolutions reproduced, the action decisions said not re-checked (exit 0)', async () => {
     expect(await cli(['trace', 'replay', file, '--atlas', EXAMPLE_ATLAS])).toEqual({
       code: 0,
-      stdout: `reproduced: ${events().length} events replayed, every recorded decision the same\n`,
+      stdout: `resolutions reproduced (1 of 1); 2 action decision(s) not re-checked: their parameters are recorded only as hashes (${events().length} events replayed)\n`,
       stderr: '',
     });
+  });
+
+  it('a lowered refund limit: the refund decision is not re-checked, and the output says so instead of claiming every decision', async () => {
+    // Recorded: a refund of 25 waiting for approval. Under a limit of 10 it would be refused; replay cannot tell.
+    const lowered = await atlasWith('lowered', (m) => {
+      const limits = m.policies.find((p) => p.policy_id === 'refund-limits') as { parameters: { max: { amount: number } } };
+      limits.parameters.max.amount = 10;
+    });
+    const r = await cli(['trace', 'replay', file, '--atlas', lowered]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toMatch(/every recorded decision/);
+    expect(r.stdout).toMatch(/^resolutions reproduced \(1 of 1\); 2 action decision\(s\) not re-checked: their parameters are recorded only as hashes/);
+    const json = JSON.parse((await cli(['trace', 'replay', file, '--atlas', lowered, '--json'])).stdout);
+    expect(json).toMatchObject({
+      reproduced: true,
+      resolutions: { recorded: 1, reproduced: 1 },
+      not_rechecked: { action_decisions: 2, reason: 'their parameters are recorded only as hashes' },
+      warnings: [],
+    });
+    const help = (await cli(['trace', 'replay', '--help'])).stdout;
+    expect(help).toContain('What is not: action decisions');
+    expect(help).toContain('only as a hash');
+  });
+
+  it('an atlas the trace names but no --atlas gives: a warning on stderr and in --json', async () => {
+    const other = await atlasWith('other', (m) => {
+      m.atlas_id = 'com.example.other';
+    });
+    const r = await cli(['trace', 'replay', file, '--atlas', other]);
+    expect(r.code).toBe(1);
+    const warning = "the trace's resolutions used atlas com.example.support, which no --atlas gives: they cannot be reproduced without it";
+    expect(r.stderr).toBe(`cra trace replay: warning: ${warning}\n`);
+    expect(r.stdout).toMatch(/; resolutions reproduced \(0 of 1\)\n/);
+    expect(JSON.parse((await cli(['trace', 'replay', file, '--atlas', other, '--json'])).stdout).warnings).toEqual([warning]);
   });
 
   it('under an atlas that decides otherwise: not reproduced, each divergence listed (exit 1)', async () => {
@@ -123,10 +167,13 @@ describe('cra trace replay', () => {
     await writeFile(join(atlas, 'atlas.json'), JSON.stringify(manifest));
     const r = await cli(['trace', 'replay', file, '--atlas', atlas]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^NOT reproduced: \d+ divergence\(s\) \(\d+ events recorded, \d+ replayed\)\n( {2}event \d+ .*\n)+$/);
+    expect(r.stdout).toMatch(
+      /^NOT reproduced: \d+ divergence\(s\) \(\d+ events recorded, \d+ replayed\); resolutions reproduced \(0 of 1\)\n( {2}event \d+ .*\n)+2 action decision\(s\) not re-checked: .*\n$/,
+    );
     const json = JSON.parse((await cli(['trace', 'replay', file, '--atlas', atlas, '--json'])).stdout);
     expect(json.reproduced).toBe(false);
     expect(json.divergences.length).toBeGreaterThan(0);
+    expect(json.resolutions).toEqual({ recorded: 1, reproduced: 0 });
   });
 
   it('a tampered trace or a missing atlas: exit 1 with the reason; no --atlas: exit 2', async () => {

@@ -1,6 +1,7 @@
 /**
  * `cra trace export | diff | replay`: a stored session's trace out of a data folder (through the JSONL store, as
- * the server keeps it), where two traces part, and whether the core reproduces a trace's recorded decisions.
+ * the server keeps it), where two traces part, and whether the core reproduces a trace's resolutions. Replay says
+ * what it did not re-check: action decisions, whose parameters a trace records only as a hash.
  *
  * @module
  */
@@ -19,7 +20,8 @@ export const TRACE_USAGE = `Usage: cra trace <export|diff|replay> [options]
 Commands:
   export <session-id>               a stored session's trace (JSONL) from a data folder
   diff <a.jsonl> <b.jsonl>          where two traces part: the first event whose hash differs, and how
-  replay <trace.jsonl> --atlas <dir> whether the core reproduces the trace's recorded decisions
+  replay <trace.jsonl> --atlas <dir> whether the core reproduces the trace's resolutions (action decisions are
+                                    not re-checked: their parameters are recorded only as hashes)
 
 Run cra trace <command> --help for its options. To check a trace's hash chain: cra verify <trace.jsonl>.
 `;
@@ -50,15 +52,23 @@ Exit: 0 the same, 1 different (or unreadable), 2 usage error.
 
 export const TRACE_REPLAY_USAGE = `Usage: cra trace replay <trace.jsonl> --atlas <dir> [--atlas <dir>...] [--json]
 
-Replays the trace in a fresh core with the atlases loaded (the versions it was recorded with) and reports whether
-every recorded decision is reproduced, or where the replay diverges.
+Replays the trace in a fresh core with the atlases loaded (the versions it was recorded with) and reports which
+recorded decisions it re-checked, whether they are reproduced, and where the replay diverges.
+
+What is re-checked: every resolution (carp.request.received): the core resolves the recorded request again and
+compares the capabilities, policies and context it decides with those recorded. What is not: action decisions
+(approved, denied, waiting for approval). A trace records an action's parameters only as a hash, so the replay
+cannot ask the policies again; it copies those events as recorded. The trace names the atlases its resolutions
+used (their ids, not their versions): one that no --atlas gives is warned about on stderr.
 
 Options:
   --atlas <dir>   an atlas folder or manifest file; repeat for several (required)
-  --json          one JSON object on stdout: {reproduced, original_length, replayed_length, divergences}
+  --json          one JSON object on stdout: {reproduced, original_length, replayed_length, divergences,
+                  resolutions: {recorded, reproduced}, not_rechecked: {action_decisions, reason}, warnings}
   -h, --help      this help
 
-Exit: 0 reproduced, 1 not reproduced (or unreadable), 2 usage error.
+Exit: 0 reproduced (every resolution; action decisions are not re-checked), 1 not reproduced (or unreadable),
+2 usage error.
 `;
 
 const EXPORT = {
@@ -218,10 +228,11 @@ async function replay(argv: readonly string[], io: CliIO): Promise<number> {
   const atlases = strs(args, 'atlas');
   if (atlases.length === 0) return usageError(io, REPLAY, 'missing --atlas <dir>');
   const file = args.positionals[0]!;
+  let events: TraceEvent[];
+  const bundles: AtlasBundle[] = [];
   let result: ReplayResult;
   try {
-    const events = await readTrace(file);
-    const bundles: AtlasBundle[] = [];
+    events = await readTrace(file);
     for (const dir of atlases) {
       try {
         bundles.push(await loadAtlasDir(dir));
@@ -233,21 +244,79 @@ async function replay(argv: readonly string[], io: CliIO): Promise<number> {
   } catch (err) {
     return fail(io, 'trace replay', describeError(err));
   }
+  const scope = replayScope(events, result);
+  const warnings = missingAtlases(events, bundles).map(
+    (id) => `the trace's resolutions used atlas ${id}, which no --atlas gives: they cannot be reproduced without it`,
+  );
+  for (const w of warnings) io.stderr.write(`cra trace replay: warning: ${w}\n`);
   const reproduced = result.identical;
   if (flag(args, 'json')) {
-    writeJson(io, { reproduced, original_length: result.original_length, replayed_length: result.replayed_length, divergences: result.divergences });
+    writeJson(io, {
+      reproduced,
+      original_length: result.original_length,
+      replayed_length: result.replayed_length,
+      divergences: result.divergences,
+      resolutions: scope.resolutions,
+      not_rechecked: { action_decisions: scope.actionDecisions, reason: NOT_RECHECKED },
+      warnings,
+    });
     return reproduced ? 0 : 1;
   }
+  const { recorded, reproduced: same } = scope.resolutions;
+  const resolutions = recorded === 0 ? 'no resolution recorded, none re-checked' : `resolutions reproduced (${same} of ${recorded})`;
+  const actions =
+    scope.actionDecisions === 0
+      ? 'no action decisions recorded'
+      : `${scope.actionDecisions} action decision(s) not re-checked: ${NOT_RECHECKED}`;
   if (reproduced) {
-    io.stdout.write(`reproduced: ${result.original_length} events replayed, every recorded decision the same\n`);
+    io.stdout.write(`${resolutions}; ${actions} (${result.original_length} events replayed)\n`);
     return 0;
   }
-  const lines = [`NOT reproduced: ${result.divergences.length} divergence(s) (${result.original_length} events recorded, ${result.replayed_length} replayed)`];
+  const lines = [`NOT reproduced: ${result.divergences.length} divergence(s) (${result.original_length} events recorded, ${result.replayed_length} replayed); ${resolutions}`];
   const SHOWN = 20;
   for (const d of result.divergences.slice(0, SHOWN)) lines.push(`  ${divergence(d)}`);
   if (result.divergences.length > SHOWN) lines.push(`  … and ${result.divergences.length - SHOWN} more (--json lists them all)`);
+  lines.push(actions);
   io.stdout.write(`${lines.join('\n')}\n`);
   return 1;
+}
+
+/** Why the replay copies action decisions instead of deciding them again. */
+const NOT_RECHECKED = 'their parameters are recorded only as hashes';
+
+/**
+ * What the core's replay re-checked: it resolves each recorded request again (from `carp.request.received` to its
+ * `carp.resolution.completed`) and copies the other events; a resolution is reproduced when no divergence falls in
+ * its events. Action decisions (one per `action.requested`) are copied, never decided again.
+ */
+function replayScope(events: readonly TraceEvent[], result: ReplayResult): { resolutions: { recorded: number; reproduced: number }; actionDecisions: number } {
+  const diverged = new Set(result.divergences.map((d) => (d as { index?: unknown }).index).filter((i): i is number => typeof i === 'number'));
+  let recorded = 0;
+  let reproduced = 0;
+  let actionDecisions = 0;
+  events.forEach((e, start) => {
+    if (e.event_type === 'action.requested') actionDecisions++;
+    if (e.event_type !== 'carp.request.received') return;
+    recorded++;
+    let end = start + 1;
+    while (end < events.length && events[end]!.event_type !== 'carp.resolution.completed' && events[end]!.event_type !== 'carp.request.received') end++;
+    let same = true;
+    for (let i = start; i <= Math.min(end, events.length - 1); i++) if (diverged.has(i)) same = false;
+    if (same) reproduced++;
+  });
+  return { resolutions: { recorded, reproduced }, actionDecisions };
+}
+
+/** The atlas ids the trace's resolutions name (`atlas_ids` of `carp.request.received`) that no given atlas has. */
+function missingAtlases(events: readonly TraceEvent[], bundles: readonly AtlasBundle[]): string[] {
+  const given = new Set(bundles.map((b) => (b.manifest as { atlas_id?: unknown }).atlas_id));
+  const missing = new Set<string>();
+  for (const e of events) {
+    if (e.event_type !== 'carp.request.received') continue;
+    const ids = (e.payload as { atlas_ids?: unknown }).atlas_ids;
+    if (Array.isArray(ids)) for (const id of ids) if (typeof id === 'string' && !given.has(id)) missing.add(id);
+  }
+  return [...missing].sort();
 }
 
 /** One divergence of the core's replay, in a line. */

@@ -33,7 +33,7 @@ describe('cra verify', () => {
     expect(await cli(['verify', file])).toEqual({ code: 0, stdout: `valid: ${lines.length} events, head ${head}\n`, stderr: '' });
     const json = await cli(['verify', file, '--json']);
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toEqual({ file, valid: true, length: lines.length, head_hash: head });
+    expect(JSON.parse(json.stdout)).toEqual({ file, valid: true, length: lines.length, head_hash: head, warnings: [] });
     expect(json.stdout.split('\n')).toHaveLength(2);
   });
 
@@ -57,6 +57,17 @@ describe('cra verify', () => {
     expect(r.stdout).toMatch(/^INVALID at event 2: .* \(sequence_gap, missing_events\)\n$/);
     const repeated = await copy('repeated.jsonl', (l) => [...l.slice(0, 3), l[2]!, ...l.slice(3)]);
     expect((await cli(['verify', repeated])).stdout).toMatch(/^INVALID at event 3: .*it repeats the event before \(sequence_gap, duplicated_event\)\n$/);
+  });
+
+  it('an empty file: a valid (empty) chain, exit 0, with a warning that a trace starts with session.started', async () => {
+    const empty = join(tmp.dir, 'empty.jsonl');
+    await writeFile(empty, '');
+    const warning = `${empty} holds no event: a session's trace starts with session.started`;
+    const r = await cli(['verify', empty]);
+    expect(r).toEqual({ code: 0, stdout: `valid: 0 events, head ${'0'.repeat(64)}\n`, stderr: `cra verify: warning: ${warning}\n` });
+    const json = await cli(['verify', empty, '--json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({ file: empty, valid: true, length: 0, head_hash: '0'.repeat(64), warnings: [warning] });
   });
 
   it('--head: the chain must end at that hash; cut short it fails, saying where it ends', async () => {

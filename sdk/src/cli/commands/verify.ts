@@ -16,12 +16,14 @@ export const VERIFY_USAGE = `Usage: cra verify <trace.jsonl> [--head <hash>] [--
 
 Verifies a trace file (JSONL, one event per line, as the server and the MCP proxy write them): every event's hash,
 the link to the event before, the sequence. Prints "valid: N events, head <hash>" or the first event that breaks
-the chain: "INVALID at event <index>: <reason> (<code>)".
+the chain: "INVALID at event <index>: <reason> (<code>)". A file with no event is a valid (empty) chain, with a
+warning on stderr: a session's trace starts with session.started.
 
 Options:
   --head <hash>   also check that the chain ends at this event hash (a copy kept elsewhere, a receipt): a trace cut
                   short or extended fails
-  --json          one JSON object on stdout: the core's verdict ({valid, length, head_hash} or {valid, index, reason})
+  --json          one JSON object on stdout: the core's verdict ({valid, length, head_hash, warnings} or
+                  {valid, index, reason})
   --progress      progress on stderr (also when stderr is a terminal)
   -h, --help      this help
 
@@ -93,7 +95,10 @@ export async function verify(argv: readonly string[], io: CliIO): Promise<number
     else io.stdout.write(`INVALID: the chain is intact but ends at ${verdict.head_hash} (${verdict.length} events), not at ${head} (head_mismatch)\n`);
     return 1;
   }
-  if (json) writeJson(io, { file, ...verdict });
+  // An empty chain is intact, but no session's trace is empty: the file is likely not the one meant.
+  const warnings = verdict.length === 0 ? [`${file} holds no event: a session's trace starts with session.started`] : [];
+  for (const w of warnings) io.stderr.write(`cra verify: warning: ${w}\n`);
+  if (json) writeJson(io, { file, ...verdict, warnings });
   else io.stdout.write(`valid: ${verdict.length} events, head ${verdict.head_hash}\n`);
   return 0;
 }

@@ -1,6 +1,7 @@
 /**
  * The atlases of a folder, for the runtimes that have files (Node, Deno): read, trial-loaded in dependency order,
- * and reported. A duplicate id or an invalid atlas is reported and skipped, never a reason not to start.
+ * and reported. A duplicate id or an invalid atlas is reported and skipped; whether a folder that yields none may
+ * start a server is the caller's rule (`assembleOnFiles`).
  *
  * @module
  */
@@ -15,8 +16,8 @@ import type { AtlasReport } from '../../report.ts';
 
 /**
  * The atlases of a folder — the folder itself when it holds `atlas.json`, else each subfolder that does, by name —
- * that load together. A duplicate id or an invalid atlas is reported and skipped, never fatal; dependencies are
- * honoured whatever the folder order.
+ * that load together. A duplicate id or an invalid atlas is reported and skipped; dependencies are honoured
+ * whatever the folder order.
  */
 export async function readAtlases(dir: string): Promise<{ bundles: AtlasBundle[]; report: AtlasReport }> {
   const report: AtlasReport = { loaded: [], skipped: [] };
@@ -27,7 +28,9 @@ export async function readAtlases(dir: string): Promise<{ bundles: AtlasBundle[]
     try {
       names = (await readdir(dir)).sort();
     } catch (err) {
-      report.skipped.push({ path: dir, code: 'atlas_not_found', message: `cannot read ${dir}: ${(err as Error).message}` });
+      const code = (err as { code?: string }).code;
+      const why = code === 'ENOENT' ? 'no such folder' : code === 'ENOTDIR' ? 'not a folder' : (err as Error).message;
+      report.skipped.push({ path: dir, code: 'atlas_not_found', message: `cannot read ${dir}: ${why}` });
       return { bundles: [], report };
     }
     for (const name of names) if (await isFile(join(dir, name, 'atlas.json'))) paths.push(join(dir, name));

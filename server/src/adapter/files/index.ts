@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CraError } from '../../../../sdk/src/errors.ts';
 import { jsonlStore } from '../../../../sdk/src/storage/jsonl.ts';
 import { assemble, type AssembleOptions, type Assembly } from '../../assemble.ts';
 import { FileOwners } from '../../auth/owner-file.ts';
@@ -61,12 +62,28 @@ export interface FileAssembly extends Assembly {
   atlases: AtlasReport;
 }
 
-/** The server of `config` on files: atlases from its folder, traces and owners under its data folder. */
+/**
+ * The server of `config` on files: atlases from its folder, traces and owners under its data folder. A configured
+ * atlas folder (`CRA_ATLAS_DIR`, `--atlas`) from which no atlas loads — missing, empty, or every atlas in it
+ * invalid — is refused (`atlas_not_found`, naming why): a server that starts with no atlas denies every action,
+ * and a mistyped folder would otherwise show only as a skipped line. Some invalid atlases beside a valid one are
+ * reported and skipped.
+ */
 export async function assembleOnFiles(config: ServerConfig, options: Omit<AssembleOptions, 'storage' | 'owners' | 'atlases'> = {}): Promise<FileAssembly> {
   const dataDir = resolve(config.dataDir);
   const folder = config.atlasDir ? resolve(config.atlasDir) : BUNDLED_ATLASES;
   const { bundles, report } = folder === null ? { bundles: [], report: { loaded: [], skipped: [] } } : await readAtlases(folder);
+  if (config.atlasDir && report.loaded.length === 0) throw noAtlasLoaded(config.atlasDir, report);
   const owners = await FileOwners.open(join(dataDir, 'owners.jsonl'));
   const assembly = await assemble(config, { ...options, storage: jsonlStore({ dir: join(dataDir, 'traces'), durability: config.durability }), owners, atlases: bundles });
   return { ...assembly, owners, atlases: report };
+}
+
+/** Why nothing loaded from the configured folder `dir`, as the one error that stops the start. */
+function noAtlasLoaded(dir: string, report: AtlasReport): CraError {
+  const why =
+    report.skipped.length === 0
+      ? 'it holds no atlas.json, and none of its subfolders does'
+      : report.skipped.map((s) => (s.path === resolve(dir) ? s.message : `${s.path}: ${s.code}: ${s.message}`)).join('; ');
+  return new CraError('atlas_not_found', `no atlas loaded from ${dir}: ${why}`, { path: '/CRA_ATLAS_DIR' });
 }

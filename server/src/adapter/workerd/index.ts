@@ -21,6 +21,7 @@ import { parseConfig } from '../../config.ts';
 import { errorBody } from '../../errors.ts';
 import { startupReport } from '../../report.ts';
 
+/** What {@link createWorker} takes: what `assemble` takes beside the configuration, and where start-up lines go. */
 export interface WorkerOptions extends AssembleOptions {
   /** Lines for the operator, at the first request (default: console.log, shown by `wrangler tail`). */
   log?: (line: string) => void;
@@ -32,6 +33,10 @@ export interface Worker {
   fetch(request: Request, env?: Record<string, unknown>): Promise<Response>;
 }
 
+/**
+ * The Worker over `assemble()`: configured from the Worker's environment and assembled on its first request. A
+ * start that fails (a missing key, a bad variable) answers 500 with why, and the next request tries again.
+ */
 export function createWorker(options: WorkerOptions = {}): Worker {
   const { log = (line: string) => console.log(line), ...assembleOptions } = options;
   let server: Promise<Assembly> | null = null;
