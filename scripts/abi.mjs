@@ -109,12 +109,14 @@ ${list(c.exports.map((e) => e.name))}
 export const OPERATIONS = Object.freeze([
 ${list(c.operations.map((o) => o.name))}
 ] as const);
+/** The name of a \`cra_call\` operation. */
 export type Operation = (typeof OPERATIONS)[number];
 
 /** \`cra_check\` answers: name → code. */
 export const CHECK_CODES = Object.freeze({
 ${c.check_codes.flatMap((k) => [doc(k.meaning), `  ${k.name}: ${k.code},`]).join('\n')}
 } as const);
+/** What \`cra_check\` answers for an action, by name (see {@link CHECK_CODES} for what each means). */
 export type CheckResult = keyof typeof CHECK_CODES;
 
 /** \`cra_check\` answers: code → name. */
@@ -123,24 +125,44 @@ export const CHECK_RESULTS: ReadonlyMap<number, CheckResult> = new Map(
 );
 
 ${statusTable('CORE_ERROR_STATUS', 'core', 'Error codes the core answers')}
+/**
+ * An error code the core answers: the \`code\` of a \`CraError\` that the core raised.
+ * @useDeclaredType
+ */
 export type CoreErrorCode = keyof typeof CORE_ERROR_STATUS;
 
 ${statusTable('SDK_ERROR_STATUS', 'sdk', 'Error codes the SDK raises itself')}
+/**
+ * An error code the SDK raises itself: a failed or closed core, store, or collector.
+ * @useDeclaredType
+ */
 export type SdkErrorCode = keyof typeof SDK_ERROR_STATUS;
 
 ${statusTable('HTTP_ERROR_STATUS', 'http', 'Error codes of the HTTP layer')}
+/**
+ * An error code the server's HTTP layer answers itself, before or around the core.
+ * @useDeclaredType
+ */
 export type HttpErrorCode = keyof typeof HTTP_ERROR_STATUS;
 
 /** The \`code\` of a refused execution's \`details\`. */
 export const REFUSAL_CODES = Object.freeze([
 ${list(c.refusal_codes.map((r) => r.code))}
 ] as const);
+/**
+ * A refusal \`code\` (in a refused execution's \`details\`) that this version knows.
+ * @useDeclaredType
+ */
 export type KnownRefusalCode = (typeof REFUSAL_CODES)[number];
 
 /** TRACE event types. */
 export const EVENT_TYPES = Object.freeze([
 ${list(c.event_types.map((e) => e.type))}
 ] as const);
+/**
+ * The \`type\` of a TRACE event: emitted by the core, or appended by the host with \`trace.append\`.
+ * @useDeclaredType
+ */
 export type KnownEventType = (typeof EVENT_TYPES)[number];
 
 /** The event types a host may append itself (\`trace.append\`), with the payload members each requires. */

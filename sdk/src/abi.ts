@@ -55,6 +55,7 @@ export const OPERATIONS = Object.freeze([
   "trace.to_jsonl",
   "canonical.hash",
 ] as const);
+/** The name of a `cra_call` operation. */
 export type Operation = (typeof OPERATIONS)[number];
 
 /** `cra_check` answers: name → code. */
@@ -80,6 +81,7 @@ export const CHECK_CODES = Object.freeze({
   /** the session has no resolution yet */
   no_resolution: -1,
 } as const);
+/** What `cra_check` answers for an action, by name (see {@link CHECK_CODES} for what each means). */
 export type CheckResult = keyof typeof CHECK_CODES;
 
 /** `cra_check` answers: code → name. */
@@ -130,6 +132,10 @@ export const CORE_ERROR_STATUS = Object.freeze({
   /** a bug; reported, never a trap */
   internal: 500,
 } as const);
+/**
+ * An error code the core answers: the `code` of a `CraError` that the core raised.
+ * @useDeclaredType
+ */
 export type CoreErrorCode = keyof typeof CORE_ERROR_STATUS;
 
 /** Error codes the SDK raises itself, with the HTTP status the server answers. */
@@ -147,6 +153,10 @@ export const SDK_ERROR_STATUS = Object.freeze({
   /** the runtime or collector was closed */
   closed: 503,
 } as const);
+/**
+ * An error code the SDK raises itself: a failed or closed core, store, or collector.
+ * @useDeclaredType
+ */
 export type SdkErrorCode = keyof typeof SDK_ERROR_STATUS;
 
 /** Error codes of the HTTP layer, with the HTTP status the server answers. */
@@ -176,6 +186,10 @@ export const HTTP_ERROR_STATUS = Object.freeze({
   /** 'POST /v1/execute': the execution violated a policy (the body carries it) */
   policy_violated: 403,
 } as const);
+/**
+ * An error code the server's HTTP layer answers itself, before or around the core.
+ * @useDeclaredType
+ */
 export type HttpErrorCode = keyof typeof HTTP_ERROR_STATUS;
 
 /** The `code` of a refused execution's `details`. */
@@ -193,6 +207,10 @@ export const REFUSAL_CODES = Object.freeze([
   "invalid_parameters",
   "scope_violation",
 ] as const);
+/**
+ * A refusal `code` (in a refused execution's `details`) that this version knows.
+ * @useDeclaredType
+ */
 export type KnownRefusalCode = (typeof REFUSAL_CODES)[number];
 
 /** TRACE event types. */
@@ -213,6 +231,10 @@ export const EVENT_TYPES = Object.freeze([
   "action.failed",
   "error.occurred",
 ] as const);
+/**
+ * The `type` of a TRACE event: emitted by the core, or appended by the host with `trace.append`.
+ * @useDeclaredType
+ */
 export type KnownEventType = (typeof EVENT_TYPES)[number];
 
 /** The event types a host may append itself (`trace.append`), with the payload members each requires. */

@@ -37,9 +37,12 @@ import { resolveRoutes } from './routes/resolve.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { traceRoutes } from './routes/traces.ts';
 
+/** The largest request body the app accepts when `maxBodyBytes` is not given: 1 MiB, in bytes. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/** The version the server reports (`GET /health`, the OpenAPI document) when `version` is not given. */
 export const SERVER_VERSION = '0.1.0';
 
+/** What {@link createApp} takes: the runtime to serve, its keys (`auth`), and how it is served. */
 export interface AppOptions {
   /** The runtime served: embedded (`createRuntime`) or any other `CraRuntime`. */
   runtime: CraRuntime;
@@ -67,6 +70,7 @@ export interface AppOptions {
   shutdown?: AbortSignal;
   /** Called with unexpected (5xx) errors. Default: console.error. */
   onError?: (err: unknown) => void;
+  /** The version reported by `GET /health`, `GET /metrics` and the OpenAPI document. Default {@link SERVER_VERSION}. */
   version?: string;
   /** SSE keep-alive interval, ms (default 15 000). */
   heartbeatMs?: number;
@@ -75,7 +79,12 @@ export interface AppOptions {
   /** The upstream MCP server of `POST /v1/sessions/:id/mcp` (see `routes/mcp.ts`); without it that route answers 501. */
   mcp?: McpRouteOptions;
   /** One line per request (`middleware/request-log`): its format and where it goes. Default: no log. */
-  requestLog?: { format: LogFormat; write: (line: string) => void } | null;
+  requestLog?: {
+    /** `text`: one human-readable line per request; `json`: the {@link RequestRecord} on one line. */
+    format: LogFormat;
+    /** Takes each line (without a newline). A write that throws is ignored: the log never fails a request. */
+    write: (line: string) => void;
+  } | null;
   /**
    * The counters of `GET /metrics` (admin keys): pass one to share it (a metrics listener of its own reads it too);
    * default: a new one; `false`: no metrics and no route. Decisions and trace events are counted from `events`.
@@ -96,6 +105,10 @@ function isPublic(c: Parameters<typeof basePath>[0]): boolean {
   return path.startsWith(base) && PUBLIC.has(path.slice(base.length));
 }
 
+/**
+ * Builds the app over `options.runtime`: routes, authentication, limits, request log and metrics. Throws
+ * `invalid_request` (with the option's path) for options that cannot work, such as auth on without keys.
+ */
 export function createApp(options: AppOptions): App {
   if (!options || typeof options.runtime !== 'object' || options.runtime === null) {
     throw new CraError('invalid_request', 'createApp needs a runtime', { path: '/runtime' });

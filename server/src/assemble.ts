@@ -21,6 +21,7 @@ import { ServerMetrics } from './metrics/server-metrics.ts';
 export type AssemblyConfig = Pick<ServerConfig, 'auth' | 'apiKeys' | 'adminKeys' | 'maxBodyBytes' | 'corsOrigins' | 'rateLimit' | 'runtime'> &
   Partial<Pick<ServerConfig, 'atlasWrites' | 'bodyTimeoutSeconds'>>;
 
+/** What an assembly takes beyond its configuration: its store, owners, atlases, and extra runtime and app options. */
 export interface AssembleOptions {
   /** Where traces are kept (default: in memory). */
   storage?: TraceStore;
@@ -34,11 +35,17 @@ export interface AssembleOptions {
   app?: Partial<Omit<AppOptions, 'runtime' | 'auth' | 'owners' | 'events' | 'shutdown'>>;
 }
 
+/** A server built from a configuration, before any listener: its app, runtime, event hub and owners. */
 export interface Assembly {
+  /** The configuration it was built from. */
   config: AssemblyConfig;
+  /** The Hono app to serve (`app.fetch`). */
   app: App;
+  /** The embedded runtime behind it. */
   runtime: EmbeddedRuntime;
+  /** Every appended trace event, for live streams and metrics. */
   events: TraceEvents;
+  /** Who owns which session. */
   owners: OwnerStore;
   /** The counters of `GET /metrics` (null with `app.metrics: false`), for a metrics listener of its own. */
   metrics: ServerMetrics | null;

@@ -13,22 +13,30 @@ import { DEFAULT_MAX_BODY_BYTES } from './app.ts';
 /** The embedded runtime's options that the environment sets; only those given (the runtime has the defaults). */
 export type RuntimeConfig = Pick<RuntimeOptions, 'clockSkewSeconds' | 'defaultDecision' | 'maxContextTokens' | 'defaultTtlSeconds' | 'sessions'>;
 
+/** The server's settings, as `parseConfig` reads them from `CRA_*` variables (`describe()` lists each with its default). */
 export interface ServerConfig {
+  /** TCP port to listen on (0: any free port). */
   port: number;
+  /** Interface to listen on. */
   host: string;
   /** `undefined`: the bundled example atlases. */
   atlasDir: string | undefined;
+  /** Where traces, the session index and session owners are kept. */
   dataDir: string;
   /**
    * When a request that records events is answered: once they are fdatasynced (`fsync`, the default: what the
    * server acknowledged survives a machine crash), or once written and synced within a second (`interval`).
    */
   durability: JsonlDurability;
+  /** Whether requests need an API key. */
   auth: boolean;
+  /** The API keys. */
   apiKeys: string[];
+  /** Admin keys: they alone load, replace and unload atlases (unless `atlasWrites` is `any-key`) and read stats and metrics. */
   adminKeys: string[];
   /** Who may load, replace and unload atlases over HTTP: admin keys only (default), or every key. */
   atlasWrites: AtlasWrites;
+  /** Largest request body, bytes. */
   maxBodyBytes: number;
   /** Longest wait for a request's headers (Node listener). */
   headersTimeoutSeconds: number;
@@ -36,7 +44,9 @@ export interface ServerConfig {
   bodyTimeoutSeconds: number;
   /** Open connections per client address, and overall (Node listener). */
   maxConnectionsPerAddress: number;
+  /** Open connections overall (Node listener). */
   maxConnections: number;
+  /** Origins allowed by CORS (`*`: any); empty: no CORS headers. */
   corsOrigins: string[];
   /** Requests a minute per key; 0 = off. */
   rateLimit: number;
@@ -52,19 +62,24 @@ export interface ServerConfig {
   metricsHost?: string;
 }
 
+/** The request log's format: a human line, JSON lines, or none. */
 export type LogSetting = 'text' | 'json' | 'off';
 
+/** The upstream MCP server behind `/v1/sessions/{id}/mcp`. */
 export interface McpConfig {
   /** The command and its arguments, spawned without a shell. */
   command: string[];
+  /** How long an approval-gated MCP call waits for a human before it is denied. */
   approvalTimeoutSeconds: number;
 }
 
+/** Environment variables (`process.env`, `Deno.env.toObject()`, a worker's `env`). */
 export type Env = Record<string, string | undefined>;
 
 /** `JsonlDurability` of the JSONL store, spelled here: this module runs where no file store does (workerd). */
 export type JsonlDurability = 'fsync' | 'interval';
 
+/** Who may load, replace and unload atlases over HTTP. */
 export type AtlasWrites = 'admin' | 'any-key';
 
 /** One variable of the configuration, for people: its name, its default, what it sets. */

@@ -32,7 +32,20 @@ export interface Services {
   shutdown: AbortSignal | null;
 }
 
-/** `requestId`: the request's id (`X-Request-Id`, set by `middleware/request-log`). */
-export type AppEnv = { Variables: { principal: Principal; requestId: string } };
+/** The Hono env of the app: what its middleware sets on each request's context, for the routes to read. */
+export type AppEnv = {
+  /** Per-request values (`c.get(name)`). */
+  Variables: {
+    /** The caller, set by authentication on every route that needs a key (`LOCAL_PRINCIPAL` with auth off). */
+    principal: Principal;
+    /** The request's id (`X-Request-Id`, set by `middleware/request-log`). */
+    requestId: string;
+  };
+};
+
+/**
+ * The app {@link createApp} answers: an `OpenAPIHono` with the CRA routes. Serve `app.fetch`, or mount it in another
+ * Hono app (`root.route('/cra', app)`).
+ */
 export type App = OpenAPIHono<AppEnv>;
 export type Ctx = Context<AppEnv>;

@@ -9,10 +9,15 @@
 import type { TraceStore } from '../../sdk/src/storage/store.ts';
 import type { TraceEvent } from '../../sdk/src/types.ts';
 
+/** A listener of one session's appends: each batch as it was appended, in chain order. */
 export type TraceListener = (events: readonly TraceEvent[]) => void;
 /** A listener of every session's appends (counters: `/metrics`). */
 export type TraceObserver = (sessionId: string, events: readonly TraceEvent[]) => void;
 
+/**
+ * The hub of live trace events, one per app: the store wrapped by {@link observeStore} publishes into it, and the
+ * SSE stream and the metrics listen. Pass the same instance to `observeStore` and to `createApp({ events })`.
+ */
 export class TraceEvents {
   private readonly listeners = new Map<string, Set<TraceListener>>();
   private readonly closers = new Set<() => void>();
@@ -45,6 +50,10 @@ export class TraceEvents {
     };
   }
 
+  /**
+   * Hands a batch appended to `sessionId` to the observers and to that session's listeners. A listener or observer
+   * that throws is skipped; the others still get the batch. Called by {@link observeStore}'s store.
+   */
   publish(sessionId: string, events: readonly TraceEvent[]): void {
     if (events.length > 0) {
       for (const observer of this.observers) {

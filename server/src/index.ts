@@ -1,8 +1,8 @@
 /**
- * The server as a library (`cra-runtime/server`): the Hono app over any {@link CraRuntime}, Web-standard only, so
- * the same app runs on Node, Deno (`Deno.serve(app.fetch)`) and edge workers (`export default app`); `assemble`
- * builds runtime, owners and app from a configuration, and `createWorker` is a Worker's `fetch` over it. Node's
- * listener, durable owners and `startServer` are in `cra-runtime/server/node`.
+ * The server as a library (`cra-runtime/server`): the Hono app over any {@link "sdk/src".CraRuntime | CraRuntime},
+ * Web-standard only, so the same app runs on Node, Deno (`Deno.serve(app.fetch)`) and edge workers
+ * (`export default app`); `assemble` builds runtime, owners and app from a configuration, and `createWorker` is a
+ * Worker's `fetch` over it. Node's listener, durable owners and `startServer` are in `cra-runtime/server/node`.
  *
  * ```ts
  * import { createRuntime, memoryStore } from 'cra-runtime';
@@ -17,6 +17,7 @@
  */
 
 export { createApp, DEFAULT_MAX_BODY_BYTES, SERVER_VERSION, type AppOptions } from './app.ts';
+export type { McpRouteOptions } from './routes/mcp.ts';
 export type { App, AppEnv } from './context.ts';
 export { observeStore, TraceEvents, type TraceListener, type TraceObserver } from './events.ts';
 export { ServerMetrics } from './metrics/server-metrics.ts';
@@ -24,7 +25,7 @@ export type { LogFormat, RequestRecord } from './middleware/request-log/index.ts
 export { MemoryOwners, type OwnerStore } from './auth/owner.ts';
 export { generateKey, MIN_KEY_LENGTH, type AuthOptions, type Principal } from './auth/keys.ts';
 export type { RateLimitOptions } from './auth/rate-limit.ts';
-export { parseConfig, type Env, type RuntimeConfig, type ServerConfig } from './config.ts';
+export { parseConfig, type AtlasWrites, type Env, type JsonlDurability, type LogSetting, type McpConfig, type RuntimeConfig, type ServerConfig } from './config.ts';
 export { assemble, type AssembleOptions, type Assembly, type AssemblyConfig } from './assemble.ts';
 export { startupReport, type AtlasReport, type Served } from './report.ts';
 export { createWorker, type Worker, type WorkerOptions } from './adapter/workerd/index.ts';

@@ -13,19 +13,37 @@ import { shortKeyWarning } from './auth/keys.ts';
 
 /** The atlases read at start: loaded, or skipped (a duplicate id, an invalid atlas), never fatal. */
 export interface AtlasReport {
-  loaded: Array<{ atlas_id: string; version: string; path: string }>;
-  skipped: Array<{ path: string; code: string; message: string }>;
+  /** The atlases loaded, in load order. */
+  loaded: Array<{
+    /** The atlas's id. */
+    atlas_id: string;
+    /** The atlas's version. */
+    version: string;
+    /** Where it was read from: a file, or a few words (`deployed with the Worker`). */
+    path: string;
+  }>;
+  /** The atlases left out, with why. */
+  skipped: Array<{
+    /** The file (or folder) that could not be loaded. */
+    path: string;
+    /** The error code of why (`atlas_invalid`, `atlas_exists`…). */
+    code: string;
+    /** The error's message. */
+    message: string;
+  }>;
 }
 
 /** What the adapter knows about where and how it serves. */
 export interface Served {
   /** The last line's subject: `CRA server`, `CRA server (Deno)`. */
   name: string;
+  /** Where the API is served (origin, e.g. `http://127.0.0.1:8420`). */
   url: string;
   /** Where the sessions live: a folder, or a few words (`in memory, …`). */
   data: string;
   /** The command that starts this server, for the hint that keeps a generated key. */
   command: string;
+  /** The atlases read at start. */
   atlases: AtlasReport;
   /** When sessions live in JSONL files: when an answer is given (`CRA_DURABILITY`). */
   durability?: 'fsync' | 'interval';

@@ -53,8 +53,13 @@ export function createClient(options: ClientOptions): HttpRuntime {
   return new HttpRuntime(transport, options.telemetry === undefined ? Telemetry.global : new Telemetry(options.telemetry));
 }
 
+/**
+ * A {@link CraRuntime} whose core is a CRA server: every call is one HTTP request, and errors arrive as the
+ * server's `CraError`s with their HTTP status. Made by {@link createClient}.
+ */
 export class HttpRuntime implements CraRuntime {
   readonly mode = 'http' as const;
+  /** @internal how requests reach the server (base URL, key, headers, timeout). */
   readonly transport: HttpTransport;
   /** @internal spans and metrics of this client's sessions (and of guards on them). */
   readonly telemetry: Telemetry;

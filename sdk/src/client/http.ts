@@ -11,6 +11,7 @@ import { checkJsonValue, describeValue, jsonValue } from '../json-value.ts';
 import { isObject, kindOf } from '../util.ts';
 import type { HostAbortSignal, HostFetch, HostResponse } from '../runtime/host-types.ts';
 
+/** Where the server is and how to reach it (the part of `ClientOptions` the transport reads). */
 export interface HttpOptions {
   /** The server, e.g. `http://127.0.0.1:8420`. */
   baseUrl: string;
@@ -29,6 +30,7 @@ export function errorWithStatus(code: string, message: string, path: string | nu
   return new CraError(code, message, { path, status, ...(cause === undefined ? {} : { cause }) });
 }
 
+/** Sends the client's requests: one instance per client, holding the base URL, key, headers and timeout. */
 export class HttpTransport {
   readonly baseUrl: string;
   private readonly apiKey: string | undefined;

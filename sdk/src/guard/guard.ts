@@ -22,9 +22,11 @@ import { TOOL_PLATFORMS, type ToolPlatform, ToolNames } from '../tools/names.ts'
 
 /** What a handler gets beside the parameters. */
 export interface HandlerContext {
+  /** The action being run (the id, not the tool name the model used). */
   actionId: string;
   /** The approved execution this run reports to. */
   execution: Execution;
+  /** The session the guard governs. */
   session: CraSession;
 }
 
@@ -36,6 +38,7 @@ export type ToolHandler<P = any> = (parameters: P, context: HandlerContext) => u
 
 /** The call an approval is asked for (what an approval screen shows beside the execution). */
 export interface ApprovalRequest {
+  /** The action asked for. */
   actionId: string;
   /** The name the model called the tool by. */
   toolName: string;
@@ -45,11 +48,26 @@ export interface ApprovalRequest {
 
 /** A human's answer to an approval request. */
 export type ApprovalDecision =
-  | { approved: true; approver?: string }
-  | { approved: false; reason?: string; approver?: string }
-  /** The execution as decided elsewhere (e.g. through the server's approve route): the guard only carries it on. */
-  | { execution: Execution };
+  | {
+      /** Granted: the guard approves the execution and runs the handler. */
+      approved: true;
+      /** Who granted it, recorded in the trace. */
+      approver?: string;
+    }
+  | {
+      /** Refused: the guard denies the execution and the call answers a refusal. */
+      approved: false;
+      /** Why, recorded in the trace and handed to the model (default `approval denied`). */
+      reason?: string;
+      /** Who refused, recorded in the trace. */
+      approver?: string;
+    }
+  | {
+      /** The execution as decided elsewhere (e.g. through the server's approve route): the guard only carries it on. */
+      execution: Execution;
+    };
 
+/** How a guard asks for approvals and resolves: all optional. */
 export interface GuardOptions {
   /**
    * Asked for every call that needs approval; the approval is bound to `execution.approval_hash`. Without it, such
@@ -70,22 +88,42 @@ export interface GuardOptions {
 export interface Refusal {
   /** The core's refusal code (`invalid_parameters`, `scope_violation`, `rate_limited`, `unknown_action`…) or one of the guard's. */
   code: string;
+  /** What went wrong, in words a model can act on. */
   reason: string;
+  /** The core's `details` of the execution, or what the guard adds (e.g. the `tools` there are); `null` when none. */
   details: JsonObject | null;
 }
 
+/** What {@link Guard.call} answers: the handler's result, or why there is none. Governance refusals never throw. */
 export type GuardResult =
-  | { ok: true; result: unknown; execution: Execution }
-  | { ok: false; refusal: Refusal; execution?: Execution };
+  | {
+      /** The handler ran and its execution is completed. */
+      ok: true;
+      /** What the handler returned (its JSON hash is traced). */
+      result: unknown;
+      /** The completed execution. */
+      execution: Execution;
+    }
+  | {
+      /** The call was refused, or its handler failed. */
+      ok: false;
+      /** Why, for the model to read. */
+      refusal: Refusal;
+      /** The execution, when the core was asked (denied, failed…); absent for a refusal made before asking. */
+      execution?: Execution;
+    };
 
 /** What tool lists are made from: the resolution the guard works with, the names of its tools, and which it runs. */
 export interface ToolCatalog {
+  /** The resolution the guard works with. */
   resolution: Resolution;
+  /** The tool names of the loaded atlases, per platform. */
   names: ToolNames;
   /** The allowed actions that have a handler (and, when they need approval, an approver): only these are offered. */
   actionIds: string[];
 }
 
+/** How {@link Guard.call} reads the tool name. */
 export interface CallOptions {
   /** The platform whose tool names `name` is looked up in (default: all). */
   platform?: ToolPlatform;
@@ -97,7 +135,12 @@ const REFUSING_ERRORS = new Set(['session_ended', 'resolution_not_found', 'inval
 /** Refusals that a fresh resolution can lift: resolve again once and retry. */
 const STALE_RESOLUTION = new Set(['resolution_expired', 'resolution_stale', 'atlas_unloaded']);
 
+/**
+ * Governs the tool calls of one session: made by {@link guard}. Safe to share between concurrent calls (a first
+ * resolve is made once).
+ */
 export class Guard {
+  /** The session whose tool calls this guard governs. */
   readonly session: CraSession;
   private readonly handlers: ReadonlyMap<string, ToolHandler>;
   private readonly options: GuardOptions;

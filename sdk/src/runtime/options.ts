@@ -26,6 +26,11 @@ export interface SessionResidency {
   idleSeconds?: number;
 }
 
+/**
+ * What {@link createRuntime} takes: every member is optional, and the defaults give an in-memory runtime with the
+ * shipped core, the system clock and the protocol's default rules. Checked before anything is built: a member of the
+ * wrong shape fails with `invalid_request` naming it.
+ */
 export interface RuntimeOptions {
   /** Where the core module comes from (default: the module shipped with the package). */
   wasm?: CoreSource;
@@ -46,6 +51,7 @@ export interface RuntimeOptions {
   sessions?: SessionResidency;
   /** Buffered collection: every recorded event also goes to these sinks, in batches. */
   sinks?: TraceSink[];
+  /** How the `sinks` are fed: batch size, flush interval, failure callback. Unused without `sinks`. */
   collector?: CollectorOptions;
   /** Atlases to load before stored sessions are restored (so that their resolutions can be rebuilt). */
   atlases?: Array<AtlasManifest | AtlasBundle>;
@@ -53,9 +59,9 @@ export interface RuntimeOptions {
   defaultDecision?: 'deny' | 'allow';
   /** Context budget of a resolution when the request names none. Default 8000. */
   maxContextTokens?: number;
-  /** Accepted skew of request timestamps. Default 300. */
+  /** Accepted skew of request timestamps, in seconds, either way of the host clock. Default 300. */
   clockSkewSeconds?: number;
-  /** Lifetime of resolutions. Default 3600. */
+  /** Lifetime of a resolution, in seconds, when the request asks for none. Default 3600. */
   defaultTtlSeconds?: number;
   /**
    * Damage a store sees on start without reading traces (an unreadable index line, a torn trace found without one):

@@ -15,6 +15,7 @@ import { Core } from './core.ts';
 import { compileCore, type CoreSource } from './load.ts';
 import { replayInScratch } from './replay.ts';
 
+/** What every trace tool takes. */
 export interface ToolOptions {
   /** Where the core module comes from (default: the module shipped with the package). */
   wasm?: CoreSource;
@@ -45,9 +46,9 @@ async function withCore<T>(options: ToolOptions | undefined, fn: (core: Core, no
 }
 
 /**
- * Verifies a chain (SPEC §4.2) in one core call; with `expectedHead`, also that it has not been cut. The trace is an
- * array of events or its JSONL text (one event per line, as stored): the text is read by the core directly, the
- * cheaper form for a trace read from a file.
+ * Verifies a chain ([Verification](../../../docs/protocol.md#verification)) in one core call; with `expectedHead`,
+ * also that it has not been cut. The trace is an array of events or its JSONL text (one event per line, as stored):
+ * the text is read by the core directly, the cheaper form for a trace read from a file.
  */
 export async function verifyTrace(
   trace: readonly TraceEvent[] | string,
@@ -83,15 +84,24 @@ export async function fromJsonl(text: string, options?: ToolOptions): Promise<Tr
 }
 
 /** RFC 8785 canonical JSON of `value` and its SHA-256. */
-export async function canonicalHash(value: unknown, options?: ToolOptions): Promise<{ canonical: string; sha256: string }> {
+export async function canonicalHash(
+  value: unknown,
+  options?: ToolOptions,
+): Promise<{
+  /** The RFC 8785 canonical JSON text of `value`. */
+  canonical: string;
+  /** SHA-256 of the UTF-8 bytes of `canonical`, as lowercase hex. */
+  sha256: string;
+}> {
   checkJsonValue({ value });
   return withCore(options, (core, now) => core.call<{ canonical: string; sha256: string }>('canonical.hash', { value }, now));
 }
 
+/** What {@link replayTrace} takes besides the trace and its atlases. */
 export interface ReplayOptions extends ToolOptions {
-  /** Ids for the replayed events. */
+  /** Ids for the replayed events. Default: UUIDv7 from `crypto.getRandomValues`. */
   ids?: IdSource;
-  /** Core configuration of the original runtime (replay must run under the same rules). */
+  /** Core configuration of the original runtime (replay must run under the same rules). Default: the core's. */
   config?: CoreConfig;
 }
 

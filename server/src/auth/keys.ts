@@ -13,6 +13,7 @@ import { CraError } from '../../../sdk/src/errors.ts';
 import type { AppEnv } from '../context.ts';
 import { httpError } from '../errors.ts';
 
+/** Which API keys the app accepts, and what each may do (`createApp({ auth })`). */
 export interface AuthOptions {
   /** Accepted API keys: printable ASCII without spaces (keys shorter than {@link MIN_KEY_LENGTH} are guessable). */
   keys: string[];

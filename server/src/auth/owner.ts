@@ -22,14 +22,20 @@ import type { EmbeddedRuntime } from '../../../sdk/src/runtime/runtime.ts';
 import type { JsonObject } from '../../../sdk/src/types.ts';
 import type { Principal } from './keys.ts';
 
+/**
+ * Where the app keeps who owns which session (the owner is host data, never in the trace). {@link MemoryOwners}
+ * forgets on restart; a persistent store (`FileOwners` on Node) keeps sessions visible to their keys across restarts.
+ */
 export interface OwnerStore {
   /** The owner id of a session, `undefined` when none is recorded. */
   get(sessionId: string): string | undefined;
   /** Records the owner of a new session (durably, for a persistent store) before the session is answered. */
   set(sessionId: string, owner: string): Promise<void>;
+  /** Releases what the store holds (a file); called once when the server stops. */
   close?(): Promise<void>;
 }
 
+/** Owners in memory: the default, for a runtime whose sessions do not outlive the process. */
 export class MemoryOwners implements OwnerStore {
   private readonly owners = new Map<string, string>();
   get(sessionId: string): string | undefined {

@@ -9,6 +9,7 @@ import type { MiddlewareHandler } from 'hono';
 import { httpError } from '../errors.ts';
 import type { AuthEnv } from './keys.ts';
 
+/** The per-key token bucket of `createApp({ rateLimit })`: over it, a request is refused with 429 `rate_limited`. */
 export interface RateLimitOptions {
   /** Sustained requests a minute per key. */
   perMinute: number;

@@ -29,22 +29,36 @@ const DECISION_OF: Readonly<Record<string, string>> = {
   'policy.violated': 'violated',
 };
 
-/** What a scrape reads besides the counters. */
+/**
+ * What a scrape reads besides the counters.
+ * @inline
+ */
 export interface ScrapeSources {
+  /** The runtime whose sessions, atlases and core memory are reported (`cra_sessions`…); none: not reported. */
   runtime?: CraRuntime | null;
+  /** Reported as `cra_server_info{version}`; none: not reported. */
   version?: string;
 }
 
+/**
+ * The counters of `GET /metrics`, in the Prometheus text format. `createApp` makes one unless it is given one
+ * (`metrics`), which lets another listener serve the same counters.
+ */
 export class ServerMetrics {
+  /** `cra_http_requests_total{method, route, status}`: HTTP requests answered. */
   readonly requests = new Counter('cra_http_requests_total', 'HTTP requests answered, by method, route pattern and status', ['method', 'route', 'status']);
+  /** `cra_http_request_duration_seconds{method, route}`: time to answer a request, in seconds. */
   readonly durations = new Histogram(
     'cra_http_request_duration_seconds',
     'Time to answer an HTTP request (to its headers, for streams), by method and route pattern',
     ['method', 'route'],
     DURATION_BUCKETS,
   );
+  /** `cra_trace_events_total{event_type}`: trace events appended. */
   readonly traceEvents = new Counter('cra_trace_events_total', 'Trace events appended, by event type', ['event_type']);
+  /** `cra_actions_requested_total`: `action.requested` events appended. */
   readonly actionsRequested = new Counter('cra_actions_requested_total', 'Actions requested (action.requested events)');
+  /** `cra_action_decisions_total{result}`: decisions recorded (`approved`, `denied`, `violated`). */
   readonly decisions = new Counter(
     'cra_action_decisions_total',
     'Decisions on requested actions, by result, as recorded in the trace (approved: action.approved; denied: action.denied; violated: policy.violated)',

@@ -9,6 +9,10 @@ import { swaggerUI } from '@hono/swagger-ui';
 import type { App } from '../context.ts';
 import { route } from './helpers.ts';
 
+/**
+ * Where the `GET /docs` page loads Swagger UI from.
+ * @inline
+ */
 export interface DocsOptions {
   /** Base URL of a `swagger-ui-dist` package (default: jsDelivr's CDN). */
   assetsUrl?: string;
@@ -17,6 +21,7 @@ export interface DocsOptions {
 /** The Swagger UI major version the page loads (the CDN serves its latest release). */
 export const SWAGGER_UI_VERSION = '5';
 
+/** Registers `GET /docs`. */
 export function docsRoutes(app: App, options: DocsOptions = {}): void {
   const page = swaggerUI({
     url: 'openapi.json',

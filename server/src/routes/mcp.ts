@@ -30,6 +30,7 @@ import { errorBody, httpError } from '../errors.ts';
 import { ErrorSchema, SessionIdParam } from '../schemas.ts';
 import { errors, ok, owned, requestBody, route } from './helpers.ts';
 
+/** The upstream MCP server behind `POST /v1/sessions/:id/mcp`, and how its gateways are kept. */
 export interface McpRouteOptions {
   /** The upstream MCP server whose tools the sessions' actions run (`connectUpstream` of `sdk/src/mcp`). */
   upstream: McpUpstream;
@@ -44,6 +45,7 @@ const JsonRpcBody = z
   .union([z.looseObject({}), z.array(z.looseObject({}))])
   .openapi('JsonRpcMessage', { description: 'A JSON-RPC 2.0 message of MCP (or a batch): `initialize`, `tools/list`, `tools/call`, notifications' });
 
+/** Registers `POST /v1/sessions/:id/mcp`: the session's governed MCP gateway (501 without `options`). */
 export function mcpRoutes(app: App, s: Services, options: McpRouteOptions | undefined): void {
   const approvals = new Approvals(s);
   const gateways = new Map<string, Promise<McpGateway>>();

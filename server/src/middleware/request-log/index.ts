@@ -17,19 +17,26 @@ import { basePath, matchedRoutes } from 'hono/route';
 import type { AppEnv } from '../../context.ts';
 import type { ServerMetrics } from '../../metrics/server-metrics.ts';
 
+/** How request log lines are written: `text` for people, `json` (a {@link RequestRecord} a line) for log pipelines. */
 export type LogFormat = 'text' | 'json';
 
+/** What the request log records of one request (the fields of a `json` line). */
 export interface RequestRecord {
   /** When the request arrived (ISO 8601). */
   time: string;
+  /** The request's id, as answered in `X-Request-Id`. */
   request_id: string;
+  /** The HTTP method. */
   method: string;
   /** The path as sent (percent-encoded), with its query, credential-like values redacted. */
   path: string;
   /** The route pattern that answered, relative to the app (`unmatched` when none did). */
   route: string;
+  /** The HTTP status answered (500 when the handler threw). */
   status: number;
+  /** From arrival to the answer, in milliseconds (to the microsecond). */
   duration_ms: number;
+  /** The session the path names (lowercase), for routes under `/v1/sessions/:session_id` and the like. */
   session_id?: string;
   /** The short id of the key (`Principal.id`), `local` with auth off; absent when no key was accepted. */
   key_id?: string;
