@@ -1,7 +1,7 @@
 /**
  * `GET /docs`: Swagger UI over the OpenAPI document (public, like `/openapi.json`). The page names the document by a
  * relative URL, so that it works wherever the app is mounted (`/cra/docs` reads `/cra/openapi.json`). Its script and
- * stylesheet load from a CDN (jsDelivr) unless `assetsUrl` names another copy of `swagger-ui-dist`.
+ * stylesheet load from a CDN (jsDelivr) unless `assetsUrl` names another host of npm packages.
  */
 
 import { createRoute, z } from '@hono/zod-openapi';
@@ -14,7 +14,11 @@ import { route } from './helpers.ts';
  * @inline
  */
 export interface DocsOptions {
-  /** Base URL of a `swagger-ui-dist` package (default: jsDelivr's CDN). */
+  /**
+   * A host of npm packages, CDN-style, under which the page loads `swagger-ui-dist@5/swagger-ui-bundle.js` and
+   * `swagger-ui-dist@5/swagger-ui.css` (default `https://cdn.jsdelivr.net/npm`). Serving the package yourself: put
+   * `node_modules/swagger-ui-dist` at `<assetsUrl>/swagger-ui-dist@5/`.
+   */
   assetsUrl?: string;
 }
 

@@ -98,7 +98,10 @@ describe('cra serve', () => {
     await writeFile(join(invalid, 'broken/atlas.json'), '{"atlas_version": "1.0"');
     const r = await cli(['serve', '--port', '0', '--data', data], { env: { CRA_AUTH: 'off', CRA_ATLAS_DIR: invalid } });
     expect([r.code, r.stdout]).toEqual([1, '']);
-    expect(r.stderr).toMatch(new RegExp(`^CRA server failed to start: atlas_not_found: no atlas loaded from ${invalid}: ${join(invalid, 'broken')}: invalid_json: .*\n$`));
+    // Found but refused: the refusal's code, and the command that lists every error with its pointer.
+    expect(r.stderr).toMatch(
+      new RegExp(`^CRA server failed to start: invalid_json: no atlas loaded from ${invalid}: ${join(invalid, 'broken')}: invalid_json: .*\\(every error with its JSON pointer: npx cra atlas validate ${invalid}\\)\n$`),
+    );
     // One valid atlas beside the broken one: it starts, the broken one reported as skipped.
     await cp(EXAMPLE_ATLAS, join(invalid, 'support'), { recursive: true });
     const s = await serve(['--port', '0', '--data', data], { CRA_AUTH: 'off', CRA_ATLAS_DIR: invalid });

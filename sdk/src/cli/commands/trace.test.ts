@@ -29,6 +29,8 @@ describe('cra trace export', () => {
   it('writes a stored session\'s trace as stored, to stdout or --out; reads the folder without writing to it', async () => {
     const before = await readFile(join(data, 'traces/sessions.index.jsonl'), 'utf8');
     expect(await cli(['trace', 'export', sessionId, '--data', data])).toEqual({ code: 0, stdout: text, stderr: '' });
+    // Written uppercase, as the server also reads a path's id.
+    expect(await cli(['trace', 'export', sessionId.toUpperCase(), '--data', data])).toEqual({ code: 0, stdout: text, stderr: '' });
     const out = join(tmp.dir, 'exported.jsonl');
     const r = await cli(['trace', 'export', sessionId, '--data', data, '--out', out, '--json']);
     expect(JSON.parse(r.stdout)).toEqual({ session_id: sessionId, events: events().length, file: out });

@@ -111,7 +111,8 @@ export async function trace(argv: readonly string[], io: CliIO): Promise<number>
 async function exportTrace(argv: readonly string[], io: CliIO): Promise<number> {
   const args = parseCommand(io, EXPORT, argv);
   if (typeof args === 'number') return args;
-  const id = args.positionals[0]!;
+  // Session ids are stored lowercase; the server reads its path ids the same way.
+  const id = args.positionals[0]!.toLowerCase();
   const out = str(args, 'out');
   if (flag(args, 'json') && out === undefined) return usageError(io, EXPORT, '--json needs --out <file> (without it, stdout is the trace itself)');
   const data = str(args, 'data') ?? (io.env ?? process.env).CRA_DATA_DIR ?? '.data';

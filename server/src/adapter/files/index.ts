@@ -81,9 +81,14 @@ export async function assembleOnFiles(config: ServerConfig, options: Omit<Assemb
 
 /** Why nothing loaded from the configured folder `dir`, as the one error that stops the start. */
 function noAtlasLoaded(dir: string, report: AtlasReport): CraError {
-  const why =
-    report.skipped.length === 0
-      ? 'it holds no atlas.json, and none of its subfolders does'
-      : report.skipped.map((s) => (s.path === resolve(dir) ? s.message : `${s.path}: ${s.code}: ${s.message}`)).join('; ');
-  return new CraError('atlas_not_found', `no atlas loaded from ${dir}: ${why}`, { path: '/CRA_ATLAS_DIR' });
+  if (report.skipped.length === 0) {
+    return new CraError('atlas_not_found', `no atlas loaded from ${dir}: it holds no atlas.json, and none of its subfolders does`, { path: '/CRA_ATLAS_DIR' });
+  }
+  const why = report.skipped.map((s) => (s.path === resolve(dir) ? s.message : `${s.path}: ${s.code}: ${s.message}`)).join('; ');
+  // Found but refused: the code of the first refusal (atlas_invalid for a broken atlas), and where to see every error.
+  const refused = report.skipped.find((s) => s.code !== 'atlas_not_found');
+  if (!refused) return new CraError('atlas_not_found', `no atlas loaded from ${dir}: ${why}`, { path: '/CRA_ATLAS_DIR' });
+  return new CraError(refused.code, `no atlas loaded from ${dir}: ${why} (every error with its JSON pointer: npx cra atlas validate ${dir})`, {
+    path: '/CRA_ATLAS_DIR',
+  });
 }
