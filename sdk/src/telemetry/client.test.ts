@@ -12,7 +12,7 @@ import { createClient } from '../client/client.ts';
 import { guard } from '../guard/guard.ts';
 import { loadAtlasDir } from '../node.ts';
 import { ATTR } from './names.ts';
-import { AsyncContextManager } from '../../../test/support/otel-context.ts';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 
@@ -25,7 +25,7 @@ afterEach(() => {
 describe('OpenTelemetry spans of the HTTP client', () => {
   it('a guard call over HTTP: the guard span, its children, and traceparent on each request', async () => {
     const spans = new InMemorySpanExporter();
-    context.setGlobalContextManager(new AsyncContextManager().enable());
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }));
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     // The server's own runtime records nothing here: every span is the client's.

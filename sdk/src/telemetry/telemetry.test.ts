@@ -15,7 +15,7 @@ import { loadAtlasDir } from '../node.ts';
 import { createRuntime, type EmbeddedRuntime, type RuntimeOptions } from '../runtime/runtime.ts';
 import type { AtlasBundle } from '../types.ts';
 import { ATTR, INSTRUMENTATION_SCOPE, INSTRUMENTATION_VERSION, METRIC_NAMES } from './names.ts';
-import { AsyncContextManager } from '../../../test/support/otel-context.ts';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 let atlas: AtlasBundle | undefined;
@@ -48,7 +48,7 @@ function providers(): Otel {
 /** Registers real SDK providers with the global API (and a context manager, so that guard spans have children). */
 function registered(): Otel {
   const o = providers();
-  context.setGlobalContextManager(new AsyncContextManager().enable());
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   trace.setGlobalTracerProvider(o.tracerProvider);
   metrics.setGlobalMeterProvider(o.meterProvider);
   return o;

@@ -9,7 +9,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAtlasDir } from '../../../../sdk/src/node.ts';
-import { AsyncContextManager } from '../../../../test/support/otel-context.ts';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { http, KEY_A, ROOT, startTestServer, type TestServer } from '../../testing.ts';
 
 const CALLER_TRACE = '0af7651916cd43dd8448eb211c80319c';
@@ -19,7 +19,7 @@ describe('trace context of a request', () => {
   const spans = new InMemorySpanExporter();
   let s: TestServer;
   beforeAll(async () => {
-    context.setGlobalContextManager(new AsyncContextManager().enable());
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }));
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     s = await startTestServer({ runtime: { atlases: [await loadAtlasDir(join(ROOT, 'examples/atlases/support'))] } });
