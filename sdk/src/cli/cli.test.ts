@@ -4,7 +4,6 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -13,7 +12,6 @@ import {
   ATLAS_USAGE,
   ATLAS_VALIDATE_USAGE,
   MCP_PROXY_USAGE,
-  runCli,
   serveUsage,
   TRACE_DIFF_USAGE,
   TRACE_EXPORT_USAGE,
@@ -22,27 +20,13 @@ import {
   USAGE,
   VERIFY_USAGE,
 } from './commands.ts';
+import { cli as runIn } from './testing.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const run = promisify(execFile);
 
-function sink() {
-  let text = '';
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      text += String(chunk);
-      done();
-    },
-  });
-  return { stream, text: () => text };
-}
-
-async function cli(...argv: string[]) {
-  const out = sink();
-  const err = sink();
-  const code = await runCli(argv, { stdout: out.stream, stderr: err.stream });
-  return { code, stdout: out.text(), stderr: err.text() };
-}
+/** `cra <argv>` with in-memory streams (see `testing.ts`). */
+const cli = (...argv: string[]) => runIn(argv);
 
 describe('cra', () => {
   it('--help / help print the usage (exit 0); no command prints it on stderr (exit 2)', async () => {
