@@ -95,7 +95,7 @@ export interface AppOptions {
 }
 
 /** Paths served without a key, relative to where the app is mounted. */
-const PUBLIC = new Set(['/health', '/v1/health', '/openapi.json', '/docs']);
+const PUBLIC = new Set(['/health', '/v1/health', '/openapi.json', '/docs', '/docs/']);
 
 /** Whether `path` is public, wherever the app is mounted (`root.route('/cra', app)`: `/cra/health` is). */
 function isPublic(c: Parameters<typeof basePath>[0]): boolean {

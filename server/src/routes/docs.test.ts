@@ -49,6 +49,12 @@ describe('an app mounted under a prefix', () => {
     expect((await http(l.url, 'GET', '/cra/v1/health/x')).status).toBe(401);
   });
 
+  it('/docs/ sends the browser to /docs (relative: under the mount point), with no key', async () => {
+    const r = await fetch(`${l.url}/cra/docs/`, { redirect: 'manual' });
+    expect([r.status, r.headers.get('location')]).toEqual([301, '../docs']);
+    expect(new URL(r.headers.get('location')!, `${l.url}/cra/docs/`).pathname).toBe('/cra/docs');
+  });
+
   it("names the mount point as the document's server, so that /docs calls the app where it is", async () => {
     const doc = (await http(l.url, 'GET', '/cra/openapi.json')).body as { servers: Array<{ url: string }> };
     expect(doc.servers.map((s) => s.url)).toEqual(['/cra']);

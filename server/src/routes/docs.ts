@@ -33,6 +33,9 @@ export function docsRoutes(app: App, options: DocsOptions = {}): void {
     version: SWAGGER_UI_VERSION,
     ...(options.assetsUrl ? { baseUrl: options.assetsUrl } : {}),
   });
+  // `/docs/` would read its document as `/docs/openapi.json`: send the browser to the page itself (relative, so that
+  // it works wherever the app is mounted). Middleware, not a route: the OpenAPI document lists the page once.
+  app.use('/docs/', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? Promise.resolve(c.redirect('../docs', 301)) : next()));
   route(
     app,
     createRoute({

@@ -1,6 +1,6 @@
 /** `cra trace export | diff | replay`: traces the runtime wrote to a real data folder, the real core comparing and replaying. */
 
-import { cp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers.ts';
@@ -125,6 +125,17 @@ describe('cra trace replay', () => {
       stdout: `resolutions reproduced (1 of 1); 2 action decision(s) not re-checked: their parameters are recorded only as hashes (${events().length} events replayed)\n`,
       stderr: '',
     });
+  });
+
+  it('--atlas a folder of atlas folders, as cra serve reads it: the same replay; a broken atlas in it is an error', async () => {
+    const parent = join(tmp.dir, 'parent');
+    await cp(EXAMPLE_ATLAS, join(parent, 'support'), { recursive: true });
+    expect(await cli(['trace', 'replay', file, '--atlas', parent])).toEqual(await cli(['trace', 'replay', file, '--atlas', EXAMPLE_ATLAS]));
+    await mkdir(join(parent, 'broken'));
+    await writeFile(join(parent, 'broken', 'atlas.json'), '{');
+    const r = await cli(['trace', 'replay', file, '--atlas', parent]);
+    expect([r.code, r.stdout]).toEqual([1, '']);
+    expect(r.stderr).toMatch(new RegExp(`^cra trace replay: ${join(parent, 'broken')}: invalid_json: `));
   });
 
   it('a lowered refund limit: the refund decision is not re-checked, and the output says so instead of claiming every decision', async () => {

@@ -12,6 +12,7 @@ import { loadAtlasDir } from '../../atlas/dir.ts';
 import { canonicalHash, diffTraces, fromJsonl, replayTrace } from '../../runtime/tools.ts';
 import { jsonlStore } from '../../storage/jsonl.ts';
 import type { AtlasBundle, ReplayResult, TraceEvent } from '../../types.ts';
+import { readAtlases } from '../../../../server/src/adapter/files/atlases.ts';
 import { flag, parseCommand, str, strs, usageError } from '../args.ts';
 import { type CliIO, describeError, fail, writeJson } from '../output.ts';
 
@@ -62,7 +63,8 @@ cannot ask the policies again; it copies those events as recorded. The trace nam
 used (their ids, not their versions): one that no --atlas gives is warned about on stderr.
 
 Options:
-  --atlas <dir>   an atlas folder or manifest file; repeat for several (required)
+  --atlas <dir>   an atlas folder or manifest file, or a folder of atlas folders (as cra serve reads it);
+                  repeat for several (required)
   --json          one JSON object on stdout: {reproduced, original_length, replayed_length, divergences,
                   resolutions: {recorded, reproduced}, not_rechecked: {action_decisions, reason}, warnings}
   -h, --help      this help
@@ -234,13 +236,7 @@ async function replay(argv: readonly string[], io: CliIO): Promise<number> {
   let result: ReplayResult;
   try {
     events = await readTrace(file);
-    for (const dir of atlases) {
-      try {
-        bundles.push(await loadAtlasDir(dir));
-      } catch (err) {
-        throw new Error(`${dir}: ${describeError(err)}`);
-      }
-    }
+    for (const dir of atlases) bundles.push(...(await atlasesAt(dir)));
     result = await replayTrace(events, bundles);
   } catch (err) {
     return fail(io, 'trace replay', describeError(err));
@@ -306,6 +302,27 @@ function replayScope(events: readonly TraceEvent[], result: ReplayResult): { res
     if (same) reproduced++;
   });
   return { resolutions: { recorded, reproduced }, actionDecisions };
+}
+
+/**
+ * The atlases at an `--atlas` path: an atlas folder or manifest file, or a folder of atlas folders read as
+ * `cra serve` reads its atlas folder. Replay needs every atlas it is given: one that does not load is an error.
+ */
+async function atlasesAt(path: string): Promise<AtlasBundle[]> {
+  const folder = await stat(path).then((s) => s.isDirectory(), () => false);
+  const manifest = folder && (await stat(join(path, 'atlas.json')).then(() => true, () => false));
+  if (!folder || manifest) {
+    try {
+      return [await loadAtlasDir(path)];
+    } catch (err) {
+      throw new Error(`${path}: ${describeError(err)}`);
+    }
+  }
+  const { bundles, report } = await readAtlases(path);
+  const skipped = report.skipped[0];
+  if (skipped) throw new Error(`${skipped.path}: ${skipped.code}: ${skipped.message}`);
+  if (bundles.length === 0) throw new Error(`${path}: it holds no atlas.json, and none of its subfolders does`);
+  return bundles;
 }
 
 /** The atlas ids the trace's resolutions name (`atlas_ids` of `carp.request.received`) that no given atlas has. */
