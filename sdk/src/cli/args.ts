@@ -55,6 +55,26 @@ export function usageError(io: CliIO, spec: { name: string; usage: string }, mes
   return 2;
 }
 
+/** The subcommands of a command (`cra atlas init|validate`): each runs on the arguments after its name. */
+export type Subcommands = Readonly<Record<string, (argv: readonly string[], io: CliIO) => Promise<number>>>;
+
+/**
+ * Runs the subcommand `argv` names. The command's own usage answers `help`, and `--help` / `-h` without a known
+ * subcommand; no subcommand, or an unknown one, is a usage error.
+ */
+export function dispatch(io: CliIO, spec: { name: string; usage: string }, commands: Subcommands, argv: readonly string[]): Promise<number> | number {
+  const [sub, ...rest] = argv;
+  const run = sub !== undefined && Object.hasOwn(commands, sub) ? commands[sub] : undefined;
+  if (run) return run(rest, io);
+  if (sub === 'help' || argv.includes('--help') || argv.includes('-h')) return help(io, spec);
+  if (sub === undefined) {
+    const names = Object.keys(commands);
+    const list = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names[0];
+    return usageError(io, spec, `missing the command (${list})`);
+  }
+  return usageError(io, spec, `unknown command ${JSON.stringify(sub)}`);
+}
+
 /** A string option (`parseArgs` typed them loosely). */
 export function str(parsed: Parsed, name: string): string | undefined {
   const v = parsed.values[name];

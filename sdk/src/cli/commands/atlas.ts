@@ -11,7 +11,7 @@ import { loadAtlasDir } from '../../atlas/dir.ts';
 import { CraError } from '../../errors.ts';
 import { createRuntime } from '../../runtime/runtime.ts';
 import type { AtlasBundle, AtlasValidation, ErrorInfo } from '../../types.ts';
-import { flag, parseCommand, usageError } from '../args.ts';
+import { dispatch, flag, parseCommand } from '../args.ts';
 import { type CliIO, describeError, fail, writeJson } from '../output.ts';
 import { exampleAtlas } from '../package.ts';
 
@@ -56,24 +56,7 @@ const INIT = { name: 'atlas init', usage: ATLAS_INIT_USAGE, options: { json: { t
 const VALIDATE = { name: 'atlas validate', usage: ATLAS_VALIDATE_USAGE, options: { json: { type: 'boolean' } }, positionals: ['dir|file'] } as const;
 
 export async function atlas(argv: readonly string[], io: CliIO): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (!['init', 'validate'].includes(sub ?? '') && (argv.includes('--help') || argv.includes('-h'))) {
-    io.stdout.write(ATLAS_USAGE);
-    return 0;
-  }
-  switch (sub) {
-    case 'init':
-      return init(rest, io);
-    case 'validate':
-      return validate(rest, io);
-    case 'help':
-      io.stdout.write(ATLAS_USAGE);
-      return 0;
-    case undefined:
-      return usageError(io, { name: 'atlas', usage: ATLAS_USAGE }, 'missing the command (init or validate)');
-    default:
-      return usageError(io, { name: 'atlas', usage: ATLAS_USAGE }, `unknown command ${JSON.stringify(sub)}`);
-  }
+  return dispatch(io, { name: 'atlas', usage: ATLAS_USAGE }, { init, validate }, argv);
 }
 
 async function init(argv: readonly string[], io: CliIO): Promise<number> {

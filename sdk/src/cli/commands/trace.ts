@@ -13,7 +13,7 @@ import { canonicalHash, diffTraces, fromJsonl, replayTrace } from '../../runtime
 import { jsonlStore } from '../../storage/jsonl.ts';
 import type { AtlasBundle, ReplayResult, TraceEvent } from '../../types.ts';
 import { readAtlases } from '../../../../server/src/adapter/files/atlases.ts';
-import { flag, parseCommand, str, strs, usageError } from '../args.ts';
+import { dispatch, flag, parseCommand, str, strs, usageError } from '../args.ts';
 import { type CliIO, describeError, fail, writeJson } from '../output.ts';
 
 export const TRACE_USAGE = `Usage: cra trace <export|diff|replay> [options]
@@ -88,26 +88,7 @@ const REPLAY = {
 } as const;
 
 export async function trace(argv: readonly string[], io: CliIO): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (!['export', 'diff', 'replay'].includes(sub ?? '') && (argv.includes('--help') || argv.includes('-h'))) {
-    io.stdout.write(TRACE_USAGE);
-    return 0;
-  }
-  switch (sub) {
-    case 'export':
-      return exportTrace(rest, io);
-    case 'diff':
-      return diff(rest, io);
-    case 'replay':
-      return replay(rest, io);
-    case 'help':
-      io.stdout.write(TRACE_USAGE);
-      return 0;
-    case undefined:
-      return usageError(io, { name: 'trace', usage: TRACE_USAGE }, 'missing the command (export, diff or replay)');
-    default:
-      return usageError(io, { name: 'trace', usage: TRACE_USAGE }, `unknown command ${JSON.stringify(sub)}`);
-  }
+  return dispatch(io, { name: 'trace', usage: TRACE_USAGE }, { export: exportTrace, diff, replay }, argv);
 }
 
 async function exportTrace(argv: readonly string[], io: CliIO): Promise<number> {
