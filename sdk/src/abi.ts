@@ -53,6 +53,19 @@ export const OPERATIONS = Object.freeze([
   "trace.replay",
   "trace.from_jsonl",
   "trace.to_jsonl",
+  "session.checkpoint",
+  "checkpoint.body",
+  "checkpoint.open",
+  "checkpoint.sign",
+  "key.parse",
+  "key.format",
+  "trace.tree",
+  "trace.sync",
+  "proof.inclusion",
+  "proof.consistency",
+  "proof.verify",
+  "receipt.build",
+  "receipt.verify",
   "canonical.hash",
 ] as const);
 /** The name of a `cra_call` operation. */
@@ -125,6 +138,10 @@ export const CORE_ERROR_STATUS = Object.freeze({
   idempotency_conflict: 409,
   /** 'session.restore' on a chain that does not verify, belongs to another session, or does not contain its synced head */
   trace_invalid: 400,
+  /** a checkpoint that does not read as a signed note, is not signed by an accepted key, or is not of the trace it comes with */
+  checkpoint_invalid: 422,
+  /** a synced trace or checkpoint that does not extend the log held for its session */
+  history_rewritten: 409,
   /** no such op */
   unknown_operation: 400,
   /** the host's id import returned something that is not a lowercase UUID */
@@ -146,6 +163,10 @@ export const SDK_ERROR_STATUS = Object.freeze({
   core_unavailable: 500,
   /** a trace store failed to read or write */
   storage_failure: 500,
+  /** a checkpoint, receipt or proof needs a signed checkpoint and the runtime has no signing key ('signing', 'CRA_SIGNING_KEY') */
+  no_signing_key: 409,
+  /** the runtime's WebCrypto ('globalThis.crypto.subtle') is missing or has no Ed25519, which signed checkpoints need */
+  crypto_unavailable: 500,
   /** a stored trace is damaged: torn or malformed line, broken chain, or shorter than its synced head */
   storage_corrupt: 500,
   /** one or more collector sinks failed; their events are kept and retried */

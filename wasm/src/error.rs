@@ -54,6 +54,10 @@ error_codes! {
     IdempotencyConflict => "idempotency_conflict",
     /// A trace that does not verify, belongs to another session or lacks its synced head.
     TraceInvalid => "trace_invalid",
+    /// A checkpoint that does not read as one, or is not of the trace it is given with.
+    CheckpointInvalid => "checkpoint_invalid",
+    /// A synced trace or checkpoint that does not extend the log held for its session.
+    HistoryRewritten => "history_rewritten",
     UnknownOperation => "unknown_operation",
     /// The host supplied an id that is not a lowercase UUID.
     HostIdInvalid => "host_id_invalid",

@@ -22,6 +22,7 @@ pub mod ids;
 pub mod atlas;
 pub mod carp;
 pub mod trace;
+pub mod proof;
 pub mod runtime;
 
 #[cfg(target_arch = "wasm32")]

@@ -362,6 +362,21 @@ fn substitute(v: &mut Value, w: &World) {
     }
 }
 
+/// A verifier key string (of a made-up public key) and a made-up signature: the core checks formats, never
+/// signatures (the host does).
+const KEY: &str = "cra+b5651ddf+AQcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcH";
+const SIGNATURE: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==";
+const EMPTY_ROOT: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// A checkpoint of the world's whole trace, signed (by no real key) as `KEY`.
+fn note_of(w: &World) -> String {
+    use cra_core::proof::{keys::Verifier, merkle::root, note::*, tree::leaf_of};
+    let leaves: Vec<_> = w.events.iter().map(|e| leaf_of(e["event_hash"].as_str().unwrap()).unwrap()).collect();
+    let c = Checkpoint { origin: origin_of("cra", &w.sid), size: leaves.len() as u64, root: root(&leaves), time: None };
+    let key = Verifier::parse(KEY).unwrap();
+    SignedNote { body: c.body(), checkpoint: c, signatures: vec![Signature { name: key.name, key_id: key.key_id, signature: vec![0; 64] }] }.text()
+}
+
 /// A valid input for each op in the world `w`.
 fn template(op: &str, w: &World) -> Value {
     let req = json!({
@@ -398,6 +413,19 @@ fn template(op: &str, w: &World) -> Value {
         "trace.from_jsonl" => json!({"text": w.events.iter().map(|e| format!("{}\n", e)).collect::<String>()}),
         "trace.to_jsonl" => json!({"events": w.events}),
         "canonical.hash" => json!({"value": {"b": [1, "x", null], "a": 1.5}}),
+        "session.checkpoint" => json!({"session_id": w.sid, "name": "cra"}),
+        "checkpoint.body" => json!({"name": "cra", "session_id": w.sid, "size": 1, "root": EMPTY_ROOT}),
+        "checkpoint.open" => json!({"note": note_of(w), "keys": [KEY]}),
+        "checkpoint.sign" => json!({"body": note_of(w).split("\n\n").next().unwrap().to_string() + "\n", "key": KEY, "signature": SIGNATURE}),
+        "key.parse" => json!({"key": KEY}),
+        "key.format" => json!({"name": "cra", "public_key": "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=", "seed": "CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk="}),
+        "trace.tree" => json!({"events": w.events, "size": 2}),
+        "trace.sync" => json!({"events": w.events[..2], "incoming": w.events[1..], "checkpoints": [note_of(w)]}),
+        "proof.inclusion" => json!({"events": w.events, "index": 1}),
+        "proof.consistency" => json!({"events": w.events, "first": 2}),
+        "proof.verify" => json!({"proof": {"type": "consistency", "first": 0, "second": 0, "first_root": EMPTY_ROOT, "second_root": EMPTY_ROOT, "proof": []}}),
+        "receipt.build" => json!({"events": w.events, "execution_id": w.approved, "checkpoint": note_of(w)}),
+        "receipt.verify" => json!({"receipt": {"receipt_version": "1"}, "keys": [KEY]}),
         other => panic!("no template for {}", other),
     }
 }

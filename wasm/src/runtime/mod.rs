@@ -6,7 +6,7 @@ mod ops;
 mod rebuild;
 mod sessions;
 
-pub use ops::OPERATIONS;
+pub use ops::{head_field, trace_of, OPERATIONS};
 pub use sessions::{check_name, CheckCode, CHECK_CODES, HOST_EVENTS};
 
 use crate::obj;
@@ -77,7 +77,7 @@ pub fn checked_now(now_us: f64) -> CoreResult<Micros> {
 }
 
 /// Operations that take their trace's JSONL as an attachment (ABI.md, "Attachments").
-pub const ATTACHMENT_OPS: &[&str] = &["session.restore", "trace.verify"];
+pub const ATTACHMENT_OPS: &[&str] = &["session.restore", "trace.verify", "trace.tree", "trace.sync", "proof.inclusion", "proof.consistency", "receipt.build"];
 
 /// Parses an operation's input: JSON, then optionally a NUL byte (which JSON text never contains) and the raw
 /// UTF-8 JSONL text of a trace, read as the input's `jsonl` member.

@@ -17,6 +17,8 @@ use crate::trace::jsonl::{from_jsonl, to_jsonl};
 use crate::atlas::LimitScope;
 use crate::trace::{contains_head_at, read_trace, verify_items, Head, Item};
 
+use crate::proof::ops as proof;
+
 use super::Runtime;
 
 const CODE: ErrorCode = ErrorCode::InvalidRequest;
@@ -96,6 +98,19 @@ operations! {
     "trace.replay" => |rt, o, _, host| json(rt.replay(o, host)),
     "trace.from_jsonl" => |_, o, _, _| json(Ok(obj!("events": from_jsonl(o.req_str("text", CODE)?)?))),
     "trace.to_jsonl" => |_, o, _, _| json(Ok(obj!("text": to_jsonl(events_of(o, "events")?)?))),
+    "session.checkpoint" => |rt, o, now, _| json(rt.checkpoint_body(o, now)),
+    "checkpoint.body" => |_, o, now, _| json(proof::body(o, now)),
+    "checkpoint.open" => |_, o, _, _| json(proof::open(o)),
+    "checkpoint.sign" => |_, o, _, _| json(proof::sign(o)),
+    "key.parse" => |_, o, _, _| json(proof::parse_key(o)),
+    "key.format" => |_, o, _, _| json(proof::format_key(o)),
+    "trace.tree" => |_, o, _, _| json(proof::tree(o)),
+    "trace.sync" => |_, o, _, _| json(crate::proof::sync::sync(o)),
+    "proof.inclusion" => |_, o, _, _| json(proof::inclusion(o)),
+    "proof.consistency" => |_, o, _, _| json(proof::consistency(o)),
+    "proof.verify" => |_, o, _, _| json(proof::verify(o)),
+    "receipt.build" => |_, o, _, _| json(proof::build_receipt(o)),
+    "receipt.verify" => |_, o, _, _| json(proof::verify_receipt(o)),
     "canonical.hash" => |_, o, _, _| {
         let value = o.get("value").ok_or_else(|| o.err(CODE, "value", "`value` is required"))?;
         let c = canonical(value);

@@ -3,6 +3,8 @@
 //! the recorded outcome, else they are kept as stale and nothing may run on them — fail closed). `replay`
 //! re-runs a trace's requests in a scratch runtime and reports every divergence (SPEC §4.2).
 
+use crate::proof::merkle::Frontier;
+use crate::proof::tree::leaf_of;
 use crate::obj;
 use std::collections::HashMap;
 
@@ -400,11 +402,16 @@ impl Runtime {
             }
         }
         let last = rest.last().unwrap_or(first);
+        let mut tree = Frontier::new();
+        for e in std::iter::once(first).chain(rest) {
+            tree.push(leaf_of(&e.event_hash).ok_or_else(|| CoreError::internal("a verified event hash is not hex"))?);
+        }
         s.chain = ChainHead {
             session_id: s.session_id.clone(),
             trace_id: first.trace_id.clone(),
             next_sequence: rest.len() as u64 + 1,
             head_hash: last.event_hash.clone(),
+            tree,
         };
         Ok(stale)
     }

@@ -101,6 +101,32 @@ impl Runtime {
         Ok(obj!("session": s.to_json(), "handle": &s.handle, "last_resolution_id": &s.current))
     }
 
+    /// `session.checkpoint`: the checkpoint body of a session's log as it stands (its tree is kept with its chain
+    /// head, so no trace is read), for the host to sign; `name` is the log name of its origin line.
+    pub fn checkpoint_body(&self, o: Obj, now: Micros) -> CoreResult<Value> {
+        o.deny_unknown(&["session_id", "name"], CODE)?;
+        let s = self.live(o, "session_id")?;
+        let name = o.req_str("name", CODE)?;
+        if !crate::proof::keys::valid_name(name) {
+            return Err(o.err(CODE, "name", "a log name is 1 to 128 printable ASCII characters, without + or spaces"));
+        }
+        let tree = &s.chain.tree;
+        let c = crate::proof::note::Checkpoint {
+            origin: crate::proof::note::origin_of(name, &s.session_id),
+            size: tree.size(),
+            root: tree.root(),
+            time: Some(timestamp(now)?),
+        };
+        Ok(obj!(
+            "session_id": &s.session_id,
+            "size": c.size,
+            "root": crate::proof::tree::hex(&c.root),
+            "head_hash": &s.chain.head_hash,
+            "time": c.time.as_deref(),
+            "body": c.body(),
+        ))
+    }
+
     /// One execution of a session as it stands now (what an approval waiting elsewhere reads once decided).
     pub fn get_execution(&self, o: Obj) -> CoreResult<Value> {
         o.deny_unknown(&["session_id", "execution_id"], CODE)?;

@@ -1,4 +1,6 @@
-//! Appending to a session's chain. The core keeps only each chain's head; emitted events go back to the host.
+//! Appending to a session's chain. The core keeps only each chain's head and the right edge of its Merkle tree
+//! ([`Frontier`]: O(log n) hashes, so a checkpoint of a live session costs no read of its trace); emitted events go
+//! back to the host.
 //! An [`Emitter`] works on a copy of the head and is committed only when the whole operation succeeded, so a
 //! failing operation leaves the chain untouched.
 //!
@@ -12,6 +14,9 @@ use crate::host::{fresh_ids, Host};
 use crate::json::{parse_strict, JsonOut};
 use crate::time::hash_rendering;
 
+use crate::proof::merkle::Frontier;
+use crate::proof::tree::leaf_of;
+
 use super::event::{chain_hash, Event, GENESIS_HASH, TRACE_VERSION};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,11 +26,13 @@ pub struct ChainHead {
     /// Sequence number of the next event (= number of events so far).
     pub next_sequence: u64,
     pub head_hash: String,
+    /// The Merkle tree of the events so far (its leaves are their hashes).
+    pub tree: Frontier,
 }
 
 impl ChainHead {
     pub fn new(session_id: String, trace_id: String) -> Self {
-        ChainHead { session_id, trace_id, next_sequence: 0, head_hash: GENESIS_HASH.to_string() }
+        ChainHead { session_id, trace_id, next_sequence: 0, head_hash: GENESIS_HASH.to_string(), tree: Frontier::new() }
     }
 }
 
@@ -120,6 +127,7 @@ impl Emitter {
             &payload,
             &self.head.head_hash,
         );
+        self.head.tree.push(leaf_of(&event_hash).ok_or_else(|| CoreError::internal("an event hash is not hex"))?);
         let previous_event_hash = std::mem::replace(&mut self.head.head_hash, event_hash.clone());
         self.head.next_sequence += 1;
         self.events.push(Emitted {
