@@ -50,6 +50,31 @@ export {
   type ReplayOptions,
   type ToolOptions,
 } from './runtime/tools.ts';
+export { generateSigningKey } from './proof/signer.ts';
+export { verifyCheckpoint, verifyProof, verifyReceipt, type VerifierKeys, type VerifyProofOptions } from './proof/verify.ts';
+export { buildReceipt, proveTrace, signTrace, traceTree, type TraceInput, type TraceTree } from './proof/tools.ts';
+export type {
+  Checkpoint,
+  CheckpointAccepted,
+  CheckpointRefused,
+  CheckpointVerdict,
+  ConsistencyProof,
+  ConsistencyQuery,
+  InclusionProof,
+  InclusionQuery,
+  Proof,
+  ProofAccepted,
+  ProofRefusal,
+  ProofVerdict,
+  ProveQuery,
+  Receipt,
+  ReceiptAccepted,
+  ReceiptEntry,
+  ReceiptVerdict,
+  SigningKeyPair,
+} from './proof/types.ts';
+export type { SyncResult, SyncState, SyncUpload } from './proof/sync.ts';
+export type { SigningOptions } from './runtime/options.ts';
 export { CraError, ERROR_STATUS, isCraError, type CoreErrorCode, type CraErrorCode, type SdkErrorCode } from './errors.ts';
 export { isoFromMicros, isUuid, microsFromIso, systemClock, systemIds, uuidv7, type Clock, type IdSource } from './host.ts';
 export { MemoryStore, memoryStore } from './storage/memory.ts';

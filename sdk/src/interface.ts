@@ -8,6 +8,9 @@
  * @module
  */
 
+import type { SyncResult, SyncState, SyncUpload } from './proof/sync.ts';
+import type { Checkpoint, CheckpointVerdict, Proof, ProofVerdict, ProveQuery, Receipt, ReceiptVerdict } from './proof/types.ts';
+import type { VerifierKeys, VerifyProofOptions } from './proof/verify.ts';
 import type { RequestForm } from './carp/request.ts';
 import type {
   AtlasBundle,
@@ -209,6 +212,14 @@ export interface CraSession {
   end(reason?: EndReason): Promise<Session>;
   /** The session's trace, in chain order. */
   trace(): Promise<TraceEvent[]>;
+  /** Signs and stores a checkpoint of the session's log now ({@link CraRuntime.checkpoint}). */
+  checkpoint(): Promise<Checkpoint>;
+  /** The session's stored checkpoints, oldest first. */
+  checkpoints(): Promise<Checkpoint[]>;
+  /** An inclusion or consistency proof over the session's log ({@link CraRuntime.prove}). */
+  prove(query: ProveQuery): Promise<Proof>;
+  /** The receipt of one of the session's executions ({@link CraRuntime.receipt}). */
+  receipt(execution: string | Execution): Promise<Receipt>;
 }
 
 /** A CRA runtime: atlases, sessions and their traces. */
@@ -244,6 +255,27 @@ export interface CraRuntime {
   replay(sessionId: string): Promise<ReplayResult>;
   /** Compares two traces, ignoring ids, timestamps and hashes. */
   diff(a: readonly TraceEvent[], b: readonly TraceEvent[]): Promise<DiffResult>;
+  /**
+   * Signs and stores a checkpoint of a session's log as it stands: its size, Merkle root and time under the
+   * runtime's key ([Proofs](../../docs/protocol.md#proofs)). `no_signing_key` when the runtime has none.
+   */
+  checkpoint(sessionId: string): Promise<Checkpoint>;
+  /** A session's stored checkpoints, oldest first. */
+  checkpoints(sessionId: string): Promise<Checkpoint[]>;
+  /** That event `index` is in the log (`{ index, size? }`), or that the log's first `first` events are a prefix of its first `second` (`{ first, second? }`). */
+  prove(sessionId: string, query: ProveQuery): Promise<Proof>;
+  /** The receipt of an execution: its events, their inclusion proofs and a signed checkpoint covering them, checkable offline. */
+  receipt(sessionId: string, executionId: string): Promise<Receipt>;
+  /** Checks a signed checkpoint with the given verifier key(s). */
+  verifyCheckpoint(note: string, options: { keys: VerifierKeys }): Promise<CheckpointVerdict>;
+  /** Checks a proof, against its event and signed checkpoints when given. */
+  verifyProof(proof: Proof, options?: Omit<VerifyProofOptions, 'wasm'>): Promise<ProofVerdict>;
+  /** Checks a receipt with the given verifier key(s). */
+  verifyReceipt(receipt: Receipt, options: { keys: VerifierKeys }): Promise<ReceiptVerdict>;
+  /** What the runtime holds of a session governed elsewhere: where a sync of it starts ([Sync](../../docs/protocol.md#sync)). */
+  syncState(sessionId: string): Promise<SyncState>;
+  /** Takes a session's events and signed checkpoints from the runtime that governs it; a rewritten history is refused (`history_rewritten`). */
+  sync(upload: SyncUpload): Promise<SyncResult>;
   /** Figures of the runtime: atlases, live sessions, memory. */
   stats(): Promise<RuntimeStats>;
   /** Drains buffered trace collection to every sink. */

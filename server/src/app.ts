@@ -36,6 +36,7 @@ import { openapiRoutes } from './routes/openapi.ts';
 import { resolveRoutes } from './routes/resolve.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { traceRoutes } from './routes/traces.ts';
+import { proofRoutes } from './routes/proofs.ts';
 
 /** The largest request body the app accepts when `maxBodyBytes` is not given: 1 MiB, in bytes. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -95,7 +96,7 @@ export interface AppOptions {
 }
 
 /** Paths served without a key, relative to where the app is mounted. */
-const PUBLIC = new Set(['/health', '/v1/health', '/openapi.json', '/docs', '/docs/']);
+const PUBLIC = new Set(['/health', '/v1/health', '/openapi.json', '/docs', '/docs/', '/v1/checkpoint-key']);
 
 /** Whether `path` is public, wherever the app is mounted (`root.route('/cra', app)`: `/cra/health` is). */
 function isPublic(c: Parameters<typeof basePath>[0]): boolean {
@@ -195,6 +196,7 @@ export function createApp(options: AppOptions): App {
   actionRoutes(app, services);
   mcpRoutes(app, services, options.mcp);
   traceRoutes(app, services);
+  proofRoutes(app, services);
   atlasRoutes(app, services);
   if (metrics) metricsRoutes(app, { metrics, runtime: options.runtime, version: services.version });
   openapiRoutes(app, services.version);

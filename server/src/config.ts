@@ -11,7 +11,7 @@ import type { RuntimeOptions } from '../../sdk/src/runtime/runtime.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './app.ts';
 
 /** The embedded runtime's options that the environment sets; only those given (the runtime has the defaults). */
-export type RuntimeConfig = Pick<RuntimeOptions, 'clockSkewSeconds' | 'defaultDecision' | 'maxContextTokens' | 'defaultTtlSeconds' | 'sessions'>;
+export type RuntimeConfig = Pick<RuntimeOptions, 'clockSkewSeconds' | 'defaultDecision' | 'maxContextTokens' | 'defaultTtlSeconds' | 'sessions' | 'signing' | 'trustedKeys'>;
 
 /** The server's settings, as `parseConfig` reads them from `CRA_*` variables (`describe()` lists each with its default). */
 export interface ServerConfig {
@@ -115,6 +115,9 @@ const SETTINGS: readonly Setting[] = [
   { name: 'CRA_DEFAULT_TTL_SECONDS', default: '3600', meaning: 'lifetime of resolutions (0–86400)' },
   { name: 'CRA_MAX_LIVE_SESSIONS', default: '10000', meaning: 'most sessions live in memory at once (the others are restored when used)' },
   { name: 'CRA_SESSION_IDLE_SECONDS', default: '900', meaning: 'a live session unused this long leaves memory (ended ones leave at once)' },
+  { name: 'CRA_SIGNING_KEY', default: 'none', meaning: 'a signer key string (PRIVATE+KEY+…, from `cra key generate`): sessions get signed checkpoints, at their end and every CRA_CHECKPOINT_EVERY events; without it none are signed. Keep it secret (an env var or secret store, never a file in the data folder)' },
+  { name: 'CRA_CHECKPOINT_EVERY', default: '1000', meaning: 'a signed checkpoint every this many events of a session, besides the one at its end (0: only those); needs CRA_SIGNING_KEY' },
+  { name: 'CRA_TRUSTED_KEYS', default: 'none', meaning: 'comma-separated verifier keys whose checkpoints POST /v1/sessions/{id}/sync accepts; none: a session\'s first sync names its key, and later syncs of it must use that key' },
   { name: 'CRA_MCP_UPSTREAM', default: 'off', meaning: 'the upstream MCP server of /v1/sessions/{id}/mcp, spawned without a shell: a JSON array (["npx","some-mcp-server"]), or words split on whitespace (no quoting)' },
   { name: 'CRA_MCP_APPROVAL_TIMEOUT_SECONDS', default: '300', meaning: 'how long an approval-gated MCP call waits for a decision (1–86400)' },
   { name: 'CRA_LOG_FORMAT', default: 'text', meaning: 'the request log of the Node server, one line per request on stdout: text, json (JSON lines) or off' },
@@ -178,7 +181,19 @@ function runtimeConfig(env: Env): RuntimeConfig {
   if (maxLiveSessions !== undefined || idleSeconds !== undefined) {
     out.sessions = { ...(maxLiveSessions === undefined ? {} : { maxLiveSessions }), ...(idleSeconds === undefined ? {} : { idleSeconds }) };
   }
-  for (const key of Object.keys(out) as Array<keyof RuntimeConfig>) if (out[key] === undefined) delete out[key];
+  const key = env.CRA_SIGNING_KEY?.trim();
+  const every = optionalInteger(env, 'CRA_CHECKPOINT_EVERY', 0, Number.MAX_SAFE_INTEGER);
+  if (key) {
+    if (!key.startsWith('PRIVATE+KEY+')) {
+      throw new CraError('invalid_request', 'CRA_SIGNING_KEY must be a signer key string (PRIVATE+KEY+<name>+<key id>+<base64>, from `cra key generate`)', { path: '/CRA_SIGNING_KEY' });
+    }
+    out.signing = { key, ...(every === undefined ? {} : { every }) };
+  } else if (every !== undefined) {
+    throw new CraError('invalid_request', 'CRA_CHECKPOINT_EVERY needs CRA_SIGNING_KEY', { path: '/CRA_CHECKPOINT_EVERY' });
+  }
+  const trusted = list(env.CRA_TRUSTED_KEYS);
+  if (trusted.length > 0) out.trustedKeys = trusted;
+  for (const k of Object.keys(out) as Array<keyof RuntimeConfig>) if (out[k] === undefined) delete out[k];
   return out;
 }
 

@@ -108,5 +108,8 @@ export function observeStore(store: TraceStore, events: TraceEvents): TraceStore
     read: (sessionId) => store.read(sessionId),
     sync: (sessionId, options) => store.sync(sessionId, options),
     close: () => store.close(),
+    ...(store.readText ? { readText: (sessionId: string) => store.readText!(sessionId) } : {}),
+    ...(store.appendCheckpoint ? { appendCheckpoint: (sessionId: string, note: string) => store.appendCheckpoint!(sessionId, note) } : {}),
+    ...(store.readCheckpoints ? { readCheckpoints: (sessionId: string) => store.readCheckpoints!(sessionId) } : {}),
   };
 }

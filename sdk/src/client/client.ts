@@ -31,11 +31,20 @@ import type {
   TraceEvent,
   VerifyResult,
 } from '../types.ts';
+import type { SyncResult, SyncState, SyncUpload } from '../proof/sync.ts';
+import type { Checkpoint, CheckpointVerdict, Proof, ProofVerdict, ProveQuery, Receipt, ReceiptVerdict } from '../proof/types.ts';
+import type { VerifierKeys, VerifyProofOptions } from '../proof/verify.ts';
 import { HttpTransport, type HttpOptions, errorWithStatus, segment } from './http.ts';
 import { HttpSession } from './session.ts';
 import { checkTelemetry, Telemetry, type TelemetrySetting } from '../telemetry/telemetry.ts';
 import { isObject, kindOf, readOptions } from '../util.ts';
 import type { HostAbortSignal } from '../runtime/host-types.ts';
+
+/** Verifier keys as the server takes them: an array. */
+function keysOf(options: { keys: VerifierKeys } | undefined): string[] {
+  const keys = options?.keys;
+  return typeof keys === 'string' ? [keys] : Array.isArray(keys) ? [...keys] : (keys as unknown as string[]);
+}
 
 /** What `createClient` takes: the server and how to reach it, and where the client's telemetry goes. */
 export interface ClientOptions extends HttpOptions {
@@ -141,6 +150,59 @@ export class HttpRuntime implements CraRuntime {
 
   async replay(sessionId: string): Promise<ReplayResult> {
     return this.call('POST', `/v1/traces/${segment(sessionId, '/session_id')}/replay`);
+  }
+
+  // --- proofs --------------------------------------------------------------------------------------------------
+
+  async checkpoint(sessionId: string): Promise<Checkpoint> {
+    return this.call('POST', `/v1/sessions/${segment(sessionId, '/session_id')}/checkpoints`);
+  }
+
+  async checkpoints(sessionId: string): Promise<Checkpoint[]> {
+    return (await this.call<{ items: Checkpoint[] }>('GET', `/v1/sessions/${segment(sessionId, '/session_id')}/checkpoints`)).items;
+  }
+
+  async prove(sessionId: string, query: ProveQuery): Promise<Proof> {
+    if (!isObject(query)) throw new CraError('invalid_request', 'say what to prove: { index, size? } or { first, second? }', { path: '' });
+    const params = new URLSearchParams();
+    for (const key of ['index', 'size', 'first', 'second'] as const) {
+      const v = (query as Record<string, unknown>)[key];
+      if (v !== undefined) params.set(key, String(v));
+    }
+    return this.call('GET', `/v1/sessions/${segment(sessionId, '/session_id')}/proof?${params}`);
+  }
+
+  async receipt(sessionId: string, executionId: string): Promise<Receipt> {
+    return this.call('GET', `/v1/sessions/${segment(sessionId, '/session_id')}/receipts/${segment(executionId, '/execution_id')}`);
+  }
+
+  async verifyCheckpoint(note: string, options: { keys: VerifierKeys }): Promise<CheckpointVerdict> {
+    return this.call('POST', '/v1/checkpoints/verify', { note, keys: keysOf(options) });
+  }
+
+  async verifyProof(proof: Proof, options: Omit<VerifyProofOptions, 'wasm'> = {}): Promise<ProofVerdict> {
+    const { event, checkpoint, firstCheckpoint, keys } = readOptions(options, '');
+    return this.call('POST', '/v1/proofs/verify', {
+      proof,
+      ...(event !== undefined ? { event } : {}),
+      ...(checkpoint !== undefined ? { checkpoint } : {}),
+      ...(firstCheckpoint !== undefined ? { first_checkpoint: firstCheckpoint } : {}),
+      ...(keys !== undefined ? { keys: keysOf({ keys }) } : {}),
+    });
+  }
+
+  async verifyReceipt(receipt: Receipt, options: { keys: VerifierKeys }): Promise<ReceiptVerdict> {
+    return this.call('POST', '/v1/receipts/verify', { receipt, keys: keysOf(options) });
+  }
+
+  async syncState(sessionId: string): Promise<SyncState> {
+    return this.call('GET', `/v1/sessions/${segment(sessionId, '/session_id')}/sync`);
+  }
+
+  async sync(upload: SyncUpload): Promise<SyncResult> {
+    const first = isObject(upload) && Array.isArray(upload.events) && isObject(upload.events[0]) ? upload.events[0].session_id : undefined;
+    if (typeof first !== 'string') throw new CraError('invalid_request', 'the first event must name its session (`session_id`)', { path: '/events/0/session_id' });
+    return this.call('POST', `/v1/sessions/${segment(first, '/events/0/session_id')}/sync`, upload);
   }
 
   async diff(a: readonly TraceEvent[], b: readonly TraceEvent[]): Promise<DiffResult> {

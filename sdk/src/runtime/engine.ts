@@ -35,6 +35,11 @@ export interface EngineOptions {
   instrument?: ((exports: CoreExports) => CoreExports) | undefined;
   /** Called after each append, with the events the store took. */
   onStored?: (st: SessionState, events: readonly TraceEvent[]) => void;
+  /**
+   * Called right after a step that commits events, on the same core and before any other step: what it answers runs
+   * once the events are stored, before the step's value is answered (checkpoints, `checkpoints.ts`).
+   */
+  afterCommit?: (core: Core, st: SessionState, events: readonly TraceEvent[], now: number) => (() => Promise<void>) | undefined;
   /** Called on a rebuilt core once its live sessions are restored, before any step runs on it. */
   rebuilt?: (core: Core, now: number) => Promise<void>;
 }
@@ -121,8 +126,11 @@ export class Engine {
     while (this.broken) await this.healthy();
     const core = this.core;
     let out: Step<T>;
+    let after: (() => Promise<void>) | undefined;
     try {
-      out = step(core, time());
+      const now = time();
+      out = step(core, now);
+      if (out.commit && this.options.afterCommit) after = this.options.afterCommit(core, out.commit.state, out.commit.events, now);
     } catch (err) {
       // Anything but a CraError here comes from reading an answer of unexpected shape: the core answered garbage.
       const failure = err instanceof CraError ? err : core.reject(`unexpected answer: ${err instanceof Error ? err.message : String(err)}`, 'call');
@@ -137,6 +145,7 @@ export class Engine {
       } finally {
         this.inflight.delete(persisted);
       }
+      if (after) await after();
     }
     return out.value;
   }

@@ -83,8 +83,46 @@ export interface RuntimeOptions {
    * left out stays the global one); `false` for none at all, whatever is registered.
    */
   telemetry?: TelemetrySetting;
+  /**
+   * Signed checkpoints of every session's log ([Proofs](../../../docs/protocol.md#proofs)): made when a session ends,
+   * every `every` events (default 1000), and on {@link EmbeddedRuntime.checkpoint}; stored with the trace. `key` is
+   * a signer key string ({@link generateSigningKey}); its name is the log name of the checkpoints.
+   */
+  signing?: SigningOptions;
+  /**
+   * The verifier keys whose checkpoints {@link EmbeddedRuntime.sync} accepts. Without them, a session's first sync
+   * names its key (`key`), and every later sync of it must be signed by that key.
+   */
+  trustedKeys?: string[];
   /** @internal fault injection for tests. */
   instrument?: (exports: CoreExports) => CoreExports;
+}
+
+/** How a runtime signs checkpoints (`RuntimeOptions.signing`). */
+export interface SigningOptions {
+  /** The signer key string: `PRIVATE+KEY+<name>+<key id>+<base64>`. Keep it secret. */
+  key: string;
+  /** A checkpoint every this many events of a session (besides one when it ends). Default 1000; 0 for none but those. */
+  every?: number;
+}
+
+/** `options.signing`, checked (the key itself is read when the runtime starts). */
+export function signingOptions(options: RuntimeOptions): Required<SigningOptions> | null {
+  const o = options.signing;
+  if (o === undefined) return null;
+  if (!isObject(o)) throw new CraError('invalid_request', 'signing must be an object: { key, every? }', { path: '/signing' });
+  for (const key of Object.keys(o)) {
+    if (key !== 'key' && key !== 'every') throw new CraError('invalid_request', `signing takes key and every, not ${key}`, { path: `/signing/${key}` });
+  }
+  if (typeof o.key !== 'string') throw new CraError('invalid_request', 'signing.key must be a signer key string', { path: '/signing/key' });
+  const every: unknown = o.every ?? 1000;
+  if (typeof every !== 'number' || !Number.isSafeInteger(every) || every < 0) {
+    throw new CraError('invalid_request', 'signing.every must be a non-negative integer', { path: '/signing/every' });
+  }
+  if (options.storage !== undefined && (typeof options.storage.appendCheckpoint !== 'function' || typeof options.storage.readCheckpoints !== 'function')) {
+    throw new CraError('invalid_request', 'signing needs a store that keeps checkpoints (appendCheckpoint and readCheckpoints)', { path: '/storage' });
+  }
+  return { key: o.key, every };
 }
 
 /** Refuses options of the wrong shape, before anything is compiled or opened. */
@@ -112,6 +150,10 @@ export function checkOptions(options: RuntimeOptions): void {
     throw new CraError('invalid_request', 'collector must be an object', { path: '/collector' });
   }
   checkTelemetry(options.telemetry, '/telemetry');
+  signingOptions(options);
+  if (options.trustedKeys !== undefined && (!Array.isArray(options.trustedKeys) || options.trustedKeys.length === 0 || !options.trustedKeys.every((k) => typeof k === 'string'))) {
+    throw new CraError('invalid_request', 'trustedKeys must be a non-empty array of verifier key strings', { path: '/trustedKeys' });
+  }
   if (options.onCorruptTrace !== undefined && options.onCorruptTrace !== 'throw' && options.onCorruptTrace !== 'skip') {
     throw new CraError('invalid_request', 'onCorruptTrace must be "throw" or "skip"', { path: '/onCorruptTrace' });
   }

@@ -61,7 +61,13 @@ import { asStorageError, Engine, type Step } from './engine.ts';
 import { compileCore } from './load.ts';
 import { Directory } from './directory.ts';
 import type { WasmModule } from './host-types.ts';
-import { checkOptions, requestedConfig, residencyOptions, type RuntimeOptions } from './options.ts';
+import { checkOptions, requestedConfig, residencyOptions, type RuntimeOptions, signingOptions } from './options.ts';
+import { Checkpoints, noSigningKey } from './checkpoints.ts';
+import { Proofs } from './proofs.ts';
+import type { SyncResult, SyncState, SyncUpload } from '../proof/sync.ts';
+import type { Checkpoint, CheckpointVerdict, Proof, ProofVerdict, ProveQuery, Receipt, ReceiptVerdict } from '../proof/types.ts';
+import { verifyCheckpoint, verifyProof, type VerifierKeys, type VerifyProofOptions, verifyReceipt } from '../proof/verify.ts';
+import type { CoreSource } from './load.ts';
 import { schemaErrorsFor } from './params.ts';
 import { flushRecords, type HostEvent, RecordQueue } from './records.ts';
 import { Residency } from './residency.ts';
@@ -111,6 +117,11 @@ export class EmbeddedRuntime implements CraRuntime {
   private config: CoreConfig;
   private readonly records = new RecordQueue(() => queueMicrotask(() => this.flushRecords()));
   private readonly issues: StoreIssue[] = [];
+  private readonly signing: ReturnType<typeof signingOptions>;
+  private checkpointer: Checkpoints | null = null;
+  private readonly proofs: Proofs;
+  private readonly wasm: CoreSource | undefined;
+  private readonly trustedKeys: readonly string[] | undefined;
 
   /** @internal use {@link createRuntime}. */
   constructor(module: WasmModule, options: RuntimeOptions) {
@@ -130,12 +141,34 @@ export class EmbeddedRuntime implements CraRuntime {
       config: this.config,
       instrument: options.instrument,
       onStored: (st, events) => this.directory.appended(st.id, events, st.owner),
+      afterCommit: (core, st, events, now) => {
+        const cp = this.checkpointer;
+        if (!cp || !cp.due(events)) return undefined;
+        const write = cp.make(core, st.id, now);
+        return async () => {
+          await write();
+        };
+      },
       rebuilt: async (core, now) => {
         const { shared_window_seconds } = core.call<RuntimeStats>('runtime.stats', {}, now);
         await this.residency.warm(core, shared_window_seconds ?? 0, now);
       },
     });
     this.residency = new Residency(this.engine, this.directory, this.store, residencyOptions(options), (issue) => this.issues.push(issue));
+    this.signing = signingOptions(options);
+    this.wasm = options.wasm;
+    this.trustedKeys = options.trustedKeys ? [...options.trustedKeys] : undefined;
+    this.proofs = new Proofs({
+      store: this.store,
+      checkpoints: () => this.checkpointer,
+      wasm: this.wasm,
+      trace: (id) => this.trace(id),
+      knows: (id) => this.sessions.has(id) || this.directory.has(id),
+      live: (id) => this.sessions.has(id),
+      checkpoint: (id) => this.checkpoint(id),
+      read: (query) => this.read(query),
+      appended: (id, events) => this.directory.appended(id, events, undefined),
+    });
   }
 
   /**
@@ -154,6 +187,7 @@ export class EmbeddedRuntime implements CraRuntime {
   /** @internal */
   async init(atlases: Array<AtlasManifest | AtlasBundle>): Promise<void> {
     this.config = deepFreeze(await this.engine.start());
+    if (this.signing) this.checkpointer = await Checkpoints.load(this.signing, await this.read((core) => core), this.store);
     for (const a of atlases) await this.loadAtlas(a);
     const { sessions, issues } = await this.store.open();
     this.directory.load(sessions, (id) => this.ownerOfStored(id));
@@ -530,6 +564,77 @@ export class EmbeddedRuntime implements CraRuntime {
     return this.read((core, now) => core.call<VerifyResult>('trace.verify', input, now));
   }
 
+  // --- proofs ([Proofs](../../../docs/protocol.md#proofs)) ------------------------------------------------------
+
+  /** The verifier key of this runtime's checkpoints (`null` without `signing`): what a reader of them needs. */
+  get verifierKey(): string | null {
+    return this.checkpointer?.signer.verifier ?? null;
+  }
+
+  /** Signs and stores a checkpoint of a session's log as it stands now (`no_signing_key` without `signing`). */
+  async checkpoint(sessionId: string): Promise<Checkpoint> {
+    const cp = this.checkpointer;
+    if (!cp) throw noSigningKey();
+    return this.on(sessionId, async (st) => (await this.read((core, now) => cp.make(core, st.id, now)))());
+  }
+
+  /** The stored checkpoints of a session, oldest first. */
+  checkpoints(sessionId: string): Promise<Checkpoint[]> {
+    return this.proofs.list(sessionId);
+  }
+
+  /** An inclusion proof (`{ index, size? }`) or a consistency proof (`{ first, second? }`) over a session's log. */
+  prove(sessionId: string, query: ProveQuery): Promise<Proof> {
+    return this.proofs.prove(sessionId, query);
+  }
+
+  /** The receipt of an execution: its events, their inclusion proofs and a signed checkpoint covering them. */
+  receipt(sessionId: string, executionId: string): Promise<Receipt> {
+    return this.proofs.receipt(sessionId, executionId);
+  }
+
+  /** Checks a signed checkpoint with verifier key(s). */
+  verifyCheckpoint(note: string, options: { keys: VerifierKeys }): Promise<CheckpointVerdict> {
+    return verifyCheckpoint(note, { ...options, wasm: this.wasm });
+  }
+
+  /** Checks a proof, against an event and signed checkpoints when given. */
+  verifyProof(proof: Proof, options?: Omit<VerifyProofOptions, 'wasm'>): Promise<ProofVerdict> {
+    return verifyProof(proof, { ...options, wasm: this.wasm });
+  }
+
+  /** Checks a receipt offline with verifier key(s). */
+  verifyReceipt(receipt: Receipt, options: { keys: VerifierKeys }): Promise<ReceiptVerdict> {
+    return verifyReceipt(receipt, { ...options, wasm: this.wasm });
+  }
+
+  /** What this runtime holds of a session: where a sync of it starts. */
+  syncState(sessionId: string): Promise<SyncState> {
+    return this.proofs.state(sessionId);
+  }
+
+  /**
+   * Takes a session's events and checkpoints from the runtime that governs it ([Sync](../../../docs/protocol.md#sync)).
+   * The checkpoints must be signed by one of `trustedKeys`; without them, by the upload's `key`, which the session's
+   * first sync pins.
+   */
+  sync(upload: SyncUpload): Promise<SyncResult> {
+    return this.proofs.sync(upload, this.trustedKeys);
+  }
+
+  /** What to send another runtime so that it holds a session as this one does: the events and checkpoints after `state`. */
+  async syncUpload(sessionId: string, state?: SyncState): Promise<SyncUpload> {
+    const events = await this.trace(sessionId);
+    const notes = await this.checkpoints(sessionId);
+    const from = state?.length ?? 0;
+    const heldSize = state?.checkpoint ? (await this.read((core, now) => core.call<{ size: number }>('checkpoint.open', { note: state.checkpoint }, now))).size : -1;
+    return {
+      events: events.slice(from),
+      checkpoints: notes.filter((c) => c.size > heldSize).map((c) => c.note),
+      ...(this.verifierKey ? { key: this.verifierKey } : {}),
+    };
+  }
+
   async diff(a: readonly TraceEvent[], b: readonly TraceEvent[]): Promise<DiffResult> {
     checkJsonValue({ a, b });
     return this.read((core, now) => core.call<DiffResult>('trace.diff', { a, b }, now));
@@ -556,6 +661,7 @@ export class EmbeddedRuntime implements CraRuntime {
     if (this.records.size > 0) this.flushRecords();
     this.engine.closed = true;
     await this.engine.settled();
+    await this.checkpointer?.settled();
     const errors: unknown[] = [];
     await this.collector?.close().catch((err) => errors.push(err));
     await this.store.close().catch((err) => errors.push(err));

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { executionIdOf } from '../util.ts';
+import type { Checkpoint, Proof, ProveQuery, Receipt } from '../proof/types.ts';
 import type {
   ActionRequest,
   ApproveOptions,
@@ -110,5 +112,21 @@ export class EmbeddedSession implements CraSession {
 
   trace(): Promise<TraceEvent[]> {
     return this.runtime.trace(this.id);
+  }
+
+  checkpoint(): Promise<Checkpoint> {
+    return this.runtime.checkpoint(this.id);
+  }
+
+  checkpoints(): Promise<Checkpoint[]> {
+    return this.runtime.checkpoints(this.id);
+  }
+
+  prove(query: ProveQuery): Promise<Proof> {
+    return this.runtime.prove(this.id, query);
+  }
+
+  receipt(execution: string | Execution): Promise<Receipt> {
+    return this.runtime.receipt(this.id, executionIdOf(execution));
   }
 }

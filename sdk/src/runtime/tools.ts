@@ -40,7 +40,8 @@ async function sharedCore(source: CoreSource | undefined): Promise<Core> {
   return core;
 }
 
-async function withCore<T>(options: ToolOptions | undefined, fn: (core: Core, now: number) => T): Promise<T> {
+/** @internal Runs `fn` on the shared stateless core (also the proof tools'). */
+export async function withCore<T>(options: ToolOptions | undefined, fn: (core: Core, now: number) => T): Promise<T> {
   const core = await sharedCore(readOptions(options, '').wasm);
   return fn(core, systemClock());
 }

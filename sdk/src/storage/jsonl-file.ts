@@ -11,6 +11,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CraError } from '../errors.ts';
 import type { ChainHead, TraceEvent } from '../types.ts';
+import type { NotesState } from './jsonl-checkpoints.ts';
 import type { IndexEntry } from './jsonl-index.ts';
 import { type Parsed, parseTrace } from './jsonl-parse.ts';
 import type { StoredSession, StoreIssue } from './store.ts';
@@ -57,6 +58,10 @@ export interface FileState {
    * the last one queued on `tail` and has not started.
    */
   batch: PendingAppend[] | null;
+  /** The session's checkpoint file, once a checkpoint is appended (see `jsonl-checkpoints.ts`). */
+  notes: NotesState | null;
+  /** Appends of events refused so far: a checkpoint queued behind one that fails is refused too. */
+  appendFailures: number;
 }
 
 /** An append waiting for its group's write and fsync: settled once they are done (or failed). */
@@ -86,6 +91,8 @@ export function fileState(id: string, path: string, entry: IndexEntry | undefine
     failed: null,
     tail: Promise.resolve(),
     batch: null,
+    notes: null,
+    appendFailures: 0,
   };
 }
 

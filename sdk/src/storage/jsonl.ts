@@ -23,6 +23,11 @@
  * {@link JsonlStore.repair} cuts a torn tail explicitly. Only the traces found without an index line (a process
  * stopped before their first sync) are read on open, to be indexed.
  *
+ * A session's signed checkpoints are kept beside its trace, in `<session_id>.checkpoints.jsonl` (one note per line,
+ * see `jsonl-checkpoints.ts`), under the same `durability`, on the session's ordered chain: a checkpoint is written
+ * after every append of its session called before it, and only once those events are fdatasynced, so that no crash
+ * keeps a checkpoint while losing events it covers. Opening reads no checkpoint file; a full check does.
+ *
  * The index replaces the `<session_id>.head.json` files of earlier versions rather than sitting beside them: one
  * fsynced append per sync round instead of a tmp file, a rename and a folder fsync per session, and one place that
  * names every session — a head file deleted together with its trace left no sign that either had existed. A folder
@@ -36,10 +41,11 @@
  * @module
  */
 
-import { mkdir, open, readdir, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CraError } from '../errors.ts';
 import type { ChainHead, TraceEvent } from '../types.ts';
+import { CHECKPOINT_FILE, damagedCheckpoints, encodeNote, notesState, type NotesState, parseCheckpoints } from './jsonl-checkpoints.ts';
 import { type IndexEntry, SessionIndex, syncFolder, writeFully } from './jsonl-index.ts';
 import {
   applyScan,
@@ -56,7 +62,7 @@ import {
   storageFailure,
 } from './jsonl-file.ts';
 import { parseTrace } from './jsonl-parse.ts';
-import type { StoredSession, StoreIssue, StoreOpenResult, StoredTrace, TraceStore } from './store.ts';
+import { checkNote, type StoredSession, type StoreIssue, type StoreOpenResult, type StoredTrace, type TraceStore } from './store.ts';
 import { GENESIS_HASH, summarize } from './summary.ts';
 
 export { parseTrace };
@@ -137,6 +143,11 @@ export class JsonlStore implements TraceStore {
     return join(this.dir, `${sessionId}.trace.jsonl`);
   }
 
+  /** The file of a session's signed checkpoints, beside its trace. */
+  checkpointsPathOf(sessionId: string): string {
+    return join(this.dir, `${sessionId}.checkpoints.jsonl`);
+  }
+
   /**
    * Reads the index and lists the folder; reads no trace, except those found without an index line (a process
    * stopped before their first sync), which are read to be indexed at the next sync. A trace that is gone is found
@@ -203,7 +214,8 @@ export class JsonlStore implements TraceStore {
 
   /**
    * Reads every trace of the folder against the index (a full check, or the start of a folder without an index):
-   * each intact trace with its synced head, and the damage found, as issues.
+   * each intact trace with its synced head, and the damage found, as issues; and every checkpoint file, whose damage
+   * (a line that is not one note, a file that cannot be read) is an issue of its session too.
    */
   async check(): Promise<{
     /** Every intact trace, with its synced head. */
@@ -213,7 +225,25 @@ export class JsonlStore implements TraceStore {
   }> {
     await this.init();
     const { index } = await this.indexed();
-    return this.checkAll(await this.names(), !index.existed);
+    const names = await this.names();
+    const checked = await this.checkAll(names, !index.existed);
+    for (const name of names) {
+      const id = CHECKPOINT_FILE.exec(name)?.[1];
+      if (!id) continue;
+      const st = this.state(id);
+      const issue = await this.enqueue(st, async () => {
+        const path = this.checkpointsPathOf(id);
+        let text: string | null;
+        try {
+          text = await readNotes(path);
+        } catch (err) {
+          return { session_id: id, kind: 'unreadable', message: describe(err), location: path } satisfies StoreIssue;
+        }
+        return text === null ? null : parseCheckpoints(text, id, path).issue;
+      });
+      if (issue) checked.issues.push(issue);
+    }
+    return checked;
   }
 
   // Async so that a bad id rejects instead of throwing; the job is still queued synchronously, in call order.
@@ -222,13 +252,18 @@ export class JsonlStore implements TraceStore {
     const st = this.state(sessionId);
     if (this.durability === 'fsync') return this.appendDurably(st, events);
     return this.enqueue(st, async () => {
-      await this.writable(st);
-      const first = events[0]!.sequence;
-      if (first !== st.length) throw outOfSequence(st, first, st.length);
-      const data = encode(events);
-      await this.write(st, await this.handle(st), data);
-      this.appended(st, data.length, events);
-      st.dirty = true;
+      try {
+        await this.writable(st);
+        const first = events[0]!.sequence;
+        if (first !== st.length) throw outOfSequence(st, first, st.length);
+        const data = encode(events);
+        await this.write(st, await this.handle(st), data);
+        this.appended(st, data.length, events);
+        st.dirty = true;
+      } catch (err) {
+        st.appendFailures++;
+        throw err;
+      }
     });
   }
 
@@ -239,7 +274,14 @@ export class JsonlStore implements TraceStore {
    */
   private appendDurably(st: FileState, events: readonly TraceEvent[]): Promise<void> {
     return new Promise<void>((done, fail) => {
-      const pending: PendingAppend = { events, done, fail };
+      const pending: PendingAppend = {
+        events,
+        done,
+        fail: (err) => {
+          st.appendFailures++;
+          fail(err);
+        },
+      };
       if (st.batch) {
         st.batch.push(pending);
         return;
@@ -365,6 +407,109 @@ export class JsonlStore implements TraceStore {
     });
   }
 
+  /**
+   * Appends a signed checkpoint to the session's checkpoint file, behind every append of the session called before
+   * it. Those events are made durable first (the trace is fdatasynced if it has unsynced writes); the note is then
+   * acknowledged as an append is under the store's `durability`. Refused when an append of the session called before
+   * it failed (the events it covers may not be stored), when the trace is damaged, or when the checkpoint file is.
+   */
+  async appendCheckpoint(sessionId: string, note: string): Promise<void> {
+    checkNote(note);
+    const st = this.state(sessionId);
+    const failures = st.appendFailures;
+    return this.enqueue(st, async () => {
+      await this.init();
+      if (st.appendFailures !== failures) {
+        throw new CraError('storage_failure', `refusing a checkpoint of session ${st.id}: an append of its events called before it failed`);
+      }
+      if (st.damaged) throw corrupt(st.damaged);
+      const notes = await this.notesOf(st);
+      if (notes.failed) throw notes.failed;
+      // The events first: a checkpoint that reached the disk before them would outlive them in a crash.
+      await this.syncTrace(st);
+      if (st.created) {
+        await syncFolder(this.dir);
+        st.created = false;
+      }
+      const data = encodeNote(note);
+      let fh: FileHandle;
+      try {
+        fh = await open(notes.path, 'a');
+      } catch (err) {
+        throw storageFailure(`cannot open ${notes.path}`, err);
+      }
+      try {
+        if (!notes.exists) notes.created = true;
+        notes.exists = true;
+        try {
+          await writeFully(fh, data);
+          if (this.durability === 'fsync') await fh.datasync();
+        } catch (err) {
+          // Nothing of it was acknowledged: cut it off, so that the file holds what was.
+          const cut = await fh.truncate(notes.size).then(() => null, (e: unknown) => e);
+          if (cut !== null) notes.failed = storageFailure(`cannot roll back a failed write to ${notes.path}; the file takes no more checkpoints`, cut);
+          throw storageFailure(`cannot write to ${notes.path}`, err);
+        }
+      } finally {
+        await fh.close().catch(() => undefined);
+      }
+      notes.size += data.length;
+      if (this.durability === 'interval') notes.dirty = true;
+      else if (notes.created) {
+        await syncFolder(this.dir);
+        notes.created = false;
+      }
+    });
+  }
+
+  /** The session's checkpoints, oldest first (a torn last line, never acknowledged, left out); `[]` when none. */
+  async readCheckpoints(sessionId: string): Promise<string[]> {
+    const known = this.files.has(sessionId);
+    const st = this.state(sessionId);
+    const notes = await this.enqueue(st, async () => {
+      await this.init();
+      const path = this.checkpointsPathOf(st.id);
+      const text = await readNotes(path);
+      if (text === null) return [];
+      const parsed = parseCheckpoints(text, st.id, path);
+      if (parsed.issue) throw damagedCheckpoints(parsed.issue);
+      return parsed.notes;
+    });
+    // Serving checkpoints keeps no state of sessions that are not otherwise in use.
+    if (!known) this.forget(st);
+    return notes;
+  }
+
+  /**
+   * The session's checkpoint file, read once before its first append here: a torn last line (a write cut short,
+   * never acknowledged) is cut off so that the next note starts a line of its own; a damaged file takes no more.
+   */
+  private async notesOf(st: FileState): Promise<NotesState> {
+    const notes = (st.notes ??= notesState(this.checkpointsPathOf(st.id)));
+    if (notes.read) return notes;
+    const text = await readNotes(notes.path);
+    notes.exists = text !== null;
+    const parsed = parseCheckpoints(text ?? '', st.id, notes.path);
+    if (parsed.issue) throw damagedCheckpoints(parsed.issue);
+    if (parsed.torn) {
+      try {
+        await truncate(notes.path, parsed.size);
+      } catch (err) {
+        throw storageFailure(`cannot cut the torn last line of ${notes.path}`, err);
+      }
+      notes.dirty = true; // the cut is made durable with the file's next sync
+    }
+    notes.size = parsed.size;
+    notes.read = true;
+    return notes;
+  }
+
+  /** Drops the state of a session that holds nothing: no job, handle, unsynced write or damage. */
+  private forget(st: FileState): void {
+    if (st.jobs > 0 || st.handle || st.dirty || st.notes?.dirty || st.damaged || st.failed || st.length > st.syncedLength) return;
+    if (this.files.get(st.id) === st) this.files.delete(st.id);
+  }
+
   async sync(sessionId: string, options: { release?: boolean } = {}): Promise<void> {
     const st = this.files.get(sessionId);
     if (!st) return;
@@ -373,7 +518,7 @@ export class JsonlStore implements TraceStore {
       if (options.release) await this.release(st);
     });
     // An ended session's state goes with its file handle: the index holds what is needed to read it again.
-    if (options.release && st.jobs === 0 && !st.damaged && !st.failed && !st.dirty && this.files.get(sessionId) === st) this.files.delete(sessionId);
+    if (options.release && st.jobs === 0 && !st.damaged && !st.failed && !st.dirty && !st.notes?.dirty && this.files.get(sessionId) === st) this.files.delete(sessionId);
   }
 
   async close(): Promise<void> {
@@ -693,23 +838,8 @@ export class JsonlStore implements TraceStore {
   }
 
   private async syncState(st: FileState): Promise<void> {
-    if (st.dirty) {
-      // A file read on open beyond its indexed head has no handle: it is opened to be synced.
-      let fh: FileHandle;
-      try {
-        fh = st.handle ?? (await open(st.path, 'r+'));
-      } catch (err) {
-        throw storageFailure(`cannot open ${st.path}`, err);
-      }
-      try {
-        await fh.datasync();
-      } catch (err) {
-        throw storageFailure(`cannot sync ${st.path}`, err);
-      } finally {
-        if (fh !== st.handle) await fh.close();
-      }
-      st.dirty = false;
-    }
+    await this.syncTrace(st);
+    await this.syncNotes(st);
     if (st.length <= st.syncedLength || st.damaged) return;
     // The index only ever names durable events: its line is appended after the data (and a new file's name) is
     // synced. It never moves back: a file found shorter than its indexed head keeps the head that proves the cut.
@@ -724,10 +854,52 @@ export class JsonlStore implements TraceStore {
     st.syncedLength = st.length;
   }
 
+  /** The trace's part of a sync: the file's unsynced writes fdatasynced. */
+  private async syncTrace(st: FileState): Promise<void> {
+    if (!st.dirty) return;
+    // A file read on open beyond its indexed head has no handle: it is opened to be synced.
+    let fh: FileHandle;
+    try {
+      fh = st.handle ?? (await open(st.path, 'r+'));
+    } catch (err) {
+      throw storageFailure(`cannot open ${st.path}`, err);
+    }
+    try {
+      await fh.datasync();
+    } catch (err) {
+      throw storageFailure(`cannot sync ${st.path}`, err);
+    } finally {
+      if (fh !== st.handle) await fh.close();
+    }
+    st.dirty = false;
+  }
+
+  /** Fdatasyncs a session's checkpoint file written since its last sync (and the folder, for a new one). */
+  private async syncNotes(st: FileState): Promise<void> {
+    const notes = st.notes;
+    if (!notes?.dirty) return;
+    let fh: FileHandle;
+    try {
+      fh = await open(notes.path, 'r+');
+    } catch (err) {
+      throw storageFailure(`cannot open ${notes.path}`, err);
+    }
+    try {
+      await fh.datasync();
+    } catch (err) {
+      throw storageFailure(`cannot sync ${notes.path}`, err);
+    } finally {
+      await fh.close();
+    }
+    if (notes.created) await syncFolder(this.dir);
+    notes.created = false;
+    notes.dirty = false;
+  }
+
   private syncDirty(): void {
     for (const st of this.files.values()) {
-      if (!st.dirty && st.length <= st.syncedLength) continue;
-      if (st.damaged) continue; // never recorded again: its indexed head is the evidence
+      if (!st.dirty && st.length <= st.syncedLength && !st.notes?.dirty) continue;
+      if (st.damaged && !st.notes?.dirty) continue; // never recorded again: its indexed head is the evidence
       void this.enqueue(st, () => this.syncState(st)).catch((err) => {
         this.lastError = err;
       });
@@ -749,6 +921,16 @@ function outOfSequence(st: FileState, first: number, stored: number): CraError {
 /** A JSONL store in `dir` (see {@link JsonlStoreOptions}). */
 export function jsonlStore(options: JsonlStoreOptions): JsonlStore {
   return new JsonlStore(options);
+}
+
+/** A checkpoint file's text; `null` when there is none. */
+async function readNotes(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return null;
+    throw storageFailure(`cannot read ${path}`, err);
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -11,16 +11,17 @@
 
 import { CraError } from '../errors.ts';
 import type { TraceEvent } from '../types.ts';
-import type { StoredSession, StoreOpenResult, TraceStore } from './store.ts';
+import { checkNote, type StoredSession, type StoreOpenResult, type TraceStore } from './store.ts';
 import { summarize } from './summary.ts';
 
 /**
- * Traces as JavaScript objects, for the life of the store. Refuses an append that does not follow the stored
- * events (`storage_failure`); `sync` and `close` have nothing to do.
+ * Traces and their signed checkpoints as JavaScript values, for the life of the store. Refuses an append that does
+ * not follow the stored events (`storage_failure`); `sync` and `close` have nothing to do.
  */
 export class MemoryStore implements TraceStore {
   private readonly traces = new Map<string, TraceEvent[]>();
   private readonly summaries = new Map<string, StoredSession>();
+  private readonly checkpoints = new Map<string, string[]>();
 
   async open(): Promise<StoreOpenResult> {
     return { sessions: [...this.summaries.values()].map((s) => ({ ...s })), issues: [] };
@@ -43,6 +44,17 @@ export class MemoryStore implements TraceStore {
 
   async read(sessionId: string): Promise<TraceEvent[]> {
     return (this.traces.get(sessionId) ?? []).slice();
+  }
+
+  async appendCheckpoint(sessionId: string, note: string): Promise<void> {
+    checkNote(note);
+    const notes = this.checkpoints.get(sessionId);
+    if (notes) notes.push(note);
+    else this.checkpoints.set(sessionId, [note]);
+  }
+
+  async readCheckpoints(sessionId: string): Promise<string[]> {
+    return (this.checkpoints.get(sessionId) ?? []).slice();
   }
 
   async sync(): Promise<void> {}

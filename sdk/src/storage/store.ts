@@ -4,10 +4,33 @@
  * {@link StoredSession}, a store's index entry), so that start-up does not grow with history; a session's trace is
  * read when the session is first used again, and for `trace`, `verify` and `replay`.
  *
+ * Beside each trace a store keeps the session's signed checkpoints (signed notes that commit to a prefix of the
+ * trace), in the order they were made: later checkpoints are checked against earlier ones, so one acknowledged is
+ * never lost, reordered or filed under another session. What a note says is the core's to read; a store only keeps
+ * the text, and refuses one that is no note at all (`checkNote`).
+ *
  * @module
  */
 
+import { CraError } from '../errors.ts';
 import type { ChainHead, TraceEvent } from '../types.ts';
+
+/** The longest signed note a store keeps, in UTF-8 bytes (the core reads no longer one: a checkpoint is a few hundred). */
+export const MAX_NOTE_BYTES = 16 * 1024;
+
+/**
+ * Refuses what cannot be a signed note before a store keeps it: anything but a string, or a string longer than
+ * {@link MAX_NOTE_BYTES} in UTF-8 (`invalid_request` at `/note`).
+ */
+export function checkNote(note: unknown): asserts note is string {
+  if (typeof note !== 'string') {
+    throw new CraError('invalid_request', `a checkpoint is the text of a signed note, not ${note === null ? 'null' : typeof note}`, { path: '/note' });
+  }
+  // A UTF-16 unit is at least one UTF-8 byte: only a short enough string needs encoding to be measured.
+  if (note.length > MAX_NOTE_BYTES || new TextEncoder().encode(note).length > MAX_NOTE_BYTES) {
+    throw new CraError('invalid_request', `a signed note is at most ${MAX_NOTE_BYTES} bytes`, { path: '/note' });
+  }
+}
 
 /** A damaged stored trace. Damaged traces are never restored or appended to. */
 export interface StoreIssue {
@@ -107,4 +130,14 @@ export interface TraceStore {
   sync(sessionId: string, options?: { release?: boolean }): Promise<void>;
   /** Syncs everything and releases resources. */
   close(): Promise<void>;
+  /**
+   * Appends a signed checkpoint of a session (the note's text), after the events it covers are appended: it is
+   * stored after every append of the session called before it, never durable before them, and acknowledged as the
+   * store acknowledges an append. Refuses a note that is not a string or is longer than 16 KB
+   * (`invalid_request` at `/note`). Optional, so that stores written before checkpoints keep working; the runtime
+   * signs no checkpoint into a store without it.
+   */
+  appendCheckpoint?(sessionId: string, note: string): Promise<void>;
+  /** The session's stored checkpoints, oldest first; `[]` when none. Waits for the session's pending appends. */
+  readCheckpoints?(sessionId: string): Promise<string[]>;
 }
