@@ -11,7 +11,13 @@ import {
   ATLAS_INIT_USAGE,
   ATLAS_USAGE,
   ATLAS_VALIDATE_USAGE,
+  KEY_GENERATE_USAGE,
+  KEY_USAGE,
+  KEY_VERIFIER_USAGE,
   MCP_PROXY_USAGE,
+  PROVE_USAGE,
+  RECEIPT_USAGE,
+  RECEIPT_VERIFY_USAGE,
   serveUsage,
   TRACE_DIFF_USAGE,
   TRACE_EXPORT_USAGE,
@@ -58,6 +64,12 @@ describe('cra', () => {
       [['trace', 'diff'], TRACE_DIFF_USAGE],
       [['trace', 'replay'], TRACE_REPLAY_USAGE],
       [['mcp-proxy'], MCP_PROXY_USAGE],
+      [['prove'], PROVE_USAGE],
+      [['receipt'], RECEIPT_USAGE],
+      [['receipt', 'verify'], RECEIPT_VERIFY_USAGE],
+      [['key'], KEY_USAGE],
+      [['key', 'generate'], KEY_GENERATE_USAGE],
+      [['key', 'verifier'], KEY_VERIFIER_USAGE],
     ];
     for (const [command, usage] of usages) {
       for (const flag of ['--help', '-h']) expect([command, await cli(...command, flag)]).toEqual([command, { code: 0, stdout: usage, stderr: '' }]);

@@ -10,7 +10,10 @@
  */
 
 import { atlas } from './commands/atlas.ts';
+import { key } from './commands/key.ts';
 import { mcpProxy } from './commands/mcp-proxy.ts';
+import { prove } from './commands/prove.ts';
+import { receipt } from './commands/receipt.ts';
 import { serve } from './commands/serve.ts';
 import { trace } from './commands/trace.ts';
 import { verify } from './commands/verify.ts';
@@ -18,7 +21,10 @@ import type { CliIO } from './output.ts';
 import { packageInfo } from './package.ts';
 
 export { ATLAS_INIT_USAGE, ATLAS_USAGE, ATLAS_VALIDATE_USAGE } from './commands/atlas.ts';
+export { KEY_GENERATE_USAGE, KEY_USAGE, KEY_VERIFIER_USAGE } from './commands/key.ts';
 export { MCP_PROXY_USAGE } from './commands/mcp-proxy.ts';
+export { PROVE_USAGE } from './commands/prove.ts';
+export { RECEIPT_USAGE, RECEIPT_VERIFY_USAGE } from './commands/receipt.ts';
 export { SERVE_USAGE, serveUsage } from './commands/serve.ts';
 export { TRACE_DIFF_USAGE, TRACE_EXPORT_USAGE, TRACE_REPLAY_USAGE, TRACE_USAGE } from './commands/trace.ts';
 export { VERIFY_USAGE } from './commands/verify.ts';
@@ -34,8 +40,22 @@ Commands:
   atlas init [dir]    a new atlas folder from the package's example (default: atlases/support)
   atlas validate <dir|file> [--json]
                       check an atlas as the server would load it: errors and warnings with their JSON pointers
-  verify <trace.jsonl> [--head <hash>] [--json] [--progress]
-                      check a trace file's hash chain: valid, or the first event that breaks it
+  verify <trace.jsonl> [--checkpoint <file>] [--key <verifier key | file>] [--head <hash>]
+         [--json] [--progress]
+                      check a trace file's hash chain, and its signed checkpoints (those beside it by default):
+                      valid, or the first event or checkpoint that breaks it
+  prove <trace.jsonl> <index> [--size <n>] | --first <m> [--second <n>]
+                      an inclusion or consistency proof over a trace file (JSON)
+  prove --verify <proof.json> [--event <file>] [--checkpoint <file> --key <verifier key | file>]
+                      check a proof, and that a checkpoint signed by the key fixes its root
+  receipt <trace.jsonl> <execution-id> [--checkpoint <file>] [--signing-key <signer key | file>]
+                      the receipt of one execution (JSON): its events, their proofs, a signed checkpoint
+  receipt verify <receipt.json> --key <verifier key | file>
+                      check a receipt offline
+  key generate <name> [--out <file prefix>]
+                      a key pair for signing checkpoints: the signer key (secret), the verifier key (public)
+  key verifier <signer key | file>
+                      the verifier key of a signer key
   trace export <session-id> [--data <dir>] [--out <file>] [--json]
                       a stored session's trace (JSONL) from a data folder
   trace diff <a.jsonl> <b.jsonl> [--json]
@@ -54,6 +74,9 @@ const COMMANDS: Record<string, (argv: readonly string[], io: CliIO) => Promise<n
   serve,
   atlas,
   verify,
+  prove,
+  receipt,
+  key,
   trace,
   'mcp-proxy': mcpProxy,
 };
