@@ -1,13 +1,29 @@
 /**
  * The browser page: the CRA core runs in this tab (WebAssembly), governs the agent of `agent.ts`, and the page
  * shows the hash-chained trace as it grows, verifies it, lets you tamper with the displayed copy and export it.
+ * The tab signs its log too (a key generated in the page, WebCrypto Ed25519): checkpoints every 8 events and at the
+ * session's end, shown beside the timeline; "Sync to server" hands the log and its checkpoints to the CRA server
+ * beside the page (`sync.ts`), and "Rewrite history" shows that server refusing another history of the same session.
  * Built by `serve.ts` into `dist/app.js`, beside a copy of the core (`dist/cra_core.wasm`).
  */
-import { callbackSink, createRuntime, toJsonl, verifyTrace, type EmbeddedRuntime } from '../../sdk/src/index.ts';
+import {
+  callbackSink,
+  CraError,
+  createRuntime,
+  generateSigningKey,
+  toJsonl,
+  verifyTrace,
+  type Checkpoint,
+  type EmbeddedRuntime,
+  type HttpRuntime,
+  type SigningKeyPair,
+  type SyncResult,
+} from '../../sdk/src/index.ts';
 import type { AtlasBundle, Execution, TraceEvent, VerifyResult } from '../../sdk/src/types.ts';
 // The example support atlas as data ({ manifest, files }); the build inlines it.
 import supportAtlas from '../../sdk/test/parity/support-bundle.json';
 import { runAgent, type AgentStep, type PlannedCall } from './agent.ts';
+import { connect, syncRewritten, syncSession } from './sync.ts';
 
 /** The core, fetched beside this bundle; one URL object so that every tool shares one compiled module. */
 const WASM = new URL('./cra_core.wasm', import.meta.url);
@@ -30,6 +46,11 @@ const ui = {
   verdict: $('verdict'),
   tamper: $<HTMLButtonElement>('tamper'),
   exportLink: $<HTMLAnchorElement>('export'),
+  key: $('key'),
+  checkpoints: $<HTMLOListElement>('checkpoints'),
+  sync: $<HTMLButtonElement>('sync'),
+  rewrite: $<HTMLButtonElement>('rewrite'),
+  syncStatus: $('sync-status'),
 };
 
 /** The live trace as the collector delivered it, and the displayed copy (possibly tampered with). */
@@ -39,6 +60,10 @@ const state = {
   sessionId: null as string | null,
   exportUrl: null as string | null,
   renders: 0,
+  /** The runtime governing the agent (null until the core is loaded): its checkpoints are shown. */
+  runtime: null as EmbeddedRuntime | null,
+  /** The session the server holds a copy of (a rewrite needs one to be refused). */
+  syncedSession: null as string | null,
 };
 
 function displayed(): TraceEvent[] {
@@ -111,10 +136,68 @@ async function renderNow(): Promise<void> {
     return tr;
   });
   ui.timeline.replaceChildren(...rows);
+  ui.timeline.dataset.session = state.sessionId ?? '';
   showVerdict(verdict);
+  await showCheckpoints();
   await updateExport(events);
   state.renders++;
   document.body.dataset.renders = String(state.renders);
+}
+
+/** The signed checkpoints of the session shown, oldest first: how many events each covers and its root. */
+async function showCheckpoints(): Promise<void> {
+  const id = state.sessionId;
+  const checkpoints: Checkpoint[] = id && state.runtime ? await state.runtime.checkpoints(id).catch(() => []) : [];
+  if (id !== state.sessionId) return; // a new run started meanwhile: its own render shows its checkpoints
+  ui.checkpoints.replaceChildren(
+    ...checkpoints.map((c) => {
+      const li = document.createElement('li');
+      li.dataset.size = String(c.size);
+      li.dataset.root = c.root;
+      li.textContent = `${c.size} events · root ${c.root.slice(0, 12)}`;
+      li.title = c.note;
+      return li;
+    }),
+  );
+}
+
+/** `<name>+<key id>` of a verifier key: enough to tell keys apart (the whole key is the element's title). */
+function shortKey(verifier: string): string {
+  const first = verifier.indexOf('+');
+  return verifier.slice(0, verifier.indexOf('+', first + 1));
+}
+
+/** What the server answered a sync: what it now holds, or its refusal (code, status, message) in red. */
+function showSync(action: 'sync' | 'rewrite', outcome: unknown): void {
+  const el = ui.syncStatus;
+  el.dataset.action = action;
+  el.classList.remove('valid', 'invalid');
+  delete el.dataset.code;
+  if (isSyncResult(outcome)) {
+    const r = outcome;
+    el.dataset.state = action === 'sync' ? 'synced' : 'accepted';
+    el.dataset.length = String(r.length);
+    el.dataset.appended = String(r.appended);
+    el.dataset.root = r.root;
+    el.classList.add(action === 'sync' ? 'valid' : 'invalid');
+    el.textContent =
+      action === 'sync'
+        ? `✔ synced: ${r.length} events (${r.appended} new) · root ${r.root.slice(0, 12)}`
+        : `✘ the server took a rewritten history (${r.length} events)`;
+    return;
+  }
+  el.dataset.state = 'refused';
+  el.classList.add('invalid');
+  if (outcome instanceof CraError) {
+    el.dataset.code = outcome.code;
+    el.textContent = `✘ ${action === 'rewrite' ? 'rewritten history refused' : 'sync refused'}: ${outcome.code} (${outcome.status}) — ${outcome.message}`;
+  } else {
+    el.textContent = `✘ ${action} failed: ${outcome instanceof Error ? outcome.message : String(outcome)}`;
+  }
+}
+
+function isSyncResult(v: unknown): v is SyncResult {
+  return typeof v === 'object' && v !== null && 'appended' in v && 'root' in v;
 }
 
 function showVerdict(v: VerifyResult | null): void {
@@ -195,9 +278,16 @@ function askHuman(execution: Execution, call: PlannedCall): Promise<boolean> {
 async function start(): Promise<void> {
   const t0 = performance.now();
   let runtime: EmbeddedRuntime;
+  let key: SigningKeyPair | null;
+  let server: HttpRuntime | null;
   try {
+    // This tab's signing key: made here, never sent anywhere; its verifier key is shown for anyone to check with.
+    // A browser without Ed25519 in WebCrypto (Chromium before 137) runs the agent unsigned, with no sync.
+    key = await generateSigningKey('cra.example/browser', { wasm: WASM }).catch(() => null);
+    server = key ? await connect(location.href) : null;
     runtime = await createRuntime({
       wasm: WASM,
+      ...(key ? { signing: { key: key.signer, every: 8 } } : {}),
       // The live trace: every recorded event reaches this sink, one at a time.
       sinks: [
         callbackSink((batch) => {
@@ -211,6 +301,7 @@ async function start(): Promise<void> {
       collector: { bufferSize: 1, flushIntervalMs: 0 },
     });
     await runtime.loadAtlas(supportAtlas as AtlasBundle);
+    state.runtime = runtime;
   } catch (err) {
     ui.status.textContent = `✘ could not start the CRA core: ${err instanceof Error ? err.message : String(err)}`;
     ui.status.dataset.state = 'error';
@@ -221,6 +312,12 @@ async function start(): Promise<void> {
   ui.status.textContent = `ready · core loaded in ${ms} ms · atlas ${atlas_id} ${version}`;
   ui.status.dataset.state = 'ready';
   ui.run.disabled = false;
+  if (key) {
+    ui.key.textContent = `verifier key ${shortKey(key.verifier)}`;
+    ui.key.title = key.verifier;
+    ui.key.dataset.key = key.verifier;
+  } else ui.key.textContent = 'no Ed25519 in this browser (WebCrypto): the log is not signed';
+  if (key && !server) ui.syncStatus.textContent = 'no CRA server beside this page: serve it with serve.ts to sync';
 
   ui.run.onclick = async () => {
     ui.run.disabled = true;
@@ -229,6 +326,11 @@ async function start(): Promise<void> {
     state.tampered = null;
     ui.tamper.textContent = 'Tamper with one event';
     state.sessionId = null; // the next session.started names the session to show
+    state.syncedSession = null;
+    ui.rewrite.disabled = true;
+    ui.syncStatus.textContent = '';
+    ui.syncStatus.dataset.state = 'idle';
+    ui.syncStatus.classList.remove('valid', 'invalid');
     document.body.dataset.agent = 'running';
     try {
       await runAgent(runtime, {
@@ -256,6 +358,41 @@ async function start(): Promise<void> {
       ui.run.disabled = false;
     }
   };
+
+  // Sync: the server takes what it lacks of the session's log, with checkpoints that cover it.
+  ui.sync.onclick = async () => {
+    const id = state.sessionId;
+    if (!server || !id) return;
+    ui.sync.disabled = true;
+    try {
+      const result = await syncSession(runtime, server, id);
+      if (id === state.sessionId) {
+        state.syncedSession = id;
+        ui.rewrite.disabled = false;
+      }
+      showSync('sync', result);
+    } catch (err) {
+      showSync('sync', err);
+    } finally {
+      ui.sync.disabled = false;
+      await render(); // the checkpoint the sync may have signed
+    }
+  };
+
+  // Rewrite: another history of the synced session, as validly signed, which the server must refuse.
+  ui.rewrite.onclick = async () => {
+    const id = state.syncedSession;
+    if (!server || !key || !id) return;
+    ui.rewrite.disabled = true;
+    try {
+      showSync('rewrite', await syncRewritten(await runtime.trace(id), server, { wasm: WASM, atlas: supportAtlas as AtlasBundle, signer: key.signer }));
+    } catch (err) {
+      showSync('rewrite', err);
+    } finally {
+      ui.rewrite.disabled = state.syncedSession === null;
+    }
+  };
+  ui.sync.disabled = server === null;
 
   ui.tamper.onclick = async () => {
     if (state.tampered) {

@@ -1,19 +1,25 @@
 /**
- * The browser example, end to end in a real Chromium: build it (`serve.ts`), serve it on loopback, drive
- * `/usr/bin/chromium` through it with playwright-core, and check what the page shows and exports against the SDK
- * running in Node. Runs with `npm run test:browser` (project `e2e`); a missing Chromium is a failure, never a skip.
+ * The browser example, end to end in a real Chromium: build it (`serve.ts`), serve it on loopback with the CRA
+ * server beside it (traces in a temporary data folder), drive `/usr/bin/chromium` through it with playwright-core,
+ * and check what the page shows and exports against the SDK running in Node — and what it syncs against the
+ * server's files, the command line's `cra verify` and the independent Python verifier. Runs with
+ * `npm run test:browser` (project `e2e`); a missing Chromium is a failure, never a skip.
  * Screenshots: test-results/browser-example.png (valid chain) and test-results/browser-example-tampered.png.
  */
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRuntime, diffTraces, fromJsonl, replayTrace, toJsonl, verifyTrace } from '../../sdk/src/index.ts';
+import { createClient, createRuntime, diffTraces, fromJsonl, replayTrace, toJsonl, verifyCheckpoint, verifyTrace } from '../../sdk/src/index.ts';
+import { cli } from '../../sdk/src/cli/testing.ts';
 import type { AtlasBundle, TraceEvent } from '../../sdk/src/types.ts';
 import { AGENT_ID, GOAL, runAgent } from './agent.ts';
 import { launchChromium, type Chromium } from './chromium.ts';
-import { buildExample, EXAMPLE_DIR, serveStatic } from './serve.ts';
+import { buildExample, EXAMPLE_DIR, serveExample, type ExampleServer } from './serve.ts';
 import { SUPPORT_RESOLVE_EVENTS } from '../../sdk/test/portable.ts';
 
 const ROOT = resolve(EXAMPLE_DIR, '../..');
@@ -58,6 +64,25 @@ const rows = (page: Page): Promise<Row[]> =>
     })),
   );
 
+/** The sync's outcome as the page shows it. */
+async function syncStatus(page: Page): Promise<Record<string, string | undefined> & { text: string; color: string }> {
+  return page.$eval('#sync-status', (el) => ({ ...(el as HTMLElement).dataset, text: el.textContent ?? '', color: getComputedStyle(el).color }));
+}
+
+/** Clicks a sync button and waits for the server's answer to be shown. */
+async function clickAndSync(page: Page, selector: '#sync' | '#rewrite'): Promise<Awaited<ReturnType<typeof syncStatus>>> {
+  await page.$eval('#sync-status', (el) => ((el as HTMLElement).dataset.state = 'waiting'));
+  await page.click(selector);
+  await page.waitForFunction(() => document.getElementById('sync-status')?.dataset.state !== 'waiting');
+  return syncStatus(page);
+}
+
+/** The checkpoints the page lists: size, root and note of each. */
+const listedCheckpoints = (page: Page): Promise<Array<{ size: number; root: string; note: string }>> =>
+  page.$$eval('#checkpoints li', (lis) => lis.map((li) => ({ size: Number((li as HTMLElement).dataset.size), root: (li as HTMLElement).dataset.root ?? '', note: (li as HTMLElement).title })));
+
+const run = promisify(execFile);
+
 const renders = async (page: Page) => Number(await page.getAttribute('body', 'data-renders'));
 
 /** The page's width at a phone's viewport (390×844), then the desktop viewport of `launchChromium` again. */
@@ -94,24 +119,34 @@ async function exportJsonl(page: Page): Promise<{ name: string; text: string }> 
 describe('examples/browser in Chromium', () => {
   let browser: Chromium;
   let page: Page;
-  let site: Awaited<ReturnType<typeof serveStatic>>;
+  let site: ExampleServer;
+  let dataDir: string;
   let atlas: AtlasBundle;
   let exported: TraceEvent[] = [];
+  let exportedText = '';
+  let verifierKey = '';
+  /** The synced session's files in the server's data folder. */
+  const files = () => {
+    const id = exported[0]!.session_id;
+    return { trace: join(dataDir, 'traces', `${id}.trace.jsonl`), checkpoints: join(dataDir, 'traces', `${id}.checkpoints.jsonl`) };
+  };
 
   beforeAll(async () => {
     browser = await launchChromium(); // first: a missing Chromium fails here, with how to install it
     page = browser.page;
     atlas = JSON.parse(await readFile(join(ROOT, 'sdk/test/parity/support-bundle.json'), 'utf8')) as AtlasBundle;
     await buildExample();
-    site = await serveStatic(EXAMPLE_DIR);
+    dataDir = await mkdtemp(join(tmpdir(), 'cra-browser-example-'));
+    site = await serveExample({ dataDir });
   });
 
   afterAll(async () => {
     await browser?.close();
     await site?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('serves the built page, the bundle and the core from a static folder', async () => {
+  it('serves the built page, the bundle and the core, the page its server and key, and never the data folder', async () => {
     for (const [path, type] of [
       ['', 'text/html'],
       ['dist/app.js', 'text/javascript'],
@@ -120,6 +155,12 @@ describe('examples/browser in Chromium', () => {
       const res = await fetch(new URL(path, site.url));
       expect(res.status, path).toBe(200);
       expect(res.headers.get('content-type'), path).toMatch(new RegExp(`^${type}`));
+    }
+    expect(await (await fetch(new URL('config.json', site.url))).json()).toEqual({ cra: '/cra', apiKey: site.apiKey });
+    expect((await fetch(new URL('cra/health', site.url))).status).toBe(200);
+    // The server's files are reached through its API only: no dot-folder is served, however it is spelt.
+    for (const path of ['.data/owners.jsonl', '%2Edata/owners.jsonl', 'x/../.data/owners.jsonl']) {
+      expect((await fetch(new URL(path, site.url))).status, path).toBe(404);
     }
   });
 
@@ -135,6 +176,12 @@ describe('examples/browser in Chromium', () => {
     expect(await page.textContent('#verdict')).toBe('no events yet');
     expect(await page.getAttribute('#export', 'aria-disabled')).toBe('true');
     expect(await page.isEnabled('#run')).toBe(true);
+    // The tab's own signing key, made at start: its verifier key is shown, short, with the whole key beside.
+    expect(await page.textContent('#key')).toMatch(/^verifier key cra\.example\/browser\+[0-9a-f]{8}$/);
+    verifierKey = (await page.getAttribute('#key', 'data-key')) ?? '';
+    expect(verifierKey).toMatch(/^cra\.example\/browser\+[0-9a-f]{8}\+[A-Za-z0-9+/]{44}$/);
+    expect(await page.isEnabled('#sync')).toBe(true);
+    expect(await page.isEnabled('#rewrite')).toBe(false);
   });
 
   it('runs the agent: an allowed lookup, a denied erasure, then waits for a human on the refund', async () => {
@@ -156,6 +203,20 @@ describe('examples/browser in Chromium', () => {
     expect(await page.textContent('#verdict')).toMatch(/^✔ chain valid · 12 events · head [0-9a-f]{12}$/);
     // On a phone, the approval (the call's JSON) and the timeline fit the screen: nothing scrolls sideways.
     expect(await phoneWidth(page)).toBeLessThanOrEqual(390);
+  });
+
+  it('syncs while the agent waits: the server takes the 12 events so far, under a checkpoint the page signs for them', async () => {
+    expect((await listedCheckpoints(page)).map((c) => c.size)).toEqual([8]);
+    const status = await clickAndSync(page, '#sync');
+    expect(status).toMatchObject({ state: 'synced', length: '12', appended: '12' });
+    const listed = await listedCheckpoints(page);
+    expect(listed.map((c) => c.size)).toEqual([8, 12]);
+    expect(status.text).toBe(`✔ synced: 12 events (12 new) · root ${listed[1]!.root.slice(0, 12)}`);
+    expect(status.root).toBe(listed[1]!.root);
+    const server = createClient({ baseUrl: site.craUrl, apiKey: site.apiKey, telemetry: false });
+    const held = await server.trace((await page.getAttribute('#timeline', 'data-session'))!);
+    expect(held.map((e) => e.event_type)).toEqual(EXPECTED_TYPES.slice(0, 12));
+    expect(await page.isEnabled('#rewrite')).toBe(true);
   });
 
   it('after Approve, runs the refund, refuses the over-limit one, ends, and shows a valid chain', async () => {
@@ -204,6 +265,7 @@ describe('examples/browser in Chromium', () => {
 
   it('exports the trace as JSONL: the same events, verified, replayed and compared by the SDK in Node', async () => {
     const { name, text } = await exportJsonl(page);
+    exportedText = text;
     expect(name).toMatch(/^[0-9a-f-]{36}\.trace\.jsonl$/);
     exported = await fromJsonl(text);
     expect(await toJsonl(exported)).toBe(text); // the export is the canonical JSONL of the chain
@@ -228,6 +290,56 @@ describe('examples/browser in Chromium', () => {
     } finally {
       await runtime.close();
     }
+  });
+
+  it('lists the checkpoints the tab signed: every 8 events, the one the sync asked for, and the end, each verifying with its key', async () => {
+    const listed = await listedCheckpoints(page);
+    expect(listed.map((c) => c.size)).toEqual([8, 12, 16, 17]);
+    for (const c of listed) {
+      expect(await verifyCheckpoint(c.note, { keys: verifierKey })).toMatchObject({ valid: true, session_id: exported[0]!.session_id, size: c.size, root: c.root });
+    }
+    expect(await page.$$eval('#checkpoints li', (lis) => lis.map((li) => li.textContent))).toEqual(listed.map((c) => `${c.size} events · root ${c.root.slice(0, 12)}`));
+  });
+
+  it('syncs the rest: the server holds the page\'s export byte for byte, and cra verify and the Python verifier accept it with the page\'s key', async () => {
+    const status = await clickAndSync(page, '#sync');
+    expect(status).toMatchObject({ state: 'synced', length: '17', appended: '5' }); // only what was new
+    expect(status.color).toBe('rgb(19, 115, 51)');
+    const { trace, checkpoints } = files();
+    expect(await readFile(trace, 'utf8')).toBe(exportedText);
+    // The server keeps the tab's own checkpoints, in order: the notes the page signed.
+    const notes = (await readFile(checkpoints, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as string);
+    expect(notes).toEqual((await listedCheckpoints(page)).map((c) => c.note));
+    // Over HTTP with the run's key, too.
+    const server = createClient({ baseUrl: site.craUrl, apiKey: site.apiKey, telemetry: false });
+    expect(await toJsonl(await server.trace(exported[0]!.session_id))).toBe(exportedText);
+    expect(await server.verify(exported[0]!.session_id)).toEqual({ valid: true, length: 17, head_hash: exported[16]!.event_hash });
+
+    // The command line: the chain, and each checkpoint beside the trace with the page's verifier key.
+    const verified = await cli(['verify', trace, '--key', verifierKey]);
+    expect(verified.stdout).toBe(`valid: 17 events, head ${exported[16]!.event_hash}; checkpoints: 4 verified (newest: size 17, key ${verifierKey.split('+').slice(0, 2).join('+')})\n`);
+    expect(verified.code).toBe(0);
+    // The independent Python verifier (no shared code) agrees.
+    const py = await run('python3', ['-m', 'cra_client.verify', trace, '--checkpoints', checkpoints, '--key', verifierKey], { cwd: join(ROOT, 'clients/python') });
+    expect(py.stdout).toBe(`valid trace: 17 events, head ${exported[16]!.event_hash}, 4 checkpoint(s) verified (up to 17 events)\n`);
+
+    // Nothing new: a sync still checks where both sides stand, and appends nothing.
+    expect(await clickAndSync(page, '#sync')).toMatchObject({ state: 'synced', length: '17', appended: '0' });
+  });
+
+  it('refuses a rewritten history of the synced session, validly signed by the same key: history_rewritten, in red, and nothing changes', async () => {
+    const { trace, checkpoints } = files();
+    const before = { trace: await readFile(trace, 'utf8'), checkpoints: await readFile(checkpoints, 'utf8') };
+    const status = await clickAndSync(page, '#rewrite');
+    expect(status).toMatchObject({ state: 'refused', action: 'rewrite', code: 'history_rewritten' });
+    expect(status.text).toMatch(/^✘ rewritten history refused: history_rewritten \(409\) — /);
+    expect(status.text).toContain('event 9'); // where the rewritten history parts: after the lookup's action.executed (#8)
+    expect(status.color).toBe('rgb(179, 38, 30)');
+    expect({ trace: await readFile(trace, 'utf8'), checkpoints: await readFile(checkpoints, 'utf8') }).toEqual(before);
+    const server = createClient({ baseUrl: site.craUrl, apiKey: site.apiKey, telemetry: false });
+    expect(await server.syncState(exported[0]!.session_id)).toMatchObject({ length: 17, head_hash: exported[16]!.event_hash });
+    // The displayed trace is the real one still.
+    expect(await page.getAttribute('#verdict', 'data-state')).toBe('valid');
   });
 
   it('tampering with one displayed event turns the status red at that event; the tampered export fails in Node too', async () => {
@@ -282,7 +394,30 @@ describe('examples/browser in Chromium', () => {
     expect(await verifyTrace(events)).toMatchObject({ valid: true, length: 16 });
   });
 
-  it('logged no page error, console error or failed request', () => {
-    expect(browser.problems).toEqual([]);
+  it('a page with a wrong API key: its sync answers 401 unauthorized and the server stores nothing', async () => {
+    const listing = async () => (await readdir(join(dataDir, 'traces'))).sort();
+    const before = { files: await listing(), trace: await readFile(files().trace, 'utf8') };
+    const other = await browser.context.newPage();
+    try {
+      await other.route('**/config.json', (route) => route.fulfill({ json: { cra: '/cra', apiKey: 'cra-example-not-the-key-of-this-run' } }));
+      await other.goto(site.url);
+      await other.waitForSelector('#status[data-state=ready]', { timeout: 30_000 });
+      await other.click('#run');
+      await other.waitForSelector('body[data-agent=awaiting-approval]');
+      await other.click('#deny');
+      await other.waitForSelector('body[data-agent=done]');
+      const status = await clickAndSync(other, '#sync');
+      expect(status).toMatchObject({ state: 'refused', action: 'sync', code: 'unauthorized' });
+      expect(status.text).toMatch(/^✘ sync refused: unauthorized \(401\) — /);
+      expect(await other.isEnabled('#rewrite')).toBe(false);
+    } finally {
+      await other.close();
+    }
+    expect({ files: await listing(), trace: await readFile(files().trace, 'utf8') }).toEqual(before);
+  });
+
+  it('logged no page error, console error or failed request, but the refused rewrite\'s 409', () => {
+    // Chromium logs every HTTP error answer of a fetch; this one is the refusal the page shows.
+    expect(browser.problems).toEqual(['console.error: Failed to load resource: the server responded with a status of 409 (Conflict)']);
   });
 });

@@ -1,20 +1,27 @@
 /**
- * Builds the browser example and serves it:
+ * Builds the browser example and serves it, with a CRA server beside it on the same origin:
  *
  *   node --import tsx examples/browser/serve.ts          # http://127.0.0.1:8430/
  *
  * The build bundles `app.ts` (with the SDK and the inlined support atlas) into `dist/app.js` with rollup and copies
- * the core beside it (`dist/cra_core.wasm`), so that any static server can serve this folder. The end-to-end test
- * (`example.browser.test.ts`) uses the same two functions.
+ * the core beside it (`dist/cra_core.wasm`), so that any static server can serve this folder (the page then runs
+ * without its Sync buttons). `serveExample` serves the folder at `/` and the real server app at `/cra` — assembled
+ * as every adapter assembles it, with JSONL traces and session owners in a data folder (`.data/` here) — so that
+ * the page can sync its signed log to it: same origin, no CORS. Auth stays on: one API key is generated per start,
+ * printed, and handed to the page by `/config.json`; the listener is bound to 127.0.0.1, so only this machine can
+ * read that key. The end-to-end test (`example.browser.test.ts`) uses the same functions.
  */
+import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nodeResolve from '@rollup/plugin-node-resolve';
+import { Hono } from 'hono';
 import { rollup, type Plugin } from 'rollup';
 import ts from 'typescript';
+import { assembleOnFiles, type FileAssembly } from '../../server/src/adapter/files/index.ts';
+import { listen } from '../../server/src/adapter/node/listen.ts';
+import { parseConfig } from '../../server/src/config.ts';
 
 export const EXAMPLE_DIR = fileURLToPath(new URL('./', import.meta.url));
 const ROOT = resolve(EXAMPLE_DIR, '../..');
@@ -75,41 +82,105 @@ const TYPES: Record<string, string> = {
   '.md': 'text/markdown; charset=utf-8',
 };
 
-/** A minimal static file server for `root` on loopback (port 0: any free port). */
-export async function serveStatic(root: string, port = 0, host = '127.0.0.1'): Promise<{ server: Server; url: string; close(): Promise<void> }> {
-  const base = resolve(root);
-  const server = createServer(async (req, res) => {
-    try {
-      const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-      let file = normalize(join(base, path));
-      if (file !== base && !file.startsWith(base + sep)) {
-        res.writeHead(403).end('forbidden');
-        return;
-      }
-      if ((await stat(file).catch(() => null))?.isDirectory()) file = join(file, 'index.html');
-      const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-      res.end(req.method === 'HEAD' ? undefined : body);
-    } catch {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-    }
+/**
+ * The file of `folder` a URL path names, or null: never outside `folder`, and never a dot-file or dot-folder — the data
+ * folder (`.data/`: traces, session owners) is the server's, reached through its API and its keys only.
+ */
+async function staticFile(folder: string, urlPath: string): Promise<string | null> {
+  let path: string;
+  try {
+    path = decodeURIComponent(urlPath);
+  } catch {
+    return null;
+  }
+  if (path.split('/').some((part) => part.startsWith('.'))) return null;
+  let file = normalize(join(folder, path));
+  if (file !== folder && !file.startsWith(folder + sep)) return null;
+  if ((await stat(file).catch(() => null))?.isDirectory()) file = join(file, 'index.html');
+  return (await stat(file).catch(() => null))?.isFile() ? file : null;
+}
+
+/** What the page reads at start: where the CRA server is and the key to call it with. */
+export interface PageConfig {
+  /** The server's base URL, relative to the page. */
+  cra: string;
+  /** The API key of this run. */
+  apiKey: string;
+}
+
+export interface ServeOptions {
+  /** Port on 127.0.0.1 (0: any free port). */
+  port?: number;
+  /** The server's data folder: `traces/` (JSONL traces and checkpoints) and `owners.jsonl`. Default `.data/` here. */
+  dataDir?: string;
+  /** The folder served at `/` (default this one). */
+  folder?: string;
+}
+
+export interface ExampleServer {
+  /** The page's URL (`http://127.0.0.1:<port>/`). */
+  url: string;
+  /** The CRA server's base URL (`<url>cra`). */
+  craUrl: string;
+  /** The API key of this run, as the page gets it. */
+  apiKey: string;
+  /** The server's data folder. */
+  dataDir: string;
+  /** The server behind `/cra`: its runtime, owners and app. */
+  cra: FileAssembly;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the example folder at `/`, the page's configuration at `/config.json` and a CRA server at `/cra`, on
+ * 127.0.0.1 only. The server has auth on with one API key generated now; its traces and checkpoints are files.
+ */
+export async function serveExample(options: ServeOptions = {}): Promise<ExampleServer> {
+  const folder = resolve(options.folder ?? EXAMPLE_DIR);
+  const dataDir = resolve(options.dataDir ?? join(EXAMPLE_DIR, '.data'));
+  const apiKey = `cra-example-${randomBytes(24).toString('base64url')}`;
+  // Auth on with this run's key (no admin key: the page only syncs and reads its own sessions).
+  const config = parseConfig({ CRA_DATA_DIR: dataDir, CRA_API_KEYS: apiKey });
+  const cra = await assembleOnFiles(config, { app: { onError: () => undefined } });
+  const root = new Hono();
+  root.get('/config.json', (c) => c.json({ cra: '/cra', apiKey } satisfies PageConfig, 200, { 'cache-control': 'no-store' }));
+  root.route('/cra', cra.app);
+  root.get('*', async (c) => {
+    const file = await staticFile(folder, new URL(c.req.url).pathname);
+    if (file === null) return c.text('not found', 404);
+    return c.body(await readFile(file), 200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
   });
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(port, host, ok);
-  });
-  const address = server.address() as AddressInfo;
+  let listening: Awaited<ReturnType<typeof listen>>;
+  try {
+    listening = await listen(root, { port: options.port ?? 0, host: '127.0.0.1', onClose: cra.endStreams });
+  } catch (err) {
+    await cra.close().catch(() => undefined);
+    throw err;
+  }
+  let closing: Promise<void> | null = null;
+  const url = `${listening.url.replace(/\/$/, '')}/`;
   return {
-    server,
-    url: `http://${host}:${address.port}/`,
-    close: () => new Promise<void>((ok) => server.close(() => ok())),
+    url,
+    craUrl: `${url}cra`,
+    apiKey,
+    dataDir,
+    cra,
+    close() {
+      closing ??= listening.close(1000).then(() => cra.close());
+      return closing;
+    },
   };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const t0 = Date.now();
   await buildExample();
-  const { url } = await serveStatic(EXAMPLE_DIR, Number(process.env.PORT ?? 8430));
+  const server = await serveExample({ port: Number(process.env.PORT ?? 8430) });
   console.log(`built examples/browser/dist in ${Date.now() - t0} ms`);
-  console.log(`serving examples/browser on ${url} (Ctrl-C to stop)`);
+  console.log(`serving examples/browser on ${server.url} (Ctrl-C to stop)`);
+  console.log(`  CRA server: ${server.craUrl} (traces in ${server.dataDir}/traces)`);
+  console.log(`  API key of this run: ${server.apiKey} (the page gets it from /config.json)`);
+  const stop = () => void server.close().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
 }

@@ -64,6 +64,22 @@ describe('SDK README: sessions over time', () => {
   });
 });
 
+describe('README proofs', () => {
+  it('runs as written: a receipt verifies with the public key, and not once an event is edited', async () => {
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+    const block = /```ts\n([\s\S]*?)```/.exec(readme.split('## Proofs')[1] ?? '')?.[1];
+    if (!block) throw new Error('README.md has no ts block under "## Proofs"');
+    const file = join(ROOT, `.proofs-${randomUUID()}.mts`);
+    await writeFile(file, forCheckout(block));
+    try {
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', file], { cwd: ROOT, timeout: 60_000 });
+      expect(stdout.trim().split('\n')).toEqual(['true', 'false']);
+    } finally {
+      await rm(file, { force: true });
+    }
+  });
+});
+
 describe('README quick start', () => {
   it('imports the package, not the sources', async () => {
     const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
