@@ -4,7 +4,7 @@
  * be picked by name: `npm run bench -- --quick http cedar`. `--write-results` also writes `sdk/bench/RESULTS.md`
  * (the targets and the machine); without it a run leaves the tree as it was.
  *
- * Default groups: size, check, cedar, guard (governed and denied calls), resolve, verify, append, instantiate
+ * Default groups: size, check, cedar, guard (governed and denied calls), resolve, verify, proofs, append, instantiate
  * (with fresh-process cold starts), memory, growth, http, chromium (skipped, saying why, without a build or a
  * Chromium). `scale` is NOT in the default run: it builds a 100 000-session folder and runs for minutes; run it by
  * name: `npm run bench -- scale`.
@@ -33,12 +33,13 @@ import * as guard from './guard.ts';
 import * as http from './http.ts';
 import * as instantiate from './instantiate.ts';
 import * as memory from './memory.ts';
+import * as proofs from './proofs.ts';
 import * as resolve from './resolve.ts';
 import * as size from './size.ts';
 import * as verify from './verify.ts';
 import { RESULTS_PATH, writeResults } from './results.ts';
 
-const GROUPS = ['size', 'check', 'cedar', 'guard', 'resolve', 'verify', 'append', 'instantiate', 'memory', 'growth', 'http', 'chromium'];
+const GROUPS = ['size', 'check', 'cedar', 'guard', 'resolve', 'verify', 'proofs', 'append', 'instantiate', 'memory', 'growth', 'http', 'chromium'];
 const BY_NAME_ONLY = ['scale'];
 
 const picked = process.argv.slice(2).filter((a) => !a.startsWith('--') && !/^[0-9]/.test(a)); // a number is an option's value
@@ -61,6 +62,7 @@ if (want('cedar')) await cedar.run(module);
 if (want('guard')) await guard.run(module);
 if (want('resolve')) await resolve.run(module);
 if (want('verify')) await verify.run(module);
+if (want('proofs')) await proofs.run(module);
 if (want('append')) await append.run(module);
 if (want('instantiate')) await instantiate.run(module, bytes);
 if (want('memory')) await memory.run(module);

@@ -232,7 +232,7 @@ describe.each(modes)('sync into %s', (_mode, make) => {
     expect(await receiver.sync(upload)).toMatchObject({ appended: 1 });
   });
 
-  it('refuses to sync into a session the receiver governs itself', async () => {
+  it('refuses to sync into a session the receiver governs or governed itself', async () => {
     const receiver = await make({ key: key.signer });
     open.push(receiver);
     await receiver.loadAtlas(support);
@@ -243,7 +243,77 @@ describe.each(modes)('sync into %s', (_mode, make) => {
     const upload = await tab.syncUpload(s.id);
     const foreign: TraceEvent[] = upload.events.map((e) => ({ ...e, session_id: own.id }));
     const err = await rejection(receiver.sync({ ...upload, events: foreign }));
-    expect(['session_exists', 'history_rewritten', 'trace_invalid', 'checkpoint_invalid']).toContain(err.code);
+    expect(err).toMatchObject({ code: 'session_exists', path: '/events/0/session_id' });
     expect(await receiver.verify(own.id)).toMatchObject({ valid: true });
+    // Ended (no longer live), with the receiver's own checkpoint: still its own, never appended to from outside.
+    await own.end();
+    const held = await receiver.trace(own.id);
+    const forged = await rejection(receiver.sync({ ...upload, events: [...held, ...foreign.slice(1)] }));
+    expect(forged).toMatchObject({ code: 'session_exists' });
+    expect(await receiver.trace(own.id)).toEqual(held);
+  });
+});
+
+describe('a server-signed trace, checked by `cra verify` and by the independent Python verifier', () => {
+  it('both accept what the server wrote and signed, and both refuse it cut or edited', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { execFile } = await import('node:child_process');
+    const { cli } = await import('../../sdk/src/cli/testing.ts');
+    const python = (args: string[]) =>
+      new Promise<{ code: number; stdout: string }>((resolve) => {
+        execFile('python3', ['-m', 'cra_client.verify', ...args], { cwd: join(import.meta.dirname, '../../clients/python') }, (err, stdout) =>
+          resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout }),
+        );
+      });
+    const server = await testServerClient({ runtime: { signing: { key: key.signer, every: 5 } } });
+    const dir = await mkdtemp(join(tmpdir(), 'cra-server-signed-'));
+    try {
+      await server.loadAtlas(support);
+      const { session } = await lookupSession(server);
+      await session.end();
+      const trace = await server.trace(session.id);
+      const checkpoints = await server.checkpoints(session.id);
+      expect(checkpoints.length).toBeGreaterThanOrEqual(2);
+      const jsonl = trace.map((e) => `${JSON.stringify(e)}\n`).join('');
+      const notes = checkpoints.map((c) => `${JSON.stringify(c.note)}\n`).join('');
+      const files = {
+        trace: join(dir, `${session.id}.trace.jsonl`),
+        checkpoints: join(dir, `${session.id}.checkpoints.jsonl`),
+        cut: join(dir, 'cut.trace.jsonl'),
+        edited: join(dir, 'edited.trace.jsonl'),
+      };
+      await writeFile(files.trace, jsonl);
+      await writeFile(files.checkpoints, notes);
+      await writeFile(files.cut, jsonl.split('\n').slice(0, -2).join('\n') + '\n');
+      const editedText = jsonl.replace('Answer ticket T-10042', 'Answer ticket T-10043');
+      expect(editedText).not.toBe(jsonl);
+      await writeFile(files.edited, editedText);
+      // Both accept the server's trace with its checkpoints and key.
+      const ours = await cli(['verify', files.trace, '--checkpoint', files.checkpoints, '--key', key.verifier]);
+      expect(ours.code).toBe(0);
+      expect(ours.stdout).toContain(`valid: ${trace.length} events`);
+      expect(ours.stdout).toContain(`checkpoints: ${checkpoints.length} verified`);
+      const theirs = await python([files.trace, '--checkpoints', files.checkpoints, '--key', key.verifier]);
+      expect(theirs.code).toBe(0);
+      expect(theirs.stdout).toContain(`valid trace: ${trace.length} events`);
+      // Cut by its last event: the chain alone is still whole, the checkpoints show the cut — to both.
+      expect((await cli(['verify', files.cut, '--checkpoint', files.checkpoints, '--key', key.verifier])).code).toBe(1);
+      expect((await python([files.cut, '--checkpoints', files.checkpoints, '--key', key.verifier])).code).toBe(1);
+      // An edited event: both refuse the chain at the same event.
+      const edited = await cli(['verify', files.edited, '--json']);
+      const editedPy = await python([files.edited, '--json']);
+      expect(edited.code).toBe(1);
+      expect(editedPy.code).toBe(1);
+      const a = JSON.parse(edited.stdout) as { valid: boolean; index: number; reason: string };
+      const b = JSON.parse(editedPy.stdout) as { valid: boolean; index: number; reason: string };
+      expect([b.valid, b.index, b.reason]).toEqual([a.valid, a.index, a.reason]);
+      // The wrong key: both refuse.
+      expect((await cli(['verify', files.trace, '--checkpoint', files.checkpoints, '--key', other.verifier])).code).toBe(1);
+      expect((await python([files.trace, '--checkpoints', files.checkpoints, '--key', other.verifier])).code).toBe(1);
+    } finally {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

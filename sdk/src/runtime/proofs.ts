@@ -36,6 +36,8 @@ export interface ProofHost {
   live(sessionId: string): boolean;
   /** A new checkpoint of a session, signed and stored. */
   checkpoint(sessionId: string): Promise<Checkpoint>;
+  /** The verifier key of this runtime's own checkpoints (`null` when it signs none). */
+  verifierKey(): string | null;
   /** Runs a query on the core. */
   read<T>(query: (core: Core, now: number) => T): Promise<T>;
   /** Tells the runtime about events appended outside a step (a sync). */
@@ -132,6 +134,12 @@ export class Proofs {
     const held = known ? await this.host.trace(sessionId) : [];
     const heldNotes = known ? await store.readCheckpoints(sessionId) : [];
     const heldNote = heldNotes[heldNotes.length - 1];
+    // A session this runtime governed holds its own events: nothing from outside is appended to it. Every synced
+    // session holds the checkpoints its syncs brought; one with none, or signed by this runtime's key, is its own.
+    const own = this.host.verifierKey();
+    if (known && (heldNote === undefined || (own !== null && (await verifyCheckpoint(heldNote, { wasm: this.host.wasm, keys: own })).valid))) {
+      throw new CraError('session_exists', `session ${sessionId} is governed by this runtime: only a session another runtime governs is synced`, { path: '/events/0/session_id' });
+    }
     const keys = trusted ?? (key !== undefined ? [key] : undefined);
     if (keys === undefined || keys.length === 0) {
       throw new CraError('invalid_request', '`key` is required: the verifier key of the checkpoints (this runtime trusts no configured key)', { path: '/key' });

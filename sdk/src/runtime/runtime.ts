@@ -161,6 +161,7 @@ export class EmbeddedRuntime implements CraRuntime {
     this.proofs = new Proofs({
       store: this.store,
       checkpoints: () => this.checkpointer,
+      verifierKey: () => this.verifierKey,
       wasm: this.wasm,
       trace: (id) => this.trace(id),
       knows: (id) => this.sessions.has(id) || this.directory.has(id),
