@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /**
  * Runs the Python client's tests against the real server: starts the built server (`dist/server-main.node.js`,
- * plain node) on a free loopback port with a temporary data folder and known keys, runs
- * `python3 -m unittest discover -s clients/python/tests -v` with `CRA_URL` / `CRA_API_KEY` (and a second key and an
- * admin key) in its environment, stops the server, and prints a last line `N passed, N failed`. Exits non-zero when a
- * test failed or the run could not happen. `PYTHON` names another interpreter (3.9 or newer).
+ * plain node) on a free loopback port with a temporary data folder, known API keys and a fresh checkpoint signing key
+ * (`CRA_SIGNING_KEY`, made by the built SDK's `generateSigningKey`), runs
+ * `python3 -m unittest discover -s clients/python/tests -v` with `CRA_URL` / `CRA_API_KEY` (and a second key, an
+ * admin key and the server's verifier key, `CRA_CHECKPOINT_KEY`) in its environment, stops the server, and prints a
+ * last line `N passed, N failed`. Exits non-zero when a test failed or the run could not happen. `PYTHON` names
+ * another interpreter (3.9 or newer).
  *
  * Usage, from anywhere: `node clients/python/run_tests.mjs`
  */
@@ -14,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -41,6 +43,10 @@ if (!existsSync(serverMain)) {
   }
 }
 
+// The server signs checkpoints only with a key; the tests check them with its verifier key, offline.
+const { generateSigningKey } = await import(pathToFileURL(join(root, 'dist', 'index.node.js')).href);
+const signing = await generateSigningKey('cra.python.test');
+
 const dataDir = mkdtempSync(join(tmpdir(), 'cra-python-'));
 const server = spawn(process.execPath, [serverMain], {
   cwd: root,
@@ -54,6 +60,7 @@ const server = spawn(process.execPath, [serverMain], {
     CRA_API_KEYS: `${keys.user},${keys.other}`,
     CRA_ADMIN_KEYS: keys.admin,
     CRA_RATE_LIMIT: '',
+    CRA_SIGNING_KEY: signing.signer,
   },
   stdio: ['ignore', 'pipe', 'pipe'],
 });
@@ -120,6 +127,7 @@ const tests = spawn(python, ['-m', 'unittest', 'discover', '-s', join('clients',
     CRA_API_KEY: keys.user,
     CRA_API_KEY_2: keys.other,
     CRA_ADMIN_KEY: keys.admin,
+    CRA_CHECKPOINT_KEY: signing.verifier,
   },
   stdio: ['ignore', 'pipe', 'pipe'],
 });

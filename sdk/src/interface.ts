@@ -262,6 +262,8 @@ export interface CraRuntime {
   checkpoint(sessionId: string): Promise<Checkpoint>;
   /** A session's stored checkpoints, oldest first. */
   checkpoints(sessionId: string): Promise<Checkpoint[]>;
+  /** The verifier key of the runtime's own checkpoints (`null` when it signs none): what readers of them need. */
+  checkpointKey(): Promise<string | null>;
   /** That event `index` is in the log (`{ index, size? }`), or that the log's first `first` events are a prefix of its first `second` (`{ first, second? }`). */
   prove(sessionId: string, query: ProveQuery): Promise<Proof>;
   /** The receipt of an execution: its events, their inclusion proofs and a signed checkpoint covering them, checkable offline. */

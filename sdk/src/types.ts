@@ -745,6 +745,8 @@ export interface CoreConfig {
   clock_skew_seconds?: number;
   /** How long resolutions are valid, in seconds (at most 86 400); default 3600 (`defaultTtlSeconds`). */
   default_ttl_seconds?: number;
+  /** Whether sessions keep the Merkle tree their checkpoints are made from; on with `signing`. */
+  merkle_trees?: boolean;
 }
 
 /** Figures of a running runtime. */

@@ -1,6 +1,7 @@
 /**
  * What a server tells its operator at start, the same on every runtime: the atlases loaded (and those skipped, with
- * why), damaged traces left out, weak keys, unreadable owner records, the MCP upstream, where the data lives and how
+ * why), damaged traces left out, weak keys, unreadable owner records, the MCP upstream, checkpoint signing (with the
+ * verifier key to publish) and the keys trusted for sync, where the data lives and how
  * many sessions it restored, the auth mode (with a generated key, shown once), and last where it is served — last so
  * that whatever waits for that line has everything above it.
  *
@@ -73,6 +74,16 @@ export async function startupReport(server: Assembly, served: Served): Promise<s
   }
   if (served.mcp) lines.push(`  mcp: /v1/sessions/{id}/mcp serves the tools of ${JSON.stringify(served.mcp)}`);
   if (served.metrics) lines.push(`  metrics: ${served.metrics} (no key needed there; /metrics on the API needs an admin key)`);
+  const signing = config.runtime?.signing;
+  const verifier = await runtime.checkpointKey();
+  if (signing && verifier) {
+    const every = signing.every ?? 1000;
+    lines.push(`  checkpoints: signed at each session's end${every > 0 ? ` and every ${every} events` : ''}; verifier key (publish it): ${verifier}`);
+  } else {
+    lines.push('  checkpoints: none signed (CRA_SIGNING_KEY, from `cra key generate`, turns them on)');
+  }
+  const trusted = config.runtime?.trustedKeys;
+  if (trusted) lines.push(`  sync: checkpoints of ${trusted.length} trusted key(s) accepted (CRA_TRUSTED_KEYS)`);
   const all = (await runtime.listSessions({ limit: 1 })).total;
   const active = (await runtime.listSessions({ status: 'active', limit: 1 })).total;
   lines.push(`  data: ${served.data} (${all} session(s) indexed, ${active} active; each restored when used)`);

@@ -14,11 +14,16 @@ from __future__ import annotations
 import http.client
 import json
 import urllib.parse
-from typing import Any, Dict, Iterator, List, Mapping, Optional
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Union
 
 from ._http import _UNSET, Transport, segment
 from .errors import CraError
-from .session import JsonObject, Session, _compact
+from .session import ExecutionRef, JsonObject, Session, _compact, _execution_id
+
+#: One verifier key string (``<name>+<key id>+<base64>``) or several.
+Keys = Union[str, Sequence[str]]
+#: A signed checkpoint: its note's text, or a checkpoint object (``{note, …}``) as listed.
+Note = Union[str, Mapping[str, Any]]
 
 #: ``Accept`` type of a trace as JSONL.
 JSONL = "application/x-ndjson"
@@ -164,6 +169,90 @@ class CraClient:
         """Compares two traces, ignoring ids, timestamps and hashes."""
         return self._call("POST", "/v1/traces/diff", {"a": a, "b": b})
 
+    # --- proofs (docs/protocol.md, Proofs) ----------------------------------------------------------------------
+
+    def checkpoints(self, session_id: str) -> List[JsonObject]:
+        """A session's signed checkpoints, oldest first: ``[{note, session_id, size, root, time}]``."""
+        return self._call("GET", f"/v1/sessions/{segment(session_id, '/session_id')}/checkpoints")["items"]
+
+    def checkpoint(self, session_id: str) -> JsonObject:
+        """Signs and stores a checkpoint of a session's log now (``no_signing_key``, 409, when the server has no
+        ``CRA_SIGNING_KEY``)."""
+        return self._call("POST", f"/v1/sessions/{segment(session_id, '/session_id')}/checkpoints")
+
+    def prove(self, session_id: str, index: Optional[int] = None, size: Optional[int] = None, first: Optional[int] = None, second: Optional[int] = None) -> JsonObject:
+        """An inclusion proof of the event at ``index`` in the tree of ``size`` events (default: the whole log), or
+        a consistency proof from the tree of ``first`` events to that of ``second`` (default: the whole log)."""
+        query = {}
+        for name, value in (("index", index), ("size", size), ("first", first), ("second", second)):
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise CraError("invalid_request", f"{name} must be a non-negative integer", path=f"/{name}", status=400)
+            query[name] = str(value)
+        if not query:
+            raise CraError("invalid_request", "say what to prove: index (and size) or first (and second)", path="", status=400)
+        return self._call("GET", f"/v1/sessions/{segment(session_id, '/session_id')}/proof?{urllib.parse.urlencode(query)}")
+
+    def receipt(self, session_id: str, execution: ExecutionRef) -> JsonObject:
+        """The receipt of an execution (an execution dict or its id): its events, their inclusion proofs and a signed
+        checkpoint, to hand to whoever must check it offline (:func:`cra_client.verify.verify_receipt`)."""
+        execution_id = segment(_execution_id(execution), "/execution_id")
+        return self._call("GET", f"/v1/sessions/{segment(session_id, '/session_id')}/receipts/{execution_id}")
+
+    def sync_state(self, session_id: str) -> JsonObject:
+        """What the server holds of a session governed elsewhere: ``{session_id, length, head_hash, checkpoint}``
+        (``length`` 0 for one it never held): where the next :meth:`sync` starts."""
+        return self._call("GET", f"/v1/sessions/{segment(session_id, '/session_id')}/sync")
+
+    def sync(self, upload: Mapping[str, Any]) -> JsonObject:
+        """Hands the server the events and signed checkpoints of a session another runtime governs
+        (``{events, checkpoints, key?}``); answers what it now holds (``{…, appended, root}``). A rewritten history
+        is ``history_rewritten`` (409)."""
+        events = upload.get("events") if isinstance(upload, Mapping) else None
+        first = events[0] if isinstance(events, list) and events else None
+        session_id = first.get("session_id") if isinstance(first, Mapping) else None
+        if not isinstance(session_id, str):
+            raise CraError("invalid_request", "the first event must name its session (`session_id`)", path="/events/0/session_id", status=400)
+        return self._call("POST", f"/v1/sessions/{segment(session_id, '/events/0/session_id')}/sync", dict(upload))
+
+    def verify_checkpoint(self, note: Note, keys: Keys) -> JsonObject:
+        """The server's verdict on a signed checkpoint (its note, or a checkpoint as :meth:`checkpoints` lists it)
+        with the verifier key(s) to accept. Offline: :func:`cra_client.verify.verify_checkpoint`."""
+        return self._call("POST", "/v1/checkpoints/verify", {"note": _note_text(note, "/note"), "keys": _keys(keys)})
+
+    def verify_proof(
+        self,
+        proof: Mapping[str, Any],
+        event: Optional[Mapping[str, Any]] = None,
+        checkpoint: Optional[Note] = None,
+        first_checkpoint: Optional[Note] = None,
+        keys: Optional[Keys] = None,
+    ) -> JsonObject:
+        """The server's verdict on an inclusion or consistency proof: against ``event`` (the event it proves),
+        ``checkpoint`` (the signed tree it ends in) and ``first_checkpoint`` (a consistency proof's older tree), the
+        checkpoints checked with ``keys``. With no checkpoint, the verdict only shows that the proof's hashes lead to
+        its own root (it has no ``key``)."""
+        body: JsonObject = {"proof": proof}
+        if event is not None:
+            body["event"] = event
+        if checkpoint is not None:
+            body["checkpoint"] = _note_text(checkpoint, "/checkpoint")
+        if first_checkpoint is not None:
+            body["first_checkpoint"] = _note_text(first_checkpoint, "/first_checkpoint")
+        if keys is not None:
+            body["keys"] = _keys(keys)
+        return self._call("POST", "/v1/proofs/verify", body)
+
+    def verify_receipt(self, receipt: Mapping[str, Any], keys: Keys) -> JsonObject:
+        """The server's verdict on a receipt with the verifier key(s) to accept. Whoever must not trust the server
+        checks it offline instead: :func:`cra_client.verify.verify_receipt`."""
+        return self._call("POST", "/v1/receipts/verify", {"receipt": receipt, "keys": _keys(keys)})
+
+    def checkpoint_key(self) -> Optional[str]:
+        """The verifier key of the server's checkpoints (``None`` when it signs none); needs no API key."""
+        return self._call("GET", "/v1/checkpoint-key")["key"]
+
     def events(self, session_id: str, since_sequence: Optional[int] = None, timeout: Optional[float] = 60.0) -> Iterator[JsonObject]:
         """The live events of a session (Server-Sent Events): its past events (after ``since_sequence``), then each
         new one as it is recorded. Ends after ``session.ended`` or when the server stops; stop early by leaving the
@@ -178,6 +267,24 @@ class CraClient:
         path = f"/v1/traces/{segment(session_id, '/session_id')}/stream{query}"
         res = self._transport.send("GET", path, accept="text/event-stream", timeout=timeout)
         return _sse_events(res, path)
+
+
+def _keys(keys: Any) -> List[str]:
+    """One verifier key string or several, as the routes take them (a list)."""
+    if isinstance(keys, str):
+        return [keys]
+    if isinstance(keys, (list, tuple)) and keys and all(isinstance(k, str) for k in keys):
+        return list(keys)
+    raise CraError("invalid_request", "keys must be a verifier key string or a non-empty list of them", path="/keys", status=400)
+
+
+def _note_text(note: Any, path: str) -> str:
+    """A signed note's text: given as such, or inside a checkpoint as :meth:`CraClient.checkpoints` lists it."""
+    if isinstance(note, Mapping):
+        note = note.get("note")
+    if not isinstance(note, str):
+        raise CraError("invalid_request", "a checkpoint is its signed note's text, or a checkpoint object with `note`", path=path, status=400)
+    return note
 
 
 def _sse_events(res: Any, path: str) -> Iterator[JsonObject]:

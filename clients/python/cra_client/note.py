@@ -194,8 +194,12 @@ def parse_note(text: str) -> SignedNote:
         raise NoteError("a checkpoint is the text of its signed note")
     if len(text.encode("utf-8", "surrogatepass")) > MAX_NOTE_BYTES:
         raise NoteError(f"a checkpoint is at most {MAX_NOTE_BYTES} bytes")
+    # The newline after the last signature line is signed by nothing: a note without it (as a shell's `$(…)` leaves
+    # it) is read as the same note. Any other spelling is refused.
     if not text.endswith("\n"):
-        raise NoteError("a signed note ends with a newline")
+        text += "\n"
+    if text.endswith("\n\n"):
+        raise NoteError("the note ends with an empty line: exactly one newline follows its last signature line")
     split = text.find("\n\n")
     if split < 0:
         raise NoteError("a signed note is its body, a blank line, then its signature lines")

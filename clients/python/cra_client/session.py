@@ -180,6 +180,25 @@ class Session:
         """Verifies the stored trace: ``{valid: True, length, head_hash}`` or ``{valid: False, index, reason}``."""
         return self.client.verify(self.id)
 
+    # --- proofs -------------------------------------------------------------------------------------------------
+
+    def checkpoints(self) -> List[JsonObject]:
+        """The session's signed checkpoints, oldest first (see :meth:`CraClient.checkpoints`)."""
+        return self.client.checkpoints(self.id)
+
+    def checkpoint(self) -> JsonObject:
+        """Signs and stores a checkpoint of the session's log now (see :meth:`CraClient.checkpoint`)."""
+        return self.client.checkpoint(self.id)
+
+    def prove(self, index: Optional[int] = None, size: Optional[int] = None, first: Optional[int] = None, second: Optional[int] = None) -> JsonObject:
+        """An inclusion proof (``index``, ``size``) or a consistency proof (``first``, ``second``) over the
+        session's log (see :meth:`CraClient.prove`)."""
+        return self.client.prove(self.id, index=index, size=size, first=first, second=second)
+
+    def receipt(self, execution: ExecutionRef) -> JsonObject:
+        """The receipt of one of the session's executions (see :meth:`CraClient.receipt`)."""
+        return self.client.receipt(self.id, execution)
+
     def events(self, since_sequence: Optional[int] = None, timeout: Optional[float] = None) -> Iterator[JsonObject]:
         """The session's live events (see :meth:`CraClient.events`)."""
         return self.client.events(self.id, since_sequence=since_sequence, timeout=timeout)

@@ -10,9 +10,11 @@ has an independent one to be compared with. The verdicts have the runtime's shap
 - :func:`verify_trace`: the chain, and that every checkpoint given is signed and fixes this trace's tree.
 - :func:`verify_receipt`: an execution's receipt: its events, their inclusion proofs and the signed checkpoint.
 
-From a shell: ``python -m cra_client.verify <trace.jsonl> [--checkpoints file] [--key k]`` or
-``python -m cra_client.verify --receipt r.json --key k`` prints a one-line verdict and exits 0 when valid, 1 when
-not, 2 when the input cannot be read.
+From a shell, ``python -m cra_client.verify <trace.jsonl> [--checkpoints file] [--key k]`` and
+``python -m cra_client.verify --receipt r.json --key k`` take the inputs of ``cra verify`` and ``cra receipt verify``
+and answer as they do: the same reason codes, checkpoints numbered from 1, the store's ``<id>.checkpoints.jsonl``
+beside ``<id>.trace.jsonl`` checked when no file is named, the same one-line verdicts (or ``--json``) and exit codes
+(0 valid; 1 invalid, unreadable, or ``--key`` with no checkpoint to check; 2 a usage error).
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ import hashlib
 import json
 import math
 import os
+import re
 import sys
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from . import ed25519, merkle
 from .errors import CraError
@@ -400,49 +403,78 @@ def verify_checkpoint(note: str, keys: Keys) -> Dict[str, Any]:
     return {"valid": True, "origin": n.origin, "session_id": n.session_id, "size": n.size, "root": n.root.hex(), "time": n.time, "key": key.text}
 
 
-def verify_trace(trace: Union[str, Sequence[Any]], checkpoints: Sequence[str] = (), keys: Keys = ()) -> Dict[str, Any]:
-    """Checks a trace's chain and, for every signed checkpoint given, that one of ``keys`` signed it, that it is of
-    this session, and that its root is the root of the trace's first ``size`` events: a checkpoint shows a tail cut
-    after it was signed, which the chain alone cannot.
+def verify_trace(trace: Union[str, Sequence[Any]], checkpoints: Sequence[str] = (), keys: Optional[Keys] = ()) -> Dict[str, Any]:
+    """Checks a trace's chain and every signed checkpoint given, as ``cra verify`` does: each checkpoint, in order,
+    reads as one; is signed by one of ``keys``; is of this trace's session; covers no more events than the trace
+    holds (more: events were cut from its end, which the chain alone cannot show); and fixes the Merkle root of that
+    many of its events. ``keys=None`` checks all of that but the signatures (``signatures_checked: False``, each
+    ``key`` None), as ``cra verify`` without ``--key``; an empty ``keys`` with checkpoints is an error.
 
-    Answers the chain's verdict with ``root`` (the whole trace's) and ``checkpoints`` (``[{size, root, time, key}]``),
-    or a refusal: the chain's (``index``, ``reason``), or ``{valid: False, checkpoint: <position>, reason, message}``
-    with reason ``checkpoint_malformed``, ``unknown_key``, ``bad_signature``, ``wrong_session`` or
-    ``checkpoint_mismatch`` (a root that differs, or a size beyond the trace: its tail was cut).
+    Answers the chain's verdict with ``root`` (the whole trace's), ``signatures_checked``, ``checkpoints``
+    (``[{checkpoint, size, root, time, key}]``, numbered from 1 in the order given) and ``newest`` (the one of most
+    events, the last of them; None without checkpoints); or a refusal: the chain's (``index``, ``reason``), or
+    ``{valid: False, reason, message, checkpoint, size}`` for the first checkpoint that fails, ``checkpoint`` its
+    number from 1, ``reason`` one of ``checkpoint_malformed``, ``unknown_key``, ``bad_signature``, ``wrong_session``,
+    ``trace_truncated`` or ``root_mismatch`` (``size`` is absent when the note does not read).
     """
     events = _events_of(trace)
     verdict = verify_chain(events)
     if not verdict["valid"]:
         return verdict
+    return _check_checkpoints(events, verdict, checkpoints, keys)
+
+
+def _check_checkpoints(events: List[Dict[str, Any]], verdict: Dict[str, Any], checkpoints: Sequence[str], keys: Optional[Keys]) -> Dict[str, Any]:
+    """:func:`verify_trace` past the chain (``verdict``, valid): the checkpoints, in order; the first that fails is
+    the answer."""
     checkpoints = list(checkpoints)
-    verifiers = parse_keys(keys) if checkpoints else []
+    verifiers = parse_keys(keys) if checkpoints and keys is not None else []
     session = events[0]["session_id"] if events else None
     leaves = [merkle.event_leaf(e["event_hash"]) for e in events]
-    seen = []
+    roots: Dict[int, bytes] = {}
+    checked: List[Dict[str, Any]] = []
     for i, text in enumerate(checkpoints):
-        opened = _open(text, verifiers)
-        if isinstance(opened, dict):
-            reason = "checkpoint_malformed" if opened["reason"] == "malformed" else opened["reason"]
-            return {"valid": False, "checkpoint": i, "reason": reason, "message": opened["message"]}
-        n, key = opened
-        if n.session_id != session:
-            return {"valid": False, "checkpoint": i, "reason": "wrong_session", "message": f"the checkpoint is of log {n.origin}, not of session {session}"}
-        if n.size > len(events):
-            return {
-                "valid": False,
-                "checkpoint": i,
-                "reason": "checkpoint_mismatch",
-                "message": f"the checkpoint covers {n.size} events; the trace has {len(events)}: its tail was cut",
-            }
-        if merkle.root(leaves[: n.size]) != n.root:
-            return {
-                "valid": False,
-                "checkpoint": i,
-                "reason": "checkpoint_mismatch",
-                "message": f"the checkpoint's root is not the root of this trace's first {n.size} events",
-            }
-        seen.append({"size": n.size, "root": n.root.hex(), "time": n.time, "key": key.text})
-    return {**verdict, "root": merkle.root(leaves).hex(), "checkpoints": seen}
+        n = i + 1
+        try:
+            note = parse_note(text)
+        except NoteError as err:
+            return _checkpoint_refusal(n, "checkpoint_malformed", f"it does not read as a signed checkpoint: {err}")
+        key: Optional[str] = None
+        if verifiers:
+            by = _signer(note, verifiers)
+            if isinstance(by, dict):
+                return _checkpoint_refusal(n, by["reason"], by["message"], note.size)
+            key = by.text
+        if session is not None and note.session_id != session:
+            return _checkpoint_refusal(n, "wrong_session", f"it is a checkpoint of session {note.session_id}, the trace is of session {session}", note.size)
+        if note.size > len(events):
+            return _checkpoint_refusal(
+                n, "trace_truncated", f"it covers {note.size} events, the trace holds {len(events)}: events were cut from the trace's end", note.size
+            )
+        if note.size not in roots:
+            roots[note.size] = merkle.root(leaves[: note.size])
+        root = roots[note.size]
+        if root != note.root:
+            return _checkpoint_refusal(
+                n,
+                "root_mismatch",
+                f"it fixes the root {note.root.hex()} of {note.size} events, the trace's first {note.size} events have the root {root.hex()}: "
+                "they are not the events it covers",
+                note.size,
+            )
+        checked.append({"checkpoint": n, "size": note.size, "root": root.hex(), "time": note.time, "key": key})
+    newest: Optional[Dict[str, Any]] = None
+    for c in checked:
+        if newest is None or c["size"] >= newest["size"]:
+            newest = c
+    return {**verdict, "root": merkle.root(leaves).hex(), "signatures_checked": bool(verifiers), "checkpoints": checked, "newest": newest}
+
+
+def _checkpoint_refusal(n: int, reason: str, message: str, size: Optional[int] = None) -> Dict[str, Any]:
+    out: Dict[str, Any] = {"valid": False, "reason": reason, "message": message, "checkpoint": n}
+    if size is not None:
+        out["size"] = size
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -531,86 +563,261 @@ def verify_receipt(receipt: Any, keys: Keys) -> Dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# Command line
+# Command line: the inputs, verdicts, words and exit codes of `cra verify` and `cra receipt verify`, so that a script
+# may call either.
+
+PROG = "python -m cra_client.verify"
+#: Exit codes: valid; invalid, or not checkable (an unreadable file, --key with no checkpoint); a usage error.
+EXIT_VALID, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 
-def _read_key(arg: str) -> str:
-    """A ``--key`` value: the verifier key itself, or a file holding it."""
-    if "+" not in arg and os.path.isfile(arg):
-        with open(arg, encoding="utf-8") as f:
-            return f.read().strip()
-    return arg
+class _Failed(Exception):
+    """The run cannot reach a verdict (a file that does not read): exit 1 with the message on stderr."""
 
 
-def read_checkpoints(text: str) -> List[str]:
-    """Notes from a checkpoints file: the store's ``.checkpoints.jsonl`` (one JSON string per line), a JSON array of
-    notes, or one note's own text."""
+def key_label(key: str) -> str:
+    """``<name>+<key id>`` of a verifier key string (its base64 may hold ``+``: split on the first two only)."""
+    parts = key.split("+", 2)
+    return "+".join(parts[:2]) if len(parts) == 3 else key
+
+
+def read_verifier_keys(values: Sequence[str]) -> List[str]:
+    """The verifier keys of ``--key`` values: each a key string or a file of them (one a line; blank lines and
+    lines starting with ``#`` skipped). Raises ``ValueError`` saying why a value is neither, or is a signer key."""
+    keys: List[str] = []
+    for value in values:
+        from_file = os.path.isfile(value)
+        if from_file:
+            try:
+                with open(value, encoding="utf-8") as f:
+                    text = f.read()
+            except (OSError, UnicodeDecodeError) as err:
+                raise ValueError(f"cannot read the key file {value}: {err}") from None
+            lines = [(line.strip(), f"line {i + 1} of {value}") for i, line in enumerate(text.split("\n"))]
+            lines = [(k, where) for k, where in lines if k and not k.startswith("#")]
+            if not lines:
+                raise ValueError(f"the key file {value} holds no key")
+        else:
+            lines = [(value.strip(), f"--key {json.dumps(value)}")]
+        for key, where in lines:
+            if key.startswith("PRIVATE+KEY+"):
+                raise ValueError(f"{where} is a signer key, which must stay secret: --key takes its verifier key")
+            try:
+                parse_keys([key])
+            except CraError as err:
+                raise ValueError(
+                    f"{where}: not a verifier key: {err.message}" if from_file else f"--key takes a verifier key (<name>+<key id>+<base64>) or a file of them: {where} is neither ({err.message})"
+                ) from None
+            keys.append(key)
+    return keys
+
+
+def checkpoints_beside(trace_file: str) -> Optional[str]:
+    """The store's checkpoint file of a trace file ``<id>.trace.jsonl``: ``<id>.checkpoints.jsonl`` beside it, if it
+    exists."""
+    if not trace_file.endswith(".trace.jsonl"):
+        return None
+    path = trace_file[: -len(".trace.jsonl")] + ".checkpoints.jsonl"
+    return path if os.path.isfile(path) else None
+
+
+def read_checkpoints(text: str, name: str = "the checkpoints file", warnings: Optional[List[str]] = None) -> List[str]:
+    """Notes from a checkpoints file: the store's ``.checkpoints.jsonl`` (one JSON string a line), a JSON array of
+    notes, or one note's own text. A last line cut short (a write that did not finish) is left out, with a warning
+    appended to ``warnings``, as the store reads it; any other line that is not a JSON string raises ``CraError``
+    (``invalid_json``, naming the line)."""
     stripped = text.lstrip()
     if stripped.startswith("["):
         notes = parse_json(text)
-    elif stripped.startswith('"'):
-        notes = read_jsonl(text)
-    else:
-        return [text] if text else []
-    if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
-        raise CraError("invalid_json", "a checkpoints file holds notes: JSON strings, one a line", path="/checkpoints", status=400)
+        if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
+            raise CraError("invalid_json", f"{name}: a JSON array of checkpoints holds notes (strings)", path="/checkpoints", status=400)
+        return notes
+    if not text.startswith('"'):
+        return [] if stripped == "" else [text]
+    notes = []
+    lines = text.split("\n")
+    torn = not text.endswith("\n")
+    for i, line in enumerate(lines):
+        if line == "" and i == len(lines) - 1:
+            break
+        try:
+            note = parse_json(line)
+        except (ValueError, UnicodeEncodeError):
+            note = None
+        if isinstance(note, str):
+            notes.append(note)
+        elif torn and i == len(lines) - 1:
+            if warnings is not None:
+                warnings.append(f"{name}: line {i + 1} is cut short (a write that did not finish) and is left out")
+        else:
+            raise CraError("invalid_json", f"{name}: line {i + 1} is not a signed checkpoint as a JSON string", path="/checkpoints", status=400)
     return notes
 
 
-def _line(verdict: Dict[str, Any], what: str) -> str:
-    if verdict["valid"]:
-        if what == "receipt":
-            return f"valid receipt: {verdict['events']} event(s) of execution {verdict['execution_id']} in session {verdict['session_id']}, checkpoint of {verdict['size']} signed by {verdict['key']}"
-        cps = verdict.get("checkpoints") or []
-        signed = f", {len(cps)} checkpoint(s) verified (up to {max(c['size'] for c in cps)} events)" if cps else ""
-        return f"valid trace: {verdict['length']} events, head {verdict['head_hash']}{signed}"
-    where = ""
-    if "index" in verdict:
-        where = f" at event {verdict['index']}"
-    elif "checkpoint" in verdict:
-        where = f" at checkpoint {verdict['checkpoint']}"
-    elif verdict.get("path"):
-        where = f" at {verdict['path']}"
-    detail = f" ({verdict['detail']})" if verdict.get("detail") else ""
-    return f"invalid {what}{where}: {verdict['reason']}{detail}: {verdict.get('message', '')}"
+def _summary(verdict: Dict[str, Any]) -> str:
+    """``checkpoints: K verified (newest: size S, key …)``, or without keys what was checked and what was not."""
+    newest = verdict["newest"]
+    if newest is None:
+        return "checkpoints: none in the file"
+    after = verdict["length"] - newest["size"]
+    uncovered = f"; the last {after} event(s) are after it" if after > 0 else ""
+    count = len(verdict["checkpoints"])
+    if not verdict["signatures_checked"]:
+        return f"checkpoints: {count} checked, roots match (newest: size {newest['size']}{uncovered}); signatures not checked (no --key)"
+    return f"checkpoints: {count} verified (newest: size {newest['size']}, key {key_label(newest['key'])}{uncovered})"
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            return f.read()
+    except (OSError, UnicodeDecodeError) as err:
+        raise _Failed(f"cannot read {path}: {err}") from None
+
+
+def _verify_trace_file(args: argparse.Namespace, keys: List[str], out: Callable[[str], None], err: Callable[[str], None]) -> int:
+    file: str = args.trace
+    text = _read_text(file)
+    try:
+        events = read_jsonl(text)
+    except CraError as e:
+        # A line that is not JSON: the trace is invalid from that event (its line, counted from 1).
+        m = re.match(r"line (\d+): (.*)\Z", e.message, re.S)
+        if m is None:
+            raise _Failed(f"{file}: {e.message}") from None
+        index = int(m.group(1)) - 1
+        if args.json:
+            out(json.dumps({"file": file, "valid": False, "index": index, "reason": "invalid_json", "message": m.group(2)}, ensure_ascii=False))
+        else:
+            out(f"INVALID at event {index}: line {m.group(1)}: {m.group(2)} (invalid_json)")
+        return EXIT_INVALID
+    chain = verify_chain(events)
+    if not chain["valid"]:
+        if args.json:
+            out(json.dumps({"file": file, **chain}, ensure_ascii=False))
+        else:
+            code = chain["reason"] + (f", {chain['detail']}" if chain.get("detail") else "")
+            out(f"INVALID at event {chain['index']}: {chain['message']} ({code})")
+        return EXIT_INVALID
+
+    # The checkpoints: those asked for, else the store's file beside the trace.
+    source: Optional[Dict[str, str]] = None
+    if args.checkpoints is not None:
+        source = {"file": args.checkpoints, "source": "option"}
+    else:
+        beside = checkpoints_beside(file)
+        if beside is not None:
+            source = {"file": beside, "source": "beside"}
+            err(f"{PROG}: checking the checkpoints in {beside} (beside the trace; --checkpoints <file> for others)")
+    if source is None and keys:
+        raise _Failed(f"--key is given but there is no checkpoint to check: no --checkpoints <file>, and no <id>.checkpoints.jsonl beside {file}")
+    warnings = [f"{file} holds no event: a session's trace starts with session.started"] if not events else []
+    verdict_checkpoints: Optional[Dict[str, Any]] = None
+    verdict: Dict[str, Any] = {**chain, "root": merkle.root([merkle.event_leaf(e["event_hash"]) for e in events]).hex()}
+    if source is not None:
+        try:
+            notes = read_checkpoints(_read_text(source["file"]), source["file"], warnings)
+        except CraError as e:
+            raise _Failed(e.message) from None
+        except (ValueError, UnicodeEncodeError) as e:  # a JSON array that does not read
+            raise _Failed(f"{source['file']}: invalid JSON: {e}") from None
+        # A checkpoint file the store created holds at least one note; an empty one asked for is not a check.
+        if not notes and source["source"] == "option":
+            raise _Failed(f"{source['file']} holds no checkpoint")
+        outcome = _check_checkpoints(events, chain, notes, keys or None)
+        about = {**source, "count": len(notes), "signatures_checked": bool(keys), "keys": keys}
+        if not outcome["valid"]:
+            if args.json:
+                out(json.dumps({"file": file, **outcome, "length": chain["length"], "head_hash": chain["head_hash"], "checkpoints": about}, ensure_ascii=False))
+            else:
+                out(f"INVALID checkpoint {outcome['checkpoint']} of {len(notes)} ({source['file']}): {outcome['message']} ({outcome['reason']})")
+            return EXIT_INVALID
+        verdict = outcome
+        verdict_checkpoints = {**about, "newest": outcome["newest"], "checked": outcome["checkpoints"]}
+    for w in warnings:
+        err(f"{PROG}: warning: {w}")
+    if args.json:
+        shown = {k: verdict[k] for k in ("valid", "length", "head_hash", "root")}
+        if verdict_checkpoints is not None:
+            shown["checkpoints"] = verdict_checkpoints
+        out(json.dumps({"file": file, **shown, "warnings": warnings}, ensure_ascii=False))
+    else:
+        out(f"valid: {verdict['length']} events, head {verdict['head_hash']}" + (f"; {_summary(verdict)}" if source is not None else ""))
+    return EXIT_VALID
+
+
+def _verify_receipt_file(args: argparse.Namespace, keys: List[str], out: Callable[[str], None]) -> int:
+    file: str = args.receipt
+    try:
+        receipt = parse_json(_read_text(file))
+    except (ValueError, UnicodeEncodeError) as e:
+        raise _Failed(f"{file} is not a receipt (JSON): {e}") from None
+    try:
+        verdict = verify_receipt(receipt, keys)
+    except CraError as e:
+        raise _Failed(f"{file}: {e.message}" + (f" (at {e.path})" if e.path else "") + f" [{e.code}]") from None
+    if args.json:
+        out(json.dumps({"file": file, **verdict}, ensure_ascii=False))
+    elif verdict["valid"]:
+        out(f"valid receipt: execution {verdict['execution_id']}, {verdict['events']} events, checkpoint size {verdict['size']}, key {key_label(verdict['key'])}")
+    else:
+        out(f"INVALID receipt: {verdict['message']} ({verdict['reason']}" + (f" at {verdict['path']})" if verdict.get("path") else ")"))
+    return EXIT_VALID if verdict["valid"] else EXIT_INVALID
+
+
+def _writer(stream_name: str) -> Callable[[str], None]:
+    """Writes a line to ``sys.stdout`` / ``sys.stderr`` (looked up at each call) at once. A reader that went away
+    (``… | head``) wanted no more: the rest is dropped quietly instead of ending in a BrokenPipeError."""
+
+    def write(line: str) -> None:
+        stream = getattr(sys, stream_name)
+        try:
+            stream.write(line + "\n")
+            stream.flush()
+        except BrokenPipeError:
+            # Point the descriptor at /dev/null, so that the interpreter's own flush at exit finds nothing to complain of.
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, stream.fileno())
+                os.close(devnull)
+            except (OSError, ValueError, AttributeError):
+                pass
+
+    return write
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m cra_client.verify",
-        description="Verify a CRA trace (JSONL) with its signed checkpoints, or a receipt, offline.",
+        prog=PROG,
+        description=(
+            "Verify a CRA trace (JSONL) and its signed checkpoints, or a receipt, offline, as `cra verify` and "
+            "`cra receipt verify` do. Without --checkpoints, the store's <id>.checkpoints.jsonl beside "
+            "<id>.trace.jsonl is checked when it is there. Exit: 0 valid, 1 invalid or unreadable (also --key with no "
+            "checkpoint to check), 2 usage error."
+        ),
     )
     parser.add_argument("trace", nargs="?", help="a trace file (.trace.jsonl)")
-    parser.add_argument("--checkpoints", help="its checkpoints (.checkpoints.jsonl, or one note)")
+    parser.add_argument("--checkpoints", "--checkpoint", dest="checkpoints", help="its checkpoints (.checkpoints.jsonl, or one note)")
     parser.add_argument("--receipt", help="a receipt (JSON) to verify instead of a trace")
-    parser.add_argument("--key", action="append", default=[], help="a verifier key to accept, or a file holding one (repeatable)")
+    parser.add_argument("--key", action="append", default=[], help="a verifier key to accept, or a file of them, one a line (repeatable)")
     parser.add_argument("--json", action="store_true", help="print the verdict as JSON")
     args = parser.parse_args(argv)
     if bool(args.trace) == bool(args.receipt):
         parser.error("give a trace file or --receipt, not both")
-    keys = [_read_key(k) for k in args.key]
+    try:
+        keys = read_verifier_keys(args.key)
+    except ValueError as e:
+        parser.error(str(e))
+    if args.receipt and not keys:
+        parser.error("--receipt needs --key: a receipt is only as good as its checkpoint's signature, checked with the log's verifier key")
+    out, err = _writer("stdout"), _writer("stderr")
     try:
         if args.receipt:
-            if not keys:
-                parser.error("--receipt needs --key")
-            with open(args.receipt, encoding="utf-8") as f:
-                receipt = parse_json(f.read())
-            verdict, what = verify_receipt(receipt, keys), "receipt"
-        else:
-            with open(args.trace, encoding="utf-8", newline="") as f:
-                text = f.read()
-            notes: List[str] = []
-            if args.checkpoints:
-                with open(args.checkpoints, encoding="utf-8", newline="") as f:
-                    notes = read_checkpoints(f.read())
-                if notes and not keys:
-                    parser.error("--checkpoints needs --key")
-            verdict, what = verify_trace(text, notes, keys), "trace"
-    except (OSError, ValueError, CraError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    print(json.dumps(verdict, ensure_ascii=False) if args.json else _line(verdict, what))
-    return 0 if verdict["valid"] else 1
+            return _verify_receipt_file(args, keys, out)
+        return _verify_trace_file(args, keys, out, err)
+    except _Failed as e:
+        err(f"{PROG}: {e}")
+        return EXIT_INVALID
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@
  *     Reads `[{kind, ...}]` and prints one SDK verdict per case (an error thrown is `{error: code}`):
  *     `{kind: "trace", text}` → verifyTrace; `{kind: "checkpoint", note, keys}` → verifyCheckpoint;
  *     `{kind: "receipt", receipt, keys}` → verifyReceipt; `{kind: "tree", text, size}` → traceTree;
- *     `{kind: "numbers", values}` → the ECMAScript text of each number.
+ *     `{kind: "numbers", values}` → the ECMAScript text of each number; `{kind: "cli", argv}` → what `cra <argv>`
+ *     answers (`{code, stdout, stderr}`), for the command lines to be compared.
  */
 
 import { readFileSync } from 'node:fs';
@@ -22,8 +23,8 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const sdk = (p) => import(join(root, 'sdk', 'src', p));
 
-const [{ createRuntime, verifyTrace }, { JsonlStore, loadAtlasDir }, { generateSigningKey }, { verifyCheckpoint, verifyReceipt }, { traceTree }] =
-  await Promise.all([sdk('index.ts'), sdk('node.ts'), sdk('proof/signer.ts'), sdk('proof/verify.ts'), sdk('proof/tools.ts')]);
+const [{ createRuntime, verifyTrace }, { JsonlStore, loadAtlasDir }, { generateSigningKey }, { verifyCheckpoint, verifyReceipt }, { traceTree }, { cli }] =
+  await Promise.all([sdk('index.ts'), sdk('node.ts'), sdk('proof/signer.ts'), sdk('proof/verify.ts'), sdk('proof/tools.ts'), sdk('cli/testing.ts')]);
 
 async function generate(dir) {
   const key = await generateSigningKey('cra.example');
@@ -78,6 +79,8 @@ async function judge(c) {
         return await traceTree(c.text, c.size === undefined ? {} : { size: c.size });
       case 'numbers':
         return c.values.map((v) => String(v));
+      case 'cli':
+        return await cli(c.argv);
       default:
         return { error: `unknown case kind ${c.kind}` };
     }

@@ -1,11 +1,14 @@
 """The Python client against a real CRA server (started by ``run_tests.mjs``).
 
-Environment: ``CRA_URL``, ``CRA_API_KEY``; optionally ``CRA_API_KEY_2`` (a second key) and ``CRA_ADMIN_KEY``
-(an admin key); tests that need one of those are skipped without it.
+Environment: ``CRA_URL``, ``CRA_API_KEY``; optionally ``CRA_API_KEY_2`` (a second key), ``CRA_ADMIN_KEY`` (an admin
+key) and ``CRA_CHECKPOINT_KEY`` (the verifier key of a server that signs checkpoints); tests that need one of those
+are skipped without it.
 """
 
 from __future__ import annotations
 
+import base64
+import copy
 import datetime
 import http.server
 import json
@@ -23,12 +26,15 @@ HERE = Path(__file__).resolve().parent
 PACKAGE_ROOT = HERE.parent
 sys.path.insert(0, str(PACKAGE_ROOT))
 
-from cra_client import CraClient, CraError  # noqa: E402
+from cra_client import CraClient, CraError, ed25519, merkle  # noqa: E402
+from cra_client.note import key_id, parse_signer, sign_note  # noqa: E402
+from cra_client.verify import event_hash, trace_root, verify_checkpoint, verify_receipt  # noqa: E402
 
 URL = os.environ.get("CRA_URL", "")
 KEY = os.environ.get("CRA_API_KEY", "")
 KEY_2 = os.environ.get("CRA_API_KEY_2")
 ADMIN_KEY = os.environ.get("CRA_ADMIN_KEY")
+CHECKPOINT_KEY = os.environ.get("CRA_CHECKPOINT_KEY")
 
 REFUND = {"customer_id": "C-7", "payment_id": "P-19", "amount": 25, "currency": "USD"}
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -443,6 +449,180 @@ class AdminTest(ClientTest):
         with self.assertRaises(CraError) as caught:
             self.client.stats()
         self.assertEqual((caught.exception.code, caught.exception.status), ("forbidden", 403))
+
+
+def _other_verifier() -> str:
+    """A verifier key that did not sign the server's checkpoints (made here, from a fixed seed)."""
+    seed = bytes(range(7, 39))
+    public = ed25519.public_key(seed)
+    signer = f"PRIVATE+KEY+elsewhere.example+{key_id('elsewhere.example', public).hex()}+" + base64.b64encode(b"\x01" + seed).decode()
+    return parse_signer(signer)[0].text
+
+
+class ProofTest(ClientTest):
+    """Checkpoints, proofs and receipts of a server that signs (``run_tests.mjs`` starts it with a signing key and
+    hands its verifier key over as ``CRA_CHECKPOINT_KEY``); what the server answers is also checked offline."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        if not CHECKPOINT_KEY:
+            self.skipTest("CRA_CHECKPOINT_KEY is not set: the server signs no checkpoints")
+
+    def recorded(self, end=True):
+        s = self.resolved()
+        lookup = s.request_action("ticket.lookup", {"ticket_id": "T-10042"})
+        s.complete(lookup, result={"status": "open"})
+        refund = s.request_action("refund.issue", REFUND)
+        s.approve(refund, approver="lead@example.com")
+        s.complete(refund, result={"refund_id": "R-1"})
+        if end:
+            s.end()
+        return s, lookup, refund
+
+    def test_the_checkpoint_key_is_public_and_the_servers(self):
+        self.assertEqual(CraClient(URL).checkpoint_key(), CHECKPOINT_KEY)
+
+    def test_sign_list_and_check_checkpoints(self):
+        s, _, _ = self.recorded(end=False)
+        self.assertEqual(s.checkpoints(), [])  # every 1000 events and at the end: none yet
+        cp = s.checkpoint()
+        events = s.trace()
+        self.assertEqual((cp["session_id"], cp["size"]), (s.id, len(events)))
+        self.assertEqual(cp["root"], trace_root(events))
+        self.assertEqual(s.checkpoints(), [cp])
+        offline = verify_checkpoint(cp["note"], CHECKPOINT_KEY)
+        self.assertEqual((offline["valid"], offline["size"], offline["root"], offline["key"]), (True, cp["size"], cp["root"], CHECKPOINT_KEY))
+        # The server's verdict, on the note or on the checkpoint as listed, and with a key that did not sign it.
+        for note in (cp["note"], cp):
+            self.assertEqual(self.client.verify_checkpoint(note, CHECKPOINT_KEY)["valid"], True)
+        self.assertEqual(self.client.verify_checkpoint(cp, [_other_verifier()])["reason"], "unknown_key")
+        self.assertEqual(verify_checkpoint(cp["note"], _other_verifier())["reason"], "unknown_key")
+        s.end()
+        final = s.checkpoints()
+        self.assertEqual((len(final), final[0], final[-1]["size"]), (2, cp, len(s.trace())))
+
+    def test_inclusion_and_consistency_proofs(self):
+        s, _, _ = self.recorded(end=False)
+        early = s.checkpoint()
+        s.record("error.occurred", {"code": "tool_timeout", "message": "the ticket system did not answer"})
+        s.end()
+        events = s.trace()
+        final = s.checkpoints()[-1]
+        self.assertEqual(final["size"], len(events))
+        inclusion = s.prove(index=2)
+        self.assertEqual((inclusion["type"], inclusion["index"], inclusion["size"], inclusion["event_hash"]), ("inclusion", 2, len(events), events[2]["event_hash"]))
+        verdict = self.client.verify_proof(inclusion, event=events[2], checkpoint=final, keys=CHECKPOINT_KEY)
+        self.assertTrue(verdict["valid"], verdict)
+        # The same proof checked here: its hashes lead from the event's leaf to the signed root.
+        hashes = [bytes.fromhex(h) for h in inclusion["proof"]]
+        self.assertTrue(merkle.verify_inclusion(merkle.event_leaf(events[2]["event_hash"]), 2, final["size"], hashes, bytes.fromhex(final["root"])))
+        self.assertFalse(self.client.verify_proof(inclusion, event=events[3], checkpoint=final, keys=CHECKPOINT_KEY)["valid"])
+        self.assertNotIn("key", self.client.verify_proof(inclusion))  # no checkpoint: only its own root is shown
+        within = s.prove(index=1, size=early["size"])
+        self.assertEqual(within["root"], early["root"])
+        consistency = s.prove(first=early["size"])
+        self.assertEqual((consistency["type"], consistency["first"], consistency["second"]), ("consistency", early["size"], len(events)))
+        verdict = self.client.verify_proof(consistency, first_checkpoint=early, checkpoint=final, keys=[CHECKPOINT_KEY])
+        self.assertTrue(verdict["valid"], verdict)
+        hashes = [bytes.fromhex(h) for h in consistency["proof"]]
+        self.assertTrue(merkle.verify_consistency(early["size"], final["size"], bytes.fromhex(early["root"]), bytes.fromhex(final["root"]), hashes))
+        self.assertFalse(self.client.verify_proof(consistency, first_checkpoint=final, checkpoint=final, keys=CHECKPOINT_KEY)["valid"])
+
+    def test_bad_proof_queries(self):
+        s, _, _ = self.recorded()
+        for kwargs, path in (({}, ""), ({"index": -1}, "/index"), ({"size": True}, "/size"), ({"first": "2"}, "/first")):
+            with self.assertRaises(CraError) as caught:
+                s.prove(**kwargs)
+            self.assertCraError(caught.exception, "invalid_request", 400, path)
+        with self.assertRaises(CraError) as caught:
+            s.prove(index=1, first=0)  # one kind of proof at a time: the server's rule
+        self.assertCraError(caught.exception, "invalid_request", 400, "/index")
+        with self.assertRaises(CraError) as caught:
+            s.prove(index=99)
+        self.assertEqual(caught.exception.status, 400)
+        with self.assertRaises(CraError) as caught:
+            self.client.verify_receipt({}, [])
+        self.assertCraError(caught.exception, "invalid_request", 400, "/keys")
+
+    def test_a_receipt_fetched_over_http_verifies_offline_with_the_servers_key(self):
+        s, _, refund = self.recorded()
+        receipt = s.receipt(refund)
+        self.assertEqual((receipt["receipt_version"], receipt["session_id"], receipt["execution_id"]), ("1", s.id, refund["execution_id"]))
+        key = CraClient(URL).checkpoint_key()
+        offline = verify_receipt(receipt, key)
+        self.assertTrue(offline["valid"], offline)
+        self.assertEqual((offline["execution_id"], offline["key"], offline["events"]), (refund["execution_id"], key, len(receipt["entries"])))
+        self.assertEqual(self.client.verify_receipt(receipt, key), offline)
+        self.assertEqual(s.receipt(refund["execution_id"]), receipt)
+        # Tampered with, or checked with another key: refused alike here and by the server.
+        edited = copy.deepcopy(receipt)
+        edited["entries"][-1]["event"]["payload"]["approver"] = "mallory@example.com"
+        for r, keys, reason in ((edited, key, "event_hash_mismatch"), (receipt, _other_verifier(), "unknown_key")):
+            mine, theirs = verify_receipt(r, keys), self.client.verify_receipt(r, keys)
+            self.assertEqual((mine["valid"], mine["reason"], mine["path"]), (False, reason, theirs.get("path")), (mine, theirs))
+            self.assertEqual(theirs["reason"], reason)
+
+    def test_a_receipt_of_no_such_execution(self):
+        s, _, _ = self.recorded()
+        with self.assertRaises(CraError) as caught:
+            s.receipt(str(uuid.uuid4()))
+        self.assertCraError(caught.exception, "execution_not_found", 404, "/execution_id")
+
+    def test_another_keys_session_answers_as_missing(self):
+        if not KEY_2:
+            self.skipTest("CRA_API_KEY_2 is not set")
+        s, _, refund = self.recorded()
+        other = CraClient(URL, api_key=KEY_2)
+        for call in (lambda: other.checkpoints(s.id), lambda: other.checkpoint(s.id), lambda: other.prove(s.id, index=0),
+                     lambda: other.receipt(s.id, refund), lambda: other.sync_state(s.id)):
+            with self.assertRaises(CraError) as caught:
+                call()
+            self.assertEqual((caught.exception.code, caught.exception.status), ("session_not_found", 404))
+
+    def test_sync_a_session_governed_elsewhere(self):
+        # A log recorded and signed here, as a runtime with no server would: its events and checkpoints.
+        seed = bytes(range(40, 72))
+        public = ed25519.public_key(seed)
+        signer = f"PRIVATE+KEY+edge.example+{key_id('edge.example', public).hex()}+" + base64.b64encode(b"\x01" + seed).decode()
+        verifier = parse_signer(signer)[0].text
+        source, _, _ = self.recorded()
+        events = [{**e, "session_id": e["session_id"]} for e in source.trace()]
+        events = _rechained(events, str(uuid.uuid4()))
+        sid = events[0]["session_id"]
+
+        def signed(evs, size):
+            root = base64.b64encode(bytes.fromhex(trace_root(evs, size))).decode()
+            return sign_note(f"edge.example/{sid}\n{size}\n{root}\ntime 2026-01-02T03:04:05.000000Z\n", signer)
+
+        self.assertEqual(self.client.sync_state(sid)["length"], 0)  # never held
+        first = self.client.sync({"events": events[:4], "checkpoints": [signed(events, 4)], "key": verifier})
+        self.assertEqual((first["session_id"], first["length"], first["appended"]), (sid, 4, 4))
+        state = self.client.sync_state(sid)
+        self.assertEqual((state["length"], state["head_hash"]), (4, events[3]["event_hash"]))
+        rest = self.client.sync({"events": events[4:], "checkpoints": [signed(events, len(events))], "key": verifier})
+        self.assertEqual((rest["length"], rest["appended"], rest["root"]), (len(events), len(events) - 4, trace_root(events)))
+        self.assertEqual(self.client.trace(sid), events)
+        # Another history of the same session, signed by the same key: refused.
+        rewritten = copy.deepcopy(events)
+        rewritten[2]["payload"]["note"] = "rewritten"
+        rewritten = _rechained(rewritten, sid)
+        with self.assertRaises(CraError) as caught:
+            self.client.sync({"events": rewritten, "checkpoints": [signed(rewritten, len(rewritten))], "key": verifier})
+        self.assertEqual((caught.exception.code, caught.exception.status), ("history_rewritten", 409))
+        with self.assertRaises(CraError) as caught:
+            self.client.sync({"events": []})
+        self.assertCraError(caught.exception, "invalid_request", 400, "/events/0/session_id")
+
+
+def _rechained(events, session_id):
+    """The events as another session's (``session_id``), every hash recomputed: a valid chain recorded elsewhere."""
+    out, previous = [], "0" * 64
+    for e in events:
+        e = {**e, "session_id": session_id, "previous_event_hash": previous}
+        e["event_hash"] = event_hash(e)
+        previous = e["event_hash"]
+        out.append(e)
+    return out
 
 
 class ReadmeTest(unittest.TestCase):

@@ -1,7 +1,7 @@
 """The offline verifier (``cra_client.verify``): published vectors (RFC 8032 Ed25519, the RFC 6962/9162 Merkle tree,
 the protocol's event hash), and agreement with the SDK's verifiers on real traces, checkpoints and receipts made by a
-runtime that signs, as made and tampered with. The SDK's side runs in Node (``make_fixtures.mjs`` through ``tsx``);
-no server is needed.
+runtime that signs, as made and tampered with, and of the command line with ``cra verify`` on the same files. The
+SDK's side runs in Node (``make_fixtures.mjs`` through ``tsx``); no server is needed.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import io
 import json
 import os
 import random
+import re
 import shutil
 import struct
 import subprocess
@@ -359,6 +360,7 @@ class AgreementWithTheSdkTest(unittest.TestCase):
             "an edited size": (note.replace("\n15\n", "\n14\n", 1), [cls.key]),
             "an edited root": (note.replace(note.split("\n")[2], _flip_b64(note.split("\n")[2], 5), 1), [cls.key]),
             "no trailing newline": (note[:-1], [cls.key]),
+            "an empty line after the signature": (note + "\n", [cls.key]),
             "no blank line": (note.replace("\n\n", "\n", 1), [cls.key]),
             "a size with a leading zero": (note.replace("\n15\n", "\n015\n", 1), [cls.key]),
             "a second time line": (note.replace("\n\n", "\ntime 2026-01-01T00:00:00.000000Z\n\n", 1), [cls.key]),
@@ -417,6 +419,61 @@ class AgreementWithTheSdkTest(unittest.TestCase):
         doubles += [rng.uniform(-1e6, 1e6) for _ in range(1000)] + [rng.randint(1, 10**6) / 10**rng.randint(1, 12) for _ in range(1000)]
         cls.doubles = doubles
         cls.cases["numbers"] = {"kind": "numbers", "values": doubles}
+        cls.command_lines = cls.command_line_scenarios()
+        for name, argv in cls.command_lines.items():
+            cls.cases[f"cli: {name}"] = {"kind": "cli", "argv": ["verify", *argv]}
+            cls.cases[f"cli json: {name}"] = {"kind": "cli", "argv": ["verify", *argv, "--json"]}
+
+    @classmethod
+    def command_line_scenarios(cls):
+        """Files laid out as a data folder keeps them (``<id>.trace.jsonl``, ``<id>.checkpoints.jsonl`` beside it) or
+        named by option, and the arguments of ``cra verify`` (the same as this module's command line)."""
+        sid, root = cls.g["session_id"], Path(cls.tmp, "cli")
+        stored = Path(cls.g["checkpoints"]).read_text(encoding="utf-8")
+        as_lines = lambda notes: "".join(json.dumps(n, ensure_ascii=False) + "\n" for n in notes)  # noqa: E731
+        body = cls.notes[0].split("\n\n")[0] + "\n"
+        elsewhere = sign_note(body.replace(sid, "00000000-0000-4000-8000-000000000000", 1), cls.g["signer"])
+        keyfile = Path(cls.tmp, "verifier.pub")
+        keyfile.write_text(f"# the log's key\n\n{cls.key}\n", encoding="utf-8")
+
+        def lay_out(name, trace, checkpoints=None, beside=True):
+            d = root / name.replace(" ", "-").replace("'", "")
+            d.mkdir(parents=True)
+            trace_file = d / (f"{sid}.trace.jsonl" if beside else "trace.jsonl")
+            trace_file.write_text(trace, encoding="utf-8")
+            if checkpoints is None:
+                return str(trace_file), None
+            cp_file = d / (f"{sid}.checkpoints.jsonl" if beside else "checkpoints.jsonl")
+            cp_file.write_text(checkpoints, encoding="utf-8")
+            return str(trace_file), str(cp_file)
+
+        out = {}
+        for name, trace, checkpoints, keys in (
+            ("beside, with the key", cls.text, stored, [cls.key]),
+            ("beside, no key", cls.text, stored, []),
+            ("beside, a key file", cls.text, stored, [str(keyfile)]),
+            ("beside, the right key among others", cls.text, stored, [cls.other, cls.key]),
+            ("a key, no checkpoint", cls.text, None, [cls.key]),
+            ("a cut tail", cls.traces["a cut tail"], stored, [cls.key]),
+            ("a cut tail, no key", cls.traces["a cut tail"], stored, []),
+            ("a wrong key", cls.text, stored, [cls.other]),
+            ("a forged signature", cls.text, as_lines([cls.notes[0], _sig_flipped(cls.notes[1], 9), *cls.notes[2:]]), [cls.key]),
+            ("a malformed checkpoint", cls.text, as_lines([cls.notes[0], "not a note\n", *cls.notes[2:]]), [cls.key]),
+            ("another session's checkpoint", cls.text, as_lines([elsewhere, *cls.notes]), [cls.key]),
+            ("rewritten events", cls.traces["exotic payloads, rehashed"], stored, [cls.key]),
+            ("an edited event", cls.traces["an edited payload"], stored, [cls.key]),
+            ("a torn last checkpoint line", cls.text, stored + json.dumps(cls.notes[-1])[:40], [cls.key]),
+            ("an empty trace", "", None, []),
+        ):
+            trace_file, _ = lay_out(name, trace, checkpoints)
+            out[name] = [trace_file, *[a for k in keys for a in ("--key", k)]]
+        trace_file, cp_file = lay_out("by option", cls.text, stored, beside=False)
+        out["by option"] = [trace_file, "--checkpoint", cp_file, "--key", cls.key]
+        trace_file, cp_file = lay_out("by option, one note", cls.traces["a cut tail"], cls.notes[0], beside=False)
+        out["by option, one note"] = [trace_file, "--checkpoint", cp_file, "--key", cls.key]
+        trace_file, _ = lay_out("by name, not beside", cls.text, stored, beside=False)
+        out["a key, no checkpoint beside"] = [trace_file, "--key", cls.key]
+        return out
 
     # ---- the comparisons ----
 
@@ -476,8 +533,8 @@ class AgreementWithTheSdkTest(unittest.TestCase):
         self.assertTrue(verify_chain(cut)["valid"])
         self.assertTrue(self.sdk["trace: a cut tail"]["valid"])
         refused = verify_trace(cut, self.notes, [self.key])
-        first_beyond = next(i for i, n in enumerate(self.notes) if parse_note(n).size > 10)
-        self.assertEqual((refused["valid"], refused["reason"], refused["checkpoint"]), (False, "checkpoint_mismatch", first_beyond))
+        first_beyond = next(i + 1 for i, n in enumerate(self.notes) if parse_note(n).size > 10)
+        self.assertEqual((refused["valid"], refused["reason"], refused["checkpoint"]), (False, "trace_truncated", first_beyond))
         for note in self.notes:
             size = parse_note(note).size
             sdk = self.sdk[f"cut tree: {size}"]
@@ -489,6 +546,16 @@ class AgreementWithTheSdkTest(unittest.TestCase):
         self.assertEqual(verify_trace(self.traces["an edited payload"], self.notes, [self.key])["reason"], "hash_mismatch")
         self.assertEqual(verify_trace(self.text, self.notes, [self.other])["reason"], "unknown_key")
         self.assertEqual(verify_trace(self.text, [_sig_flipped(self.notes[0], 9)], [self.key])["reason"], "bad_signature")
+        # Events rewritten and rehashed from the sixth on still chain; the first checkpoint past them shows it.
+        rewritten = verify_trace(self.traces["exotic payloads, rehashed"], self.notes, [self.key])
+        first_after = next(i + 1 for i, n in enumerate(self.notes) if parse_note(n).size > 5)
+        self.assertEqual((rewritten["reason"], rewritten["checkpoint"]), ("root_mismatch", first_after))
+        # Without keys, everything but the signatures is checked, and the verdict says so.
+        unsigned = verify_trace(self.text, self.notes, None)
+        self.assertEqual((unsigned["valid"], unsigned["signatures_checked"], unsigned["newest"]["key"]), (True, False, None))
+        self.assertEqual(verify_trace(cut, self.notes, None)["reason"], "trace_truncated")
+        with self.assertRaises(CraError):
+            verify_trace(self.text, self.notes, [])
 
     def test_receipt_verdicts_agree(self):
         for name, receipt in self.receipts.items():
@@ -505,46 +572,126 @@ class AgreementWithTheSdkTest(unittest.TestCase):
     def test_numbers_format_as_ecmascript_does(self):
         self.assertEqual([canonical_json(d) for d in self.doubles], self.sdk["numbers"])
 
+    def test_command_line_agrees_with_cra_verify(self):
+        # The same files and arguments through `cra verify` and this module's command line: the same exit code,
+        # verdict, reason, checkpoint number and counts; the same line where the message is not an implementation's own.
+        self.assertGreaterEqual(len(self.command_lines), 15)
+        for name, argv in self.command_lines.items():
+            with self.subTest(scenario=name):
+                sdk, sdk_json = self.sdk[f"cli: {name}"], self.sdk[f"cli json: {name}"]
+                code, out, err = self._cli(argv, split=True)
+                self.assertEqual(code, sdk["code"], (out, err, sdk))
+                json_code, json_out, _ = self._cli([*argv, "--json"], split=True)
+                self.assertEqual(json_code, sdk_json["code"])
+                if not sdk_json["stdout"]:
+                    self.assertEqual(json_out, "")
+                    self.assertIn("--key is given but there is no checkpoint", err)
+                    self.assertIn("--key is given but there is no checkpoint", sdk["stderr"])
+                    continue
+                mine, theirs = json.loads(json_out), json.loads(sdk_json["stdout"])
+                keep = ("file", "valid", "index", "reason", "detail", "checkpoint", "size", "length", "head_hash")
+                self.assertEqual({k: mine.get(k) for k in keep}, {k: theirs.get(k) for k in keep})
+                if "checkpoints" in theirs:
+                    self.assertEqual(mine["checkpoints"], theirs["checkpoints"])
+                if theirs.get("valid"):
+                    self.assertEqual(mine["warnings"], theirs["warnings"])
+                self.assertEqual(out.count("\n"), 1)
+                if sdk["stdout"] != out:  # the message is each implementation's own: the frame and the code agree
+                    frame = re.compile(r"^(INVALID [^:]*):.* \(([a-z_, ]+)\)\n$", re.S)
+                    a, b = frame.match(out), frame.match(sdk["stdout"])
+                    self.assertTrue(a and b, (out, sdk["stdout"]))
+                    self.assertEqual(a.groups(), b.groups())
+                beside = re.search(r"checking the checkpoints in (\S+)", sdk["stderr"])
+                self.assertEqual(re.search(r"checking the checkpoints in (\S+)", err).group(1) if beside else None, beside and beside.group(1))
+        # What the scenarios are, as both read them.
+        beyond = lambda n: next(i + 1 for i, note in enumerate(self.notes) if parse_note(note).size > n)  # noqa: E731
+        expect = {
+            "beside, with the key": (0, None, None),
+            "beside, no key": (0, None, None),
+            "a key, no checkpoint": (1, None, None),
+            "a key, no checkpoint beside": (1, None, None),
+            "a cut tail": (1, "trace_truncated", beyond(10)),
+            "a cut tail, no key": (1, "trace_truncated", beyond(10)),
+            "a wrong key": (1, "unknown_key", 1),
+            "a forged signature": (1, "bad_signature", 2),
+            "a malformed checkpoint": (1, "checkpoint_malformed", 2),
+            "another session's checkpoint": (1, "wrong_session", 1),
+            "rewritten events": (1, "root_mismatch", beyond(5)),
+            "by option, one note": (0, None, None),
+        }
+        for name, (code, reason, number) in expect.items():
+            verdict = json.loads(self.sdk[f"cli json: {name}"]["stdout"] or "{}")
+            self.assertEqual((self.sdk[f"cli: {name}"]["code"], verdict.get("reason"), verdict.get("checkpoint")), (code, reason, number), name)
+        self.assertIn("signatures not checked (no --key)", self.sdk["cli: beside, no key"]["stdout"])
+
     def test_command_line(self):
         key = self.key
-        cps = self.g["checkpoints"]
-        code, out = self._cli([self.g["trace"], "--checkpoints", cps, "--key", key])
-        self.assertEqual(code, 0, out)
-        self.assertTrue(out.startswith(f"valid trace: {len(self.events)} events"), out)
-        self.assertEqual(out.count("\n"), 1)
+        argv = self.command_lines["beside, with the key"]
+        code, out, err = self._cli(argv, split=True)
+        self.assertEqual(code, 0, out + err)
+        self.assertEqual(out, f"valid: {len(self.events)} events, head {self.events[-1]['event_hash']}; checkpoints: {len(self.notes)} verified "
+                         f"(newest: size {len(self.events)}, key {'+'.join(key.split('+')[:2])})\n")
+        self.assertIn(f"checking the checkpoints in {argv[0][: -len('.trace.jsonl')]}.checkpoints.jsonl (beside the trace", err)
+        code, out, err = self._cli(self.command_lines["a key, no checkpoint"], split=True)
+        self.assertEqual((code, out), (1, ""))
+        self.assertIn("--key is given but there is no checkpoint to check", err)
+        code, out, _ = self._cli(self.command_lines["a cut tail"], split=True)
+        self.assertEqual(code, 1, out)
+        n = next(i for i, note in enumerate(self.notes) if parse_note(note).size > 10)
+        self.assertRegex(out, rf"^INVALID checkpoint {n + 1} of {len(self.notes)} \(.*\): it covers {parse_note(self.notes[n]).size} events, the trace "
+                              r"holds 10: events were cut from the trace's end \(trace_truncated\)\n$")
         with tempfile.TemporaryDirectory() as d:
-            cut = Path(d, "cut.trace.jsonl")
-            cut.write_text(self.traces["a cut tail"], encoding="utf-8")
-            code, out = self._cli([str(cut), "--checkpoints", cps, "--key", key])
-            self.assertEqual(code, 1, out)
-            self.assertIn("checkpoint_mismatch", out)
             edited = Path(d, "edited.trace.jsonl")
             edited.write_text(self.traces["an edited payload"], encoding="utf-8")
             code, out = self._cli([str(edited)])
-            self.assertEqual((code, out.startswith("invalid trace at event 4: hash_mismatch")), (1, True), out)
+            self.assertEqual((code, out.startswith("INVALID at event 4: "), out.rstrip().endswith("(hash_mismatch)")), (1, True, True), out)
+            code, out = self._cli([str(Path(d, "missing.trace.jsonl"))])
+            self.assertEqual(code, 1, out)
+            self.assertIn("cannot read", out)
+            self.assertEqual(self._cli([str(edited), "--key", "nonsense"])[0], 2)
+            self.assertEqual(self._cli([str(edited), "--key", self.g["signer"]])[0], 2)  # a signer key must stay secret
             receipt = Path(d, "r.json")
             receipt.write_text(json.dumps(self.receipts["execution 1 as built"]), encoding="utf-8")
             keyfile = Path(d, "key.pub")
             keyfile.write_text(key + "\n", encoding="utf-8")
             code, out = self._cli(["--receipt", str(receipt), "--key", str(keyfile)])
             self.assertEqual(code, 0, out)
-            self.assertTrue(out.startswith("valid receipt: 3 event(s)"), out)
+            self.assertTrue(out.startswith(f"valid receipt: execution {self.g['executions'][1]}, 3 events, checkpoint size "), out)
             code, out = self._cli(["--receipt", str(receipt), "--key", self.other])
             self.assertEqual(code, 1, out)
+            self.assertTrue(out.startswith("INVALID receipt: ") and out.rstrip().endswith("(unknown_key at /checkpoint)"), out)
             receipt.write_text(json.dumps(self.receipts["a proof hash flipped"]), encoding="utf-8")
             code, out = self._cli(["--receipt", str(receipt), "--key", key])
             self.assertEqual(code, 1, out)
-            self.assertIn("proof_invalid", out)
+            self.assertIn("(proof_invalid at /entries/0/proof)", out)
+            self.assertEqual(self._cli(["--receipt", str(receipt)])[0], 2)
         # As a module, in a fresh interpreter.
-        run = subprocess.run([sys.executable, "-m", "cra_client.verify", self.g["trace"], "--checkpoints", cps, "--key", key],
-                             cwd=str(PACKAGE_ROOT), capture_output=True, text=True, timeout=120)
+        run = subprocess.run([sys.executable, "-m", "cra_client.verify", *argv], cwd=str(PACKAGE_ROOT), capture_output=True, text=True, timeout=120)
         self.assertEqual(run.returncode, 0, run.stderr)
 
-    def _cli(self, argv):
+    def test_a_reader_that_goes_away_ends_nothing_in_a_traceback(self):
+        # `… --json | head -c 1`: the reader is gone before the verdict is written; the run ends quietly, with the
+        # verdict's exit code.
+        for name, want in (("beside, with the key", 0), ("a cut tail", 1)):
+            argv = self.command_lines[name]
+            proc = subprocess.Popen([sys.executable, "-m", "cra_client.verify", *argv, "--json"], cwd=str(PACKAGE_ROOT),
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            proc.stdout.close()  # no reader left: the verdict's write meets a broken pipe
+            err = proc.stderr.read().decode()
+            proc.stderr.close()
+            code = proc.wait(timeout=120)
+            self.assertNotIn("Traceback", err)
+            self.assertNotIn("BrokenPipeError", err)
+            self.assertEqual(code, want, err)
+
+    def _cli(self, argv, split=False):
         out, err = io.StringIO(), io.StringIO()
         with redirect_stdout(out), redirect_stderr(err):
-            code = main(argv)
-        return code, out.getvalue() + err.getvalue()
+            try:
+                code = main(argv)
+            except SystemExit as exit:  # a usage error
+                code = exit.code
+        return (code, out.getvalue(), err.getvalue()) if split else (code, out.getvalue() + err.getvalue())
 
 
 class KeysAndNotesTest(unittest.TestCase):

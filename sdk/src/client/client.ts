@@ -158,6 +158,10 @@ export class HttpRuntime implements CraRuntime {
     return this.call('POST', `/v1/sessions/${segment(sessionId, '/session_id')}/checkpoints`);
   }
 
+  async checkpointKey(): Promise<string | null> {
+    return (await this.call<{ key: string | null }>('GET', '/v1/checkpoint-key')).key;
+  }
+
   async checkpoints(sessionId: string): Promise<Checkpoint[]> {
     return (await this.call<{ items: Checkpoint[] }>('GET', `/v1/sessions/${segment(sessionId, '/session_id')}/checkpoints`)).items;
   }

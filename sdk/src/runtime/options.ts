@@ -186,5 +186,7 @@ export function requestedConfig(options: RuntimeOptions): CoreConfig {
     max_context_tokens: options.maxContextTokens,
     clock_skew_seconds: options.clockSkewSeconds,
     default_ttl_seconds: options.defaultTtlSeconds,
+    // The tree costs two small hashes per event: kept only by a runtime that signs checkpoints of it.
+    merkle_trees: options.signing !== undefined ? true : undefined,
   }) as CoreConfig;
 }

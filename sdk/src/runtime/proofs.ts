@@ -155,9 +155,16 @@ export class Proofs {
       if (!v.valid) throw new CraError('checkpoint_invalid', `checkpoint ${i}: ${v.message}`, { path: `/checkpoints/${i}` });
     }
     const input = { events: held, incoming, checkpoints: notes, ...(heldNote !== undefined ? { held_checkpoint: heldNote } : {}) };
-    const r = await this.host.read((core, now) =>
-      core.call<{ session_id: string; held: number; append_from: number; appended: number; length: number; head_hash: string; root: string }>('trace.sync', input, now),
-    );
+    const r = await this.host
+      .read((core, now) =>
+        core.call<{ session_id: string; held: number; append_from: number; appended: number; length: number; head_hash: string; root: string }>('trace.sync', input, now),
+      )
+      .catch((err: unknown) => {
+        // The core's `incoming` is the upload's `events`; `held_checkpoint` is this runtime's own, not the caller's.
+        if (err instanceof CraError && err.path?.startsWith('/incoming')) throw new CraError(err.code, err.message, { path: `/events${err.path.slice('/incoming'.length)}` });
+        if (err instanceof CraError && err.path === '/held_checkpoint') throw new CraError(err.code, err.message, { path: '/checkpoints' });
+        throw err;
+      });
     const sizes = await this.host.read((core, now) => notes.map((n) => checkpointOf(core, n, now)));
     const newest = sizes.reduce((m, c) => Math.max(m, c.size), 0);
     if (newest !== r.length) {

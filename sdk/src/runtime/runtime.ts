@@ -572,11 +572,26 @@ export class EmbeddedRuntime implements CraRuntime {
     return this.checkpointer?.signer.verifier ?? null;
   }
 
-  /** Signs and stores a checkpoint of a session's log as it stands now (`no_signing_key` without `signing`). */
+  /**
+   * Signs and stores a checkpoint of a session's log as it stands now (`no_signing_key` without `signing`); when the
+   * newest stored checkpoint already covers the whole log, answers it rather than storing another of the same tree.
+   */
   async checkpoint(sessionId: string): Promise<Checkpoint> {
     const cp = this.checkpointer;
     if (!cp) throw noSigningKey();
-    return this.on(sessionId, async (st) => (await this.read((core, now) => cp.make(core, st.id, now)))());
+    return this.on(sessionId, async (st) => {
+      const newest = (await this.proofs.list(st.id)).at(-1);
+      const write = await this.read((core, now) => {
+        const length = core.call<{ session: Session }>('session.get', { session_id: st.id }, now).session.event_count;
+        return newest !== undefined && newest.size === length ? null : cp.make(core, st.id, now);
+      });
+      return write === null ? newest! : write();
+    });
+  }
+
+  /** The verifier key of this runtime's checkpoints, `null` when it signs none (what `GET /v1/checkpoint-key` answers). */
+  async checkpointKey(): Promise<string | null> {
+    return this.verifierKey;
   }
 
   /** The stored checkpoints of a session, oldest first. */

@@ -21,7 +21,12 @@ import { errors, json, ok, owned, requestBody, route, valid } from './helpers.ts
 
 const Proofs = ['Proofs'];
 const object = z.record(z.string(), z.unknown());
-const keys = z.array(z.string()).min(1).openapi({ description: 'Verifier key strings (`<name>+<key id>+<base64>`)' });
+const keys = z
+  .union([z.string(), z.array(z.string()).min(1)])
+  .openapi({ description: 'A verifier key string (`<name>+<key id>+<base64>`) or several' });
+/** A signed note: its text, or a checkpoint as `GET …/checkpoints` lists it. */
+const note = z.union([z.string(), z.object({ note: z.string() }).passthrough()]);
+const noteText = (n: z.infer<typeof note>): string => (typeof n === 'string' ? n : n.note);
 
 const CheckpointSchema = z
   .object({ note: z.string(), session_id: z.string(), size: z.number().int(), root: z.string(), time: z.string().nullable() })
@@ -46,12 +51,12 @@ const ReceiptParams = SessionIdParam.extend({
 const SyncBody = z
   .object({ events: z.array(object).min(1), checkpoints: z.array(z.string()).min(1), key: z.string().optional() })
   .openapi('SyncUpload');
-const VerifyCheckpointBody = z.object({ note: z.string(), keys });
+const VerifyCheckpointBody = z.object({ note, keys });
 const VerifyProofBody = z.object({
   proof: object,
   event: object.optional(),
-  checkpoint: z.string().optional(),
-  first_checkpoint: z.string().optional(),
+  checkpoint: note.optional(),
+  first_checkpoint: note.optional(),
   keys: keys.optional(),
 });
 const VerifyReceiptBody = z.object({ receipt: object, keys });
@@ -114,7 +119,8 @@ export function proofRoutes(app: App, s: Services): void {
       method: 'get',
       path: '/v1/sessions/{session_id}/receipts/{execution_id}',
       tags: Proofs,
-      summary: "The receipt of an execution: its events, their inclusion proofs and a signed checkpoint (signing a newer one when none covers them)",
+      summary:
+        'The receipt of an execution: its events, their inclusion proofs and the newest stored checkpoint; when none covers them yet, the server signs and stores one (needs CRA_SIGNING_KEY: 409 no_signing_key otherwise)',
       request: { params: ReceiptParams },
       responses: { 200: ok('The receipt', ReceiptSchema), ...errors(404, 409) },
     }),
@@ -190,7 +196,7 @@ export function proofRoutes(app: App, s: Services): void {
     }),
     async (c) => {
       const b = valid<z.infer<typeof VerifyCheckpointBody>>(c, 'json');
-      return json(c, await runtime.verifyCheckpoint(b.note, { keys: b.keys }));
+      return json(c, await runtime.verifyCheckpoint(noteText(b.note), { keys: b.keys }));
     },
   );
 
@@ -210,8 +216,8 @@ export function proofRoutes(app: App, s: Services): void {
         c,
         await runtime.verifyProof(b.proof as unknown as Proof, {
           ...(b.event !== undefined ? { event: b.event as unknown as TraceEvent } : {}),
-          ...(b.checkpoint !== undefined ? { checkpoint: b.checkpoint } : {}),
-          ...(b.first_checkpoint !== undefined ? { firstCheckpoint: b.first_checkpoint } : {}),
+          ...(b.checkpoint !== undefined ? { checkpoint: noteText(b.checkpoint) } : {}),
+          ...(b.first_checkpoint !== undefined ? { firstCheckpoint: noteText(b.first_checkpoint) } : {}),
           ...(b.keys !== undefined ? { keys: b.keys } : {}),
         }),
       );
@@ -243,6 +249,6 @@ export function proofRoutes(app: App, s: Services): void {
       summary: "The verifier key of the server's checkpoints (null when it signs none): public, so that anyone can check them",
       responses: { 200: ok('The key', z.object({ key: z.string().nullable() })) },
     }),
-    (c) => json(c, { key: 'verifierKey' in runtime ? ((runtime as { verifierKey: string | null }).verifierKey ?? null) : null }),
+    async (c) => json(c, { key: await runtime.checkpointKey() }),
   );
 }

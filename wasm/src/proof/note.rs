@@ -131,8 +131,17 @@ impl SignedNote {
         if text.len() > MAX_NOTE_BYTES {
             return Err(format!("a checkpoint is at most {} bytes", MAX_NOTE_BYTES));
         }
-        if !text.ends_with('\n') {
-            return Err("a signed note ends with a newline".into());
+        // The newline after the last signature line is signed by nothing: a note without it (as a shell's `$(…)`
+        // leaves it) is read as the same note. Any other spelling is refused, saying where.
+        let owned;
+        let text = if text.ends_with('\n') {
+            text
+        } else {
+            owned = format!("{}\n", text);
+            owned.as_str()
+        };
+        if text.ends_with("\n\n") {
+            return Err("the note ends with an empty line: exactly one newline follows its last signature line".into());
         }
         let split = text.rfind("\n\n").ok_or("a signed note is its body, a blank line, then its signature lines")?;
         let (body, rest) = (text.get(..split + 1).unwrap_or_default(), text.get(split + 2..).unwrap_or_default());
@@ -209,12 +218,15 @@ mod tests {
             text.replacen("cra/", "cra x/", 1),
             text.replacen("\n\n", "\n", 1),
             text.replacen("\u{2014} ", "- ", 1),
-            text.trim_end().to_string(),
+            format!("{}\n", text),
             text.replacen("time 2026", "time 1026-13", 1),
             text.replacen("\ntime", "\n\ntime", 1),
             format!("{}x\n", text),
         ] {
             assert!(SignedNote::parse(&bad).is_err(), "{:?}", bad);
         }
+        // Without its final newline (as `$(…)` leaves it): the same note.
+        assert_eq!(SignedNote::parse(text.trim_end_matches('\n')), SignedNote::parse(&text));
+        assert!(SignedNote::parse(&format!("{}\n", text)).unwrap_err().contains("ends with an empty line"));
     }
 }

@@ -45,6 +45,15 @@ pub fn sync(o: Obj) -> CoreResult<Value> {
             if hash != held.event_hashes.get(position).map(String::as_str) {
                 return Err(rewritten(i, position));
             }
+            // The same hash over other contents is not the event held: the upload rewrote it.
+            let intact = crate::trace::Event::from_json(e).ok().and_then(|ev| ev.compute_hash()).map_or(false, |h| Some(h.as_str()) == hash);
+            if !intact {
+                return Err(CoreError::at(
+                    ErrorCode::HistoryRewritten,
+                    format!("/incoming/{}", i),
+                    format!("event {} does not hash to its event_hash: it is not the event {} held for this session", i, position),
+                ));
+            }
         } else if position != n + fresh.len() {
             return Err(CoreError::at(
                 ErrorCode::TraceInvalid,
@@ -91,7 +100,7 @@ pub fn sync(o: Obj) -> CoreResult<Value> {
         if let Some(newest) = notes.iter().max_by_key(|x| x.checkpoint.size) {
             let (a, b) = (&h.checkpoint, &newest.checkpoint);
             if b.size < a.size {
-                return Err(CoreError::at(ErrorCode::HistoryRewritten, "/checkpoints", "the newest checkpoint brought is older than the one held"));
+                return Err(CoreError::at(ErrorCode::CheckpointInvalid, "/checkpoints", "the newest checkpoint brought covers fewer events than the one held: bring one that covers the whole log"));
             }
             let upto = usize::try_from(b.size).unwrap_or(usize::MAX);
             let proof = consistency_proof(leaves.get(..upto).unwrap_or_default(), usize::try_from(a.size).unwrap_or(usize::MAX))

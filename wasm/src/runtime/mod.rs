@@ -34,11 +34,14 @@ pub struct Config {
     pub max_context_tokens: u64,
     pub clock_skew_seconds: u64,
     pub default_ttl_seconds: u64,
+    /// Whether each session keeps the Merkle tree of its events beside its chain head (what `session.checkpoint`
+    /// reads). Off by default: it costs two small hashes per event, and only a host that signs checkpoints needs it.
+    pub merkle_trees: bool,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { default_allow: false, max_context_tokens: 8000, clock_skew_seconds: 300, default_ttl_seconds: 3600 }
+        Config { default_allow: false, max_context_tokens: 8000, clock_skew_seconds: 300, default_ttl_seconds: 3600, merkle_trees: false }
     }
 }
 
@@ -49,6 +52,7 @@ impl Config {
             "max_context_tokens": &self.max_context_tokens,
             "clock_skew_seconds": &self.clock_skew_seconds,
             "default_ttl_seconds": &self.default_ttl_seconds,
+            "merkle_trees": self.merkle_trees,
         )
     }
 }

@@ -190,7 +190,7 @@ fn shared_window_seconds(rt: &Runtime) -> u64 {
 }
 
 fn configure(rt: &mut Runtime, o: Obj) -> CoreResult<Value> {
-    o.deny_unknown(&["default_decision", "max_context_tokens", "clock_skew_seconds", "default_ttl_seconds"], CODE)?;
+    o.deny_unknown(&["default_decision", "max_context_tokens", "clock_skew_seconds", "default_ttl_seconds", "merkle_trees"], CODE)?;
     let mut c = rt.config.clone();
     match o.opt_str("default_decision", CODE)? {
         Some("deny") => c.default_allow = false,
@@ -206,6 +206,9 @@ fn configure(rt: &mut Runtime, o: Obj) -> CoreResult<Value> {
     }
     if let Some(n) = o.opt_int("default_ttl_seconds", 0, 86_400, CODE)? {
         c.default_ttl_seconds = n as u64;
+    }
+    if let Some(b) = o.opt_bool("merkle_trees", CODE)? {
+        c.merkle_trees = b;
     }
     rt.config = c;
     Ok(rt.config.to_json())

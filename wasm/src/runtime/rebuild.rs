@@ -402,10 +402,15 @@ impl Runtime {
             }
         }
         let last = rest.last().unwrap_or(first);
-        let mut tree = Frontier::new();
-        for e in std::iter::once(first).chain(rest) {
-            tree.push(leaf_of(&e.event_hash).ok_or_else(|| CoreError::internal("a verified event hash is not hex"))?);
-        }
+        let tree = if self.config.merkle_trees {
+            let mut tree = Frontier::new();
+            for e in std::iter::once(first).chain(rest) {
+                tree.push(leaf_of(&e.event_hash).ok_or_else(|| CoreError::internal("a verified event hash is not hex"))?);
+            }
+            Some(tree)
+        } else {
+            None
+        };
         s.chain = ChainHead {
             session_id: s.session_id.clone(),
             trace_id: first.trace_id.clone(),

@@ -89,6 +89,9 @@ impl Runtime {
         };
         let trace_id = fresh_id(host)?;
         let mut s = new_session(session_id, agent_id, owner, goal, parent, metadata, trace_id, now);
+        if self.config.merkle_trees {
+            s.chain.tree = Some(crate::proof::merkle::Frontier::new());
+        }
         let mut em = Emitter::new(&s.chain, timestamp(now)?);
         s.root_span = em.emit(host, "session.started", None, started_payload(&s))?;
         s.chain = em.head.clone();
@@ -110,7 +113,9 @@ impl Runtime {
         if !crate::proof::keys::valid_name(name) {
             return Err(o.err(CODE, "name", "a log name is 1 to 128 printable ASCII characters, without + or spaces"));
         }
-        let tree = &s.chain.tree;
+        let tree = s.chain.tree.as_ref().ok_or_else(|| {
+            CoreError::new(ErrorCode::InvalidState, "this core keeps no Merkle tree of its sessions: configure `merkle_trees: true` before they start")
+        })?;
         let c = crate::proof::note::Checkpoint {
             origin: crate::proof::note::origin_of(name, &s.session_id),
             size: tree.size(),

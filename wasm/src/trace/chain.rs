@@ -1,6 +1,6 @@
-//! Appending to a session's chain. The core keeps only each chain's head and the right edge of its Merkle tree
-//! ([`Frontier`]: O(log n) hashes, so a checkpoint of a live session costs no read of its trace); emitted events go
-//! back to the host.
+//! Appending to a session's chain. The core keeps only each chain's head and, when the runtime keeps trees, the
+//! right edge of its Merkle tree ([`Frontier`]: O(log n) hashes, so a checkpoint of a live session costs no read of
+//! its trace); emitted events go back to the host.
 //! An [`Emitter`] works on a copy of the head and is committed only when the whole operation succeeded, so a
 //! failing operation leaves the chain untouched.
 //!
@@ -26,13 +26,14 @@ pub struct ChainHead {
     /// Sequence number of the next event (= number of events so far).
     pub next_sequence: u64,
     pub head_hash: String,
-    /// The Merkle tree of the events so far (its leaves are their hashes).
-    pub tree: Frontier,
+    /// The Merkle tree of the events so far (its leaves are their hashes), when the runtime keeps trees
+    /// (`merkle_trees`).
+    pub tree: Option<Frontier>,
 }
 
 impl ChainHead {
     pub fn new(session_id: String, trace_id: String) -> Self {
-        ChainHead { session_id, trace_id, next_sequence: 0, head_hash: GENESIS_HASH.to_string(), tree: Frontier::new() }
+        ChainHead { session_id, trace_id, next_sequence: 0, head_hash: GENESIS_HASH.to_string(), tree: None }
     }
 }
 
@@ -127,7 +128,9 @@ impl Emitter {
             &payload,
             &self.head.head_hash,
         );
-        self.head.tree.push(leaf_of(&event_hash).ok_or_else(|| CoreError::internal("an event hash is not hex"))?);
+        if let Some(tree) = self.head.tree.as_mut() {
+            tree.push(leaf_of(&event_hash).ok_or_else(|| CoreError::internal("an event hash is not hex"))?);
+        }
         let previous_event_hash = std::mem::replace(&mut self.head.head_hash, event_hash.clone());
         self.head.next_sequence += 1;
         self.events.push(Emitted {

@@ -760,6 +760,8 @@ pub fn obj(v: &Value) -> &Map<String, Value> {
 /// request resolved at 2024-12-28T12:00:00Z. Returns (core, session_id, handle, resolution).
 pub fn golden() -> (Core, String, u32, Value) {
     let mut c = Core::new();
+    // Sessions keep their Merkle trees (`session.checkpoint` reads them); nothing else depends on it.
+    c.ok("runtime.configure", json!({ "merkle_trees": true }));
     let atlas = fixture_json("conformance/simple-resolve/atlas.json");
     c.load_with_files(atlas, json!({ "context/overview.md": OVERVIEW_MD }));
     let req = fixture_json("conformance/simple-resolve/request.json");

@@ -159,7 +159,7 @@ describe('cra receipt', () => {
     expect(await cli(['receipt', 'verify', intact])).toEqual({
       code: 2,
       stdout: '',
-      stderr: `cra receipt verify: missing --key <verifier key | file>: a receipt counts for its checkpoint’s signature\n\n${RECEIPT_VERIFY_USAGE}`,
+      stderr: `cra receipt verify: missing --key <verifier key | file>: a receipt is only as good as its checkpoint’s signature, checked with the log’s verifier key\n\n${RECEIPT_VERIFY_USAGE}`,
     });
   });
 

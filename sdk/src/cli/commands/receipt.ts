@@ -159,7 +159,7 @@ async function verifyCommand(argv: readonly string[], io: CliIO): Promise<number
   if (typeof args === 'number') return args;
   const keys = await readVerifierKeys(strs(args, 'key'));
   if ('error' in keys) return usageError(io, VERIFY, keys.error);
-  if (keys.keys.length === 0) return usageError(io, VERIFY, 'missing --key <verifier key | file>: a receipt counts for its checkpoint’s signature');
+  if (keys.keys.length === 0) return usageError(io, VERIFY, 'missing --key <verifier key | file>: a receipt is only as good as its checkpoint’s signature, checked with the log’s verifier key');
   const file = args.positionals[0]!;
   let value: unknown;
   try {

@@ -139,6 +139,25 @@ describe('npm start (child process)', () => {
     expect((await http(open.url, 'POST', '/v1/sessions', { body: { agent_id: 'a', goal: 'g' } })).status).toBe(201);
   });
 
+  it('signs checkpoints with CRA_SIGNING_KEY, stores them beside the trace, and prints the verifier key to publish', async () => {
+    const { generateSigningKey } = await import('../../../../sdk/src/proof/signer.ts');
+    const key = await generateSigningKey('cra.test/server');
+    const data = await dataDir();
+    const server = await start({ CRA_DATA_DIR: data, CRA_API_KEYS: KEY_A, CRA_SIGNING_KEY: key.signer, CRA_CHECKPOINT_EVERY: '0', CRA_TRUSTED_KEYS: key.verifier });
+    expect(server.output()).toContain(`checkpoints: signed at each session's end; verifier key (publish it): ${key.verifier}`);
+    expect(server.output()).toContain('sync: checkpoints of 1 trusted key(s) accepted (CRA_TRUSTED_KEYS)');
+    expect(server.output()).not.toContain('PRIVATE+KEY');
+    expect((await http(server.url, 'GET', '/v1/checkpoint-key')).body).toEqual({ key: key.verifier });
+    const id = (await http(server.url, 'POST', '/v1/sessions', { key: KEY_A, body: { agent_id: 'a', goal: 'g' } })).body.session_id as string;
+    await http(server.url, 'POST', `/v1/sessions/${id}/end`, { key: KEY_A });
+    const notes = (await readFile(join(data, 'traces', `${id}.checkpoints.jsonl`), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as string);
+    expect(notes).toHaveLength(1);
+    expect(notes[0]!.split('\n')[1]).toBe('2'); // session.started, session.ended
+    const unsigned = await start({ CRA_DATA_DIR: await dataDir(), CRA_API_KEYS: KEY_A });
+    expect(unsigned.output()).toContain('checkpoints: none signed (CRA_SIGNING_KEY');
+    expect((await http(unsigned.url, 'GET', '/v1/checkpoint-key')).body).toEqual({ key: null });
+  });
+
   it('reports and skips duplicate or invalid atlases without aborting start-up; refuses a bad configuration', async () => {
     const atlases = await dataDir();
     await cp(join(EXAMPLES, 'atlases/support'), join(atlases, 'a-support'), { recursive: true });

@@ -31,6 +31,7 @@ describe('workerd adapter (createWorker)', () => {
     expect((await call('/health')).status).toBe(200);
     expect(lines).toEqual([
       '  atlas com.example.support@1.2.0 (deployed with the Worker)',
+      '  checkpoints: none signed (CRA_SIGNING_KEY, from `cra key generate`, turns them on)',
       '  data: in memory, this isolate only (0 session(s) indexed, 0 active; each restored when used)',
       '  auth: 1 key(s) configured (no admin key: atlases change only at start; CRA_ADMIN_KEYS lets keys change them over HTTP)',
       `CRA server (workerd) listening on ${ORIGIN} (OpenAPI: ${ORIGIN}/openapi.json, docs: ${ORIGIN}/docs)`,
@@ -39,7 +40,7 @@ describe('workerd adapter (createWorker)', () => {
     expect(created.status).toBe(201);
     const { session_id } = (await created.json()) as { session_id: string };
     expect(((await (await call(`/v1/sessions/${session_id}`)).json()) as { event_count: number }).event_count).toBe(1);
-    expect(lines).toHaveLength(4); // assembled once
+    expect(lines).toHaveLength(5); // assembled once
   });
 
   it('refuses to start with auth on and no key (none could be shown), and tries again at the next request', async () => {
