@@ -56,3 +56,34 @@ export async function recordSession(dataDir: string): Promise<{ sessionId: strin
     await runtime.close();
   }
 }
+
+/** What {@link recordSignedSession} wrote. */
+export interface SignedSession {
+  sessionId: string;
+  /** `<dir>/traces/<id>.trace.jsonl` */
+  file: string;
+  /** `<dir>/traces/<id>.checkpoints.jsonl` */
+  checkpoints: string;
+  /** The execution of its `ticket.lookup` (requested, approved, executed). */
+  executionId: string;
+}
+
+/**
+ * A session recorded by a runtime that signs checkpoints with `signerKey` (every 3 events and at its end) into
+ * `<dir>/traces`: created, resolved, one lookup run and completed, ended.
+ */
+export async function recordSignedSession(dir: string, signerKey: string): Promise<SignedSession> {
+  const traces = join(dir, 'traces');
+  const runtime = await createRuntime({ storage: jsonlStore({ dir: traces }), atlases: [await loadAtlasDir(EXAMPLE_ATLAS)], signing: { key: signerKey, every: 3 } });
+  try {
+    const session = await runtime.createSession({ agentId: 'support-bot', goal: 'Answer ticket T-10042' });
+    await session.resolve({ requiredCapabilities: ['tickets.read', 'billing.refund'] });
+    const lookup = await session.requestAction({ actionId: 'ticket.lookup', parameters: { ticket_id: 'T-10042' } });
+    await session.complete(lookup, { result: { status: 'open' } });
+    await session.end();
+    const base = join(traces, session.id);
+    return { sessionId: session.id, file: `${base}.trace.jsonl`, checkpoints: `${base}.checkpoints.jsonl`, executionId: lookup.execution_id };
+  } finally {
+    await runtime.close();
+  }
+}

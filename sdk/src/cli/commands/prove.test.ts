@@ -4,13 +4,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers.ts';
-import { loadAtlasDir } from '../../atlas/dir.ts';
 import { generateSigningKey } from '../../proof/signer.ts';
 import type { SigningKeyPair } from '../../proof/types.ts';
-import { createRuntime } from '../../runtime/runtime.ts';
-import { jsonlStore } from '../../storage/jsonl.ts';
 import { PROVE_USAGE } from '../commands.ts';
-import { cli, EXAMPLE_ATLAS } from '../testing.ts';
+import { cli, recordSignedSession } from '../testing.ts';
 
 let tmp: { dir: string; cleanup(): Promise<void> };
 let key: SigningKeyPair;
@@ -22,19 +19,7 @@ let sizes: number[];
 beforeAll(async () => {
   tmp = await tempDir();
   key = await generateSigningKey('cra.example.com/test');
-  const traces = join(tmp.dir, 'traces');
-  const runtime = await createRuntime({ storage: jsonlStore({ dir: traces }), atlases: [await loadAtlasDir(EXAMPLE_ATLAS)], signing: { key: key.signer, every: 3 } });
-  try {
-    const session = await runtime.createSession({ agentId: 'support-bot', goal: 'Answer ticket T-10042' });
-    await session.resolve({ requiredCapabilities: ['tickets.read', 'billing.refund'] });
-    const lookup = await session.requestAction({ actionId: 'ticket.lookup', parameters: { ticket_id: 'T-10042' } });
-    await session.complete(lookup, { result: { status: 'open' } });
-    await session.end();
-    file = join(traces, `${session.id}.trace.jsonl`);
-    checkpoints = join(traces, `${session.id}.checkpoints.jsonl`);
-  } finally {
-    await runtime.close();
-  }
+  ({ file, checkpoints } = await recordSignedSession(tmp.dir, key.signer));
   lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
   sizes = (await readFile(checkpoints, 'utf8')).trimEnd().split('\n').map((l) => Number((JSON.parse(l) as string).split('\n')[1]));
 });

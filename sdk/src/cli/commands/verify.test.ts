@@ -7,12 +7,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers.ts';
-import { loadAtlasDir } from '../../atlas/dir.ts';
 import { generateSigningKey } from '../../proof/signer.ts';
 import type { SigningKeyPair } from '../../proof/types.ts';
-import { createRuntime } from '../../runtime/runtime.ts';
-import { jsonlStore } from '../../storage/jsonl.ts';
-import { cli, EXAMPLE_ATLAS, recordSession } from '../testing.ts';
+import { cli, recordSession, recordSignedSession } from '../testing.ts';
 
 let tmp: { dir: string; cleanup(): Promise<void> };
 let file: string;
@@ -124,22 +121,6 @@ describe('cra verify', () => {
   });
 });
 
-/** A session recorded by a runtime that signs checkpoints (every 3 events and at its end) into `<dir>/traces`. */
-async function recordSigned(dir: string, key: string): Promise<{ sessionId: string; file: string; checkpoints: string }> {
-  const traces = join(dir, 'traces');
-  const runtime = await createRuntime({ storage: jsonlStore({ dir: traces }), atlases: [await loadAtlasDir(EXAMPLE_ATLAS)], signing: { key, every: 3 } });
-  try {
-    const session = await runtime.createSession({ agentId: 'support-bot', goal: 'Answer ticket T-10042' });
-    await session.resolve({ requiredCapabilities: ['tickets.read', 'billing.refund'] });
-    const lookup = await session.requestAction({ actionId: 'ticket.lookup', parameters: { ticket_id: 'T-10042' } });
-    await session.complete(lookup, { result: { status: 'open' } });
-    await session.end();
-    return { sessionId: session.id, file: join(traces, `${session.id}.trace.jsonl`), checkpoints: join(traces, `${session.id}.checkpoints.jsonl`) };
-  } finally {
-    await runtime.close();
-  }
-}
-
 describe('cra verify with signed checkpoints', () => {
   let signed: { sessionId: string; file: string; checkpoints: string };
   let other: { sessionId: string; file: string; checkpoints: string };
@@ -152,8 +133,8 @@ describe('cra verify with signed checkpoints', () => {
   beforeAll(async () => {
     key = await generateSigningKey('cra.example.com/test');
     stranger = await generateSigningKey('cra.example.com/other');
-    signed = await recordSigned(join(tmp.dir, 'signed'), key.signer);
-    other = await recordSigned(join(tmp.dir, 'other'), key.signer);
+    signed = await recordSignedSession(join(tmp.dir, 'signed'), key.signer);
+    other = await recordSignedSession(join(tmp.dir, 'other'), key.signer);
     traceLines = (await readFile(signed.file, 'utf8')).trimEnd().split('\n');
     notes = (await readFile(signed.checkpoints, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as string);
     sizes = notes.map((n) => Number(n.split('\n')[1]));
