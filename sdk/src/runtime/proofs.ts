@@ -58,16 +58,16 @@ export class Proofs {
 
   async prove(sessionId: string, query: ProveQuery): Promise<Proof> {
     if (!isObject(query)) throw new CraError('invalid_request', 'say what to prove: { index, size? } or { first, second? }', { path: '' });
-    const events = await this.host.trace(sessionId);
+    const text = jsonlOf(await this.host.trace(sessionId));
     if ('index' in query) {
-      const input = { events, index: query.index, ...(query.size !== undefined ? { size: query.size } : {}) };
+      const input = { index: query.index, ...(query.size !== undefined ? { size: query.size } : {}) };
       checkJsonValue(input);
-      return this.host.read((core, now) => core.call<Proof>('proof.inclusion', input, now));
+      return this.host.read((core, now) => core.call<Proof>('proof.inclusion', input, now, text));
     }
     if ('first' in query) {
-      const input = { events, first: query.first, ...(query.second !== undefined ? { second: query.second } : {}) };
+      const input = { first: query.first, ...(query.second !== undefined ? { second: query.second } : {}) };
       checkJsonValue(input);
-      return this.host.read((core, now) => core.call<Proof>('proof.consistency', input, now));
+      return this.host.read((core, now) => core.call<Proof>('proof.consistency', input, now, text));
     }
     throw new CraError('invalid_request', 'say what to prove: { index, size? } or { first, second? }', { path: '' });
   }
@@ -78,9 +78,10 @@ export class Proofs {
    */
   async receipt(sessionId: string, executionId: string): Promise<Receipt> {
     const events = await this.host.trace(sessionId);
+    const text = jsonlOf(events);
     const notes = (await this.host.store.readCheckpoints?.(sessionId)) ?? [];
     const build = (note: string) =>
-      this.host.read((core, now) => core.call<Receipt>('receipt.build', { events, execution_id: executionId, checkpoint: note }, now));
+      this.host.read((core, now) => core.call<Receipt>('receipt.build', { execution_id: executionId, checkpoint: note }, now, text));
     const newest = notes[notes.length - 1];
     if (newest !== undefined) {
       try {
@@ -91,7 +92,7 @@ export class Proofs {
     }
     if (!this.host.checkpoints()) {
       // Whether the execution exists is said first: a missing one is not a signing matter.
-      await this.host.read((core, now) => core.call('proof.inclusion', { events, index: 0 }, now));
+      await this.host.read((core, now) => core.call('proof.inclusion', { index: 0 }, now, text));
       if (!events.some((e) => e.payload?.execution_id === executionId)) {
         throw new CraError('execution_not_found', `no execution ${executionId} in this session`, { path: '/execution_id' });
       }
@@ -154,10 +155,10 @@ export class Proofs {
       const v = await verifyCheckpoint(note, options);
       if (!v.valid) throw new CraError('checkpoint_invalid', `checkpoint ${i}: ${v.message}`, { path: `/checkpoints/${i}` });
     }
-    const input = { events: held, incoming, checkpoints: notes, ...(heldNote !== undefined ? { held_checkpoint: heldNote } : {}) };
+    const input = { incoming, checkpoints: notes, ...(heldNote !== undefined ? { held_checkpoint: heldNote } : {}) };
     const r = await this.host
       .read((core, now) =>
-        core.call<{ session_id: string; held: number; append_from: number; appended: number; length: number; head_hash: string; root: string }>('trace.sync', input, now),
+        core.call<{ session_id: string; held: number; append_from: number; appended: number; length: number; head_hash: string; root: string }>('trace.sync', input, now, jsonlOf(held)),
       )
       .catch((err: unknown) => {
         // The core's `incoming` is the upload's `events`; `held_checkpoint` is this runtime's own, not the caller's.
@@ -202,4 +203,12 @@ function readUpload(upload: SyncUpload): { sessionId: string; events: TraceEvent
     throw new CraError('invalid_request', 'the first event must name its session (`session_id`, a lowercase UUID)', { path: '/events/0/session_id' });
   }
   return { sessionId, events: events as TraceEvent[], checkpoints: [...checkpoints], key };
+}
+
+/**
+ * A trace as the core reads it fastest: its JSONL text, handed over as the call's attachment (the core reads the
+ * lines straight into events, where an array would cross as JSON objects to be parsed into values one by one).
+ */
+function jsonlOf(events: readonly TraceEvent[]): string {
+  return events.length === 0 ? '' : `${events.map((e) => JSON.stringify(e)).join('\n')}\n`;
 }

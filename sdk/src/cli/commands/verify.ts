@@ -232,15 +232,16 @@ function checkpointSummary(c: Omit<CheckpointsChecked, 'valid'> & { signatures_c
  * the answer.
  */
 async function checkCheckpoints(text: string, length: number, notes: readonly string[], keys: readonly string[]): Promise<CheckpointsChecked | CheckpointRefusal> {
-  const session = length > 0 ? (await traceTree(text, { size: 0 })).session_id : null;
-  // Every root the checkpoints need, from one reading of the trace (sizes past its end are refused below).
+  // The trace's session and every root the checkpoints need, from one reading of the trace (sizes past its end are
+  // refused below).
   const sizes = new Set<number>();
   for (const note of notes) {
     const opened = await openCheckpoint(note);
     if (!('malformed' in opened) && opened.size <= length) sizes.add(opened.size);
   }
   const wanted = [...sizes];
-  const tree = wanted.length > 0 ? await traceTree(text, { sizes: wanted }) : null;
+  const tree = length > 0 ? await traceTree(text, { size: 0, sizes: wanted }) : null;
+  const session = tree?.session_id ?? null;
   const roots = new Map<number, string>(wanted.map((n, i) => [n, tree!.roots![i]!]));
   const checked: CheckedCheckpoint[] = [];
   for (const [i, note] of notes.entries()) {
