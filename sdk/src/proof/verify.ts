@@ -55,13 +55,13 @@ async function signedBy(opened: OpenedNote): Promise<{ key: string } | { reason:
   return { reason: 'bad_signature', message: 'the checkpoint carries a signature line for the key, but the signature does not verify' };
 }
 
-/** Reads a note on `core`: `null` with the core's message when it does not read as a checkpoint. */
+/** Reads a note on `core`: `{malformed}` with the core's message when it does not read as a checkpoint. */
 function open(core: Core, note: string, keys: string[], now: number): OpenedNote | { malformed: string } {
   try {
     return core.call<OpenedNote>('checkpoint.open', { note, keys }, now);
   } catch (err) {
+    // A bad key is the caller's error (thrown, at `/keys/i`); a bad note is a verdict.
     if (err instanceof CraError && err.code === 'checkpoint_invalid') return { malformed: err.message };
-    if (err instanceof CraError && err.path?.startsWith('/keys')) throw new CraError(err.code, err.message, { path: err.path });
     throw err;
   }
 }

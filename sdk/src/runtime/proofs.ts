@@ -176,7 +176,7 @@ export class Proofs {
       await store.append(sessionId, fresh);
       this.host.appended(sessionId, fresh);
     }
-    const heldSize = heldNote === undefined ? -1 : checkpointOf(await this.host.read((c) => c), heldNote, 0).size;
+    const heldSize = heldNote === undefined ? -1 : (await this.host.read((core, now) => checkpointOf(core, heldNote, now))).size;
     const seen = new Set<string>();
     let stored = heldNote ?? null;
     for (const c of [...sizes].sort((a, b) => a.size - b.size)) {
