@@ -51,7 +51,7 @@ export {
   type ToolOptions,
 } from './runtime/tools.ts';
 export { generateSigningKey } from './proof/signer.ts';
-export { verifyCheckpoint, verifyProof, verifyReceipt, type VerifierKeys, type VerifyProofOptions } from './proof/verify.ts';
+export { verifyCheckpoint, verifyProof, verifyReceipt, type SignedCheckpoint, type VerifierKeys, type VerifyProofOptions } from './proof/verify.ts';
 export { buildReceipt, proveTrace, signTrace, traceTree, type TraceInput, type TraceTree } from './proof/tools.ts';
 export type {
   Checkpoint,

@@ -387,16 +387,23 @@ def _open(note_text: Any, keys: List[Verifier]) -> Union[Tuple[SignedNote, Verif
     return note, by
 
 
-def verify_checkpoint(note: str, keys: Keys) -> Dict[str, Any]:
-    """Checks a signed checkpoint with the verifier key(s) to accept: it reads as a checkpoint, and one signature by
-    one of ``keys`` verifies over its body.
+def _note_text(checkpoint: Any) -> Any:
+    """A checkpoint's note: its text, or the ``note`` of a checkpoint dict as ``session.checkpoints()`` lists it."""
+    if isinstance(checkpoint, dict) and isinstance(checkpoint.get("note"), str):
+        return checkpoint["note"]
+    return checkpoint
+
+
+def verify_checkpoint(note: Any, keys: Keys) -> Dict[str, Any]:
+    """Checks a signed checkpoint (its note's text, or a checkpoint dict as listed) with the verifier key(s) to
+    accept: it reads as a checkpoint, and one signature by one of ``keys`` verifies over its body.
 
     Answers ``{valid: True, origin, session_id, size, root, time, key}`` (``root`` in hex, ``key`` the verifier key
     that signed) or ``{valid: False, reason, message}`` with reason ``malformed``, ``unknown_key`` or
     ``bad_signature``. A key that does not read raises ``CraError`` (``invalid_request`` at ``/keys/<i>``).
     """
     verifiers = parse_keys(keys)
-    opened = _open(note, verifiers)
+    opened = _open(_note_text(note), verifiers)
     if isinstance(opened, dict):
         return opened
     n, key = opened
@@ -417,6 +424,7 @@ def verify_trace(trace: Union[str, Sequence[Any]], checkpoints: Sequence[str] = 
     number from 1, ``reason`` one of ``checkpoint_malformed``, ``unknown_key``, ``bad_signature``, ``wrong_session``,
     ``trace_truncated`` or ``root_mismatch`` (``size`` is absent when the note does not read).
     """
+    checkpoints = [_note_text(c) for c in checkpoints]
     events = _events_of(trace)
     verdict = verify_chain(events)
     if not verdict["valid"]:
@@ -627,13 +635,17 @@ def read_checkpoints(text: str, name: str = "the checkpoints file", warnings: Op
     appended to ``warnings``, as the store reads it; any other line that is not a JSON string raises ``CraError``
     (``invalid_json``, naming the line)."""
     stripped = text.lstrip()
-    if stripped.startswith("["):
-        notes = parse_json(text)
-        if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
-            raise CraError("invalid_json", f"{name}: a JSON array of checkpoints holds notes (strings)", path="/checkpoints", status=400)
+    if stripped.startswith("[") or stripped.startswith("{"):
+        # Checkpoints as the server lists them: notes or {note} dicts, in an array or under "items".
+        value = parse_json(text)
+        items = value if isinstance(value, list) else value.get("items", [value]) if isinstance(value, dict) else None
+        notes = [_note_text(n) for n in items] if isinstance(items, list) else None
+        if notes is None or not all(isinstance(n, str) for n in notes):
+            raise CraError("invalid_json", f"{name}: JSON checkpoints are notes (strings) or {{note}} objects", path="/checkpoints", status=400)
         return notes
     if not text.startswith('"'):
-        return [] if stripped == "" else [text]
+        # One note's text; blank lines after it (`jq -r … > file`, an editor) are not part of it.
+        return [] if stripped == "" else [text.rstrip("\n") + "\n"]
     notes = []
     lines = text.split("\n")
     torn = not text.endswith("\n")

@@ -477,6 +477,19 @@ class AgreementWithTheSdkTest(unittest.TestCase):
 
     # ---- the comparisons ----
 
+    def test_checkpoints_as_listed_and_notes_with_blank_lines_after_them(self):
+        from cra_client.verify import read_checkpoints, verify_checkpoint, verify_trace
+
+        newest = self.notes[-1]
+        listed = [{"note": n, "session_id": "s", "size": 0} for n in self.notes]
+        self.assertTrue(verify_checkpoint(listed[-1], self.key)["valid"])
+        self.assertTrue(verify_trace(self.text, listed, [self.key])["valid"])
+        # `jq -r … > file` (one newline more) and an editor's blank lines are not part of the note.
+        for text in (newest + "\n", newest + "\n\n\n"):
+            self.assertEqual(read_checkpoints(text), [newest])
+        for text in (json.dumps(listed), json.dumps({"items": listed}), json.dumps(listed[-1])):
+            self.assertEqual(read_checkpoints(text), self.notes if text.startswith("[") or '"items"' in text else [newest])
+
     def test_the_fixture_is_what_it_claims(self):
         self.assertGreaterEqual(len(self.events), 12)
         self.assertGreaterEqual(len(self.notes), 2)

@@ -205,8 +205,9 @@ export class HttpRuntime implements CraRuntime {
 
   async sync(upload: SyncUpload): Promise<SyncResult> {
     const first = isObject(upload) && Array.isArray(upload.events) && isObject(upload.events[0]) ? upload.events[0].session_id : undefined;
-    if (typeof first !== 'string') throw new CraError('invalid_request', 'the first event must name its session (`session_id`)', { path: '/events/0/session_id' });
-    return this.call('POST', `/v1/sessions/${segment(first, '/events/0/session_id')}/sync`, upload);
+    const id = isObject(upload) && upload.session_id !== undefined ? upload.session_id : first;
+    if (typeof id !== 'string') throw new CraError('invalid_request', '`session_id` is required, or a first event naming its session', { path: '/session_id' });
+    return this.call('POST', `/v1/sessions/${segment(id, '/session_id')}/sync`, upload);
   }
 
   async diff(a: readonly TraceEvent[], b: readonly TraceEvent[]): Promise<DiffResult> {

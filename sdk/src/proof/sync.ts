@@ -10,9 +10,14 @@ import type { TraceEvent } from '../types.ts';
 
 /** What a sync sends. */
 export interface SyncUpload {
-  /** Events of one session, from any sequence up to the receiver's length (events it holds must be the same). */
+  /** The session (when `events` is empty, the only place that names it). */
+  session_id?: string;
+  /**
+   * Events of one session, from any sequence up to the receiver's length: those the receiver holds must be the same,
+   * the rest continue its log. Empty when nothing is new.
+   */
   events: TraceEvent[];
-  /** Signed checkpoints of the session's log; the newest covers every event sent. */
+  /** Signed checkpoints of the session's log; the newest covers every event sent. Empty when nothing is new. */
   checkpoints: string[];
   /** The verifier key of the checkpoints: checked against the receiver's trusted keys, or pinned by the first sync. */
   key?: string;

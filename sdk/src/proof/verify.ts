@@ -15,12 +15,22 @@ import { checkJsonValue } from '../json-value.ts';
 import { isObject } from '../util.ts';
 import { fromBase64 } from './bytes.ts';
 import { verifySignature } from './ed25519.ts';
-import type { CheckpointVerdict, Proof, ProofVerdict, Receipt, ReceiptVerdict } from './types.ts';
+import type { Checkpoint, CheckpointVerdict, Proof, ProofVerdict, Receipt, ReceiptVerdict } from './types.ts';
 
 const encoder = new TextEncoder();
 
 /** The verifier keys to accept: one key string or several. */
 export type VerifierKeys = string | readonly string[];
+
+/** A signed checkpoint: its note's text, or a {@link Checkpoint} as `checkpoints()` lists it. */
+export type SignedCheckpoint = string | Pick<Checkpoint, 'note'>;
+
+/** The note's text of a checkpoint given either way. */
+function noteOf(checkpoint: SignedCheckpoint, path: string): string {
+  if (typeof checkpoint === 'string') return checkpoint;
+  if (isObject(checkpoint) && typeof checkpoint.note === 'string') return checkpoint.note;
+  throw new CraError('invalid_request', 'a checkpoint is the text of its signed note, or {note} as checkpoints() lists it', { path });
+}
 
 /** What the core answers of a signed note (`checkpoint.open`). */
 interface OpenedNote {
@@ -67,9 +77,9 @@ function open(core: Core, note: string, keys: string[], now: number): OpenedNote
 }
 
 /** Checks a signed checkpoint with the given verifier key(s). */
-export async function verifyCheckpoint(note: string, options: ToolOptions & { keys: VerifierKeys }): Promise<CheckpointVerdict> {
+export async function verifyCheckpoint(checkpoint: SignedCheckpoint, options: ToolOptions & { keys: VerifierKeys }): Promise<CheckpointVerdict> {
   const keys = keyList(options?.keys, '/keys');
-  if (typeof note !== 'string') throw new CraError('invalid_request', 'a checkpoint is the text of its signed note', { path: '/note' });
+  const note = noteOf(checkpoint, '/note');
   const opened = await withCore(options, (core, now) => open(core, note, keys, now));
   if ('malformed' in opened) return { valid: false, reason: 'malformed', message: opened.malformed };
   const by = await signedBy(opened);
@@ -82,9 +92,9 @@ export interface VerifyProofOptions extends ToolOptions {
   /** For an inclusion proof: the event it is about (its contents must hash to the proof's `event_hash`). */
   event?: TraceEvent;
   /** A signed checkpoint the proof must end in (its tree size and root), checked with `keys`. */
-  checkpoint?: string;
+  checkpoint?: SignedCheckpoint;
   /** For a consistency proof: the signed checkpoint of the older tree. */
-  firstCheckpoint?: string;
+  firstCheckpoint?: SignedCheckpoint;
   /** The verifier key(s) for the checkpoints. */
   keys?: VerifierKeys;
 }
@@ -96,7 +106,7 @@ export interface VerifyProofOptions extends ToolOptions {
 export async function verifyProof(proof: Proof, options: VerifyProofOptions = {}): Promise<ProofVerdict> {
   if (!isObject(proof)) throw new CraError('invalid_request', 'the proof must be an object', { path: '/proof' });
   checkJsonValue({ proof, event: options.event ?? null });
-  const notes = [options.checkpoint, options.firstCheckpoint];
+  const notes = [options.checkpoint, options.firstCheckpoint].map((c, i) => (c === undefined ? undefined : noteOf(c, i === 0 ? '/checkpoint' : '/firstCheckpoint')));
   const keys = notes.some((n) => n !== undefined) ? keyList(options.keys, '/keys') : [];
   const trees: Array<{ size: number; root: string } | undefined> = [];
   let key: string | undefined;

@@ -99,5 +99,8 @@ export function checkpointOf(core: Core, note: string, now: number): Checkpoint 
 
 /** The error of a runtime asked to sign without a key. */
 export function noSigningKey(): CraError {
-  return new CraError('no_signing_key', 'this runtime signs no checkpoints: create it with `signing: { key }` (a signer key string, see generateSigningKey)');
+  return new CraError(
+    'no_signing_key',
+    'this runtime signs no checkpoints: give it a signer key (`cra key generate`): CRA_SIGNING_KEY for a server, `signing: { key }` for createRuntime',
+  );
 }

@@ -141,19 +141,25 @@ export class Proofs {
     if (known && (heldNote === undefined || (own !== null && (await verifyCheckpoint(heldNote, { wasm: this.host.wasm, keys: own })).valid))) {
       throw new CraError('session_exists', `session ${sessionId} is governed by this runtime: only a session another runtime governs is synced`, { path: '/events/0/session_id' });
     }
-    const keys = trusted ?? (key !== undefined ? [key] : undefined);
-    if (keys === undefined || keys.length === 0) {
-      throw new CraError('invalid_request', '`key` is required: the verifier key of the checkpoints (this runtime trusts no configured key)', { path: '/key' });
-    }
-    const options = { wasm: this.host.wasm, keys };
-    // Without trusted keys, the first key a session's checkpoints were taken with stays its key.
-    if (trusted === undefined && heldNote !== undefined) {
-      const v = await verifyCheckpoint(heldNote, options);
-      if (!v.valid) throw new CraError('checkpoint_invalid', `the session's checkpoints are signed by another key than \`key\` (${v.reason})`, { path: '/key' });
-    }
-    for (const [i, note] of notes.entries()) {
-      const v = await verifyCheckpoint(note, options);
-      if (!v.valid) throw new CraError('checkpoint_invalid', `checkpoint ${i}: ${v.message}`, { path: `/checkpoints/${i}` });
+    if (!known && incoming.length === 0) throw new CraError('invalid_request', `nothing to sync: this runtime holds no event of session ${sessionId}`, { path: '/events' });
+    // Checkpoints brought are checked with the trusted keys, or the upload's `key`; an upload with none (nothing new
+    // to sign, or refused below for events no checkpoint covers) needs no key.
+    if (notes.length > 0) {
+      const keys = trusted ?? (key !== undefined ? [key] : undefined);
+      if (keys === undefined || keys.length === 0) {
+        throw new CraError('invalid_request', '`key` is required: the verifier key of the checkpoints (this runtime trusts no configured key)', { path: '/key' });
+      }
+      const options = { wasm: this.host.wasm, keys };
+      // Without trusted keys, the first key a session's checkpoints were taken with stays its key.
+      if (trusted === undefined && heldNote !== undefined) {
+        const v = await verifyCheckpoint(heldNote, options);
+        if (!v.valid) throw new CraError('checkpoint_invalid', `the session's checkpoints are signed by another key than \`key\` (${v.reason})`, { path: '/key' });
+      }
+      for (const [i, note] of notes.entries()) {
+        const v = await verifyCheckpoint(note, options);
+        const which = trusted ? 'the trusted keys (trustedKeys, CRA_TRUSTED_KEYS)' : '`key`';
+        if (!v.valid) throw new CraError('checkpoint_invalid', `checkpoint ${i + 1} of ${notes.length} is not signed by ${which}: ${v.message}`, { path: `/checkpoints/${i}` });
+      }
     }
     const input = { incoming, checkpoints: notes, ...(heldNote !== undefined ? { held_checkpoint: heldNote } : {}) };
     const r = await this.host
@@ -168,8 +174,8 @@ export class Proofs {
       });
     const sizes = await this.host.read((core, now) => notes.map((n) => checkpointOf(core, n, now)));
     const newest = sizes.reduce((m, c) => Math.max(m, c.size), 0);
-    if (newest !== r.length) {
-      throw new CraError('checkpoint_invalid', `the newest checkpoint covers ${newest} of the ${r.length} events: sign the log up to its end before syncing`, { path: '/checkpoints' });
+    if (r.appended > 0 && newest !== r.length) {
+      throw new CraError('checkpoint_invalid', `the newest checkpoint brought covers ${newest} of the ${r.length} events: sign the log up to its end before syncing (syncUpload does)`, { path: '/checkpoints' });
     }
     const fresh = incoming.slice(r.append_from);
     if (fresh.length > 0) {
@@ -190,17 +196,22 @@ export class Proofs {
 }
 
 function readUpload(upload: SyncUpload): { sessionId: string; events: TraceEvent[]; checkpoints: string[]; key: string | undefined } {
-  if (!isObject(upload)) throw new CraError('invalid_request', 'a sync is { events, checkpoints, key? }', { path: '' });
+  if (!isObject(upload)) throw new CraError('invalid_request', 'a sync is { session_id, events, checkpoints, key? }', { path: '' });
   const { events, checkpoints, key } = upload;
-  if (!Array.isArray(events) || events.length === 0) throw new CraError('invalid_request', '`events` must be a non-empty array of events', { path: '/events' });
-  if (!Array.isArray(checkpoints) || checkpoints.length === 0 || !checkpoints.every((c) => typeof c === 'string')) {
-    throw new CraError('invalid_request', '`checkpoints` must be a non-empty array of signed notes (the newest covering every event sent)', { path: '/checkpoints' });
+  if (!Array.isArray(events)) throw new CraError('invalid_request', '`events` must be an array of events (empty when nothing is new)', { path: '/events' });
+  if (!Array.isArray(checkpoints) || !checkpoints.every((c) => typeof c === 'string')) {
+    throw new CraError('invalid_request', '`checkpoints` must be an array of signed notes (the newest covering every event sent)', { path: '/checkpoints' });
   }
   if (key !== undefined && typeof key !== 'string') throw new CraError('invalid_request', '`key` must be a verifier key string', { path: '/key' });
   checkJsonValue({ events });
-  const sessionId = isObject(events[0]) ? events[0].session_id : undefined;
+  const named = upload.session_id;
+  const first = isObject(events[0]) ? events[0].session_id : undefined;
+  const sessionId = named ?? first;
   if (typeof sessionId !== 'string' || !isUuid(sessionId)) {
-    throw new CraError('invalid_request', 'the first event must name its session (`session_id`, a lowercase UUID)', { path: '/events/0/session_id' });
+    throw new CraError('invalid_request', '`session_id` (a lowercase UUID) is required, or a first event naming its session', { path: named === undefined ? '/events/0/session_id' : '/session_id' });
+  }
+  if (first !== undefined && first !== sessionId) {
+    throw new CraError('invalid_request', `the events are of session ${String(first)}, not ${sessionId}`, { path: '/events/0/session_id' });
   }
   return { sessionId, events: events as TraceEvent[], checkpoints: [...checkpoints], key };
 }

@@ -638,13 +638,21 @@ export class EmbeddedRuntime implements CraRuntime {
     return this.proofs.sync(upload, this.trustedKeys);
   }
 
-  /** What to send another runtime so that it holds a session as this one does: the events and checkpoints after `state`. */
+  /**
+   * What to send another runtime so that it holds a session as this one does: the events and checkpoints after
+   * `state`, signing a checkpoint first when none covers the whole log (`no_signing_key` without `signing`).
+   */
   async syncUpload(sessionId: string, state?: SyncState): Promise<SyncUpload> {
     const events = await this.trace(sessionId);
-    const notes = await this.checkpoints(sessionId);
+    let notes = await this.checkpoints(sessionId);
+    if (events.length > (state?.length ?? 0) && (notes.at(-1)?.size ?? 0) < events.length) {
+      await this.checkpoint(sessionId);
+      notes = await this.checkpoints(sessionId);
+    }
     const from = state?.length ?? 0;
     const heldSize = state?.checkpoint ? (await this.read((core, now) => core.call<{ size: number }>('checkpoint.open', { note: state.checkpoint }, now))).size : -1;
     return {
+      session_id: sessionId,
       events: events.slice(from),
       checkpoints: notes.filter((c) => c.size > heldSize).map((c) => c.note),
       ...(this.verifierKey ? { key: this.verifierKey } : {}),

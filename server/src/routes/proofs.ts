@@ -49,7 +49,7 @@ const ReceiptParams = SessionIdParam.extend({
   execution_id: z.string().openapi({ param: { name: 'execution_id', in: 'path' }, format: 'uuid' }),
 });
 const SyncBody = z
-  .object({ events: z.array(object).min(1), checkpoints: z.array(z.string()).min(1), key: z.string().optional() })
+  .object({ session_id: z.string().optional(), events: z.array(object), checkpoints: z.array(z.string()), key: z.string().optional() })
   .openapi('SyncUpload');
 const VerifyCheckpointBody = z.object({ note, keys });
 const VerifyProofBody = z.object({
@@ -167,13 +167,14 @@ export function proofRoutes(app: App, s: Services): void {
       if (!isUuid(id)) throw await s.ownership.missing(id);
       const upload = valid<SyncUpload>(c, 'json');
       const first = (upload.events[0] as TraceEvent | undefined)?.session_id;
-      if (first !== id) throw new CraError('invalid_request', `the events are of session ${String(first)}, not ${id}`, { path: '/events/0/session_id' });
+      if (first !== undefined && first !== id) throw new CraError('invalid_request', `the events are of session ${String(first)}, not ${id}`, { path: '/events/0/session_id' });
+      if (upload.session_id !== undefined && upload.session_id.toLowerCase() !== id) throw new CraError('invalid_request', `\`session_id\` is ${upload.session_id}, the path names ${id}`, { path: '/session_id' });
       const previous = syncing.get(id) ?? Promise.resolve();
       const run = previous.catch(() => undefined).then(async () => {
         const held = (await runtime.syncState(id)).length > 0 || s.ownership.owners.get(id) !== undefined;
         if (held) await s.ownership.check(c.var.principal, id);
         else if (s.ownership.enforced) await s.ownership.claim(c.var.principal, id);
-        return runtime.sync(upload);
+        return runtime.sync({ ...upload, session_id: id });
       });
       syncing.set(id, run);
       try {

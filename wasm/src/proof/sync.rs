@@ -67,7 +67,11 @@ pub fn sync(o: Obj) -> CoreResult<Value> {
     if n > 0 {
         if let Some(first) = fresh.first() {
             if first.get("previous_event_hash").and_then(Value::as_str) != held.event_hashes.last().map(String::as_str) {
-                return Err(rewritten(incoming.len() - fresh.len(), n));
+                return Err(CoreError::at(
+                    ErrorCode::HistoryRewritten,
+                    format!("/incoming/{}", incoming.len() - fresh.len()),
+                    format!("event {} does not follow the last event held (sequence {}): the history was rewritten", n, n - 1),
+                ));
             }
         }
     }
@@ -125,7 +129,7 @@ fn rewritten(i: usize, position: usize) -> CoreError {
     CoreError::at(
         ErrorCode::HistoryRewritten,
         format!("/incoming/{}", i),
-        format!("event {} is not the event {} held for this session: the history was rewritten", i, position),
+        format!("the event of sequence {} is not the one held for this session: the history was rewritten", position),
     )
 }
 

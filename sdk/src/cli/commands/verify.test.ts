@@ -153,6 +153,26 @@ describe('cra verify with signed checkpoints', () => {
   const label = () => `${key.name}+${key.key_id}`;
   const beside = () => `cra verify: checking the checkpoints in ${signed.checkpoints} (beside the trace; --checkpoint <file> for others)\n`;
 
+  it('--checkpoint reads a note with blank lines after it (jq -r > file) and checkpoints as the server lists them', async () => {
+    const dir = join(tmp.dir, 'forms');
+    await mkdir(dir, { recursive: true });
+    const newest = notes.at(-1)!;
+    const listed = notes.map((note, i) => ({ note, session_id: signed.sessionId, size: sizes[i], root: 'r', time: null }));
+    const forms: Array<[string, string, number]> = [
+      ['jq.txt', `${newest}\n`, 1],
+      ['edited.txt', `${newest}\n\n\n`, 1],
+      ['one.json', JSON.stringify(listed.at(-1)), 1],
+      ['array.json', JSON.stringify(listed), notes.length],
+      ['items.json', JSON.stringify({ items: listed }), notes.length],
+    ];
+    for (const [name, text, count] of forms) {
+      const file = join(dir, name);
+      await writeFile(file, text);
+      const r = await cli(['verify', signed.file, '--checkpoint', file, '--key', key.verifier]);
+      expect([name, r.code, r.stdout]).toEqual([name, 0, expect.stringContaining(`checkpoints: ${count} verified`)]);
+    }
+  });
+
   it('the store signed checkpoints as the session went (every 3 events and at its end), the newest covering the whole trace', () => {
     expect(sizes.length).toBeGreaterThan(1);
     expect(sizes.at(-1)).toBe(traceLines.length);

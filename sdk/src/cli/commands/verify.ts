@@ -11,6 +11,7 @@
  * @module
  */
 
+import { isObject } from '../../util.ts';
 import { readFile, stat } from 'node:fs/promises';
 import { CraError } from '../../errors.ts';
 import { traceTree } from '../../proof/tools.ts';
@@ -374,9 +375,11 @@ export async function checkpointsBeside(traceFile: string): Promise<string | nul
 }
 
 /**
- * The signed notes of a checkpoint file: a checkpoint file of the store (one note per line as a JSON string) or the
- * text of one note. A last line cut short (a write the store never acknowledged) is left out with a warning, as the
- * store reads it; any other line that is not a JSON string is an error naming it.
+ * The signed notes of a checkpoint file: a checkpoint file of the store (one note per line as a JSON string), the
+ * text of one note (blank lines after it, as `jq -r … > file` or an editor leaves them, are not part of it), or the
+ * JSON of checkpoints as the server lists them (`{note, …}`, an array of them, or `{items: […]}`). A last line cut
+ * short (a write the store never acknowledged) is left out with a warning, as the store reads it; any other line that
+ * is not a JSON string is an error naming it.
  */
 export async function readCheckpointFile(file: string): Promise<{ notes: string[]; warnings: string[] }> {
   let text: string;
@@ -385,7 +388,9 @@ export async function readCheckpointFile(file: string): Promise<{ notes: string[
   } catch (err) {
     throw new Error(`cannot read ${file}: ${(err as Error).message}`);
   }
-  if (!text.startsWith('"')) return { notes: text.trim() === '' ? [] : [text], warnings: [] };
+  const listed = listedNotes(text);
+  if (listed !== null) return { notes: listed, warnings: [] };
+  if (!text.startsWith('"')) return { notes: text.trim() === '' ? [] : [text.replace(/\n+$/, '\n')], warnings: [] };
   const notes: string[] = [];
   const warnings: string[] = [];
   const lines = text.split('\n');
@@ -403,6 +408,20 @@ export async function readCheckpointFile(file: string): Promise<{ notes: string[
     else throw new Error(`${file}: line ${i + 1} is not a signed checkpoint as a JSON string`);
   }
   return { notes, warnings };
+}
+
+/** The notes of checkpoints in the JSON the server answers (`{note}`, `[{note}]`, `{items: [{note}]}`), else null. */
+function listedNotes(text: string): string[] | null {
+  if (!/^\s*[[{]/.test(text)) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const items = Array.isArray(value) ? value : isObject(value) && Array.isArray(value.items) ? value.items : [value];
+  const notes = items.map((c) => (typeof c === 'string' ? c : isObject(c) && typeof c.note === 'string' ? c.note : null));
+  return notes.every((n): n is string => n !== null) ? notes : null;
 }
 
 /** What a signed note states (`checkpoint.open`, no signature checked). */
