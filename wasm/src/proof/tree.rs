@@ -10,7 +10,7 @@ use crate::error::{CoreError, CoreResult, ErrorCode};
 use crate::input::Obj;
 use crate::runtime::trace_of;
 use crate::sha256::lower_hex;
-use crate::trace::{verify_items, Item, Verdict};
+use crate::trace::{verify_item_slice, Item, Verdict};
 
 use super::merkle::{leaf_hash, Hash};
 
@@ -59,11 +59,11 @@ impl<'a> Log<'a> {
     /// The trace of `events` / `jsonl` in `o`, refused with `trace_invalid` (and the failing event's pointer) unless
     /// its chain verifies.
     pub fn read(o: Obj<'a>) -> CoreResult<Log<'a>> {
-        let items = trace_of(o, |_| false)?;
+        let mut items = trace_of(o, |_| false)?;
         let hashes: Vec<String> = items.iter().map(|i| item_hash(i).unwrap_or_default()).collect();
         let session_id = items.first().and_then(item_session).unwrap_or_default();
-        // Verification consumes its items; the few a receipt needs are read again from `o`.
-        let checked = verify_items(items, None, false, None);
+        // The items are kept: the few events a receipt holds are read from them.
+        let checked = verify_item_slice(&mut items, None, false, None);
         if let Verdict::Invalid { index, reason, message, .. } = checked.verdict {
             return Err(CoreError::at(
                 ErrorCode::TraceInvalid,
@@ -72,7 +72,7 @@ impl<'a> Log<'a> {
             ));
         }
         let leaves = hashes.iter().map(|h| leaf_of(h).ok_or_else(|| CoreError::internal("a verified event hash is not hex"))).collect::<CoreResult<Vec<_>>>()?;
-        Ok(Log { session_id, event_hashes: hashes, leaves, items: trace_of(o, |_| false)? })
+        Ok(Log { session_id, event_hashes: hashes, leaves, items })
     }
 
     pub fn len(&self) -> usize {

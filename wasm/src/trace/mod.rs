@@ -10,4 +10,4 @@ pub mod verify;
 pub use chain::{ChainHead, Emitter};
 pub use event::{Event, EVENT_TYPES, GENESIS_HASH};
 pub use read::{read_trace, Item, ReadEvent};
-pub use verify::{contains_head, contains_head_at, verify, verify_items, Checked, Head, Verdict};
+pub use verify::{contains_head, contains_head_at, verify, verify_item_slice, verify_items, Checked, Head, Verdict};

@@ -60,6 +60,11 @@ pub struct Checked {
 /// [`verify`] of events as read from JSONL ([`super::read::read_trace`]) or given as values. The events are
 /// built only when `keep` (a verdict alone needs none of them); `hash_at` asks for the hash of that event.
 pub fn verify_items(mut items: Vec<Item>, expected: Option<&Head>, keep: bool, hash_at: Option<usize>) -> Checked {
+    verify_item_slice(&mut items, expected, keep, hash_at)
+}
+
+/// [`verify_items`] on items the caller keeps: a receipt reads its events from them once the chain verified.
+pub fn verify_item_slice(items: &mut [Item], expected: Option<&Head>, keep: bool, hash_at: Option<usize>) -> Checked {
     let mut events: Vec<Event> = Vec::with_capacity(if keep { items.len() } else { 0 });
     // The previous event's sequence and hash and the first one's session, kept apart from the events.
     let mut prev_sequence = 0u64;
