@@ -129,7 +129,7 @@ fn rewritten(i: usize, position: usize) -> CoreError {
     CoreError::at(
         ErrorCode::HistoryRewritten,
         format!("/incoming/{}", i),
-        format!("the event of sequence {} is not the one held for this session: the history was rewritten", position),
+        format!("event {} (its sequence) is not the one held for this session: the history was rewritten", position),
     )
 }
 
