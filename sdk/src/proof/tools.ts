@@ -8,7 +8,7 @@
 
 import { CraError } from '../errors.ts';
 import { checkJsonValue } from '../json-value.ts';
-import { withCore, type ToolOptions } from '../runtime/tools.ts';
+import { jsonlText, withCore, type ToolOptions } from '../runtime/tools.ts';
 import type { TraceEvent } from '../types.ts';
 import { isObject } from '../util.ts';
 import { loadSigner } from './signer.ts';
@@ -22,7 +22,7 @@ function textOf(trace: TraceInput): string {
   if (typeof trace === 'string') return trace;
   if (!Array.isArray(trace)) throw new CraError('invalid_request', 'the trace must be an array of events or JSONL text', { path: '/events' });
   checkJsonValue(trace, '/events');
-  return trace.length === 0 ? '' : `${trace.map((e) => JSON.stringify(e)).join('\n')}\n`;
+  return jsonlText(trace);
 }
 
 /** The Merkle tree of a trace (of its first `size` events). */

@@ -15,6 +15,7 @@ import { checkJsonValue } from '../json-value.ts';
 import type { SyncResult, SyncState, SyncUpload } from '../proof/sync.ts';
 import type { Checkpoint, Proof, ProveQuery, Receipt } from '../proof/types.ts';
 import { verifyCheckpoint } from '../proof/verify.ts';
+import { jsonlText } from './tools.ts';
 import type { TraceStore } from '../storage/store.ts';
 import type { TraceEvent } from '../types.ts';
 import { isUuid } from '../host.ts';
@@ -56,9 +57,15 @@ export class Proofs {
     return this.host.read((core, now) => notes.map((n) => checkpointOf(core, n, now)));
   }
 
+  /** The newest stored checkpoint of a session (only that note is read by the core). */
+  async newest(sessionId: string): Promise<Checkpoint | undefined> {
+    const note = ((await this.host.store.readCheckpoints?.(sessionId)) ?? []).at(-1);
+    return note === undefined ? undefined : this.host.read((core, now) => checkpointOf(core, note, now));
+  }
+
   async prove(sessionId: string, query: ProveQuery): Promise<Proof> {
     if (!isObject(query)) throw new CraError('invalid_request', 'say what to prove: { index, size? } or { first, second? }', { path: '' });
-    const text = jsonlOf(await this.host.trace(sessionId));
+    const text = jsonlText(await this.host.trace(sessionId));
     if ('index' in query) {
       const input = { index: query.index, ...(query.size !== undefined ? { size: query.size } : {}) };
       checkJsonValue(input);
@@ -78,7 +85,7 @@ export class Proofs {
    */
   async receipt(sessionId: string, executionId: string): Promise<Receipt> {
     const events = await this.host.trace(sessionId);
-    const text = jsonlOf(events);
+    const text = jsonlText(events);
     const notes = (await this.host.store.readCheckpoints?.(sessionId)) ?? [];
     const build = (note: string) =>
       this.host.read((core, now) => core.call<Receipt>('receipt.build', { execution_id: executionId, checkpoint: note }, now, text));
@@ -164,7 +171,7 @@ export class Proofs {
     const input = { incoming, checkpoints: notes, ...(heldNote !== undefined ? { held_checkpoint: heldNote } : {}) };
     const r = await this.host
       .read((core, now) =>
-        core.call<{ session_id: string; held: number; append_from: number; appended: number; length: number; head_hash: string; root: string }>('trace.sync', input, now, jsonlOf(held)),
+        core.call<{ session_id: string; held: number; append_from: number; appended: number; length: number; head_hash: string; root: string }>('trace.sync', input, now, jsonlText(held)),
       )
       .catch((err: unknown) => {
         // The core's `incoming` is the upload's `events`; `held_checkpoint` is this runtime's own, not the caller's.
@@ -214,12 +221,4 @@ function readUpload(upload: SyncUpload): { sessionId: string; events: TraceEvent
     throw new CraError('invalid_request', `the events are of session ${String(first)}, not ${sessionId}`, { path: '/events/0/session_id' });
   }
   return { sessionId, events: events as TraceEvent[], checkpoints: [...checkpoints], key };
-}
-
-/**
- * A trace as the core reads it fastest: its JSONL text, handed over as the call's attachment (the core reads the
- * lines straight into events, where an array would cross as JSON objects to be parsed into values one by one).
- */
-function jsonlOf(events: readonly TraceEvent[]): string {
-  return events.length === 0 ? '' : `${events.map((e) => JSON.stringify(e)).join('\n')}\n`;
 }

@@ -580,7 +580,7 @@ export class EmbeddedRuntime implements CraRuntime {
     const cp = this.checkpointer;
     if (!cp) throw noSigningKey();
     return this.on(sessionId, async (st) => {
-      const newest = (await this.proofs.list(st.id)).at(-1);
+      const newest = await this.proofs.newest(st.id);
       const write = await this.read((core, now) => {
         const length = core.call<{ session: Session }>('session.get', { session_id: st.id }, now).session.event_count;
         return newest !== undefined && newest.size === length ? null : cp.make(core, st.id, now);

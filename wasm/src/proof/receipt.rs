@@ -13,16 +13,16 @@ use crate::input::Obj;
 use crate::obj;
 use crate::trace::Event;
 
-use super::merkle::{inclusion_proof, root, verify_inclusion, Hash};
+use super::merkle::{inclusion_proof, verify_inclusion, Hash};
 use super::note::SignedNote;
-use super::tree::{from_hex, hex, Log};
+use super::tree::{covered, from_hex, hex, Log};
 
 pub const RECEIPT_VERSION: &str = "1";
 
 /// The receipt of `execution_id` in `log`, under the signed checkpoint `note` (its text).
 pub fn build(log: &Log, execution_id: &str, note_text: &str) -> CoreResult<Value> {
     let note = SignedNote::parse(note_text).map_err(|m| CoreError::at(ErrorCode::CheckpointInvalid, "/checkpoint", m))?;
-    let size = covered(log, &note)?;
+    let size = covered(&note, &log.session_id, &log.leaves, "/checkpoint", ErrorCode::CheckpointInvalid)?;
     let indexes = log.execution_events(execution_id);
     if indexes.is_empty() {
         return Err(CoreError::at(ErrorCode::ExecutionNotFound, "/execution_id", format!("no event of execution {} in this trace", execution_id)));
@@ -48,21 +48,6 @@ pub fn build(log: &Log, execution_id: &str, note_text: &str) -> CoreResult<Value
         "entries": entries,
         "checkpoint": note_text,
     ))
-}
-
-/// The size a checkpoint covers of `log`, once its session and root are those of the log at that size.
-pub fn covered(log: &Log, note: &SignedNote) -> CoreResult<usize> {
-    let c = &note.checkpoint;
-    if c.session_id() != Some(log.session_id.as_str()) {
-        return Err(CoreError::at(ErrorCode::CheckpointInvalid, "/checkpoint", format!("the checkpoint is of log {}, not of session {}", c.origin, log.session_id)));
-    }
-    let size = usize::try_from(c.size).ok().filter(|&n| n <= log.len()).ok_or_else(|| {
-        CoreError::at(ErrorCode::CheckpointInvalid, "/checkpoint", format!("the checkpoint covers {} events; the trace has {}", c.size, log.len()))
-    })?;
-    if root(log.leaves.get(..size).unwrap_or_default()) != c.root {
-        return Err(CoreError::at(ErrorCode::CheckpointInvalid, "/checkpoint", format!("the checkpoint's root is not the root of this trace's first {} events", size)));
-    }
-    Ok(size)
 }
 
 /// A refusal: the reason code, what is wrong, and where in the receipt.

@@ -16,7 +16,7 @@ use crate::trace::{verify_items, Item, Verdict};
 
 use super::merkle::{consistency_proof, root, verify_consistency};
 use super::note::SignedNote;
-use super::tree::{hex, leaf_of, Log};
+use super::tree::{covered, hex, leaf_of, Log};
 
 const CODE: ErrorCode = ErrorCode::InvalidRequest;
 
@@ -97,10 +97,10 @@ pub fn sync(o: Obj) -> CoreResult<Value> {
     };
     // Every checkpoint brought is of this log, and its root is the combined log's at its size.
     for (j, note) in notes.iter().enumerate() {
-        check_root(note, &session_id, &leaves, &format!("/checkpoints/{}", j), ErrorCode::CheckpointInvalid)?;
+        covered(note, &session_id, &leaves, &format!("/checkpoints/{}", j), ErrorCode::CheckpointInvalid)?;
     }
     if let Some(h) = &held_note {
-        check_root(h, &session_id, &leaves, "/held_checkpoint", ErrorCode::HistoryRewritten)?;
+        covered(h, &session_id, &leaves, "/held_checkpoint", ErrorCode::HistoryRewritten)?;
         if let Some(newest) = notes.iter().max_by_key(|x| x.checkpoint.size) {
             let (a, b) = (&h.checkpoint, &newest.checkpoint);
             if b.size < a.size {
@@ -131,21 +131,6 @@ fn rewritten(i: usize, position: usize) -> CoreError {
         format!("/incoming/{}", i),
         format!("event {} (its sequence) is not the one held for this session: the history was rewritten", position),
     )
-}
-
-/// `note` is of this session's log and its root is the log's at its size; a wrong root is refused with `wrong_root`.
-fn check_root(note: &SignedNote, session_id: &str, leaves: &[super::merkle::Hash], path: &str, wrong_root: ErrorCode) -> CoreResult<()> {
-    let c = &note.checkpoint;
-    if c.session_id() != Some(session_id) {
-        return Err(CoreError::at(ErrorCode::CheckpointInvalid, path, format!("the checkpoint is of log {}, not of session {}", c.origin, session_id)));
-    }
-    let size = usize::try_from(c.size).ok().filter(|&s| s <= leaves.len()).ok_or_else(|| {
-        CoreError::at(ErrorCode::CheckpointInvalid, path, format!("the checkpoint covers {} events; the log has {}", c.size, leaves.len()))
-    })?;
-    if root(leaves.get(..size).unwrap_or_default()) != c.root {
-        return Err(CoreError::at(wrong_root, path, format!("the checkpoint's root is not the root of the log's first {} events", size)));
-    }
-    Ok(())
 }
 
 /// The signed notes at `key` (an array of texts), read.

@@ -12,7 +12,8 @@ use crate::runtime::trace_of;
 use crate::sha256::lower_hex;
 use crate::trace::{verify_item_slice, Item, Verdict};
 
-use super::merkle::{leaf_hash, Hash};
+use super::merkle::{leaf_hash, root, Hash};
+use super::note::SignedNote;
 
 /// The 32 bytes of 64 lowercase hex digits.
 pub fn from_hex(hex: &str) -> Option<Hash> {
@@ -115,4 +116,21 @@ fn item_session(i: &Item) -> Option<String> {
         Item::Read { event, .. } => Some(event.session_id.to_string()),
         Item::Value(v) => v.get("session_id").and_then(Value::as_str).map(str::to_string),
     }
+}
+
+/// How many events a checkpoint covers of a log (`session_id`, its `leaves`), once it is of that session, covers no
+/// more events than the log holds, and has the log's root at that size; refused at `path` otherwise, a wrong root
+/// with `wrong_root` (a receipt's checkpoint is invalid, a held one brought back different is a rewritten history).
+pub fn covered(note: &SignedNote, session_id: &str, leaves: &[Hash], path: &str, wrong_root: ErrorCode) -> CoreResult<usize> {
+    let c = &note.checkpoint;
+    if c.session_id() != Some(session_id) {
+        return Err(CoreError::at(ErrorCode::CheckpointInvalid, path, format!("the checkpoint is of log {}, not of session {}", c.origin, session_id)));
+    }
+    let size = usize::try_from(c.size).ok().filter(|&n| n <= leaves.len()).ok_or_else(|| {
+        CoreError::at(ErrorCode::CheckpointInvalid, path, format!("the checkpoint covers {} events; the trace has {}", c.size, leaves.len()))
+    })?;
+    if root(leaves.get(..size).unwrap_or_default()) != c.root {
+        return Err(CoreError::at(wrong_root, path, format!("the checkpoint's root is not the root of this trace's first {} events", size)));
+    }
+    Ok(size)
 }
