@@ -7,7 +7,8 @@
  */
 
 import { CraError } from '../errors.ts';
-import type { AtlasBundle, AtlasManifest } from '../types.ts';
+import { type JsonIssue, jsonValue } from '../json-value.ts';
+import type { AtlasBundle, AtlasManifest, AtlasValidation } from '../types.ts';
 import { isObject, kindOf } from '../util.ts';
 
 /** True for a bundle `{manifest, files?}`, false for a manifest (or anything else). */
@@ -34,4 +35,28 @@ export function bundleOf(atlas: AtlasManifest | AtlasBundle, files?: Record<stri
   const merged = { ...own, ...files };
   const manifest = manifestOf(atlas);
   return Object.keys(merged).length > 0 ? { manifest, files: merged } : { manifest };
+}
+
+/**
+ * {@link bundleOf} as JSON can carry it (a checked copy, in either mode). A manifest string that is not Unicode
+ * text (a lone surrogate, which UTF-8 cannot carry) is the manifest's fault: `atlas_invalid` at its pointer in the
+ * manifest, the way the core points its own errors. Other refusals (nesting past the core's depth, values that are
+ * not JSON) stay `invalid_json`: they are about what can be sent at all.
+ */
+export function atlasJson(atlas: AtlasManifest | AtlasBundle, files?: Record<string, string>): AtlasBundle {
+  try {
+    return jsonValue(bundleOf(atlas, files)) as unknown as AtlasBundle;
+  } catch (e) {
+    const reason = e instanceof CraError ? (e.details as { reason?: JsonIssue } | undefined)?.reason : undefined;
+    if (e instanceof CraError && e.code === 'invalid_json' && reason === 'string' && e.path?.startsWith('/manifest')) {
+      throw new CraError('atlas_invalid', e.message, { path: e.path.slice('/manifest'.length) });
+    }
+    throw e;
+  }
+}
+
+/** `validateAtlas`'s report on a manifest {@link atlasJson} refused: an answer about the manifest, not a rejection. */
+export function unreadableManifest(e: unknown): AtlasValidation | undefined {
+  if (!(e instanceof CraError) || e.code !== 'atlas_invalid') return undefined;
+  return { valid: false, errors: [{ code: e.code, message: e.message, path: e.path ?? '' }], warnings: [] };
 }

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { bundleOf } from '../atlas/bundle.ts';
+import { atlasJson, unreadableManifest } from '../atlas/bundle.ts';
 import { createSessionBody, inOptionTerms } from '../carp/actions.ts';
 import { CraError } from '../errors.ts';
 import type { CarpResult, CraRuntime, CreateSessionOptions, ListSessionsOptions, LoadAtlasOptions } from '../interface.ts';
@@ -90,11 +90,19 @@ export class HttpRuntime implements CraRuntime {
 
   async loadAtlas(atlas: AtlasManifest | AtlasBundle, options?: LoadAtlasOptions): Promise<AtlasLoadResult> {
     const o = readOptions(options, '');
-    return this.call('POST', '/v1/atlases', { ...bundleOf(atlas, o.files), replace: o.replace === true });
+    return this.call('POST', '/v1/atlases', { ...atlasJson(atlas, o.files), replace: o.replace === true });
   }
 
   async validateAtlas(atlas: AtlasManifest | AtlasBundle, options?: Pick<LoadAtlasOptions, 'files'>): Promise<AtlasValidation> {
-    return this.call('POST', '/v1/atlases/validate', bundleOf(atlas, readOptions(options, '').files));
+    let bundle: AtlasBundle;
+    try {
+      bundle = atlasJson(atlas, readOptions(options, '').files);
+    } catch (e) {
+      const report = unreadableManifest(e);
+      if (report) return report;
+      throw e;
+    }
+    return this.call('POST', '/v1/atlases/validate', bundle);
   }
 
   async unloadAtlas(atlasId: string): Promise<void> {

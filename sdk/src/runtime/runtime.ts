@@ -20,7 +20,7 @@
  * @module
  */
 
-import { bundleOf } from '../atlas/bundle.ts';
+import { atlasJson, unreadableManifest } from '../atlas/bundle.ts';
 import { actionRequestBody, createSessionBody, inOptionTerms, recordBody } from '../carp/actions.ts';
 import { buildRequest, pointedBack, type RequestForm, requestedSession } from '../carp/request.ts';
 import { BufferedCollector } from '../collector/collector.ts';
@@ -214,7 +214,7 @@ export class EmbeddedRuntime implements CraRuntime {
 
   async loadAtlas(atlas: AtlasManifest | AtlasBundle, options?: LoadAtlasOptions): Promise<AtlasLoadResult> {
     const o = readOptions(options, '');
-    const bundle = detachedBundle(atlas, o.files);
+    const bundle = atlasJson(atlas, o.files);
     const result = await this.run((core, now) => {
       const r = core.call<AtlasLoadResult & { actions?: unknown }>('atlas.load', { ...bundle, replace: o.replace === true }, now);
       if (!isObject(r) || typeof r.atlas_id !== 'string') throw core.reject('atlas.load answered without atlas_id', 'atlas.load');
@@ -230,7 +230,14 @@ export class EmbeddedRuntime implements CraRuntime {
   }
 
   async validateAtlas(atlas: AtlasManifest | AtlasBundle, options?: Pick<LoadAtlasOptions, 'files'>): Promise<AtlasValidation> {
-    const bundle = detachedBundle(atlas, readOptions(options, '').files);
+    let bundle: AtlasBundle;
+    try {
+      bundle = atlasJson(atlas, readOptions(options, '').files);
+    } catch (e) {
+      const report = unreadableManifest(e);
+      if (report) return report;
+      throw e;
+    }
     return this.run((core, now) => ({ value: core.call<AtlasValidation>('atlas.validate', bundle, now) }));
   }
 
@@ -748,6 +755,3 @@ export class EmbeddedRuntime implements CraRuntime {
 }
 
 /** A detached bundle: what a rebuild loads again must be what was loaded, whatever the caller mutates later. */
-function detachedBundle(atlas: AtlasManifest | AtlasBundle, files?: Record<string, string>): AtlasBundle {
-  return jsonValue(bundleOf(atlas, files)) as unknown as AtlasBundle;
-}
