@@ -1,5 +1,10 @@
 //! Typed reading of JSON input with precise errors: every failure names the JSON pointer of the field to blame.
 //! All operation inputs, requests and manifests are read through [`Obj`], so no input path can reach an `unwrap`.
+//!
+//! Two readings of `null`: in an operation input a host may send `null` for "not given", so it reads as absent;
+//! in a protocol document (an atlas manifest, a CARP request) the JSON Schemas give each member a type, and `null`
+//! is a value of the wrong type, refused like any other ([`as_document`]). Objects reached from a document keep
+//! its reading; the few members whose schema allows `null` are read through [`Obj::lax`].
 
 use serde_json::{Map, Value};
 
@@ -12,6 +17,8 @@ use crate::json::{pointer_index, pointer_push};
 pub struct Obj<'a> {
     pub map: &'a Map<String, Value>,
     pub path: &'a str,
+    /// True in a protocol document: a `null` member is present, of the wrong type.
+    strict: bool,
 }
 
 /// Short names of JSON types for messages.
@@ -26,14 +33,44 @@ pub fn type_name(v: &Value) -> &'static str {
     }
 }
 
+/// An operation input's object: a `null` member reads as absent.
 pub fn as_object<'a>(v: &'a Value, path: &'a str, code: ErrorCode) -> CoreResult<Obj<'a>> {
+    object_in(v, path, code, false)
+}
+
+/// A protocol document's object (atlas manifest, CARP request): a `null` member is a value of the wrong type.
+pub fn as_document<'a>(v: &'a Value, path: &'a str, code: ErrorCode) -> CoreResult<Obj<'a>> {
+    object_in(v, path, code, true)
+}
+
+fn object_in<'a>(v: &'a Value, path: &'a str, code: ErrorCode, strict: bool) -> CoreResult<Obj<'a>> {
     match v {
-        Value::Object(map) => Ok(Obj { map, path }),
+        Value::Object(map) => Ok(Obj { map, path, strict }),
         other => Err(CoreError::at(code, path, format!("expected an object, found {}", type_name(other)))),
     }
 }
 
 impl<'a> Obj<'a> {
+    /// An operation input's object already known to be one ([`as_object`]'s reading of `null`).
+    pub fn new(map: &'a Map<String, Value>, path: &'a str) -> Self {
+        Obj { map, path, strict: false }
+    }
+
+    /// A member object of this one, read the same way.
+    pub fn child<'b>(&self, map: &'b Map<String, Value>, path: &'b str) -> Obj<'b> {
+        Obj { map, path, strict: self.strict }
+    }
+
+    /// `v` (at `path`, inside this object) as an object read the same way.
+    pub fn object<'b>(&self, v: &'b Value, path: &'b str, code: ErrorCode) -> CoreResult<Obj<'b>> {
+        object_in(v, path, code, self.strict)
+    }
+
+    /// This object with `null` members read as absent: for the members whose schema allows `null`.
+    pub fn lax(self) -> Self {
+        Obj { strict: false, ..self }
+    }
+
     pub fn field_path(&self, key: &str) -> String {
         pointer_push(self.path, key)
     }
@@ -42,11 +79,12 @@ impl<'a> Obj<'a> {
         self.map.get(key)
     }
 
-    /// A present, non-null value.
+    /// A present value: in an operation input, a non-null one; in a document, any (`null` is then refused by
+    /// the typed readers below as a value of the wrong type).
     pub fn present(&self, key: &str) -> Option<&'a Value> {
         match self.map.get(key) {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(v),
+            Some(Value::Null) if !self.strict => None,
+            v => v,
         }
     }
 

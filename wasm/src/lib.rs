@@ -19,6 +19,7 @@ pub mod json;
 pub mod sha256;
 pub mod time;
 pub mod ids;
+pub mod uri;
 pub mod atlas;
 pub mod carp;
 pub mod trace;

@@ -60,12 +60,13 @@ pub fn weekday_from_days(days: i64) -> u32 {
 
 /// Parses an RFC 3339 date-time (`2024-12-28T12:00:00.5+01:00`) into UTC microseconds.
 ///
-/// Accepts `T` or `t` as the separator, `.` and 1 to 9 fraction digits (digits beyond the sixth are truncated)
-/// and `Z`, `z` or `±HH:MM` as the offset. Seconds and offset are mandatory; years must be `0000`..=`9999`.
+/// Accepts `T` or `t` as the separator, `.` and any number (at least one) of fraction digits, as RFC 3339's
+/// `"." 1*DIGIT` does (digits beyond the sixth are truncated), and `Z`, `z` or `±HH:MM` as the offset. Seconds
+/// and offset are mandatory; years must be `0000`..=`9999`; a leap second (`:60`) is refused.
 pub fn parse_rfc3339(s: &str) -> Option<Micros> {
     let b = s.as_bytes();
     let dt = date_time(b, |c| c == b'T' || c == b't')?;
-    let (fraction, rest) = split_fraction(b.get(19..)?)?;
+    let (fraction, rest) = split_fraction(b.get(19..)?, b.len())?;
     let offset_minutes = match rest {
         [b'Z' | b'z'] => 0,
         [sign @ (b'+' | b'-'), hhmm @ ..] => {
@@ -132,7 +133,7 @@ pub struct StoredTs {
 pub fn parse_stored(s: &str) -> Option<StoredTs> {
     let b = s.as_bytes();
     let dt = date_time(b, |c| c == b'T')?;
-    let (fraction, rest) = split_fraction(b.get(19..)?)?;
+    let (fraction, rest) = split_fraction(b.get(19..)?, 9)?;
     if !matches!(fraction.len(), 0 | 3 | 6 | 9) || !(rest == b"Z" || rest == b"+00:00") {
         return None;
     }
@@ -180,27 +181,26 @@ pub fn parse_time_bound(s: &str) -> Option<(u32, Option<i32>)> {
 }
 
 /// Parses a time of day, `HH:MM`, `HH:MM:SS` or `HH:MM:SS.f…` (1 to 9 fraction digits, ignored), into seconds
-/// since midnight. `24:00` (and `24:00:00`) denotes the end of the day, 86400. Offsets are rejected.
+/// since midnight. Hours run to 23, as in RFC 3339's `partial-time` (the `time` format of the schema): midnight
+/// is `00:00`. Offsets are rejected.
 pub fn parse_time_of_day(s: &str) -> Option<u32> {
     let b = s.as_bytes();
     let hour = digits(b, 0, 2)?;
     expect(b, 2, b':')?;
     let minute = digits(b, 3, 2)?;
-    let (second, fraction) = match b.len() {
-        5 => (0, &[][..]),
+    let second = match b.len() {
+        5 => 0,
         _ => {
             expect(b, 5, b':')?;
             let second = digits(b, 6, 2)?;
-            let (fraction, rest) = split_fraction(b.get(8..)?)?;
+            // The fraction is checked, and ignored.
+            let (_, rest) = split_fraction(b.get(8..)?, 9)?;
             if !rest.is_empty() {
                 return None;
             }
-            (second, fraction)
+            second
         }
     };
-    if hour == 24 && minute == 0 && second == 0 && fraction.iter().all(|&c| c == b'0') {
-        return Some(86_400);
-    }
     if hour < 24 && minute < 60 && second < 60 {
         Some(hour * 3600 + minute * 60 + second)
     } else {
@@ -316,13 +316,13 @@ fn expect(b: &[u8], at: usize, byte: u8) -> Option<()> {
     }
 }
 
-/// Splits an optional `.` + 1..=9 digits off the front of `b`: `(digits, rest)`. A `.` without digits, or with
-/// more than 9, is `None`.
-fn split_fraction(b: &[u8]) -> Option<(&[u8], &[u8])> {
+/// Splits an optional `.` + 1..=`max` digits off the front of `b`: `(digits, rest)`. A `.` without digits, or
+/// with more than `max`, is `None`. (The scan stops at the end of `b`, so any `max` is safe.)
+fn split_fraction(b: &[u8], max: usize) -> Option<(&[u8], &[u8])> {
     match b {
         [b'.', rest @ ..] => {
             let n = rest.iter().take_while(|c| c.is_ascii_digit()).count();
-            if (1..=9).contains(&n) {
+            if (1..=max).contains(&n) {
                 Some(rest.split_at(n))
             } else {
                 None
@@ -332,7 +332,7 @@ fn split_fraction(b: &[u8]) -> Option<(&[u8], &[u8])> {
     }
 }
 
-/// The fraction `0.DIGITS` in units of 10^-`places` (extra digits truncated); `digits` holds at most 9 digits.
+/// The fraction `0.DIGITS` in units of 10^-`places` (at most 9; extra digits truncated).
 fn scale_fraction(fraction: &[u8], places: usize) -> u32 {
     (0..places).fold(0, |acc, i| acc * 10 + fraction.get(i).map_or(0, |&c| u32::from(c - b'0')))
 }
@@ -438,6 +438,11 @@ mod tests {
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00.1Z"), Some(100_000));
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00.123456789Z"), Some(123_456));
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00.999999999Z"), Some(999_999));
+        // RFC 3339 allows any number of fraction digits: those past the microsecond are truncated.
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00.1234567890Z"), Some(123_456));
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00.9999999999999999999999+00:00"), Some(999_999));
+        let long = format!("2024-12-28T12:00:00.{}Z", "7".repeat(10_000));
+        assert_eq!(parse_rfc3339(&long), Some(1_735_387_200_777_777));
         assert_eq!(parse_rfc3339("2024-12-28T12:00:00Z"), Some(1_735_387_200_000_000));
         assert_eq!(parse_rfc3339("2024-12-28T13:30:00+01:30"), Some(1_735_387_200_000_000));
         assert_eq!(parse_rfc3339("2024-12-28T07:00:00-05:00"), Some(1_735_387_200_000_000));
@@ -471,7 +476,8 @@ mod tests {
             "2024-01-01 00:00:00Z",
             "2024-01-01_00:00:00Z",
             "2024-01-01T00:00:00.Z",
-            "2024-01-01T00:00:00.1234567890Z",
+            "2024-01-01T00:00:00.1234567890",
+            "2024-01-01T00:00:00.12345678901234567890 Z",
             "2024-01-01T00:00:00,5Z",
             "2024-01-01T00:00:00+0100",
             "2024-01-01T00:00:00+01",
@@ -607,11 +613,13 @@ mod tests {
         assert_eq!(parse_time_of_day("23:59:59"), Some(86_399));
         assert_eq!(parse_time_of_day("12:00:01.5"), Some(43_201));
         assert_eq!(parse_time_of_day("12:00:01.123456789"), Some(43_201));
-        assert_eq!(parse_time_of_day("24:00"), Some(86_400));
-        assert_eq!(parse_time_of_day("24:00:00"), Some(86_400));
-        assert_eq!(parse_time_of_day("24:00:00.000"), Some(86_400));
         for s in [
             "",
+            "24:00",
+            "24:00:00",
+            "24:00:00.000",
+            "24:30",
+            "99:00",
             "9:30",
             "09:3",
             "0930",

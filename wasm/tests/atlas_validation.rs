@@ -193,10 +193,17 @@ fn budget_policy_without_a_limit() {
 }
 
 #[test]
-fn capability_referencing_an_unknown_context_pack() {
+fn capability_referencing_an_unknown_context_pack_is_a_warning() {
     let mut m = base();
     m["capabilities"][0]["context_packs"] = json!(["guide", "missing"]);
-    assert_load_err(m, "atlas_invalid", "/capabilities/0/context_packs/1");
+    let v = validate(m.clone());
+    assert_eq!(v["valid"], true, "{}", v);
+    let w = v["warnings"].as_array().unwrap().iter().find(|w| w["path"] == "/capabilities/0/context_packs/1").cloned();
+    let w = w.unwrap_or_else(|| panic!("a warning at the unknown pack: {}", v["warnings"]));
+    assert_eq!(w["code"], "atlas_warning");
+    assert_eq!(w["message"], "`missing` is not a context pack of this atlas; it is ignored");
+    let mut c = Core::new();
+    c.load_with_files(m, json!({"context/guide.md": "# Guide"}));
 }
 
 #[test]
@@ -520,4 +527,209 @@ fn a_tool_name_cannot_take_the_default_name_of_an_unnamed_action() {
         "mcp": {"settings": {"tool_names": {"ticket.close": "close"}}},
     }));
     assert_eq!(validate(swap)["valid"], true);
+}
+
+// ------------------------------------------------------------------------------------------------- null is a value
+
+/// Sets the member at `pointer` (its parent must exist) to `null`.
+fn with_null(pointer: &str) -> Value {
+    let mut m = base();
+    m["actions"][0]["rate_limit"] = json!({"max_calls": 1, "window_seconds": 60});
+    m["actions"][0]["examples"] = json!([{"name": "e", "parameters": {}, "expected_result": {}}]);
+    m["context_packs"][0]["conditions"] = json!({"risk_tiers": ["low"], "time_window": {"start": "09:00", "end": "17:00"}});
+    let policies = m["policies"].as_array_mut().unwrap();
+    policies.push(json!({"policy_id": "cost", "type": "budget", "actions": ["ticket.close"], "parameters": {"max_cost": 10, "cost_param": "amount", "reason": "r"}}));
+    policies.push(json!({"policy_id": "scope", "type": "scope", "actions": ["ticket.close"], "parameters": {"allowed_values": {"x": [1]}, "max": {"y": 2}}}));
+    policies.push(json!({"policy_id": "rl", "type": "rate_limit", "actions": ["ticket.close"], "parameters": {"max_calls": 1, "window_seconds": 9, "scope": "agent"}}));
+    m["adapters"] = json!({"openai": {"enabled": true, "settings": {}}});
+    m["dependencies"] = json!({});
+    m["metadata"] = json!({});
+    m["homepage"] = json!("https://example.com");
+    assert_eq!(validate(m.clone())["valid"], true, "the manifest is valid before {} is set to null", pointer);
+    let (parent, key) = pointer.rsplit_once('/').unwrap();
+    let target = if parent.is_empty() { &mut m } else { m.pointer_mut(parent).unwrap() };
+    target.as_object_mut().unwrap().insert(key.to_string(), Value::Null);
+    m
+}
+
+#[test]
+fn a_null_member_of_a_manifest_is_refused_like_any_wrong_type() {
+    let cases = [
+        ("/atlas_version", "expected a string, found null"),
+        ("/name", "expected a string, found null"),
+        ("/license", "expected a string, found null"),
+        ("/homepage", "expected a string, found null"),
+        ("/authors", "expected an array, found null"),
+        ("/actions", "expected an array, found null"),
+        ("/capabilities", "expected an array, found null"),
+        ("/context_packs", "expected an array, found null"),
+        ("/policies", "expected an array, found null"),
+        ("/adapters", "expected an object, found null"),
+        ("/dependencies", "expected an object, found null"),
+        ("/metadata", "expected an object, found null"),
+        ("/actions/0/risk_tier", "expected a string, found null"),
+        ("/actions/0/idempotent", "expected a boolean, found null"),
+        ("/actions/0/parameters_schema", "expected an object, found null"),
+        ("/actions/0/timeout_seconds", "`timeout_seconds` must be an integer, found null"),
+        ("/actions/0/rate_limit", "expected an object, found null"),
+        ("/actions/0/rate_limit/max_calls", "`max_calls` must be an integer, found null"),
+        ("/actions/0/examples", "expected an array, found null"),
+        ("/actions/0/examples/0/name", "expected a string, found null"),
+        ("/actions/0/examples/0/parameters", "expected an object, found null"),
+        ("/capabilities/0/actions", "expected an array, found null"),
+        ("/capabilities/0/context_packs", "expected an array, found null"),
+        ("/capabilities/0/description", "expected a string, found null"),
+        ("/context_packs/0/priority", "`priority` must be an integer, found null"),
+        ("/context_packs/0/conditions", "expected an object, found null"),
+        ("/context_packs/0/conditions/risk_tiers", "expected an array, found null"),
+        ("/context_packs/0/conditions/time_window", "expected an object, found null"),
+        ("/context_packs/0/conditions/time_window/end", "expected a string, found null"),
+        ("/policies/0/actions", "expected an array, found null"),
+        ("/policies/0/priority", "`priority` must be an integer, found null"),
+        ("/policies/0/parameters", "expected an object, found null"),
+        ("/policies/2/parameters/cost_param", "expected a string, found null"),
+        ("/policies/2/parameters/reason", "expected a string, found null"),
+        ("/policies/4/parameters/window_seconds", "`window_seconds` must be an integer, found null"),
+        ("/policies/4/parameters/scope", "expected a string, found null"),
+        ("/policies/3/parameters/allowed_values", "expected an object, found null"),
+        ("/policies/3/parameters/max", "expected an object, found null"),
+        ("/adapters/openai/enabled", "expected a boolean, found null"),
+        ("/adapters/openai/settings", "expected an object, found null"),
+        ("/dependencies/com.example.base", "expected a version range string, found null"),
+    ];
+    for (pointer, message) in cases {
+        let v = validate(with_null(pointer));
+        assert_eq!(v["valid"], false, "{} = null", pointer);
+        let e = v["errors"].as_array().unwrap().iter().find(|e| e["path"] == pointer).cloned();
+        let e = e.unwrap_or_else(|| panic!("no error at {}: {}", pointer, v["errors"]));
+        assert_eq!((e["code"].as_str(), e["message"].as_str()), (Some("atlas_invalid"), Some(message)), "{}", pointer);
+    }
+    // A budget's max_cost is read as a number too.
+    let v = validate(with_null("/policies/2/parameters/max_cost"));
+    assert_eq!(error_paths(&v), vec!["/policies/2/parameters/max_cost".to_string()], "{}", v);
+}
+
+#[test]
+fn null_inside_free_form_members_of_a_manifest_is_left_alone() {
+    let mut m = base();
+    m["metadata"] = json!({"owner": null});
+    m["adapters"] = json!({"openai": {"settings": {"x": null, "tool_names": null}, "other": null}, "custom": {"anything": null}});
+    m["actions"][0]["parameters_schema"] = json!({"type": "object", "default": null});
+    m["actions"][0]["examples"] = json!([{"name": "e", "note": null}]);
+    m["policies"][0]["parameters"] = json!({"comment": null});
+    let v = validate(m);
+    assert_eq!(v["valid"], true, "{}", v);
+}
+
+// ------------------------------------------------------------------------------------------------- other members
+
+#[test]
+fn homepage_and_repository_are_rfc_3986_uris() {
+    for good in ["https://example.com/a?b#c", "mailto:a@b.c", "urn:isbn:0451450523", "http://[::1]:8080/x?y#z", "http://[v1.x]", "file:///tmp/x"] {
+        for key in ["homepage", "repository"] {
+            let mut m = base();
+            m[key] = json!(good);
+            assert_eq!(validate(m)["valid"], true, "{} = {}", key, good);
+        }
+    }
+    for bad in ["https://ex ample.com/é", "https://example.com/a%2", "//example.com", "example.com", "http://exa mple.com", "http://[::1", "http://[1:2:3:4:5:6:7:8:9]"] {
+        for key in ["homepage", "repository"] {
+            let mut m = base();
+            m[key] = json!(bad);
+            let v = validate(m);
+            assert_eq!(error_paths(&v), vec![format!("/{}", key)], "{} = {:?}: {}", key, bad, v);
+        }
+    }
+}
+
+#[test]
+fn examples_are_type_checked() {
+    let mut m = base();
+    m["actions"][0]["examples"] = json!([
+        {"name": "ok", "parameters": {"a": 1}, "expected_result": {"b": 2}, "comment": "other members are allowed"},
+        {"name": 7, "parameters": true, "expected_result": []},
+        "not an example",
+    ]);
+    let v = validate(m);
+    assert_eq!(
+        errors_of(&v),
+        vec![
+            ("/actions/0/examples/1/name".to_string(), "expected a string, found a number".to_string()),
+            ("/actions/0/examples/1/parameters".to_string(), "expected an object, found a boolean".to_string()),
+            ("/actions/0/examples/1/expected_result".to_string(), "expected an object, found an array".to_string()),
+            ("/actions/0/examples/2".to_string(), "expected an object, found a string".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn time_window_hours_run_to_23() {
+    for (bound, hint) in [("24:00", true), ("24:00:00", true), ("24:00Z", true), ("24:00+01:00", true), ("24:30", false), ("25:00", false), ("99:00", false)] {
+        let mut m = base();
+        m["policies"][0]["conditions"] = json!({"time_window": {"start": "22:00", "end": bound}});
+        let v = validate(m);
+        let errors = errors_of(&v);
+        assert_eq!(errors.len(), 1, "{}: {}", bound, v);
+        assert_eq!(errors[0].0, "/policies/0/conditions/time_window/end");
+        let rest = errors[0].1.strip_prefix(&format!("`{}`", bound)).unwrap();
+        assert!(!rest.contains("24"), "24:00 is not suggested: {}", errors[0].1);
+        assert_eq!(rest.contains("write `00:00`"), hint, "{}: {}", bound, errors[0].1);
+    }
+    for good in ["00:00", "23:59", "23:59:59", "23:59:59.999Z", "00:00+05:30"] {
+        let mut m = base();
+        m["policies"][0]["conditions"] = json!({"time_window": {"start": "22:00", "end": good}});
+        assert_eq!(validate(m)["valid"], true, "{}", good);
+    }
+}
+
+#[test]
+fn unknown_rate_limit_members_are_ignored_with_a_warning() {
+    let mut m = base();
+    m["actions"][1]["rate_limit"] = json!({"max_calls": 2, "window_seconds": 60, "burst": 5});
+    let v = validate(m);
+    assert_eq!(v["valid"], true, "{}", v);
+    let w = v["warnings"].as_array().unwrap().iter().find(|w| w["path"] == "/actions/1/rate_limit/burst").cloned();
+    assert_eq!(w.unwrap_or_else(|| panic!("{}", v["warnings"]))["message"], "unknown rate_limit field `burst` is ignored");
+    // Both numbers stay required.
+    for (given, missing) in [(json!({"max_calls": 2, "burst": 5}), "window_seconds"), (json!({"window_seconds": 60}), "max_calls")] {
+        let mut m = base();
+        m["actions"][1]["rate_limit"] = given;
+        let v = validate(m);
+        assert_eq!(errors_of(&v), vec![(format!("/actions/1/rate_limit/{}", missing), format!("`{}` is required", missing))]);
+    }
+}
+
+#[test]
+fn an_empty_action_pattern_is_a_warning() {
+    let mut m = base();
+    m["capabilities"][0]["actions"] = json!(["ticket.lookup", ""]);
+    m["policies"][0]["actions"] = json!([""]);
+    let v = validate(m);
+    assert_eq!(v["valid"], true, "{}", v);
+    let warnings: Vec<(String, String)> = v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["path"].as_str().unwrap().to_string(), w["message"].as_str().unwrap().to_string()))
+        .collect();
+    for at in ["/capabilities/0/actions/1", "/policies/0/actions/0"] {
+        assert!(warnings.contains(&(at.to_string(), "`` matches no action of this atlas".to_string())), "{}: {:?}", at, warnings);
+    }
+}
+
+#[test]
+fn policy_and_pack_ids_have_no_maximum_length() {
+    let long = "p".repeat(5000);
+    let mut m = base();
+    m["policies"][0]["policy_id"] = json!(long);
+    m["context_packs"][0]["pack_id"] = json!(long);
+    m["capabilities"][0]["context_packs"] = json!([long]);
+    let v = validate(m);
+    assert_eq!(v["valid"], true, "{}", v["errors"]);
+    for (at, key) in [("/policies/0/policy_id", "policies"), ("/context_packs/0/pack_id", "context_packs")] {
+        let mut m = base();
+        m[key][0][at.rsplit('/').next().unwrap()] = json!("");
+        let v = validate(m);
+        assert!(errors_of(&v).contains(&(at.to_string(), "must not be empty".to_string())), "{}: {}", at, v);
+    }
 }

@@ -231,6 +231,26 @@ fn capability_packs_qualify_when_their_capability_is_in_scope() {
 }
 
 #[test]
+fn an_unknown_pack_of_a_capability_is_dropped_and_the_known_one_still_qualifies() {
+    let (mut c, sid) = setup(
+        json!([
+            {"pack_id": "general", "name": "General", "files": ["general.md"]},
+            {"pack_id": "writing", "name": "Writing", "files": ["writing.md"]},
+        ]),
+        json!([
+            {"capability_id": "read", "name": "Read", "actions": ["doc.read"]},
+            {"capability_id": "write", "name": "Write", "actions": ["doc.write"], "context_packs": ["missing", "writing"]},
+        ]),
+        json!({"general.md": "g", "writing.md": "w"}),
+    );
+    let res = c.resolve_with(&sid, AGENT, json!({"required_capabilities": ["read"]}), json!({}));
+    assert_eq!(block_ids(&res), strs(&["com.test.ctx/general/general.md"]), "write is not in scope");
+    let res = c.resolve_with(&sid, AGENT, json!({"required_capabilities": ["write"]}), json!({}));
+    check_resolution(&res);
+    assert_eq!(block_ids(&res), strs(&["com.test.ctx/general/general.md", "com.test.ctx/writing/writing.md"]));
+}
+
+#[test]
 fn context_selection_is_deterministic() {
     let build = || {
         let (mut c, sid) = setup(

@@ -48,6 +48,21 @@ fn default_deny_for_actions_no_policy_allows() {
 }
 
 #[test]
+fn an_empty_pattern_governs_no_action() {
+    // `""` is the exact id `""`: an allow with it allows nothing, a deny denies nothing.
+    let (mut c, sid, h) = setup(manifest("com.test.policies", &["x.one"], json!([allow("a", &[""])])));
+    let res = c.resolve(&sid, AGENT);
+    assert_eq!(allowed_ids(&res), Vec::<String>::new());
+    assert_eq!(denied_entry(&res, "x.one")["policy_id"], "default");
+    assert_eq!(c.check(h, "x.one"), 0);
+    let deny = json!({"policy_id": "d", "type": "deny", "actions": [""]});
+    let (mut c, sid, h) = setup(manifest("com.test.policies", &["x.one"], json!([allow("a", &["*"]), deny])));
+    let res = c.resolve(&sid, AGENT);
+    assert_eq!(allowed_ids(&res), strs(&["x.one"]));
+    assert_eq!(c.check(h, "x.one"), 1);
+}
+
+#[test]
 fn default_deny_is_traced_as_policy_evaluated_default_deny() {
     let (mut c, sid, _h) = setup(manifest("com.test.policies", &["x.allowed", "x.unmatched"], json!([allow("a", &["x.allowed"])])));
     let out = c.resolve_full(&sid, AGENT, json!({}), json!({}));

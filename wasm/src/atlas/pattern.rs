@@ -134,6 +134,9 @@ mod tests {
         assert_eq!(Pattern::parse("res*"), Pattern::Exact("res*".into()));
         assert_eq!(Pattern::parse("*.*"), Pattern::Exact("*.*".into()));
         assert!(!Pattern::parse("a*b").matches("axb"));
+        // The empty pattern is the exact id `""`, which no action has (action ids are checked non-empty).
+        assert_eq!(Pattern::parse(""), Pattern::Exact(String::new()));
+        assert!(!SortedIds::new(&["a.b", "c.d"]).any(&Pattern::parse("")));
     }
 
     #[test]

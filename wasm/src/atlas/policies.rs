@@ -25,7 +25,7 @@ impl<'h> Validator<'h> {
     pub(super) fn policy(&mut self, o: Obj, action_ids: &SortedIds) -> Option<Policy> {
         let r = o.deny_unknown(POLICY_FIELDS, CODE);
         self.take(r);
-        let r = o.req_text("policy_id", 1, 200, CODE);
+        let r = o.req_text("policy_id", 1, usize::MAX, CODE);
         let id = self.take(r);
         let kind = match o.req_str("type", CODE) {
             Ok(s) => match PolicyKind::parse(s) {
@@ -60,7 +60,7 @@ impl<'h> Validator<'h> {
         let params = self.take(r);
         let ppath = o.field_path("parameters");
         let empty = Map::new();
-        let p = Obj { map: params.flatten().unwrap_or(&empty), path: &ppath };
+        let p = o.child(params.flatten().unwrap_or(&empty), &ppath);
         let r = o.opt_str("reason", CODE);
         let top_reason = self.take(r);
         let r = p.opt_str("reason", CODE);

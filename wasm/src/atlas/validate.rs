@@ -12,9 +12,10 @@ use serde_json::{Map, Value};
 use crate::error::{CoreError, CoreResult, ErrorCode};
 use crate::host::Host;
 use crate::ids::{is_action_id, is_atlas_id, is_capability_id, is_semver};
-use crate::input::{as_object, type_name, Obj};
+use crate::input::{as_document, type_name, Obj};
 use crate::json::{pointer_index, pointer_push};
 use crate::time::{parse_time_bound, Micros};
+use crate::uri::is_uri;
 
 use super::conditions::{zone_of, Conditions, RiskTier, TimeWindow, Zone};
 use super::model::*;
@@ -103,7 +104,7 @@ impl<'h> Validator<'h> {
     // The sections below stay functions of their own (#[inline(never)]): a host compiles each wasm function when it
     // is first called, and one function holding the whole validator took milliseconds to compile on the first load.
     fn manifest(&mut self, manifest: &Value, files: Option<&Map<String, Value>>) -> Option<Atlas> {
-        let root = match as_object(manifest, "", CODE) {
+        let root = match as_document(manifest, "", CODE) {
             Ok(o) => o,
             Err(e) => {
                 self.errors.push(e);
@@ -143,7 +144,7 @@ impl<'h> Validator<'h> {
         self.take(r);
         for key in ["homepage", "repository"] {
             match root.opt_str(key, CODE) {
-                Ok(Some(s)) if !looks_like_uri(s) => self.error(root.field_path(key), format!("`{}` must be a URI", key)),
+                Ok(Some(s)) if !is_uri(s) => self.error(root.field_path(key), format!("`{}` must be a URI (RFC 3986)", key)),
                 Ok(_) => {}
                 Err(e) => self.errors.push(e),
             }
@@ -232,7 +233,7 @@ impl<'h> Validator<'h> {
         let mut out = Vec::with_capacity(arr.len());
         for (i, v) in arr.iter().enumerate() {
             let path = pointer_index(&base, i);
-            match as_object(v, &path, CODE) {
+            match root.object(v, &path, CODE) {
                 Ok(o) => out.push(item(self, o)),
                 Err(e) => {
                     self.errors.push(e);
@@ -266,7 +267,7 @@ impl<'h> Validator<'h> {
         let base = root.field_path("adapters");
         for (name, v) in map {
             let path = pointer_push(&base, name);
-            match as_object(v, &path, CODE) {
+            match root.object(v, &path, CODE) {
                 Ok(o) => {
                     let r = o.opt_bool("enabled", CODE);
                     self.take(r);
@@ -274,7 +275,8 @@ impl<'h> Validator<'h> {
                     if let Some(Some(settings)) = self.take(r) {
                         if TOOL_NAME_PLATFORMS.contains(&name.as_str()) {
                             let at = o.field_path("settings");
-                            self.tool_names(Obj { map: settings, path: &at }, action_ids);
+                            // `settings` is free-form (a `null` there is "not given"), but its tool names are read.
+                            self.tool_names(Obj::new(settings, &at), action_ids);
                         }
                     }
                 }
@@ -381,9 +383,12 @@ impl<'h> Validator<'h> {
         let rate_limit = match o.opt_object("rate_limit", CODE) {
             Ok(Some(m)) => {
                 let path = o.field_path("rate_limit");
-                let rl = Obj { map: m, path: &path };
-                let r = rl.deny_unknown(&["max_calls", "window_seconds"], CODE);
-                self.take(r);
+                let rl = o.child(m, &path);
+                // The schema leaves the limit open to other members: they are ignored, with a warning.
+                for key in m.keys().filter(|k| !matches!(k.as_str(), "max_calls" | "window_seconds")) {
+                    self.warn(rl.field_path(key), format!("unknown rate_limit field `{}` is ignored", key));
+                }
+                // Both numbers stay required: a limit with one of them cannot be enforced.
                 let max = self.required_int(rl, "max_calls", 1);
                 let window = self.required_int(rl, "window_seconds", 1);
                 match (max, window) {
@@ -397,15 +402,7 @@ impl<'h> Validator<'h> {
                 None
             }
         };
-        if let Ok(Some(examples)) = o.opt_array("examples", CODE) {
-            for (i, ex) in examples.iter().enumerate() {
-                if !ex.is_object() {
-                    self.error(pointer_index(&o.field_path("examples"), i), "an example must be an object");
-                }
-            }
-        } else if let Err(e) = o.opt_array("examples", CODE) {
-            self.errors.push(e);
-        }
+        self.examples(o);
         Some(Action {
             action_id: id?,
             name: name?.to_string(),
@@ -420,6 +417,33 @@ impl<'h> Validator<'h> {
             dynamic: false,
             descriptor: String::new(),
         })
+    }
+
+    /// `examples`: objects whose `name` is a string and `parameters` / `expected_result` objects, when present;
+    /// other members are the author's (the schema leaves them open).
+    fn examples(&mut self, o: Obj) {
+        let list = match o.opt_array("examples", CODE) {
+            Ok(Some(l)) => l,
+            Ok(None) => return,
+            Err(e) => return self.errors.push(e),
+        };
+        let base = o.field_path("examples");
+        for (i, ex) in list.iter().enumerate() {
+            let path = pointer_index(&base, i);
+            let ex = match o.object(ex, &path, CODE) {
+                Ok(ex) => ex,
+                Err(e) => {
+                    self.errors.push(e);
+                    continue;
+                }
+            };
+            let r = ex.opt_str("name", CODE).map(drop);
+            self.take(r);
+            for key in ["parameters", "expected_result"] {
+                let r = ex.opt_object(key, CODE).map(drop);
+                self.take(r);
+            }
+        }
     }
 
     pub(super) fn required_int(&mut self, o: Obj, key: &str, min: i64) -> Option<i64> {
@@ -453,9 +477,10 @@ impl<'h> Validator<'h> {
         }
     }
 
-    /// Action patterns: strings; one that matches no action of this atlas is a warning.
+    /// Action patterns: strings; one that matches no action of this atlas is a warning (`""` among them: it is
+    /// the exact id `""`, which no action has).
     pub(super) fn patterns(&mut self, o: Obj, key: &str, action_ids: &SortedIds) -> Option<Vec<Pattern>> {
-        let r = o.opt_str_list(key, CODE, |s| if s.is_empty() { Some("a pattern must not be empty".into()) } else { None });
+        let r = o.opt_str_list(key, CODE, |_| None);
         let list = self.take(r)?.unwrap_or_default();
         let base = o.field_path(key);
         let mut out = Vec::with_capacity(list.len());
@@ -479,19 +504,27 @@ impl<'h> Validator<'h> {
         let r = o.opt_str("description", CODE);
         self.take(r);
         let patterns = self.patterns(o, "actions", action_ids);
-        let r = o.opt_str_list("context_packs", CODE, |s| {
-            if pack_ids.contains(s) {
-                None
-            } else {
-                Some(format!("unknown context pack `{}`", s))
-            }
+        // A pack that this atlas does not have is a warning and is dropped, as a pattern that matches no action is.
+        let r = o.opt_str_list("context_packs", CODE, |_| None);
+        let packs = self.take(r).map(|list| {
+            let base = o.field_path("context_packs");
+            let mut known = list.unwrap_or_default();
+            let mut i = 0;
+            known.retain(|p| {
+                let keep = pack_ids.contains(p);
+                if !keep {
+                    self.warn(pointer_index(&base, i), format!("`{}` is not a context pack of this atlas; it is ignored", p));
+                }
+                i += 1;
+                keep
+            });
+            known
         });
-        let packs = self.take(r);
         Some(Capability {
             capability_id: id?,
             name: name?.to_string(),
             patterns: patterns?,
-            context_packs: packs?.unwrap_or_default(),
+            context_packs: packs?,
             members: Vec::new(),
         })
     }
@@ -500,7 +533,7 @@ impl<'h> Validator<'h> {
     fn pack(&mut self, o: Obj, files: Option<&Map<String, Value>>) -> Option<ContextPack> {
         let r = o.deny_unknown(PACK_FIELDS, CODE);
         self.take(r);
-        let r = o.req_text("pack_id", 1, 200, CODE);
+        let r = o.req_text("pack_id", 1, usize::MAX, CODE);
         let id = self.take(r);
         let r = o.req_str("name", CODE);
         let name = self.take(r);
@@ -568,7 +601,7 @@ impl<'h> Validator<'h> {
             }
         };
         let path = o.field_path("conditions");
-        let c = Obj { map: m, path: &path };
+        let c = o.child(m, &path);
         let before = self.errors.len();
         let r = c.deny_unknown(CONDITION_FIELDS, CODE);
         self.take(r);
@@ -617,7 +650,7 @@ impl<'h> Validator<'h> {
             }
         };
         let path = c.field_path("time_window");
-        let w = Obj { map: m, path: &path };
+        let w = c.child(m, &path);
         // The schema leaves the window open to other members: they are ignored, with a warning.
         for key in m.keys().filter(|k| !WINDOW_FIELDS.contains(&k.as_str())) {
             self.warn(w.field_path(key), format!("unknown time_window field `{}` is ignored", key));
@@ -627,7 +660,7 @@ impl<'h> Validator<'h> {
                 Ok(Some(s)) => match parse_time_bound(s) {
                     Some(t) => Some(t),
                     None => {
-                        v.error(w.field_path(key), format!("`{}` is not a time of day (HH:MM, HH:MM:SS, with an optional Z or ±HH:MM)", s));
+                        v.error(w.field_path(key), time_bound_message(s));
                         None
                     }
                 },
@@ -670,14 +703,14 @@ impl<'h> Validator<'h> {
     }
 }
 
-fn looks_like_uri(s: &str) -> bool {
-    match s.split_once(':') {
-        Some((scheme, rest)) => {
-            !rest.is_empty()
-                && scheme.chars().next().map(|c| c.is_ascii_alphabetic()).unwrap_or(false)
-                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.')
-        }
-        None => false,
+/// Why a time-window bound was refused. `24:00` gets its own hint: the end of the day is `00:00`, since a window
+/// whose end is before its start runs past midnight (`TimeWindow::contains`), or no `end` at all.
+fn time_bound_message(s: &str) -> String {
+    let midnight = s.strip_prefix("24").map_or(false, |rest| matches!(parse_time_bound(&format!("00{}", rest)), Some((0, _))));
+    if midnight {
+        format!("`{}` is not a time of day: hours run from 00 to 23; for midnight write `00:00` (a window that ends before it starts runs past midnight), or leave out `end` for the end of the day", s)
+    } else {
+        format!("`{}` is not a time of day (HH:MM or HH:MM:SS, hours 00 to 23, with an optional Z or ±HH:MM)", s)
     }
 }
 

@@ -55,6 +55,9 @@ impl Change {
 }
 
 pub struct ActionInput {
+    /// The pointer, in the operation's input, of the object holding the members below: `` for `action.request`,
+    /// `/request/execution` for a CARP execute request. Errors about a member point there.
+    pub at: &'static str,
     pub resolution_id: String,
     pub action_id: String,
     pub parameters: Map<String, Value>,
@@ -84,7 +87,7 @@ pub fn request(
 ) -> CoreResult<Change> {
     active(session)?;
     let resolution = session.resolutions.get(&input.resolution_id).ok_or_else(|| {
-        CoreError::at(ErrorCode::ResolutionNotFound, "/resolution_id", format!("no resolution {} in this session", input.resolution_id))
+        CoreError::at(ErrorCode::ResolutionNotFound, format!("{}/resolution_id", input.at), format!("no resolution {} in this session", input.resolution_id))
     })?;
     let parameters_hash = canonical_map_hash(&input.parameters);
     if let Some(key) = &input.idempotency_key {
@@ -102,7 +105,7 @@ pub fn request(
             }
             return Err(CoreError::at(
                 ErrorCode::IdempotencyConflict,
-                "/idempotency_key",
+                format!("{}/idempotency_key", input.at),
                 "this idempotency key was used for a different execution",
             ));
         }

@@ -7,7 +7,7 @@ use crate::atlas::RiskTier;
 use crate::error::{CoreError, CoreResult, ErrorCode};
 use crate::host::{fresh_id, Host};
 use crate::ids::{is_action_id, is_atlas_id};
-use crate::input::{as_object, Obj};
+use crate::input::{as_document, Obj};
 use crate::time::{parse_rfc3339, Micros};
 
 const CODE: ErrorCode = ErrorCode::InvalidRequest;
@@ -77,7 +77,7 @@ impl Request {
 /// Reads a request at `path` (e.g. `/request`). A flat request may omit `request_id` (one is taken from the
 /// host) and `timestamp` (no skew check then).
 pub fn parse_request(v: &Value, path: &str, host: &mut dyn Host) -> CoreResult<Request> {
-    let o = as_object(v, path, CODE)?;
+    let o = as_document(v, path, CODE)?;
     let nested = o.get("requester").is_some() || o.get("task").is_some();
     match o.opt_str("carp_version", CODE)? {
         Some("1.0") => {}
@@ -113,7 +113,7 @@ pub fn parse_request(v: &Value, path: &str, host: &mut dyn Host) -> CoreResult<R
     let execution = match o.opt_object("execution", CODE)? {
         Some(m) => {
             let p = o.field_path("execution");
-            Some(parse_execution(Obj { map: m, path: &p })?)
+            Some(parse_execution(o.child(m, &p))?)
         }
         None => None,
     };
@@ -128,17 +128,18 @@ pub fn parse_request(v: &Value, path: &str, host: &mut dyn Host) -> CoreResult<R
         o.deny_unknown(NESTED_FIELDS, CODE)?;
         let rp = o.field_path("requester");
         let r = match o.present("requester") {
-            Some(v) => as_object(v, &rp, CODE)?,
+            Some(v) => o.object(v, &rp, CODE)?,
             None => return Err(o.err(CODE, "requester", "`requester` is required")),
         };
         r.deny_unknown(&["agent_id", "session_id", "parent_session_id"], CODE)?;
         agent_id = r.req_text("agent_id", 1, 255, CODE)?.to_string();
         session_id = r.req_uuid("session_id", CODE)?;
-        parent_session_id = r.opt_uuid("parent_session_id", CODE)?;
+        // The schema allows `null` here: "no parent".
+        parent_session_id = r.lax().opt_uuid("parent_session_id", CODE)?;
         task_path = o.field_path("task");
         task_holder = o.present("task");
         task = match task_holder {
-            Some(v) => Some(as_object(v, &task_path, CODE)?),
+            Some(v) => Some(o.object(v, &task_path, CODE)?),
             None if operation == Operation::Execute => None,
             None => return Err(o.err(CODE, "task", "`task` is required")),
         };
@@ -149,7 +150,7 @@ pub fn parse_request(v: &Value, path: &str, host: &mut dyn Host) -> CoreResult<R
         o.deny_unknown(FLAT_FIELDS, CODE)?;
         agent_id = o.req_text("agent_id", 1, 255, CODE)?.to_string();
         session_id = o.req_uuid("session_id", CODE)?;
-        parent_session_id = o.opt_uuid("parent_session_id", CODE)?;
+        parent_session_id = o.lax().opt_uuid("parent_session_id", CODE)?;
         task = Some(o);
     }
     let (goal, risk_tier, context_hints, required_capabilities) = match task {
@@ -204,6 +205,7 @@ pub fn read_execution(e: Obj) -> CoreResult<ExecutionBlock> {
         Some(_) => return Err(e.err(CODE, "parameters", "`parameters` must be an object")),
         None => return Err(e.err(CODE, "parameters", "`parameters` is required")),
     };
-    let idempotency_key = e.opt_text("idempotency_key", 1, 255, CODE)?.map(str::to_string);
+    // The schema allows `null` here: "no key".
+    let idempotency_key = e.lax().opt_text("idempotency_key", 1, 255, CODE)?.map(str::to_string);
     Ok(ExecutionBlock { resolution_id, action_id: action_id.to_string(), parameters, idempotency_key })
 }

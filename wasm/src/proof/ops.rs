@@ -131,13 +131,13 @@ pub fn verify(o: Obj) -> CoreResult<Value> {
     o.deny_unknown(&["proof", "event", "checkpoint", "first_checkpoint"], CODE)?;
     let p = o.opt_object("proof", CODE)?.ok_or_else(|| o.err(CODE, "proof", "`proof` is required"))?;
     let path = o.field_path("proof");
-    let p = Obj { map: p, path: &path };
+    let p = Obj::new(p, &path);
     let tree_of = |key: &str| -> CoreResult<Option<(u64, Hash)>> {
         match o.opt_object(key, CODE)? {
             None => Ok(None),
             Some(m) => {
                 let kp = o.field_path(key);
-                let c = Obj { map: m, path: &kp };
+                let c = Obj::new(m, &kp);
                 let size = c.opt_int("size", 0, i64::MAX, CODE)?.ok_or_else(|| c.err(CODE, "size", "`size` is required"))? as u64;
                 let root = from_hex(c.req_str("root", CODE)?).ok_or_else(|| c.err(CODE, "root", "`root` must be 64 lowercase hex digits"))?;
                 Ok(Some((size, root)))
@@ -313,7 +313,7 @@ pub fn verify_receipt(o: Obj) -> CoreResult<Value> {
     let keys = verifiers(o)?;
     let r = o.opt_object("receipt", CODE)?.ok_or_else(|| o.err(CODE, "receipt", "`receipt` is required"))?;
     let path = o.field_path("receipt");
-    Ok(match receipt::verify(Obj { map: r, path: &path }) {
+    Ok(match receipt::verify(Obj::new(r, &path)) {
         Ok((note, mut answer)) => {
             if let Some(m) = answer.as_object_mut() {
                 m.insert("valid".into(), Value::Bool(true));

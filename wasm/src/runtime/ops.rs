@@ -166,7 +166,7 @@ pub fn head_field(o: Obj, key: &str) -> CoreResult<Option<Head>> {
         None => return Ok(None),
     };
     let path = o.field_path(key);
-    let h = Obj { map: m, path: &path };
+    let h = Obj::new(m, &path);
     let length = h.opt_int("length", 0, i64::MAX, CODE)?.ok_or_else(|| h.err(CODE, "length", "`length` is required"))?;
     let head_hash = h.req_str("head_hash", CODE)?;
     if !crate::ids::is_hash(head_hash) {

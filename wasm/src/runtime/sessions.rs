@@ -251,6 +251,7 @@ impl Runtime {
                 let schema_errors = schema_errors(o)?;
                 let unknown = self.unknown_action(&block.action_id);
                 let input = ActionInput {
+                    at: "/request/execution",
                     resolution_id: block.resolution_id,
                     action_id: block.action_id,
                     parameters: block.parameters,
@@ -388,6 +389,7 @@ impl Runtime {
         let block = read_execution(o)?;
         let unknown = self.unknown_action(&block.action_id);
         let input = ActionInput {
+            at: "",
             resolution_id: block.resolution_id,
             action_id: block.action_id,
             parameters: block.parameters,
@@ -575,7 +577,7 @@ fn schema_errors(o: Obj) -> CoreResult<Vec<(String, String)>> {
     for (i, e) in list.iter().enumerate() {
         let path = format!("/schema_errors/{}", i);
         let m = e.as_object().ok_or_else(|| CoreError::invalid(path.clone(), "expected {path, message}"))?;
-        let eo = Obj { map: m, path: &path };
+        let eo = Obj::new(m, &path);
         out.push((eo.opt_str("path", CODE)?.unwrap_or("").to_string(), eo.req_str("message", CODE)?.to_string()));
     }
     Ok(out)
