@@ -116,7 +116,9 @@ export function buildRequest(
     return { request: req as unknown as CarpRequest, callerPath: (p) => p };
   }
   const key = (f: (typeof OPTION_FIELDS)[number]) => (form === 'options' ? f.option : f.wire);
-  const value = (name: OptionName) => (input as Record<string, unknown>)[form === 'options' ? name : WIRE_NAME.get(name)!];
+  // An option given as `null` is not given: the options are the host's input, read as the core reads one; the
+  // request built from them is a protocol document, in which `null` would be a value of the wrong type.
+  const value = (name: OptionName) => (input as Record<string, unknown>)[form === 'options' ? name : WIRE_NAME.get(name)!] ?? undefined;
   const request = compact({
     carp_version: '1.0' as const,
     request_id: (value('requestId') as string | undefined) ?? defaults.requestId(),

@@ -275,6 +275,35 @@ describe('EmbeddedRuntime', () => {
       expect(['denied', 'violated']).toContain(exec.execution!.status); // limit > maximum: schema error found by the host
     });
 
+    it('refuses null where the request schema gives a type, and points execute errors into the execution block', async () => {
+      const { rt, session } = await withSession();
+      const base = {
+        carp_version: '1.0' as const,
+        timestamp: isoFromMicros(h.clock.peek()),
+        requester: { agent_id: 'agent-1', session_id: session.id, parent_session_id: null },
+      };
+      const err = await unchanged(
+        rt,
+        session,
+        () => rt.carp({ ...base, request_id: '00000000-0000-0000-0000-000000000005', operation: 'resolve', task: { goal: 'g', risk_tier: null } } as never),
+        'invalid_request',
+      );
+      expect([err.path, err.message]).toEqual(['/task/risk_tier', 'expected a string, found null']);
+      const missing = await unchanged(
+        rt,
+        session,
+        () =>
+          rt.carp({
+            ...base,
+            request_id: '00000000-0000-0000-0000-000000000006',
+            operation: 'execute',
+            execution: { resolution_id: '00000000-0000-4000-8000-000000000000', action_id: 'resource.get', parameters: {}, idempotency_key: null },
+          }),
+        'resolution_not_found',
+      );
+      expect(missing.path).toBe('/execution/resolution_id');
+    });
+
     it('refuses a request from another agent', async () => {
       const { rt, session } = await withSession();
       await unchanged(

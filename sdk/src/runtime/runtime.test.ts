@@ -269,6 +269,14 @@ describe('EmbeddedRuntime', () => {
       await unchanged(rt, session, () => session.resolve({ riskTier: 'extreme' as never }), 'invalid_request');
     });
 
+    it('reads an option given as null as not given, in either form', async () => {
+      const { session } = await withSession();
+      const r = await session.resolve({ riskTier: null, contextHints: null, atlasIds: null, context: null, requestId: null } as never);
+      expect(r.allowed_actions.length).toBeGreaterThan(0);
+      const w = await session.resolve({ risk_tier: null, goal: null, required_capabilities: null } as never, { form: 'wire' });
+      expect(w.allowed_actions.map((a) => a.action_id)).toEqual(r.allowed_actions.map((a) => a.action_id));
+    });
+
     it('validate() computes the same resolution and records nothing', async () => {
       const { rt, session } = await withSession();
       const before = await rt.trace(session.id);
