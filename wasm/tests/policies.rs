@@ -330,6 +330,16 @@ fn time_window_in_utc() {
 }
 
 #[test]
+fn a_window_that_ends_at_00_00_runs_to_midnight() {
+    // `24:00` is not a time of day; a window ending at `00:00` after its start wraps, so it runs to midnight.
+    let (mut c, sid, _h) = setup(window_atlas(json!({"start": "22:00", "end": "00:00", "timezone": "UTC"})));
+    assert!(allowed_at(&mut c, &sid, "2024-12-28T22:00:00Z"));
+    assert!(allowed_at(&mut c, &sid, "2024-12-28T23:59:59Z"));
+    assert!(!allowed_at(&mut c, &sid, "2024-12-29T00:00:00Z"), "the end is exclusive");
+    assert!(!allowed_at(&mut c, &sid, "2024-12-28T21:59:00Z"));
+}
+
+#[test]
 fn time_window_in_a_fixed_offset_zone() {
     let (mut c, sid, _h) = setup(window_atlas(json!({"start": "09:00", "end": "17:00", "timezone": "+05:00"})));
     assert!(allowed_at(&mut c, &sid, "2024-12-28T04:30:00Z"), "09:30 at +05:00");
