@@ -55,8 +55,15 @@ export function atlasJson(atlas: AtlasManifest | AtlasBundle, files?: Record<str
   }
 }
 
-/** `validateAtlas`'s report on a manifest {@link atlasJson} refused: an answer about the manifest, not a rejection. */
-export function unreadableManifest(e: unknown): AtlasValidation | undefined {
-  if (!(e instanceof CraError) || e.code !== 'atlas_invalid') return undefined;
-  return { valid: false, errors: [{ code: e.code, message: e.message, path: e.path ?? '' }], warnings: [] };
+/**
+ * What `validateAtlas` sends ({@link atlasJson}), or, for a manifest that cannot be sent at all, its answer: a
+ * report about the manifest, not a rejection.
+ */
+export function atlasToValidate(atlas: AtlasManifest | AtlasBundle, files?: Record<string, string>): { bundle: AtlasBundle } | { report: AtlasValidation } {
+  try {
+    return { bundle: atlasJson(atlas, files) };
+  } catch (e) {
+    if (!(e instanceof CraError) || e.code !== 'atlas_invalid') throw e;
+    return { report: { valid: false, errors: [{ code: e.code, message: e.message, path: e.path ?? '' }], warnings: [] } };
+  }
 }

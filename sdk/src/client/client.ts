@@ -11,7 +11,7 @@
  * @module
  */
 
-import { atlasJson, unreadableManifest } from '../atlas/bundle.ts';
+import { atlasJson, atlasToValidate } from '../atlas/bundle.ts';
 import { createSessionBody, inOptionTerms } from '../carp/actions.ts';
 import { CraError } from '../errors.ts';
 import type { CarpResult, CraRuntime, CreateSessionOptions, ListSessionsOptions, LoadAtlasOptions } from '../interface.ts';
@@ -94,14 +94,9 @@ export class HttpRuntime implements CraRuntime {
   }
 
   async validateAtlas(atlas: AtlasManifest | AtlasBundle, options?: Pick<LoadAtlasOptions, 'files'>): Promise<AtlasValidation> {
-    let bundle: AtlasBundle;
-    try {
-      bundle = atlasJson(atlas, readOptions(options, '').files);
-    } catch (e) {
-      const report = unreadableManifest(e);
-      if (report) return report;
-      throw e;
-    }
+    const sent = atlasToValidate(atlas, readOptions(options, '').files);
+    if ('report' in sent) return sent.report;
+    const bundle = sent.bundle;
     return this.call('POST', '/v1/atlases/validate', bundle);
   }
 

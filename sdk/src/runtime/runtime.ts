@@ -20,7 +20,7 @@
  * @module
  */
 
-import { atlasJson, unreadableManifest } from '../atlas/bundle.ts';
+import { atlasJson, atlasToValidate } from '../atlas/bundle.ts';
 import { actionRequestBody, createSessionBody, inOptionTerms, recordBody } from '../carp/actions.ts';
 import { buildRequest, pointedBack, type RequestForm, requestedSession } from '../carp/request.ts';
 import { BufferedCollector } from '../collector/collector.ts';
@@ -230,14 +230,9 @@ export class EmbeddedRuntime implements CraRuntime {
   }
 
   async validateAtlas(atlas: AtlasManifest | AtlasBundle, options?: Pick<LoadAtlasOptions, 'files'>): Promise<AtlasValidation> {
-    let bundle: AtlasBundle;
-    try {
-      bundle = atlasJson(atlas, readOptions(options, '').files);
-    } catch (e) {
-      const report = unreadableManifest(e);
-      if (report) return report;
-      throw e;
-    }
+    const sent = atlasToValidate(atlas, readOptions(options, '').files);
+    if ('report' in sent) return sent.report;
+    const bundle = sent.bundle;
     return this.run((core, now) => ({ value: core.call<AtlasValidation>('atlas.validate', bundle, now) }));
   }
 
