@@ -139,8 +139,13 @@ describe.each(modes)('decided differences from the schemas (%s)', (_mode, make) 
     });
     expect(v.valid).toBe(true);
     expect(paths(v, 'warnings')).toEqual(expect.arrayContaining(['/capabilities/0/actions/0', '/policies/0/actions/0']));
-    const big = await validate({ ...base, actions: [action], policies: [{ policy_id: 'p', type: 'allow', actions: ['*'], priority: 1e21 }] });
-    expect(paths(big)).toEqual(['/policies/0/priority']);
+    for (const priority of [1e21, 2 ** 53]) {
+      const big = await validate({ ...base, actions: [action], policies: [{ policy_id: 'p', type: 'allow', actions: ['*'], priority }] });
+      expect(paths(big)).toEqual(['/policies/0/priority']);
+      expect(big.errors[0]!.message).toMatch(/9007199254740991.*not exact/);
+    }
+    const safe = await validate({ ...base, actions: [action], policies: [{ policy_id: 'p', type: 'allow', actions: ['*'], priority: Number.MAX_SAFE_INTEGER }] });
+    expect(safe.valid).toBe(true);
   });
 
   it('9. context.max_context_tokens must be a non-negative integer; an empty idempotency_key is refused (documented)', async () => {
@@ -158,9 +163,13 @@ describe.each(modes)('decided differences from the schemas (%s)', (_mode, make) 
     const long = new Date().toISOString().replace(/\.\d+Z$/, '.123456789012Z');
     expect((await rt.carp(request({ timestamp: long }))).resolution).toBeDefined();
     const today = new Date().toISOString().slice(0, 10);
-    for (const bad of [`${today}T23:59:60Z`, new Date().toISOString().replace('T', ' ')]) {
+    for (const [bad, cause] of [
+      [`${today}T23:59:60Z`, /leap second/],
+      [new Date().toISOString().replace('T', ' '), /not a space/],
+    ] as const) {
       const err = await rejection(rt.carp(request({ timestamp: bad })));
       expect([err.code, err.path], bad).toEqual(['invalid_request', '/timestamp']);
+      expect(err.message).toMatch(cause);
     }
   });
 

@@ -52,7 +52,7 @@ export const atlasStricter: StricterRule[] = [
   { tag: 'context-files', explains: (e) => /^\/context_packs\/\d+\/files\/\d+$/.test(path(e)) },
   { tag: 'policy-parameters', explains: (e) => /^\/policies\/\d+\/parameters(\/|$)/.test(path(e)) },
   { tag: 'rate-limit-members', explains: (e, v) => /^\/actions\/\d+\/rate_limit\/(max_calls|window_seconds)$/.test(path(e)) && v === undefined },
-  { tag: 'integer-range', explains: (_e, v) => typeof v === 'number' && Number.isInteger(v) && Math.abs(v) >= 9e15 },
+  { tag: 'integer-range', explains: (_e, v) => typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v) },
   { tag: 'non-empty-ids', explains: (e, v) => /^\/(context_packs\/\d+\/pack|policies\/\d+\/policy)_id$/.test(path(e)) && v === '' },
   { tag: 'time-zones', explains: (e) => /\/time_window\/timezone$/.test(path(e)) },
   { tag: 'time-bounds', explains: (e, v) => timeBound.test(path(e)) && str(v) && (/:60/.test(v) || looseOffset.test(v)) },

@@ -159,13 +159,20 @@ impl<'a> Obj<'a> {
         }
     }
 
-    /// An integer in `min..=max`.
+    /// An integer in `min..=max`, both clamped to ±[`MAX_SAFE_INTEGER`]: beyond it, JSON readers disagree on the
+    /// value (a JavaScript host reads 9007199254740993 as 9007199254740992), so it is refused rather than rounded.
     pub fn opt_int(&self, key: &str, min: i64, max: i64, code: ErrorCode) -> CoreResult<Option<i64>> {
+        let (min, max) = (min.max(-MAX_SAFE_INTEGER), max.min(MAX_SAFE_INTEGER));
         match self.present(key) {
             None => Ok(None),
             Some(v) => match as_int(v) {
                 Some(n) if n >= min && n <= max => Ok(Some(n)),
                 Some(_) => Err(self.err(code, key, format!("`{}` must be between {} and {}", key, min, max))),
+                None if is_integral(v) => Err(self.err(
+                    code,
+                    key,
+                    format!("`{}` must be between {} and {}: integers beyond ±{} are not exact in every JSON reader", key, min, max, MAX_SAFE_INTEGER),
+                )),
                 None => Err(self.err(code, key, format!("`{}` must be an integer, found {}", key, type_name(v)))),
             },
         }
@@ -226,23 +233,35 @@ impl<'a> Obj<'a> {
     }
 }
 
-/// An integral JSON number as i64 (floats with no fractional part count, e.g. `3.0`).
+/// 2^53 − 1: the largest integer every JSON reader holds exactly (JavaScript's `Number.MAX_SAFE_INTEGER`).
+pub const MAX_SAFE_INTEGER: i64 = 9_007_199_254_740_991;
+
+/// An integral JSON number within ±[`MAX_SAFE_INTEGER`] as i64 (floats with no fractional part count, e.g. `3.0`).
 pub fn as_int(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Some(i)
-            } else if let Some(f) = n.as_f64() {
-                if f.fract() == 0.0 && f.abs() < 9.0e15 {
-                    Some(f as i64)
-                } else {
-                    None
-                }
-            } else {
-                None
-            }
+    let n = match v {
+        Value::Number(n) => n,
+        _ => return None,
+    };
+    let i = if let Some(i) = n.as_i64() {
+        i
+    } else {
+        match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() <= MAX_SAFE_INTEGER as f64 => f as i64,
+            _ => return None,
         }
-        _ => None,
+    };
+    if i.abs() <= MAX_SAFE_INTEGER {
+        Some(i)
+    } else {
+        None
+    }
+}
+
+/// A JSON number with no fractional part, of any size (`1e21` is one).
+fn is_integral(v: &Value) -> bool {
+    match v {
+        Value::Number(n) => n.is_i64() || n.is_u64() || n.as_f64().map_or(false, |f| f.is_finite() && f.fract() == 0.0),
+        _ => false,
     }
 }
 

@@ -84,6 +84,30 @@ pub fn parse_rfc3339(s: &str) -> Option<Micros> {
     Some((dt.unix_seconds() - offset_minutes * 60) * MICROS_PER_SEC + i64::from(micros))
 }
 
+/// Why [`parse_rfc3339`] refused `s`, in words a caller can act on (assembled only on failure).
+pub fn rfc3339_problem(s: &str) -> &'static str {
+    const FORM: &str = "expected YYYY-MM-DDTHH:MM:SS, an optional fraction, then Z or ±HH:MM (e.g. 2026-01-02T03:04:05.5Z)";
+    let b = s.as_bytes();
+    match b.get(10) {
+        Some(b' ') => return "write `T` between the date and the time, not a space",
+        Some(b'T' | b't') => {}
+        _ => return FORM,
+    }
+    if b.get(17..19) == Some(b"60") {
+        return "a leap second (`:60`) is refused: host time is POSIX time, which has none";
+    }
+    let rest = match b.get(19..).and_then(|r| split_fraction(r, b.len())) {
+        Some((_, rest)) => rest,
+        None => return FORM,
+    };
+    match rest {
+        [] => "add the time zone: `Z` or ±HH:MM",
+        [b'+' | b'-', d @ ..] if d.len() != 5 && d.iter().all(u8::is_ascii_digit) => "write the offset as ±HH:MM",
+        [b'Z' | b'z'] | [b'+' | b'-', ..] => "the date or the time of day is out of range",
+        _ => FORM,
+    }
+}
+
 /// Formats `us` as `YYYY-MM-DDTHH:MM:SS.ffffffZ`; `None` when the year falls outside `0000`..=`9999`.
 pub fn format_micros(us: Micros) -> Option<String> {
     let secs = us.div_euclid(MICROS_PER_SEC);
@@ -454,6 +478,24 @@ mod tests {
         assert_eq!(parse_rfc3339("9999-12-31T23:59:59.999999Z"), Some(2_932_897 * DAY_US - 1));
         // An offset may move the instant outside the year range; it is still an instant.
         assert_eq!(parse_rfc3339("0000-01-01T00:00:00+01:00"), Some(-719_528 * DAY_US - 3_600_000_000));
+    }
+
+    #[test]
+    fn rfc3339_problems_name_their_cause() {
+        for (input, cause) in [
+            ("2026-01-02 03:04:05Z", "not a space"),
+            ("2016-12-31T23:59:60Z", "leap second"),
+            ("2026-01-02T03:04:05", "add the time zone"),
+            ("2026-01-02T03:04:05+0100", "±HH:MM"),
+            ("2026-01-02T03:04:05+01", "±HH:MM"),
+            ("2026-02-30T03:04:05Z", "out of range"),
+            ("2026-01-02T25:04:05+01:00", "out of range"),
+            ("yesterday", "expected YYYY-MM-DD"),
+            ("2026-01-02T03:04:05.Z", "expected YYYY-MM-DD"),
+        ] {
+            assert_eq!(parse_rfc3339(input), None, "{}", input);
+            assert!(rfc3339_problem(input).contains(cause), "{}: {}", input, rfc3339_problem(input));
+        }
     }
 
     #[test]

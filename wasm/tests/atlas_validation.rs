@@ -733,3 +733,46 @@ fn policy_and_pack_ids_have_no_maximum_length() {
         assert!(errors_of(&v).contains(&(at.to_string(), "must not be empty".to_string())), "{}: {}", at, v);
     }
 }
+
+#[test]
+fn integers_are_read_within_the_range_every_json_reader_holds_exactly() {
+    let with_priority = |p: Value| {
+        let mut m = base();
+        m["policies"][0]["priority"] = p;
+        validate(m)
+    };
+    for ok in [json!(9_007_199_254_740_991i64), json!(-9_007_199_254_740_991i64), json!(1e15), json!(3.0)] {
+        assert_eq!(with_priority(ok.clone())["valid"], true, "{}", ok);
+    }
+    for big in [json!(9_007_199_254_740_992i64), json!(10_000_000_000_000_000i64), json!(1e21), json!(-1e16), json!(u64::MAX)] {
+        let v = with_priority(big.clone());
+        assert_eq!(error_paths(&v), vec!["/policies/0/priority"], "{}", big);
+        let message = v["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("9007199254740991") && message.contains("not exact"), "{}: {}", big, message);
+    }
+    // A stated range never names a bound the reader would refuse.
+    let mut m = base();
+    m["policies"][1]["parameters"]["max_calls"] = json!(0);
+    let v = validate(m);
+    assert_eq!(v["errors"][0]["message"], "`max_calls` must be between 1 and 9007199254740991", "{}", v);
+}
+
+#[test]
+fn an_action_refused_for_another_member_still_names_its_id_for_patterns() {
+    let mut m = base();
+    m["actions"][1]["risk_tier"] = json!("extreme");
+    m["actions"][0]["rate_limit"] = json!({"max_calls": 1});
+    let v = validate(m);
+    assert_eq!(error_paths(&v), vec!["/actions/0/rate_limit/window_seconds", "/actions/1/risk_tier"], "{}", v);
+    let patterns: Vec<String> = warning_paths(&v).into_iter().filter(|p| !p.starts_with("/context_packs")).collect();
+    assert_eq!(patterns, Vec::<String>::new(), "no pattern is said to match nothing: {}", v);
+}
+
+#[test]
+fn a_policy_with_an_empty_action_list_governs_nothing_and_says_so() {
+    let mut m = base();
+    m["policies"][0]["actions"] = json!([]);
+    let v = validate(m);
+    assert_eq!(v["valid"], true, "{}", v);
+    assert!(warning_paths(&v).contains(&"/policies/0/actions".to_string()), "{}", v);
+}

@@ -202,3 +202,36 @@ fn execute_errors_point_at_the_members_of_the_input_that_carries_them() {
     );
     assert_eq!((code(&e), path(&e)), ("idempotency_conflict", Some("/idempotency_key")));
 }
+
+#[test]
+fn the_context_budget_is_an_integer_every_json_reader_holds_exactly() {
+    let (mut c, sid, rid) = setup();
+    for (budget, ok) in [(json!(9_007_199_254_740_991i64), true), (json!(10_000_000_000_000_000i64), false), (json!(1e16), false), (json!(-1), false), (json!("x"), false)] {
+        let mut req = nested(&mut c, &sid, &rid, "resolve");
+        req["context"] = json!({ "max_context_tokens": budget.clone() });
+        if ok {
+            c.ok("carp.request", json!({ "request": req }));
+        } else {
+            let e = c.err("carp.request", json!({ "request": req }));
+            assert_eq!((code(&e), path(&e)), ("invalid_request", Some("/request/context/max_context_tokens")), "{}: {}", budget, e);
+        }
+    }
+}
+
+#[test]
+fn a_refused_timestamp_says_why() {
+    let (mut c, sid, rid) = setup();
+    let day = &stamp(c.now)[..10];
+    for (ts, cause) in [
+        (format!("{} 00:00:00Z", day), "not a space"),
+        (format!("{}T23:59:60Z", day), "leap second"),
+        (format!("{}T00:00:00", day), "add the time zone"),
+        (format!("{}T00:00:00+0000", day), "±HH:MM"),
+    ] {
+        let mut req = nested(&mut c, &sid, &rid, "resolve");
+        req["timestamp"] = json!(ts);
+        let e = c.err("carp.request", json!({ "request": req }));
+        assert_eq!(path(&e), Some("/request/timestamp"), "{}", e);
+        assert!(e["message"].as_str().unwrap().contains(cause), "{}: {}", ts, e);
+    }
+}

@@ -54,7 +54,11 @@ impl<'h> Validator<'h> {
             self.warn(o.field_path("actions"), "the policy lists no actions and governs nothing");
             Some(Vec::new())
         } else {
-            self.patterns(o, "actions", action_ids)
+            let patterns = self.patterns(o, "actions", action_ids);
+            if patterns.as_ref().map_or(false, Vec::is_empty) {
+                self.warn(o.field_path("actions"), "the policy lists no actions and governs nothing");
+            }
+            patterns
         };
         let r = o.opt_object("parameters", CODE);
         let params = self.take(r);

@@ -162,7 +162,15 @@ impl<'h> Validator<'h> {
                 }
             }
         }
-        let action_ids: Vec<String> = actions.iter().flatten().map(|a| a.action_id.clone()).collect();
+        // Every well-formed action id, also of actions refused for another member: a pattern or tool name that
+        // names one is not a second problem to report.
+        let action_ids: Vec<String> = match root.get("actions") {
+            Some(Value::Array(list)) => list
+                .iter()
+                .filter_map(|a| a.get("action_id").and_then(Value::as_str).filter(|id| is_action_id(id)).map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        };
         self.adapters(root, &action_ids);
 
         let packs = self.list(root, "context_packs", |v, o| v.pack(o, files));

@@ -4,11 +4,11 @@
 use serde_json::{Map, Value};
 
 use crate::atlas::RiskTier;
-use crate::error::{CoreError, CoreResult, ErrorCode};
+use crate::error::{CoreResult, ErrorCode};
 use crate::host::{fresh_id, Host};
 use crate::ids::{is_action_id, is_atlas_id};
 use crate::input::{as_document, Obj};
-use crate::time::{parse_rfc3339, Micros};
+use crate::time::{parse_rfc3339, rfc3339_problem, Micros};
 
 const CODE: ErrorCode = ErrorCode::InvalidRequest;
 const NESTED_FIELDS: &[&str] =
@@ -99,17 +99,20 @@ pub fn parse_request(v: &Value, path: &str, host: &mut dyn Host) -> CoreResult<R
         None => fresh_id(host)?,
     };
     let timestamp = match o.opt_str("timestamp", CODE)? {
-        Some(s) => Some(parse_rfc3339(s).ok_or_else(|| o.err(CODE, "timestamp", "`timestamp` must be an RFC 3339 date-time with a time zone"))?),
+        Some(s) => Some(parse_rfc3339(s).ok_or_else(|| o.err(CODE, "timestamp", format!("`timestamp` must be an RFC 3339 date-time: {}", rfc3339_problem(s))))?),
         None if nested => return Err(o.err(CODE, "timestamp", "`timestamp` is required")),
         None => None,
     };
     let atlas_ids = o.opt_str_list("atlas_ids", CODE, |s| if is_atlas_id(s) { None } else { Some(format!("`{}` is not an atlas id", s)) })?;
-    let context = o.opt_object("context", CODE)?.cloned().unwrap_or_default();
-    if let Some(m) = context.get("max_context_tokens") {
-        if m.as_u64().is_none() {
-            return Err(CoreError::invalid(format!("{}/max_context_tokens", o.field_path("context")), "must be a non-negative integer"));
+    let context = match o.opt_object("context", CODE)? {
+        Some(m) => {
+            // Free-form, except the one member the runtime reads: the context budget.
+            let path = o.field_path("context");
+            Obj::new(m, &path).opt_int("max_context_tokens", 0, i64::MAX, CODE)?;
+            m.clone()
         }
-    }
+        None => Map::new(),
+    };
     let execution = match o.opt_object("execution", CODE)? {
         Some(m) => {
             let p = o.field_path("execution");
