@@ -211,19 +211,25 @@ fn pack_conditions_select_packs() {
     );
 }
 
-#[test]
-fn capability_packs_qualify_when_their_capability_is_in_scope() {
-    let (mut c, sid) = setup(
+/// Two packs, `general` (no capability) and `writing`, and the capabilities `read` and `write`, the latter listing
+/// `write_packs`.
+fn two_capabilities(write_packs: Value) -> (Core, String) {
+    setup(
         json!([
             {"pack_id": "general", "name": "General", "files": ["general.md"]},
             {"pack_id": "writing", "name": "Writing", "files": ["writing.md"]},
         ]),
         json!([
             {"capability_id": "read", "name": "Read", "actions": ["doc.read"]},
-            {"capability_id": "write", "name": "Write", "actions": ["doc.write"], "context_packs": ["writing"]},
+            {"capability_id": "write", "name": "Write", "actions": ["doc.write"], "context_packs": write_packs},
         ]),
         json!({"general.md": "g", "writing.md": "w"}),
-    );
+    )
+}
+
+#[test]
+fn capability_packs_qualify_when_their_capability_is_in_scope() {
+    let (mut c, sid) = two_capabilities(json!(["writing"]));
     let res = c.resolve_with(&sid, AGENT, json!({"required_capabilities": ["read"]}), json!({}));
     assert_eq!(block_ids(&res), strs(&["com.test.ctx/general/general.md"]), "write is not in scope");
     let res = c.resolve_with(&sid, AGENT, json!({"required_capabilities": ["write"]}), json!({}));
@@ -232,17 +238,7 @@ fn capability_packs_qualify_when_their_capability_is_in_scope() {
 
 #[test]
 fn an_unknown_pack_of_a_capability_is_dropped_and_the_known_one_still_qualifies() {
-    let (mut c, sid) = setup(
-        json!([
-            {"pack_id": "general", "name": "General", "files": ["general.md"]},
-            {"pack_id": "writing", "name": "Writing", "files": ["writing.md"]},
-        ]),
-        json!([
-            {"capability_id": "read", "name": "Read", "actions": ["doc.read"]},
-            {"capability_id": "write", "name": "Write", "actions": ["doc.write"], "context_packs": ["missing", "writing"]},
-        ]),
-        json!({"general.md": "g", "writing.md": "w"}),
-    );
+    let (mut c, sid) = two_capabilities(json!(["missing", "writing"]));
     let res = c.resolve_with(&sid, AGENT, json!({"required_capabilities": ["read"]}), json!({}));
     assert_eq!(block_ids(&res), strs(&["com.test.ctx/general/general.md"]), "write is not in scope");
     let res = c.resolve_with(&sid, AGENT, json!({"required_capabilities": ["write"]}), json!({}));
