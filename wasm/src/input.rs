@@ -173,7 +173,13 @@ impl<'a> Obj<'a> {
                     key,
                     format!("`{}` must be between {} and {}: integers beyond ±{} are not exact in every JSON reader", key, min, max, MAX_SAFE_INTEGER),
                 )),
-                None => Err(self.err(code, key, format!("`{}` must be an integer, found {}", key, type_name(v)))),
+                None => {
+                    let found = match v {
+                        Value::Number(n) => n.to_string(),
+                        other => type_name(other).to_string(),
+                    };
+                    Err(self.err(code, key, format!("`{}` must be an integer, found {}", key, found)))
+                }
             },
         }
     }
@@ -250,7 +256,8 @@ pub fn as_int(v: &Value) -> Option<i64> {
             _ => return None,
         }
     };
-    if i.abs() <= MAX_SAFE_INTEGER {
+    // A range, not `abs()`: `i64::MIN` has no absolute value.
+    if (-MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER).contains(&i) {
         Some(i)
     } else {
         None

@@ -744,12 +744,14 @@ fn integers_are_read_within_the_range_every_json_reader_holds_exactly() {
     for ok in [json!(9_007_199_254_740_991i64), json!(-9_007_199_254_740_991i64), json!(1e15), json!(3.0)] {
         assert_eq!(with_priority(ok.clone())["valid"], true, "{}", ok);
     }
-    for big in [json!(9_007_199_254_740_992i64), json!(10_000_000_000_000_000i64), json!(1e21), json!(-1e16), json!(u64::MAX)] {
+    for big in [json!(9_007_199_254_740_992i64), json!(10_000_000_000_000_000i64), json!(1e21), json!(-1e16), json!(u64::MAX), json!(i64::MIN)] {
         let v = with_priority(big.clone());
         assert_eq!(error_paths(&v), vec!["/policies/0/priority"], "{}", big);
         let message = v["errors"][0]["message"].as_str().unwrap();
         assert!(message.contains("9007199254740991") && message.contains("not exact"), "{}: {}", big, message);
     }
+    let v = with_priority(json!(1.5));
+    assert_eq!(v["errors"][0]["message"], "`priority` must be an integer, found 1.5", "{}", v);
     // A stated range never names a bound the reader would refuse.
     let mut m = base();
     m["policies"][1]["parameters"]["max_calls"] = json!(0);
