@@ -8,7 +8,6 @@
  * @module
  */
 
-import { readFile } from 'node:fs/promises';
 import { proveTrace } from '../../proof/tools.ts';
 import type { Proof, ProofVerdict, ProveQuery } from '../../proof/types.ts';
 import { verifyProof } from '../../proof/verify.ts';
@@ -16,6 +15,7 @@ import type { TraceEvent } from '../../types.ts';
 import { isObject } from '../../util.ts';
 import { flag, type Parsed, parseCommand, str, strs, usageError } from '../args.ts';
 import { type CliIO, describeError, fail, writeJson } from '../output.ts';
+import { readText } from '../files.ts';
 import { keyLabel, openCheckpoint, readCheckpointFile, readVerifierKeys } from './verify.ts';
 
 export const PROVE_USAGE = `Usage: cra prove <trace.jsonl> <index> [--size <n>] [--json]
@@ -103,9 +103,9 @@ async function makeProof(args: Parsed, io: CliIO): Promise<number> {
 
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readText(file);
   } catch (err) {
-    return fail(io, 'prove', `cannot read ${file}: ${(err as Error).message}`);
+    return fail(io, 'prove', (err as Error).message);
   }
   let proof: Proof;
   try {
@@ -125,12 +125,7 @@ export function printData(io: CliIO, value: unknown, oneLine: boolean): void {
 
 /** A JSON file's value; throws why it cannot be read. */
 export async function readJsonFile(file: string, what: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`);
-  }
+  const text = await readText(file);
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {

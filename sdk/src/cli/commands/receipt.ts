@@ -8,7 +8,6 @@
  * @module
  */
 
-import { readFile } from 'node:fs/promises';
 import { buildReceipt, signTrace } from '../../proof/tools.ts';
 import type { Receipt, ReceiptVerdict } from '../../proof/types.ts';
 import { verifyReceipt } from '../../proof/verify.ts';
@@ -17,6 +16,7 @@ import type { TraceEvent } from '../../types.ts';
 import { isObject } from '../../util.ts';
 import { flag, type Parsed, parseCommand, str, strs, usageError } from '../args.ts';
 import { type CliIO, describeError, fail, writeJson } from '../output.ts';
+import { readText } from '../files.ts';
 import { printData, readJsonFile } from './prove.ts';
 import { checkpointsBeside, keyLabel, openCheckpoint, readCheckpointFile, readSignerKey, readVerifierKeys } from './verify.ts';
 
@@ -85,9 +85,9 @@ async function build(args: Parsed, io: CliIO): Promise<number> {
   let text: string;
   let events: TraceEvent[];
   try {
-    text = await readFile(file, 'utf8');
+    text = await readText(file);
   } catch (err) {
-    return fail(io, 'receipt', `cannot read ${file}: ${(err as Error).message}`);
+    return fail(io, 'receipt', (err as Error).message);
   }
   try {
     events = await fromJsonl(text);

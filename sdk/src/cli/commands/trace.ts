@@ -6,7 +6,7 @@
  * @module
  */
 
-import { stat, writeFile, readFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadAtlasDir } from '../../atlas/dir.ts';
 import { canonicalHash, diffTraces, fromJsonl, replayTrace } from '../../runtime/tools.ts';
@@ -15,6 +15,7 @@ import type { AtlasBundle, ReplayResult, TraceEvent } from '../../types.ts';
 import { readAtlases } from '../../../../server/src/adapter/files/atlases.ts';
 import { dispatch, flag, parseCommand, str, strs, usageError } from '../args.ts';
 import { type CliIO, describeError, fail, writeJson } from '../output.ts';
+import { readText } from '../files.ts';
 
 export const TRACE_USAGE = `Usage: cra trace <export|diff|replay> [options]
 
@@ -130,12 +131,7 @@ async function exportTrace(argv: readonly string[], io: CliIO): Promise<number> 
 
 /** The events of a JSONL file, read by the core (a malformed line is an error naming it). */
 async function readTrace(file: string): Promise<TraceEvent[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`);
-  }
+  const text = await readText(file);
   try {
     return await fromJsonl(text);
   } catch (err) {

@@ -12,7 +12,7 @@
  */
 
 import { isObject } from '../../util.ts';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { CraError } from '../../errors.ts';
 import { traceTree } from '../../proof/tools.ts';
 import type { CheckpointVerdict } from '../../proof/types.ts';
@@ -21,6 +21,7 @@ import { verifyTrace, withCore } from '../../runtime/tools.ts';
 import type { VerifyResult } from '../../types.ts';
 import { flag, parseCommand, str, strs, usageError } from '../args.ts';
 import { type CliIO, describeError, fail, showProgress, writeJson } from '../output.ts';
+import { readText } from '../files.ts';
 
 export const VERIFY_USAGE = `Usage: cra verify <trace.jsonl> [--checkpoint <file>] [--key <verifier key | file>] [--head <hash>] [--json] [--progress]
 
@@ -91,12 +92,15 @@ export async function verify(argv: readonly string[], io: CliIO): Promise<number
   const json = flag(args, 'json');
   const progress = showProgress(io, flag(args, 'progress'));
 
+  if (progress) {
+    const size = await stat(file).then((s) => s.size, () => undefined);
+    if (size !== undefined) io.stderr.write(`reading ${file} (${size} bytes)…\n`);
+  }
   let text: string;
   try {
-    if (progress) io.stderr.write(`reading ${file} (${(await stat(file)).size} bytes)…\n`);
-    text = await readFile(file, 'utf8');
+    text = await readText(file);
   } catch (err) {
-    return fail(io, 'verify', `cannot read ${file}: ${(err as Error).message}`);
+    return fail(io, 'verify', (err as Error).message);
   }
   if (progress) io.stderr.write(`verifying ${lineCount(text)} events…\n`);
   let verdict: VerifyResult;
@@ -318,9 +322,9 @@ export async function readVerifierKeys(values: readonly string[]): Promise<{ key
     if (fromFile) {
       let text: string;
       try {
-        text = await readFile(value, 'utf8');
+        text = await readText(value, 'the key file');
       } catch (err) {
-        return { error: `cannot read the key file ${value}: ${(err as Error).message}` };
+        return { error: (err as Error).message };
       }
       lines = text
         .split('\n')
@@ -352,12 +356,7 @@ export async function readVerifierKeys(values: readonly string[]): Promise<{ key
 export async function readSignerKey(value: string, where: string): Promise<string> {
   if (value.startsWith('PRIVATE+KEY+')) return value.trim();
   if (!(await isFile(value))) throw new Error(`${where} takes a signer key (PRIVATE+KEY+<name>+<key id>+<base64>) or a file holding one: it is neither`);
-  let text: string;
-  try {
-    text = await readFile(value, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read the key file ${value}: ${(err as Error).message}`);
-  }
+  const text = await readText(value, 'the key file');
   const key = text
     .split('\n')
     .map((l) => l.trim())
@@ -382,12 +381,7 @@ export async function checkpointsBeside(traceFile: string): Promise<string | nul
  * is not a JSON string is an error naming it.
  */
 export async function readCheckpointFile(file: string): Promise<{ notes: string[]; warnings: string[] }> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`);
-  }
+  const text = await readText(file);
   const listed = listedNotes(text);
   if (listed !== null) return { notes: listed, warnings: [] };
   if (!text.startsWith('"')) return { notes: text.trim() === '' ? [] : [text.replace(/\n+$/, '\n')], warnings: [] };
